@@ -1,0 +1,349 @@
+// The genirq hierarchy (kernel/irq/irqdomain.c, irqdesc.c): Linux irq numbers, one
+// irq_data per hierarchy level chained through parent_data, per-domain reverse maps,
+// hierarchical alloc/free and activation. Domain-specific behaviour comes from IrqDomainOps.
+import { Bitmap } from './bitmap';
+import { EINVAL, ENOENT, ENOMEM, ENOSPC } from './errno';
+import { KObject } from './heap';
+import type { Kernel } from './kernel';
+import type { MsiDesc } from './msi-desc';
+import type { MsiParentOps } from './msi-types';
+
+export interface MsiMsg {
+  addressHi: number;
+  addressLo: number;
+  data: number;
+}
+
+export interface IrqChip {
+  readonly name: string;
+  /** irq_compose_msi_msg(): the level that owns the doorbell writes the message. */
+  composeMsiMsg?(k: Kernel, data: IrqData): MsiMsg;
+  /** irq_write_msi_msg(): the device level stores the message into the device. */
+  writeMsiMsg?(k: Kernel, data: IrqData, msg: MsiMsg): void;
+}
+
+export interface IrqDomainOps {
+  alloc?(k: Kernel, d: IrqDomain, virq: number, nrIrqs: number, arg: unknown): number;
+  free?(k: Kernel, d: IrqDomain, virq: number, nrIrqs: number): void;
+  activate?(k: Kernel, d: IrqDomain, data: IrqData, reserve: boolean): number;
+  deactivate?(k: Kernel, d: IrqDomain, data: IrqData): void;
+}
+
+export const DOMAIN_BUS_ANY = 'ANY';
+export type BusToken =
+  | 'ANY'
+  | 'NEXUS'
+  | 'PCI_MSI'
+  | 'PCI_DEVICE_MSI'
+  | 'PCI_DEVICE_MSIX'
+  | 'DEVICE_MSI'
+  | 'WIRED_TO_MSI'
+  | 'DMAR'
+  | 'AMDVI'
+  | 'GENERIC_MSI';
+
+export const IRQ_DOMAIN_FLAG_HIERARCHY = 1 << 0;
+export const IRQ_DOMAIN_FLAG_MSI = 1 << 4;
+export const IRQ_DOMAIN_FLAG_MSI_PARENT = 1 << 8;
+export const IRQ_DOMAIN_FLAG_MSI_DEVICE = 1 << 9;
+/** Only with the 87350178tl proposal: the domain wants a range freed in one ->free() call. */
+export const IRQ_DOMAIN_FREE_BULK = 1 << 10;
+
+export class IrqDomain extends KObject {
+  readonly kind = 'irq_domain';
+  /** hwirq -> irq_data of this level (the reverse map). */
+  readonly revmap = new Map<number, IrqData>();
+  mapcount = 0;
+  removed = false;
+  /** irq_domain::dev, set for per-device MSI domains. */
+  dev: KObject | null = null;
+  /** irq_domain::msi_parent_ops, set on MSI parent domains. */
+  msiParentOps: MsiParentOps | null = null;
+  /**
+   * The domain's hwirq numbers are not unique by design (AMD-IR: `(devid << 16) + i` repeats for
+   * every MSI-X vector); the kernel's radix-tree insert then silently keeps the first mapping.
+   */
+  sharedHwirqs = false;
+
+  constructor(
+    readonly name: string,
+    readonly parent: IrqDomain | null,
+    readonly ops: IrqDomainOps,
+    public hostData: unknown,
+    public flags: number,
+    public busToken: BusToken,
+  ) {
+    super();
+  }
+
+  isMsiParent(): boolean {
+    return (this.flags & IRQ_DOMAIN_FLAG_MSI_PARENT) !== 0;
+  }
+
+  isMsiDevice(): boolean {
+    return (this.flags & IRQ_DOMAIN_FLAG_MSI_DEVICE) !== 0;
+  }
+}
+
+export class IrqData {
+  hwirq = 0;
+  chip: IrqChip | null = null;
+  chipData: unknown = null;
+  /** Set once irq_domain_insert_irq() published it in the domain's reverse map. */
+  mapped = false;
+  activated = false;
+  /** irqd_can_reserve(): x86 reservation mode. */
+  canReserve = false;
+  /** The CPU the interrupt is routed to, where the level tracks one (effective affinity). */
+  effectiveCpu = -1;
+
+  constructor(
+    readonly irq: number,
+    readonly domain: IrqDomain,
+    readonly parentData: IrqData | null,
+  ) {}
+}
+
+export class IrqDesc {
+  msiDesc: MsiDesc | null = null;
+  /** Offset of this irq inside a multi-MSI descriptor (irq_set_msi_desc_off). */
+  msiOffset = 0;
+
+  constructor(
+    readonly irq: number,
+    /** irq_desc::irq_data: the top (device) level of the hierarchy. */
+    readonly irqData: IrqData,
+  ) {}
+}
+
+/** NR_IRQS for the model: enough for hundreds of devices, small enough to scan. */
+export const NR_IRQS = 8192;
+
+export class IrqCore {
+  private readonly allocatedIrqs = new Bitmap(NR_IRQS);
+  readonly descs = new Map<number, IrqDesc>();
+  readonly domains: IrqDomain[] = [];
+
+  constructor(private readonly k: Kernel) {
+    // irq 0 is never handed out (it means "no interrupt" to drivers).
+    this.allocatedIrqs.set(0, 1);
+  }
+
+  // irq_domain_create_hierarchy() / irq_domain_instantiate()
+  createDomain(
+    name: string,
+    parent: IrqDomain | null,
+    ops: IrqDomainOps,
+    hostData: unknown,
+    flags: number,
+    busToken: BusToken,
+  ): IrqDomain {
+    const d = this.k.heap.kmalloc(
+      new IrqDomain(name, parent, ops, hostData, flags | (parent ? IRQ_DOMAIN_FLAG_HIERARCHY : 0), busToken),
+    );
+    this.domains.push(d);
+    return d;
+  }
+
+  // irq_domain_remove()
+  removeDomain(site: string, d: IrqDomain): void {
+    if (d.revmap.size > 0) this.k.warn(site, `irq_domain_remove(${d.name}) with ${d.revmap.size} mapped interrupts`);
+    d.removed = true;
+    const i = this.domains.indexOf(d);
+    if (i >= 0) this.domains.splice(i, 1);
+    this.k.heap.kfree(site, d);
+  }
+
+  /** irq_to_desc() */
+  desc(irq: number): IrqDesc | undefined {
+    return this.descs.get(irq);
+  }
+
+  /** irq_domain_get_irq_data(): the irq_data of `virq` at the level of `domain`. */
+  getIrqData(domain: IrqDomain, virq: number): IrqData | null {
+    let data: IrqData | null = this.descs.get(virq)?.irqData ?? null;
+    while (data !== null) {
+      if (data.domain === domain) return data;
+      data = data.parentData;
+    }
+    return null;
+  }
+
+  /** irq_find_mapping() */
+  findMapping(domain: IrqDomain, hwirq: number): number {
+    return domain.revmap.get(hwirq)?.irq ?? 0;
+  }
+
+  // __irq_domain_alloc_irqs(domain, -1, nr_irqs, node, arg, false, affinity)
+  allocIrqs(domain: IrqDomain, nrIrqs: number, arg: unknown): number {
+    if (domain.ops.alloc === undefined) return -EINVAL;
+    // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap
+    const virq = this.allocatedIrqs.findZeroArea(nrIrqs, 0);
+    if (virq < 0) return -ENOSPC;
+    if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
+    this.allocatedIrqs.set(virq, nrIrqs);
+    // irq_domain_alloc_irq_data(): one irq_data per level, top first
+    const chain: IrqDomain[] = [];
+    for (let d: IrqDomain | null = domain; d !== null; d = d.parent) chain.push(d);
+    for (let i = 0; i < nrIrqs; i++) {
+      let parentData: IrqData | null = null;
+      for (let l = chain.length - 1; l >= 0; l--) {
+        parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
+      }
+      this.descs.set(virq + i, new IrqDesc(virq + i, parentData as IrqData));
+    }
+    const ret = domain.ops.alloc(this.k, domain, virq, nrIrqs, arg);
+    if (ret < 0) {
+      // The level that failed undoes its own work; the core only drops data and descs.
+      this.freeIrqDataAndDescs(virq, nrIrqs);
+      return ret;
+    }
+    for (let i = 0; i < nrIrqs; i++) this.insertIrq(virq + i);
+    return virq;
+  }
+
+  // irq_domain_insert_irq(): publish every level in its domain's reverse map
+  private insertIrq(virq: number): void {
+    for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
+      const other = data.domain.revmap.get(data.hwirq);
+      if (other !== undefined && other !== data && !data.domain.sharedHwirqs) {
+        this.k.report('double-free', 'irq_domain_insert_irq', `${data.domain.name}: hwirq ${data.hwirq} already mapped to irq ${other.irq}, now also irq ${virq}`);
+      }
+      if (other === undefined || !data.domain.sharedHwirqs) data.domain.revmap.set(data.hwirq, data);
+      data.domain.mapcount += 1;
+      data.mapped = true;
+    }
+  }
+
+  // irq_domain_remove_irq()
+  private removeIrq(virq: number): void {
+    for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
+      if (!data.mapped) continue;
+      if (data.domain.revmap.get(data.hwirq) === data) data.domain.revmap.delete(data.hwirq);
+      data.domain.mapcount -= 1;
+      data.mapped = false;
+    }
+  }
+
+  // irq_domain_alloc_irqs_parent()
+  allocIrqsParent(domain: IrqDomain, virq: number, nrIrqs: number, arg: unknown): number {
+    const parent = domain.parent;
+    if (parent === null || parent.ops.alloc === undefined) return -EINVAL;
+    return parent.ops.alloc(this.k, parent, virq, nrIrqs, arg);
+  }
+
+  // irq_domain_free_irqs(): unpublish, free every level top-down one irq at a time, drop descs
+  freeIrqs(site: string, virq: number, nrIrqs: number): void {
+    const top = this.descs.get(virq)?.irqData;
+    if (top === undefined) {
+      this.k.warn(site, `irq_domain_free_irqs(${virq}, ${nrIrqs}): NULL pointer, cannot free irq`);
+      return;
+    }
+    for (let i = 0; i < nrIrqs; i++) this.removeIrq(virq + i);
+    this.freeIrqsHierarchy(top.domain, virq, nrIrqs);
+    this.freeIrqDataAndDescs(virq, nrIrqs);
+  }
+
+  /**
+   * irq_domain_free_irqs_hierarchy(): calls ->free(domain, irq, 1) for every irq in the range
+   * that has data at this level. `nrIrqs` is an unsigned int in C, so a negative count wraps
+   * into a four-billion-iteration loop: the model walks only the irqs that exist, and reports
+   * the loop the kernel would be stuck in.
+   */
+  freeIrqsHierarchy(domain: IrqDomain, irqBase: number, nrIrqs: number): void {
+    const n = nrIrqs >>> 0;
+    const free = domain.ops.free;
+    if (free === undefined) return;
+    if (n > 1 << 20) {
+      this.k.report('soft-lockup', 'irq_domain_free_irqs_hierarchy', `${domain.name}: free loop over ${n} irqs from ${irqBase} (nr_irqs wrapped)`);
+    }
+    if (this.k.applied('87350178tl') && (domain.flags & IRQ_DOMAIN_FREE_BULK) !== 0) {
+      if (this.getIrqData(domain, irqBase) !== null) free(this.k, domain, irqBase, n);
+      return;
+    }
+    const end = Math.min(irqBase + n, NR_IRQS);
+    for (let irq = irqBase; irq < end; irq++) {
+      if (this.getIrqData(domain, irq) !== null) free(this.k, domain, irq, 1);
+    }
+  }
+
+  // irq_domain_free_irqs_parent()
+  freeIrqsParent(domain: IrqDomain, virq: number, nrIrqs: number): void {
+    if (domain.parent !== null) this.freeIrqsHierarchy(domain.parent, virq, nrIrqs);
+  }
+
+  // irq_domain_reset_irq_data()
+  resetIrqData(data: IrqData): void {
+    data.hwirq = 0;
+    data.chip = null;
+    data.chipData = null;
+  }
+
+  // irq_domain_set_hwirq_and_chip()
+  setHwirqAndChip(domain: IrqDomain, virq: number, hwirq: number, chip: IrqChip, chipData: unknown): number {
+    const data = this.getIrqData(domain, virq);
+    if (data === null) return -ENOENT;
+    data.hwirq = hwirq;
+    data.chip = chip;
+    data.chipData = chipData;
+    return 0;
+  }
+
+  private freeIrqDataAndDescs(virq: number, nrIrqs: number): void {
+    for (let i = 0; i < nrIrqs; i++) {
+      if (!this.descs.delete(virq + i)) {
+        this.k.report('double-free', 'irq_free_descs', `irq ${virq + i} freed but not allocated`);
+      }
+    }
+    this.allocatedIrqs.clear(virq, nrIrqs, (what) => this.k.report('double-free', 'irq_free_descs', what));
+  }
+
+  // irq_domain_activate_irq(): parents first, undo on failure
+  activateIrq(data: IrqData, reserve: boolean): number {
+    if (data.activated) return 0;
+    const ret = this.activateLevel(data, reserve);
+    if (ret === 0) this.markActivated(data, true);
+    return ret;
+  }
+
+  private activateLevel(data: IrqData, reserve: boolean): number {
+    if (data.parentData !== null) {
+      const ret = this.activateLevel(data.parentData, reserve);
+      if (ret !== 0) return ret;
+    }
+    const act = data.domain.ops.activate;
+    if (act === undefined) return 0;
+    const ret = act(this.k, data.domain, data, reserve);
+    if (ret !== 0 && data.parentData !== null) this.deactivateLevel(data.parentData);
+    return ret;
+  }
+
+  // irq_domain_deactivate_irq(): children first
+  deactivateIrq(data: IrqData): void {
+    if (!data.activated) return;
+    this.deactivateLevel(data);
+    this.markActivated(data, false);
+  }
+
+  private deactivateLevel(data: IrqData): void {
+    data.domain.ops.deactivate?.(this.k, data.domain, data);
+    if (data.parentData !== null) this.deactivateLevel(data.parentData);
+  }
+
+  private markActivated(data: IrqData, on: boolean): void {
+    for (let d: IrqData | null = data; d !== null; d = d.parentData) d.activated = on;
+  }
+
+  /** irq_chip_compose_msi_msg(): the outermost level (closest to the device) with a composer. */
+  composeMsiMsg(top: IrqData): { msg: MsiMsg; level: IrqData } | null {
+    for (let d: IrqData | null = top; d !== null; d = d.parentData) {
+      const compose = d.chip?.composeMsiMsg;
+      if (compose !== undefined) return { msg: compose(this.k, d), level: d };
+    }
+    return null;
+  }
+
+  allocatedIrqCount(): number {
+    return this.descs.size;
+  }
+}

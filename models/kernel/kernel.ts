@@ -1,0 +1,67 @@
+// The modelled machine: one kernel instance with its heap, irq core, devices, fault
+// injector and the patch set that decides which code paths run. Platform parents plug
+// into it; the harness drives it through the driver APIs in pci-msi.ts and platform-msi.ts.
+import { FaultInjector } from './faults';
+import { Heap, hex, type HeapSanitizer, type KObject } from './heap';
+import { IrqCore } from './irqdomain';
+import type { Device } from './device';
+import type { PatchSet } from './patches';
+import type { KernelReport, ReportKind } from './report';
+import type { MsiDomainBundle } from './msi';
+
+/** dmesg is kept short: it is for annotating repros, not for invariants. */
+const DMESG_LINES = 64;
+
+export class Kernel implements HeapSanitizer {
+  readonly reports: KernelReport[] = [];
+  /** The driver-level command being executed, stamped on every report. */
+  step = 0;
+  readonly heap: Heap = new Heap(this);
+  readonly faults = new FaultInjector();
+  readonly irqs: IrqCore = new IrqCore(this);
+  readonly devices: Device[] = [];
+  /** Per-device MSI domains that exist, with their prepare/teardown bookkeeping. */
+  readonly msiDomains = new Set<MsiDomainBundle>();
+  /** Per-device MSI domains removed during the current step (cleared by beginStep). */
+  retiredMsiDomains: MsiDomainBundle[] = [];
+  readonly dmesg: string[] = [];
+
+  constructor(
+    readonly patches: PatchSet,
+    readonly nrCpus: number = 4,
+  ) {}
+
+  /** Is the upstream commit `id` part of the kernel being modelled? */
+  applied(id: string): boolean {
+    return this.patches.has(id);
+  }
+
+  /** Start of a driver-level command. */
+  beginStep(step: number): void {
+    this.step = step;
+    this.retiredMsiDomains = [];
+  }
+
+  report(kind: ReportKind, site: string, message: string): void {
+    this.reports.push({ kind, site, message, step: this.step });
+    this.printk(`${kind}: ${site}: ${message}`);
+  }
+
+  /** WARN_ON()/WARN_ONCE(): the kernel's own assertion fired. */
+  warn(site: string, message: string): void {
+    this.report('warn', site, message);
+  }
+
+  useAfterFree(site: string, obj: KObject): void {
+    this.report('kasan-use-after-free', site, `${obj.kind}@${hex(obj.addr)} used after kfree()`);
+  }
+
+  doubleFree(site: string, what: string): void {
+    this.report('double-free', site, `kfree() of already freed ${what}`);
+  }
+
+  printk(line: string): void {
+    this.dmesg.push(line);
+    if (this.dmesg.length > DMESG_LINES) this.dmesg.shift();
+  }
+}

@@ -1,0 +1,32 @@
+// struct msi_desc and the per-domain descriptor store (kernel/irq/msi.c: msi_alloc_desc,
+// msi_insert_desc, msi_free_desc_range). PCI MSI has one descriptor covering nvec_used
+// consecutive irqs; MSI-X and platform MSI have one per vector.
+import type { KObject } from './heap';
+
+export interface MsiMsgSnapshot {
+  addressHi: number;
+  addressLo: number;
+  data: number;
+}
+
+export class MsiDesc {
+  /** 0 = not associated with a Linux irq. */
+  irq = 0;
+  msiIndex = 0;
+  /** The message last written to the device for this vector (base message for multi-MSI). */
+  msg: MsiMsgSnapshot | null = null;
+  /** pci.msi_attrib.multiple: log2 of the power-of-two block the device is told to use. */
+  multiple = 0;
+
+  constructor(
+    readonly dev: KObject,
+    public nvecUsed: number,
+    readonly isMsix: boolean,
+  ) {}
+}
+
+export const MSI_MAX_INDEX = 0xffff;
+export const MSI_ANY_INDEX = 0xffffffff;
+export const MSI_DEFAULT_DOMAIN = 0;
+export const MSI_SECONDARY_DOMAIN = 1;
+export const MSI_MAX_DEVICE_IRQDOMAINS = 2;

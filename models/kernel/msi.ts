@@ -1,0 +1,529 @@
+// kernel/irq/msi.c: per-device MSI domains, descriptor management, and the allocation and
+// free paths, at every revision the core patches describe. Comments name the C function
+// each piece follows; `k.applied(...)` marks where a commit changed the code.
+import type { Device } from './device';
+import { MsiDeviceData, type MsiDomainSlot } from './device';
+import { EBUSY, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSPC, ERANGE } from './errno';
+import { KObject } from './heap';
+import {
+  IRQ_DOMAIN_FLAG_MSI,
+  IRQ_DOMAIN_FLAG_MSI_DEVICE,
+  IRQ_DOMAIN_FREE_BULK,
+  type IrqChip,
+  type IrqData,
+  type IrqDomain,
+  type IrqDomainOps,
+} from './irqdomain';
+import type { Kernel } from './kernel';
+import { MsiAllocInfo } from './msi-alloc-info';
+import { MSI_ANY_INDEX, MSI_MAX_DEVICE_IRQDOMAINS, MSI_MAX_INDEX, MsiDesc } from './msi-desc';
+import {
+  hasFlag,
+  MSI_FLAG_ACTIVATE_EARLY,
+  MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS,
+  MSI_FLAG_FREE_MSI_DESCS,
+  MSI_FLAG_USE_DEF_DOM_OPS,
+  type MsiDomainInfo,
+  type MsiDomainOps,
+  type MsiDomainTemplate,
+} from './msi-types';
+import { KernelOops } from './report';
+
+/** The kmemdup()ed template a per-device domain lives in, plus what the model counts about it. */
+export class MsiDomainBundle extends KObject {
+  readonly kind = 'msi_domain_template';
+  readonly alloc_info = new MsiAllocInfo();
+  domain: IrqDomain | null = null;
+  /** msi_prepare() calls that filled this bundle's alloc_info (the template). */
+  templatePrepares = 0;
+  templatePrepareFailed = false;
+  /** msi_teardown() calls made for this domain. */
+  teardowns = 0;
+  removed = false;
+
+  constructor(
+    readonly name: string,
+    readonly dev: Device,
+    readonly domid: number,
+    readonly chip: IrqChip,
+    readonly ops: MsiDomainOps,
+    readonly info: MsiDomainInfo,
+  ) {
+    super();
+  }
+}
+
+/** struct msi_ctrl */
+interface MsiCtrl {
+  domid: number;
+  first: number;
+  last: number;
+  nirqs: number;
+}
+
+// --- default domain ops (msi_domain_ops_default) ---
+
+const msiDomainOpsDefault: Required<Pick<MsiDomainOps, 'get_hwirq' | 'msi_init' | 'msi_prepare' | 'msi_teardown' | 'set_desc'>> = {
+  // msi_domain_ops_get_hwirq()
+  get_hwirq: (_info, arg) => arg.hwirq,
+  // msi_domain_ops_init()
+  msi_init: (k, domain, info, virq, hwirq) => {
+    k.irqs.setHwirqAndChip(domain, virq, hwirq, info.chip, info.chip_data);
+    return 0;
+  },
+  // msi_domain_ops_prepare(): zero the allocation info
+  msi_prepare: (_k, _domain, _dev, _nvec, arg) => {
+    const zero = new MsiAllocInfo();
+    arg.desc = zero.desc;
+    arg.hwirq = 0;
+    arg.flags = 0;
+    arg.scratchpad[0].copyFrom(zero.scratchpad[0]);
+    arg.scratchpad[1].copyFrom(zero.scratchpad[1]);
+    return 0;
+  },
+  // msi_domain_ops_teardown(): nothing to undo
+  msi_teardown: () => undefined,
+  // msi_domain_ops_set_desc()
+  set_desc: (arg, desc) => {
+    arg.desc = desc;
+  },
+};
+
+// msi_domain_update_dom_ops(): MSI_FLAG_USE_DEF_DOM_OPS fills the slots a domain left empty
+export function msiDomainUpdateDomOps(k: Kernel, info: MsiDomainInfo): void {
+  const ops = info.ops;
+  ops.get_hwirq ??= msiDomainOpsDefault.get_hwirq;
+  ops.msi_init ??= msiDomainOpsDefault.msi_init;
+  ops.msi_prepare ??= msiDomainOpsDefault.msi_prepare;
+  if (k.applied('28026cf2dd84')) ops.msi_teardown ??= msiDomainOpsDefault.msi_teardown;
+  ops.set_desc ??= msiDomainOpsDefault.set_desc;
+}
+
+/** Calls a mandatory member of msi_domain_ops; the C code jumps through it unchecked. */
+function mustHave<F>(site: string, fn: F | undefined, name: string): F {
+  if (fn === undefined) throw new KernelOops(site, `call through NULL msi_domain_ops::${name} (RIP: 0000000000000000)`);
+  return fn;
+}
+
+// --- the irq_domain_ops of every MSI domain (msi_domain_ops) ---
+
+export const msiIrqDomainOps: IrqDomainOps = {
+  // msi_domain_alloc(): parent first, then per-irq msi_init; undo on failure
+  alloc(k, domain, virq, nrIrqs, argUnknown) {
+    const info = domain.hostData as MsiDomainInfo;
+    const arg = argUnknown as MsiAllocInfo;
+    const hwirq = mustHave('msi_domain_alloc', info.ops.get_hwirq, 'get_hwirq')(info, arg);
+    if (k.irqs.findMapping(domain, hwirq) > 0) return -EEXIST;
+    if (domain.parent !== null) {
+      const ret = k.irqs.allocIrqsParent(domain, virq, nrIrqs, arg);
+      if (ret < 0) return ret;
+    }
+    const init = mustHave('msi_domain_alloc', info.ops.msi_init, 'msi_init');
+    for (let i = 0; i < nrIrqs; i++) {
+      const ret = init(k, domain, info, virq + i, hwirq + i, arg);
+      if (ret < 0) {
+        if (info.ops.msi_free !== undefined) for (i--; i >= 0; i--) info.ops.msi_free(k, domain, info, virq + i);
+        irqDomainFreeIrqsTop(k, domain, virq, nrIrqs);
+        return ret;
+      }
+    }
+    return 0;
+  },
+  // msi_domain_free()
+  free(k, domain, virq, nrIrqs) {
+    const info = domain.hostData as MsiDomainInfo;
+    if (info.ops.msi_free !== undefined) for (let i = 0; i < nrIrqs; i++) info.ops.msi_free(k, domain, info, virq + i);
+    irqDomainFreeIrqsTop(k, domain, virq, nrIrqs);
+  },
+  // msi_domain_activate(): compose at the level that owns the doorbell, write to the device
+  activate(k, _domain, data) {
+    writeComposedMsg(k, data);
+    return 0;
+  },
+  // msi_domain_deactivate(): write an all-zero message
+  deactivate(k, _domain, data) {
+    data.chip?.writeMsiMsg?.(k, data, { addressHi: 0, addressLo: 0, data: 0 });
+  },
+};
+
+function writeComposedMsg(k: Kernel, data: IrqData): void {
+  const composed = k.irqs.composeMsiMsg(data);
+  if (composed === null) return;
+  data.chip?.writeMsiMsg?.(k, data, composed.msg);
+}
+
+// irq_domain_free_irqs_top(): reset this level, free the parents
+function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs: number): void {
+  for (let i = 0; i < nrIrqs; i++) {
+    const data = k.irqs.getIrqData(domain, virq + i);
+    if (data !== null) k.irqs.resetIrqData(data);
+  }
+  k.irqs.freeIrqsParent(domain, virq, nrIrqs);
+}
+
+// --- device data and per-device domains ---
+
+// msi_setup_device_data(): devres-managed msi_device_data, released on unbind
+export function msiSetupDeviceData(k: Kernel, dev: Device): number {
+  if (dev.msiData !== null) return 0;
+  const md = k.heap.kmalloc(new MsiDeviceData());
+  dev.msiData = md;
+  dev.devres.push({
+    name: 'msi_device_data_release',
+    // msi_device_data_release(): remove both device domains, then free the data
+    release: () => {
+      for (let domid = 0; domid < MSI_MAX_DEVICE_IRQDOMAINS; domid++) {
+        msiRemoveDeviceIrqDomain(k, dev, domid);
+        const slot = md.domains[domid] as MsiDomainSlot;
+        if (slot.store.size > 0) k.warn('msi_device_data_release', `${dev.name}: ${slot.store.size} MSI descriptors left in domain ${domid}`);
+      }
+      dev.msiData = null;
+      k.heap.kfree('msi_device_data_release', md);
+    },
+  });
+  return 0;
+}
+
+function slotOf(dev: Device, domid: number): MsiDomainSlot | null {
+  if (dev.msiData === null || domid < 0 || domid >= MSI_MAX_DEVICE_IRQDOMAINS) return null;
+  return dev.msiData.domains[domid] as MsiDomainSlot;
+}
+
+/** msi_get_device_domain() */
+export function msiGetDeviceDomain(dev: Device, domid: number): IrqDomain | null {
+  return slotOf(dev, domid)?.domain ?? null;
+}
+
+// msi_domain_prepare_irqs(): optional msi_check, then msi_prepare
+function msiDomainPrepareIrqs(k: Kernel, domain: IrqDomain, dev: Device, nvec: number, arg: MsiAllocInfo): number {
+  const info = domain.hostData as MsiDomainInfo;
+  return mustHave('msi_domain_prepare_irqs', info.ops.msi_prepare, 'msi_prepare')(k, domain, dev, nvec, arg);
+}
+
+// msi_create_device_irq_domain()
+export function msiCreateDeviceIrqDomain(
+  k: Kernel,
+  dev: Device,
+  domid: number,
+  template: MsiDomainTemplate,
+  hwsize: number,
+  domainData: unknown,
+  chipData: unknown,
+): boolean {
+  const parent = dev.msiParent;
+  if (parent === null || !parent.isMsiParent()) return false;
+  const pops = parent.msiParentOps;
+  if (pops === null) return false;
+  if (domid >= MSI_MAX_DEVICE_IRQDOMAINS) return false;
+  if (hwsize === 0) hwsize = MSI_MAX_INDEX + 1;
+  else if (hwsize > MSI_MAX_INDEX + 1) return false;
+
+  // kmemdup() of the template: the domain gets its own copy of ops, chip and info
+  const ops: MsiDomainOps = { ...template.ops };
+  const info: MsiDomainInfo = {
+    ...template.info,
+    hwsize,
+    ops,
+    chip: template.chip,
+    chip_data: chipData,
+    data: domainData,
+    alloc_data: null,
+  };
+  const name = `${pops.prefix}${template.name}-${dev.name}`;
+  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info));
+  if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
+
+  if (msiSetupDeviceData(k, dev) !== 0) return false;
+  const slot = slotOf(dev, domid) as MsiDomainSlot;
+  if (slot.domain !== null) {
+    k.warn('msi_create_device_irq_domain', `${dev.name}: MSI domain slot ${domid} already occupied`);
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  }
+  if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) {
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  }
+  // With the bulk-free proposal a parent that frees in bulk makes its device domains do so too,
+  // so a range reaches it in one ->free() call.
+  const bulk = k.applied('87350178tl') ? parent.flags & IRQ_DOMAIN_FREE_BULK : 0;
+  const domain = msiCreateIrqDomain(k, name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
+  domain.dev = dev;
+  bundle.domain = domain;
+  slot.domain = domain;
+
+  if (k.applied('1396e89e09f0')) {
+    // Prepared once, for the whole index space, into the template every allocation copies.
+    bundle.templatePrepares += 1;
+    if (msiDomainPrepareIrqs(k, domain, dev, hwsize, bundle.alloc_info) !== 0) {
+      bundle.templatePrepareFailed = true;
+      slot.domain = null;
+      k.irqs.removeDomain('msi_create_device_irq_domain', domain);
+      k.heap.kfree('msi_create_device_irq_domain', bundle);
+      return false;
+    }
+  }
+  k.msiDomains.add(bundle);
+  return true;
+}
+
+// msi_create_irq_domain() / __msi_create_irq_domain()
+export function msiCreateIrqDomain(k: Kernel, name: string, info: MsiDomainInfo, flags: number, parent: IrqDomain | null): IrqDomain {
+  if (hasFlag(info.flags, MSI_FLAG_USE_DEF_DOM_OPS)) msiDomainUpdateDomOps(k, info);
+  return k.irqs.createDomain(name, parent, msiIrqDomainOps, info, flags | IRQ_DOMAIN_FLAG_MSI, info.bus_token);
+}
+
+// msi_remove_device_irq_domain()
+export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number): void {
+  const slot = slotOf(dev, domid);
+  const domain = slot?.domain ?? null;
+  if (slot === null || domain === null || !domain.isMsiDevice()) return;
+  slot.domain = null;
+  const bundle = bundleOf(k, domain);
+  const info = domain.hostData as MsiDomainInfo;
+  if (k.applied('03c298760ed9')) {
+    if (bundle !== null) bundle.teardowns += 1;
+    mustHave('msi_remove_device_irq_domain', info.ops.msi_teardown, 'msi_teardown')(k, domain, info.alloc_data);
+  }
+  k.irqs.removeDomain('msi_remove_device_irq_domain', domain);
+  if (bundle !== null) {
+    bundle.removed = true;
+    k.msiDomains.delete(bundle);
+    k.retiredMsiDomains.push(bundle);
+    k.heap.kfree('msi_remove_device_irq_domain', bundle);
+  }
+}
+
+function bundleOf(k: Kernel, domain: IrqDomain): MsiDomainBundle | null {
+  for (const b of k.msiDomains) if (b.domain === domain) return b;
+  return null;
+}
+
+/** msi_domain_get_hwsize() */
+export function msiDomainGetHwsize(dev: Device, domid: number): number {
+  const domain = msiGetDeviceDomain(dev, domid);
+  if (domain === null) return MSI_MAX_INDEX + 1;
+  return (domain.hostData as MsiDomainInfo).hwsize;
+}
+
+// --- descriptors ---
+
+/** The descriptor store of a device domain (an xarray keyed by msi_index). */
+export function msiStore(dev: Device, domid: number): Map<number, MsiDesc> | null {
+  return slotOf(dev, domid)?.store ?? null;
+}
+
+// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize
+export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
+  const store = msiStore(dev, domid);
+  if (store === null) return -ENODEV;
+  const hwsize = msiDomainGetHwsize(dev, domid);
+  if (index === MSI_ANY_INDEX) {
+    for (let i = 0; i < hwsize; i++) {
+      if (!store.has(i)) {
+        desc.msiIndex = i;
+        store.set(i, desc);
+        return 0;
+      }
+    }
+    return -ENOSPC;
+  }
+  if (index >= hwsize) return -ERANGE;
+  if (store.has(index)) return -EBUSY;
+  void k;
+  desc.msiIndex = index;
+  store.set(index, desc);
+  return 0;
+}
+
+// msi_domain_alloc_simple_msi_descs(): one descriptor per index in the range, if absent
+function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInfo, ctrl: MsiCtrl): number {
+  if (!hasFlag(info.flags, MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS)) return 0;
+  const store = msiStore(dev, ctrl.domid);
+  if (store === null) return -ENODEV;
+  for (let idx = ctrl.first; idx <= ctrl.last; idx++) {
+    if (store.has(idx)) continue;
+    const ret = msiInsertDesc(k, dev, new MsiDesc(dev, 1, false), ctrl.domid, idx);
+    if (ret !== 0) return ret;
+  }
+  return 0;
+}
+
+// msi_free_desc_range(): a descriptor still associated with an irq is leaked with a WARN
+function msiFreeDescRange(k: Kernel, dev: Device, domid: number, first: number, last: number): void {
+  const store = msiStore(dev, domid);
+  if (store === null) return;
+  for (const [idx, desc] of [...store.entries()]) {
+    if (idx < first || idx > last) continue;
+    if (desc.irq !== 0) {
+      k.warn('msi_free_desc_range', `${dev.name}: descriptor ${idx} freed while still associated with irq ${desc.irq}`);
+      continue;
+    }
+    store.delete(idx);
+  }
+}
+
+// msi_ctrl_valid()
+function msiCtrlValid(dev: Device, ctrl: MsiCtrl): boolean {
+  if (ctrl.domid >= MSI_MAX_DEVICE_IRQDOMAINS || dev.msiData === null) return false;
+  const hwsize = msiDomainGetHwsize(dev, ctrl.domid);
+  return !(ctrl.first > ctrl.last || ctrl.first > MSI_MAX_INDEX || ctrl.last >= hwsize);
+}
+
+// --- allocation ---
+
+// populate_alloc_info() (1396e89e09f0) / the per-allocation msi_domain_prepare_irqs() before it
+function populateAllocInfo(k: Kernel, domain: IrqDomain, dev: Device, nirqs: number): MsiAllocInfo | number {
+  const info = domain.hostData as MsiDomainInfo;
+  const arg = new MsiAllocInfo();
+  if (!k.applied('1396e89e09f0') || info.alloc_data === null) {
+    const ret = msiDomainPrepareIrqs(k, domain, dev, nirqs, arg);
+    return ret !== 0 ? ret : arg;
+  }
+  return info.alloc_data.copy();
+}
+
+// msi_handle_pci_fail()
+function msiHandlePciFail(domain: IrqDomain, desc: MsiDesc, allocated: number): number {
+  switch (domain.busToken) {
+    case 'PCI_MSI':
+    case 'PCI_DEVICE_MSI':
+    case 'PCI_DEVICE_MSIX':
+      break;
+    default:
+      return -ENOSPC;
+  }
+  // Let a failed PCI multi MSI allocation retry with fewer vectors
+  if (desc.nvecUsed > 1) return 1;
+  return allocated > 0 ? allocated : -ENOSPC;
+}
+
+// msi_init_virq(): with ACTIVATE_EARLY the vector is activated (and its message written) now
+function msiInitVirq(k: Kernel, domain: IrqDomain, virq: number, activate: boolean): number {
+  const data = k.irqs.getIrqData(domain, virq);
+  if (data === null || !activate) return 0;
+  return k.irqs.activateIrq(data, false);
+}
+
+// __msi_domain_alloc_irqs()
+function msiDomainAllocIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl: MsiCtrl): number {
+  const info = domain.hostData as MsiDomainInfo;
+  const store = msiStore(dev, ctrl.domid);
+  if (store === null) return -ENODEV;
+  const argOrErr = populateAllocInfo(k, domain, dev, ctrl.nirqs);
+  if (typeof argOrErr === 'number') return argOrErr;
+  const arg = argOrErr;
+  const activate = hasFlag(info.flags, MSI_FLAG_ACTIVATE_EARLY);
+  let allocated = 0;
+  const descs = [...store.entries()].filter(([idx]) => idx >= ctrl.first && idx <= ctrl.last).sort((a, b) => a[0] - b[0]);
+  for (const [, desc] of descs) {
+    if (desc.irq !== 0) continue; // MSI_DESC_NOTASSOCIATED
+    if (allocated >= ctrl.nirqs) {
+      k.warn('__msi_domain_alloc_irqs', `${dev.name}: more descriptors than the ${ctrl.nirqs} requested`);
+      return -EINVAL;
+    }
+    info.ops.prepare_desc?.(domain, arg, desc);
+    mustHave('__msi_domain_alloc_irqs', info.ops.set_desc, 'set_desc')(arg, desc);
+    const virq = k.irqs.allocIrqs(domain, desc.nvecUsed, arg);
+    if (virq < 0) return msiHandlePciFail(domain, desc, allocated);
+    // irq_set_msi_desc_off(): associate every irq of the descriptor
+    for (let i = 0; i < desc.nvecUsed; i++) {
+      const d = k.irqs.desc(virq + i);
+      if (d !== undefined) {
+        d.msiDesc = desc;
+        d.msiOffset = i;
+      }
+      if (i === 0) desc.irq = virq;
+      const ret = msiInitVirq(k, domain, virq + i, activate);
+      if (ret !== 0) return ret;
+    }
+    allocated++;
+  }
+  return 0;
+}
+
+// msi_domain_alloc_locked(): any non-zero result frees the whole range again
+function msiDomainAllocLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
+  if (!msiCtrlValid(dev, ctrl)) return -EINVAL;
+  const domain = msiGetDeviceDomain(dev, ctrl.domid);
+  if (domain === null) return -ENODEV;
+  const info = domain.hostData as MsiDomainInfo;
+  let ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
+  if (ret !== 0) return ret;
+  ret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+  if (ret === 0) return 0;
+  msiDomainFreeLocked(k, dev, ctrl);
+  return ret;
+}
+
+// msi_domain_alloc_irqs_range()
+export function msiDomainAllocIrqsRange(k: Kernel, dev: Device, domid: number, first: number, last: number): number {
+  return msiDomainAllocLocked(k, dev, { domid, first, last, nirqs: last + 1 - first });
+}
+
+// msi_domain_alloc_irqs_all_locked()
+export function msiDomainAllocIrqsAllLocked(k: Kernel, dev: Device, domid: number, nirqs: number): number {
+  return msiDomainAllocLocked(k, dev, { domid, first: 0, last: msiDomainGetHwsize(dev, domid) - 1, nirqs });
+}
+
+export interface MsiMap {
+  /** The MSI index, or a negative errno. */
+  index: number;
+  virq: number;
+}
+
+// msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at()
+export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number): MsiMap {
+  const domain = msiGetDeviceDomain(dev, domid);
+  if (domain === null) return { index: -ENODEV, virq: 0 };
+  if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
+  const desc = new MsiDesc(dev, 1, true);
+  const ret = msiInsertDesc(k, dev, desc, domid, index);
+  if (ret !== 0) return { index: ret, virq: 0 };
+  const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };
+  const aret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+  if (aret !== 0) {
+    msiDomainFreeLocked(k, dev, ctrl);
+    return { index: aret, virq: 0 };
+  }
+  return { index: desc.msiIndex, virq: desc.irq };
+}
+
+// --- free ---
+
+// __msi_domain_free_irqs(): deactivate, free the irqs, disassociate
+function msiDomainFreeIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl: MsiCtrl): void {
+  const store = msiStore(dev, ctrl.domid);
+  if (store === null) return;
+  const descs = [...store.entries()].filter(([idx]) => idx >= ctrl.first && idx <= ctrl.last).sort((a, b) => a[0] - b[0]);
+  for (const [, desc] of descs) {
+    if (desc.irq === 0) continue; // MSI_DESC_ASSOCIATED only
+    for (let i = 0; i < desc.nvecUsed; i++) {
+      const data = k.irqs.getIrqData(domain, desc.irq + i);
+      if (data !== null && data.activated) k.irqs.deactivateIrq(data);
+    }
+    k.irqs.freeIrqs('__msi_domain_free_irqs', desc.irq, desc.nvecUsed);
+    desc.irq = 0;
+  }
+}
+
+// msi_domain_free_locked()
+function msiDomainFreeLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
+  if (!msiCtrlValid(dev, ctrl)) return;
+  const domain = msiGetDeviceDomain(dev, ctrl.domid);
+  if (domain === null) return;
+  const info = domain.hostData as MsiDomainInfo;
+  msiDomainFreeIrqsInner(k, dev, domain, ctrl);
+  if (!k.applied('91daac8a6893')) info.ops.msi_post_free?.(k, domain, dev);
+  if (hasFlag(info.flags, MSI_FLAG_FREE_MSI_DESCS)) msiFreeDescRange(k, dev, ctrl.domid, ctrl.first, ctrl.last);
+}
+
+// msi_domain_free_irqs_range()
+export function msiDomainFreeIrqsRange(k: Kernel, dev: Device, domid: number, first: number, last: number): void {
+  msiDomainFreeLocked(k, dev, { domid, first, last, nirqs: last + 1 - first });
+}
+
+// msi_domain_free_irqs_all_locked()
+export function msiDomainFreeIrqsAll(k: Kernel, dev: Device, domid: number): void {
+  msiDomainFreeLocked(k, dev, { domid, first: 0, last: msiDomainGetHwsize(dev, domid) - 1, nirqs: 0 });
+}

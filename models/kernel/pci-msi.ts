@@ -1,0 +1,294 @@
+// drivers/pci/msi/{api.c,msi.c,irqdomain.c}: the PCI driver API (pci_alloc_irq_vectors and
+// friends) on top of per-device MSI and MSI-X domains, as the core patches shape it.
+import type { Device } from './device';
+import { PciDev } from './device';
+import { EINVAL, ENODEV, ENOSPC, ENOTSUPP, ERANGE } from './errno';
+import type { IrqChip, IrqData } from './irqdomain';
+import type { Kernel } from './kernel';
+import {
+  msiCreateDeviceIrqDomain,
+  msiDomainAllocIrqAt,
+  msiDomainAllocIrqsAllLocked,
+  msiDomainFreeIrqsAll,
+  msiDomainFreeIrqsRange,
+  msiGetDeviceDomain,
+  msiInsertDesc,
+  msiRemoveDeviceIrqDomain,
+  msiSetupDeviceData,
+  msiStore,
+  type MsiMap,
+} from './msi';
+import { MSI_ANY_INDEX, MSI_DEFAULT_DOMAIN, MsiDesc } from './msi-desc';
+import {
+  hasFlag,
+  MSI_FLAG_ACTIVATE_EARLY,
+  MSI_FLAG_DEV_SYSFS,
+  MSI_FLAG_FREE_MSI_DESCS,
+  MSI_FLAG_MULTI_PCI_MSI,
+  MSI_FLAG_MUST_REACTIVATE,
+  MSI_FLAG_PCI_MSIX,
+  MSI_FLAG_PCI_MSIX_ALLOC_DYN,
+  type MsiDomainInfo,
+  type MsiDomainTemplate,
+} from './msi-types';
+import { getCountOrder } from './bitmap';
+
+export const PCI_IRQ_INTX = 1 << 0;
+export const PCI_IRQ_MSI = 1 << 1;
+export const PCI_IRQ_MSIX = 1 << 2;
+
+// pci_msi_domain_write_msg(): the device level stores the message in the MSI capability or
+// the MSI-X table entry of the vector.
+const pciMsiChip = (name: string): IrqChip => ({
+  name,
+  writeMsiMsg(k: Kernel, data: IrqData, msg) {
+    const desc = k.irqs.desc(data.irq)?.msiDesc;
+    if (desc === undefined || desc === null) return;
+    const dev = desc.dev as PciDev;
+    if (desc.isMsix) {
+      const entry = dev.msixTable[desc.msiIndex];
+      const masked = entry?.masked ?? false;
+      dev.msixTable[desc.msiIndex] = { addressHi: msg.addressHi, addressLo: msg.addressLo, data: msg.data, masked };
+    } else if (data.irq === desc.irq) {
+      // MSI: one address/data pair; vector i of a multi-MSI block signals data + i
+      desc.msg = { ...msg };
+    }
+  },
+});
+
+// MSI_COMMON_FLAGS
+const MSI_COMMON_FLAGS = MSI_FLAG_FREE_MSI_DESCS | MSI_FLAG_ACTIVATE_EARLY | MSI_FLAG_DEV_SYSFS | MSI_FLAG_MUST_REACTIVATE;
+
+// pci_device_domain_set_desc(): the device-level hwirq is the MSI index
+const pciDeviceDomainSetDesc = (arg: { desc: MsiDesc | null; hwirq: number }, desc: MsiDesc): void => {
+  arg.desc = desc;
+  arg.hwirq = desc.msiIndex;
+};
+
+export const pciMsiTemplate: MsiDomainTemplate = {
+  name: 'PCI-MSI',
+  chip: pciMsiChip('PCI-MSI'),
+  ops: { set_desc: pciDeviceDomainSetDesc },
+  info: { flags: MSI_COMMON_FLAGS | MSI_FLAG_MULTI_PCI_MSI, bus_token: 'PCI_DEVICE_MSI' },
+};
+
+export const pciMsixTemplate: MsiDomainTemplate = {
+  name: 'PCI-MSIX',
+  chip: pciMsiChip('PCI-MSIX'),
+  ops: { set_desc: pciDeviceDomainSetDesc },
+  info: { flags: MSI_COMMON_FLAGS | MSI_FLAG_PCI_MSIX | MSI_FLAG_PCI_MSIX_ALLOC_DYN, bus_token: 'PCI_DEVICE_MSIX' },
+};
+
+// pci_msi_domain_supports(): what the MSI parent (or the legacy domain) supports
+export function pciMsiDomainSupports(dev: PciDev, feature: number): boolean {
+  const parent = dev.msiParent;
+  if (parent === null) return false;
+  if (parent.isMsiParent()) return hasFlag(parent.msiParentOps?.supported_flags ?? 0, feature);
+  return hasFlag((parent.hostData as MsiDomainInfo).flags, feature);
+}
+
+// pci_msix_can_alloc_dyn()
+export function pciMsixCanAllocDyn(dev: PciDev): boolean {
+  return pciMsiDomainSupports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN);
+}
+
+function matchDeviceDomain(dev: PciDev, token: 'PCI_DEVICE_MSI' | 'PCI_DEVICE_MSIX'): boolean {
+  return msiGetDeviceDomain(dev, MSI_DEFAULT_DOMAIN)?.busToken === token;
+}
+
+// pci_setup_msi_context(): device data, and the pcim_msi_release devres action that frees
+// the vectors of a managed device before the domains go
+function pciSetupMsiContext(k: Kernel, dev: PciDev): number {
+  const hadData = dev.msiData !== null;
+  const ret = msiSetupDeviceData(k, dev);
+  if (ret !== 0 || hadData || !dev.isManaged) return ret;
+  dev.devres.push({ name: 'pcim_msi_release', release: () => pciFreeIrqVectors(k, dev) });
+  return 0;
+}
+
+// pci_setup_msix_device_domain(): reuse an MSI-X domain, replace an MSI one
+function pciSetupMsixDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolean {
+  if (dev.msiEnabled) return false;
+  if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) return true;
+  if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
+  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsixTemplate, hwsize, null, null);
+}
+
+// pci_setup_msi_device_domain(): hwsize is 1 until 9cc82d99b13c
+function pciSetupMsiDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolean {
+  if (dev.msixEnabled) return false;
+  if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) return true;
+  if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
+  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsiTemplate, k.applied('9cc82d99b13c') ? hwsize : 1, null, null);
+}
+
+// pci_free_msi_irqs()
+function pciFreeMsiIrqs(k: Kernel, dev: PciDev): void {
+  msiDomainFreeIrqsAll(k, dev, MSI_DEFAULT_DOMAIN);
+}
+
+// msix_capability_init() -> msix_setup_interrupts()
+function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
+  dev.msixEnabled = true;
+  // msix_setup_msi_descs(): one descriptor per vector, index i
+  for (let i = 0; i < nvec; i++) {
+    const ret = msiInsertDesc(k, dev, new MsiDesc(dev, 1, true), MSI_DEFAULT_DOMAIN, i);
+    if (ret !== 0) {
+      pciFreeMsiIrqs(k, dev);
+      dev.msixEnabled = false;
+      return ret;
+    }
+  }
+  const ret = msiDomainAllocIrqsAllLocked(k, dev, MSI_DEFAULT_DOMAIN, nvec);
+  if (ret !== 0) {
+    pciFreeMsiIrqs(k, dev);
+    dev.msixEnabled = false;
+    return ret;
+  }
+  return 0;
+}
+
+// msi_capability_init()
+function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
+  // Reject multi-MSI early on irq domain enabled architectures
+  if (nvec > 1 && !pciMsiDomainSupports(dev, MSI_FLAG_MULTI_PCI_MSI)) return 1;
+  // msi_setup_msi_desc(): a single descriptor for the whole block
+  const desc = new MsiDesc(dev, nvec, false);
+  desc.multiple = getCountOrder(nvec);
+  let ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, 0);
+  if (ret !== 0) return ret;
+  dev.msiEnabled = true;
+  ret = msiDomainAllocIrqsAllLocked(k, dev, MSI_DEFAULT_DOMAIN, nvec);
+  if (ret !== 0) {
+    pciFreeMsiIrqs(k, dev);
+    dev.msiEnabled = false;
+    return ret;
+  }
+  dev.msiMultipleEnabled = 1 << desc.multiple;
+  return 0;
+}
+
+// __pci_enable_msix_range()
+function pciEnableMsixRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number): number {
+  if (maxvec < minvec) return -ERANGE;
+  if (dev.msiEnabled) return -EINVAL; // "can't enable MSI-X (MSI already enabled)"
+  if (dev.msixEnabled) {
+    k.warn('__pci_enable_msix_range', `${dev.name}: MSI-X already enabled`);
+    return -EINVAL;
+  }
+  if (dev.msiParent === null) return -ENOTSUPP;
+  const hwsize = dev.msixVecCount();
+  if (hwsize < 0) return hwsize;
+  let nvec = Math.min(maxvec, hwsize);
+  if (nvec < minvec) return -ENOSPC;
+  let rc = pciSetupMsiContext(k, dev);
+  if (rc !== 0) return rc;
+  if (!pciSetupMsixDeviceDomain(k, dev, hwsize)) return -ENODEV;
+  for (;;) {
+    rc = msixCapabilityInit(k, dev, nvec);
+    if (rc === 0) return nvec;
+    if (rc < 0) return rc;
+    if (rc < minvec) return -ENOSPC;
+    nvec = rc;
+  }
+}
+
+// __pci_enable_msi_range(): the domain is sized before nvec is clamped to maxvec (9cc82d99b13c)
+function pciEnableMsiRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number): number {
+  if (dev.msixEnabled) return -EINVAL; // "can't enable MSI (MSI-X already enabled)"
+  if (maxvec < minvec) return -ERANGE;
+  if (dev.msiEnabled) {
+    k.warn('__pci_enable_msi_range', `${dev.name}: MSI already enabled`);
+    return -EINVAL;
+  }
+  if (dev.msiParent === null) return -ENOTSUPP;
+  let nvec = dev.msiVecCount();
+  if (nvec < 0) return nvec;
+  if (nvec < minvec) return -ENOSPC;
+  let rc = pciSetupMsiContext(k, dev);
+  if (rc !== 0) return rc;
+  if (!pciSetupMsiDeviceDomain(k, dev, nvec)) return -ENODEV;
+  if (nvec > maxvec) nvec = maxvec;
+  for (;;) {
+    rc = msiCapabilityInit(k, dev, nvec);
+    if (rc === 0) return nvec;
+    if (rc < 0) return rc;
+    if (rc < minvec) return -ENOSPC;
+    nvec = rc;
+  }
+}
+
+// pci_alloc_irq_vectors(): MSI-X first, then MSI (INTx is not modelled: no legacy irq)
+export function pciAllocIrqVectors(k: Kernel, dev: PciDev, minVecs: number, maxVecs: number, flags: number): number {
+  let nvecs = -ENOSPC;
+  if ((flags & PCI_IRQ_MSIX) !== 0) {
+    nvecs = pciEnableMsixRange(k, dev, minVecs, maxVecs);
+    if (nvecs > 0) return nvecs;
+  }
+  if ((flags & PCI_IRQ_MSI) !== 0) {
+    nvecs = pciEnableMsiRange(k, dev, minVecs, maxVecs);
+    if (nvecs > 0) return nvecs;
+  }
+  return nvecs;
+}
+
+// pci_free_irq_vectors() = pci_disable_msix() + pci_disable_msi(); the domain stays
+export function pciFreeIrqVectors(k: Kernel, dev: PciDev): void {
+  if (dev.msixEnabled) {
+    // pci_msix_shutdown(): mask all, clear ENABLE
+    for (const e of dev.msixTable) if (e !== null) e.masked = true;
+    dev.msixEnabled = false;
+    pciFreeMsiIrqs(k, dev);
+  }
+  if (dev.msiEnabled) {
+    dev.msiEnabled = false;
+    dev.msiMultipleEnabled = 0;
+    pciFreeMsiIrqs(k, dev);
+  }
+}
+
+// pci_msix_alloc_irq_at()
+export function pciMsixAllocIrqAt(k: Kernel, dev: PciDev, index: number): MsiMap {
+  if (!dev.msixEnabled) return { index: -ENOTSUPP, virq: 0 };
+  if (!pciMsixCanAllocDyn(dev)) return { index: -ENOTSUPP, virq: 0 };
+  return msiDomainAllocIrqAt(k, dev, MSI_DEFAULT_DOMAIN, index);
+}
+
+// pci_msix_free_irq()
+export function pciMsixFreeIrq(k: Kernel, dev: PciDev, map: MsiMap): void {
+  if (map.index < 0 || map.virq <= 0) {
+    k.warn('pci_msix_free_irq', `${dev.name}: invalid map {${map.index}, ${map.virq}}`);
+    return;
+  }
+  if (!pciMsixCanAllocDyn(dev)) {
+    k.warn('pci_msix_free_irq', `${dev.name}: dynamic MSI-X not supported`);
+    return;
+  }
+  msiDomainFreeIrqsRange(k, dev, MSI_DEFAULT_DOMAIN, map.index, map.index);
+}
+
+// pci_irq_vector(): the Linux irq of vector `nr`
+export function pciIrqVector(dev: PciDev, nr: number): number {
+  const store = msiStore(dev, MSI_DEFAULT_DOMAIN);
+  if (store === null) return -EINVAL;
+  if (dev.msixEnabled) return store.get(nr)?.irq || -EINVAL;
+  if (dev.msiEnabled) {
+    const desc = store.get(0);
+    if (desc === undefined || desc.irq === 0 || nr >= desc.nvecUsed) return -EINVAL;
+    return desc.irq + nr;
+  }
+  return -EINVAL;
+}
+
+export const MSIX_ANY_INDEX = MSI_ANY_INDEX;
+
+// device_release_driver(): devres actions run last-in first-out
+export function deviceReleaseDriver(k: Kernel, dev: Device): void {
+  while (dev.devres.length > 0) {
+    const action = dev.devres.pop();
+    action?.release();
+  }
+  void k;
+}
+
+export { PciDev };

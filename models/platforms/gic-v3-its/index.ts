@@ -1,0 +1,153 @@
+// The GICv3 ITS platform: a GIC LPI root domain, one ITS node as MSI parent of every PCI
+// and platform device, at the revisions in revisions.ts.
+import type { Device } from '../../kernel/device';
+import type { FaultSite } from '../../kernel/faults';
+import { KObject } from '../../kernel/heap';
+import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
+import type { MsiDomainInfo } from '../../kernel/msi-types';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import { ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip } from './its';
+import { gicV3ItsMsiParentOps, itsDeviceIdOf } from './its-msi-parent';
+import { ITS_PATCHES, ITS_REVISIONS } from './revisions';
+
+/** GICD_TYPER.IDbits = 14: 8192 LPIs, few enough that a fuzz run can exhaust them. */
+export const ITS_LPI_ID_BITS = 14;
+/** GITS_TYPER.Devbits + 1 */
+export const ITS_DEVICE_BITS = 16;
+const ITS_PHYS_BASE = 0x0808_0000;
+
+/** The fwspec the ITS hands the GIC for one LPI (its_irq_gic_domain_alloc). */
+class GicLpiSpec extends KObject {
+  readonly kind = 'irq_fwspec';
+  constructor(readonly lpi: number) {
+    super();
+  }
+}
+
+const gicLpiChip: IrqChip = { name: 'GICv3' };
+
+export class ItsPlatform implements PlatformInstance {
+  readonly its: ItsNode;
+  readonly gicDomain: IrqDomain;
+  readonly itsDomain: IrqDomain;
+
+  constructor(readonly kernel: Kernel) {
+    const k = kernel;
+    // gic_irq_domain_alloc() for LPIs: hwirq = INTID, nothing else to allocate
+    this.gicDomain = k.irqs.createDomain(
+      'GICv3',
+      null,
+      {
+        alloc(kk, d, virq, nr, arg) {
+          const spec = arg as GicLpiSpec;
+          for (let i = 0; i < nr; i++) kk.irqs.setHwirqAndChip(d, virq + i, spec.lpi + i, gicLpiChip, null);
+          return 0;
+        },
+        free(kk, d, virq, nr) {
+          for (let i = 0; i < nr; i++) {
+            const data = kk.irqs.getIrqData(d, virq + i);
+            if (data !== null) kk.irqs.resetIrqData(data);
+          }
+        },
+      },
+      null,
+      0,
+      'ANY',
+    );
+    this.its = new ItsNode(k, ITS_PHYS_BASE, ITS_DEVICE_BITS, ITS_LPI_ID_BITS);
+    const info: MsiDomainInfo = {
+      flags: 0,
+      bus_token: 'NEXUS',
+      hwsize: 0,
+      ops: {
+        msi_prepare: (kk, domain, _dev, nvec, arg) => itsMsiPrepare(kk, domain, nvec, arg),
+      },
+      chip: makeItsIrqChip(),
+      chip_data: null,
+      data: this.its,
+      alloc_data: null,
+    };
+    // its_msi_domain_ops gains .msi_teardown with the teardown patch (or its first posting)
+    if (k.applied('713335b6ee29')) info.ops.msi_teardown = itsMsiTeardown;
+    else if (k.applied('713335b6ee29-v1')) info.ops.msi_teardown = itsMsiTeardownV1;
+    this.itsDomain = msiCreateParentIrqDomain(
+      k,
+      'ITS',
+      this.gicDomain,
+      makeItsDomainOps((lpi) => new GicLpiSpec(lpi), info.chip),
+      info,
+      gicV3ItsMsiParentOps,
+    );
+    this.its.domain = this.itsDomain;
+    // The bulk-free proposal has the ITS ask for whole-range frees (its event blocks are power-of-two regions)
+    if (k.applied('87350178tl')) this.itsDomain.flags |= IRQ_DOMAIN_FREE_BULK;
+  }
+
+  msiParentFor(): IrqDomain {
+    return this.itsDomain;
+  }
+
+  resources(): ResourceUsage[] {
+    const unshared = this.its.devices.filter((d) => !d.shared);
+    const pinnedLpis = this.its.devices.filter((d) => d.shared).reduce((n, d) => n + d.nrLpis, 0);
+    return [
+      { pool: 'LPI', inUse: this.its.lpis.nrLpis - this.its.lpis.freeCount() - pinnedLpis, baseline: 0 },
+      { pool: 'its_device', inUse: unshared.length, baseline: 0 },
+      { pool: 'ITT', inUse: this.liveOfKind('itt') - (this.its.devices.length - unshared.length), baseline: 0 },
+      { pool: 'MAPD', inUse: [...this.its.hwDeviceTable.keys()].filter((id) => !this.its.findDevice(id)?.shared).length, baseline: 0 },
+    ];
+  }
+
+  private liveOfKind(kind: string): number {
+    let n = 0;
+    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
+    return n;
+  }
+
+  headroom(dev: Device, nvec: number): boolean {
+    const devId = itsDeviceIdOf(dev);
+    // Another device with the same DeviceID fixes the ITT size: no guarantee.
+    for (const other of this.kernel.devices) if (other !== dev && !other.removed && itsDeviceIdOf(other) === devId) return false;
+    if (this.its.findDevice(devId) !== null) return false;
+    const need = Math.max(32, 1 << Math.ceil(Math.log2(Math.max(1, nvec))));
+    const largest = this.its.lpis.free.reduce((m, r) => Math.max(m, r.span), 0);
+    return largest >= need;
+  }
+
+  // The ITS translation: DeviceID (from the bus) + EventID (the data) -> ITT -> LPI -> irq
+  deliver(dev: Device, msg: MsiMsg): Delivery {
+    const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
+    if (addr !== this.its.translater) return { blocked: `write to ${addr.toString(16)} is not the ITS doorbell` };
+    const devId = itsDeviceIdOf(dev);
+    const dt = this.its.hwDeviceTable.get(devId);
+    if (dt === undefined) return { blocked: `DeviceID ${devId.toString(16)} has no valid MAPD` };
+    const ite = dt.events.get(msg.data);
+    if (ite === undefined) return { blocked: `EventID ${msg.data} of DeviceID ${devId.toString(16)} is not mapped` };
+    const irq = this.kernel.irqs.findMapping(this.gicDomain, ite.lpi);
+    if (irq === 0) return { blocked: `LPI ${ite.lpi} has no Linux irq` };
+    return { irq };
+  }
+}
+
+const FAULT_SITES: readonly FaultSite[] = [
+  { name: 'alloc_lpi_range', class: 'resource', description: 'the LPI allocator has no free range of the requested size (its_lpi_alloc halves and retries)' },
+  { name: 'itt_alloc_pool', class: 'kmalloc', description: 'the ITT allocation in its_create_device() fails' },
+  { name: 'bitmap_zalloc', class: 'kmalloc', description: 'the event bitmap allocation in its_lpi_alloc() fails' },
+  { name: 'its_irq_gic_domain_alloc', class: 'kmalloc', description: 'the GIC parent allocation of the n-th LPI in its_irq_domain_alloc() fails' },
+];
+
+export const gicV3ItsPlatform: PlatformModel = {
+  name: 'gic-v3-its',
+  title: 'ARM64 GICv3 ITS (PCI and platform MSI)',
+  patches: ITS_PATCHES,
+  revisions: ITS_REVISIONS,
+  currentRevision: 'v6.18',
+  faultSites: FAULT_SITES,
+  capabilities: { platformMsi: true },
+  boot: (k: Kernel) => new ItsPlatform(k),
+};
+
+export default gicV3ItsPlatform;
+export type { Device };

@@ -1,0 +1,349 @@
+// drivers/irqchip/irq-gic-v3-its.c: the ITS node, its_device with its ITT and event map, the
+// ITS irq domain (alloc/free/activate/deactivate), msi_prepare/msi_teardown, and the ITS
+// hardware tables the MAPD/MAPTI/DISCARD commands program (for message translation).
+import { Bitmap, getCountOrder, isPowerOfTwo, roundupPowOfTwo } from '../../kernel/bitmap';
+import { ENOMEM, ENOSPC, EINVAL } from '../../kernel/errno';
+import { KObject } from '../../kernel/heap';
+import type { IrqChip, IrqData, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { derefInfo, MSI_ALLOC_FLAGS_PROXY_DEVICE, type MsiAllocInfo } from '../../kernel/msi-alloc-info';
+import type { MsiDomainInfo } from '../../kernel/msi-types';
+import { KernelOops } from '../../kernel/report';
+import { LpiRangeAllocator } from './lpi-range';
+
+/** GITS_TRANSLATER offset in the ITS frame: the doorbell every MSI is written to. */
+const GITS_TRANSLATER = 0x10040;
+
+export class ItsLpiMap extends KObject {
+  readonly kind = 'lpi_map';
+  constructor(readonly bitmap: Bitmap) {
+    super();
+  }
+}
+
+export class ItsItt extends KObject {
+  readonly kind = 'itt';
+  constructor(readonly entries: number) {
+    super();
+  }
+}
+
+export class ItsColMap extends KObject {
+  readonly kind = 'col_map';
+  constructor(readonly cpus: number[]) {
+    super();
+  }
+}
+
+/** struct its_device */
+export class ItsDevice extends KObject {
+  readonly kind = 'its_device';
+  shared = false;
+
+  constructor(
+    readonly its: ItsNode,
+    readonly deviceId: number,
+    readonly nrItes: number,
+    readonly itt: ItsItt,
+    readonly lpiMap: ItsLpiMap,
+    readonly colMap: ItsColMap,
+    readonly lpiBase: number,
+    readonly nrLpis: number,
+  ) {
+    super();
+  }
+}
+
+/** What MAPD/MAPTI/DISCARD left in the ITS's own device table and ITTs. */
+export interface ItsHwDevice {
+  readonly itt: ItsItt;
+  readonly size: number;
+  /** EventID -> (LPI, collection) */
+  readonly events: Map<number, { lpi: number; col: number }>;
+}
+
+export type ItsCommand =
+  | { op: 'MAPD'; devId: number; valid: boolean }
+  | { op: 'MAPTI'; devId: number; event: number; lpi: number; col: number }
+  | { op: 'DISCARD'; devId: number; event: number };
+
+/** struct its_node, plus the hardware state its command queue programs. */
+export class ItsNode {
+  /** its->its_device_list */
+  readonly devices: ItsDevice[] = [];
+  readonly lpis: LpiRangeAllocator;
+  readonly translater: number;
+  /** GITS_BASER device table: DeviceID -> ITT, as the ITS hardware holds it. */
+  readonly hwDeviceTable = new Map<number, ItsHwDevice>();
+  /** The most recent commands, for repro annotation. */
+  readonly cmdLog: ItsCommand[] = [];
+  readonly mapdBalance = new Map<number, number>();
+  /** LPIs routed to each CPU (its_inc_lpi_count), for its_select_cpu balancing. */
+  readonly lpiCount: number[];
+  /** The ITS irq domain (set by the platform at probe). */
+  domain: IrqDomain | null = null;
+
+  constructor(
+    private readonly k: Kernel,
+    readonly physBase: number,
+    readonly deviceBits: number,
+    lpiIdBits: number,
+  ) {
+    this.lpis = new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
+    this.translater = physBase + GITS_TRANSLATER;
+    this.lpiCount = new Array<number>(k.nrCpus).fill(0);
+  }
+
+  // its_send_mapd / its_send_mapti / its_send_discard: queue the command, update the tables
+  send(cmd: ItsCommand, itt?: ItsItt): void {
+    this.cmdLog.push(cmd);
+    if (this.cmdLog.length > 32) this.cmdLog.shift();
+    switch (cmd.op) {
+      case 'MAPD':
+        this.mapdBalance.set(cmd.devId, (this.mapdBalance.get(cmd.devId) ?? 0) + (cmd.valid ? 1 : -1));
+        if (cmd.valid && itt !== undefined) this.hwDeviceTable.set(cmd.devId, { itt, size: itt.entries, events: new Map() });
+        else this.hwDeviceTable.delete(cmd.devId);
+        break;
+      case 'MAPTI': {
+        const dt = this.hwDeviceTable.get(cmd.devId);
+        // A MAPTI for an unmapped DeviceID is a command error; the ITS drops it.
+        if (dt !== undefined && cmd.event < dt.size) dt.events.set(cmd.event, { lpi: cmd.lpi, col: cmd.col });
+        break;
+      }
+      case 'DISCARD':
+        this.hwDeviceTable.get(cmd.devId)?.events.delete(cmd.event);
+        break;
+    }
+    this.k.printk(`its: ${describeCommand(cmd)}`);
+  }
+
+  // its_find_device()
+  findDevice(devId: number): ItsDevice | null {
+    return this.devices.find((d) => d.deviceId === devId) ?? null;
+  }
+}
+
+function describeCommand(cmd: ItsCommand): string {
+  switch (cmd.op) {
+    case 'MAPD':
+      return `MAPD dev=${hex(cmd.devId)} valid=${cmd.valid ? 1 : 0}`;
+    case 'MAPTI':
+      return `MAPTI dev=${hex(cmd.devId)} event=${cmd.event} lpi=${cmd.lpi} col=${cmd.col}`;
+    case 'DISCARD':
+      return `DISCARD dev=${hex(cmd.devId)} event=${cmd.event}`;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+// its_lpi_alloc(): halve the request until a range fits
+function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap; base: number; nr: number } | null {
+  let nr = nrIrqs;
+  let base = 0;
+  let err = 0;
+  do {
+    const r = its.lpis.allocRange(nr);
+    err = r.err;
+    if (err === 0) {
+      base = r.base;
+      break;
+    }
+    nr = Math.floor(nr / 2);
+  } while (nr > 0);
+  if (nr === 0 || err !== 0) return null;
+  // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back)
+  if (k.faults.shouldFail('bitmap_zalloc')) return null;
+  return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr))), base, nr };
+}
+
+// its_lpi_free()
+function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
+  its.lpis.freeRange(base, nr);
+  k.heap.kfree('its_lpi_free', map);
+}
+
+// its_create_device()
+function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number): ItsDevice | null {
+  // its_alloc_device_table(): the DeviceID must fit the ITS device table
+  if (devId >= 2 ** its.deviceBits) return null;
+  if (!isPowerOfTwo(nvecs)) {
+    k.warn('its_create_device', `nvecs ${nvecs} is not a power of two`);
+    nvecs = roundupPowOfTwo(nvecs);
+  }
+  const nrItes = Math.max(2, nvecs);
+  const itt = k.faults.shouldFail('itt_alloc_pool') ? null : k.heap.kmalloc(new ItsItt(nrItes));
+  const lpi = itsLpiAlloc(k, its, nvecs);
+  const colMap = lpi !== null ? k.heap.kmalloc(new ItsColMap(new Array<number>(lpi.nr).fill(0))) : null;
+  if (itt === null || lpi === null || colMap === null) {
+    k.heap.kfree('its_create_device', itt);
+    // bitmap_free(lpi_map): the bitmap goes, the LPI range it described does not
+    k.heap.kfree('its_create_device', lpi?.map ?? null);
+    k.heap.kfree('its_create_device', colMap);
+    return null;
+  }
+  const dev = k.heap.kmalloc(new ItsDevice(its, devId, nrItes, itt, lpi.map, colMap, lpi.base, lpi.nr));
+  its.devices.push(dev);
+  // Map device to its ITT
+  its.send({ op: 'MAPD', devId, valid: true }, itt);
+  return dev;
+}
+
+// its_free_device()
+function itsFreeDevice(k: Kernel, itsDev: ItsDevice): void {
+  const its = itsDev.its;
+  const i = its.devices.indexOf(itsDev);
+  if (i >= 0) its.devices.splice(i, 1);
+  k.heap.kfree('its_free_device', itsDev.colMap);
+  k.heap.kfree('its_free_device', itsDev.itt);
+  k.heap.kfree('its_free_device', itsDev);
+}
+
+/** The ITS node behind an ITS domain (msi_domain_info::data). */
+function itsOf(domain: IrqDomain): ItsNode {
+  return (domain.hostData as MsiDomainInfo).data as ItsNode;
+}
+
+// its_msi_prepare(): find or create the its_device for the DeviceID in scratchpad[0].ul,
+// then leave a pointer to it in the same union slot
+export function itsMsiPrepare(k: Kernel, domain: IrqDomain, nvec: number, info: MsiAllocInfo): number {
+  const devId = info.scratchpad[0].readUl(k, 'its_msi_prepare') >>> 0;
+  const its = itsOf(domain);
+  let err = 0;
+  let itsDev = its.findDevice(devId);
+  if (itsDev !== null) {
+    // We already have seen this ID, probably through another alias: reuse, ITT not resized.
+    itsDev.shared = true;
+  } else {
+    itsDev = itsCreateDevice(k, its, devId, nvec);
+    if (itsDev === null) err = -ENOMEM;
+    else if ((info.flags & MSI_ALLOC_FLAGS_PROXY_DEVICE) !== 0) itsDev.shared = true;
+  }
+  info.scratchpad[0].writePtr(itsDev);
+  return err;
+}
+
+// its_msi_teardown() as merged (713335b6ee29): the its_device comes from scratchpad[0].ptr
+export function itsMsiTeardown(k: Kernel, _domain: IrqDomain, arg: MsiAllocInfo | null): void {
+  const info = derefInfo('its_msi_teardown', arg);
+  const itsDev = k.heap.deref('its_msi_teardown', info.scratchpad[0].readPtr<ItsDevice>(k, 'its_msi_teardown'), 'its_dev');
+  releaseUnsharedDevice(k, itsDev);
+}
+
+// its_msi_teardown() as first posted (v1 2/4): looks the device up by the DeviceID it
+// expects in scratchpad[0].ul, a slot its_msi_prepare() has since overwritten with a pointer
+export function itsMsiTeardownV1(k: Kernel, domain: IrqDomain, arg: MsiAllocInfo | null): void {
+  const info = derefInfo('its_msi_teardown', arg);
+  const devId = info.scratchpad[0].readUl(k, 'its_msi_teardown') >>> 0;
+  const its = itsOf(domain);
+  const itsDev = k.heap.deref('its_msi_teardown', its.findDevice(devId), `its_find_device(${hex(devId)})`);
+  releaseUnsharedDevice(k, itsDev);
+}
+
+function releaseUnsharedDevice(k: Kernel, itsDev: ItsDevice): void {
+  // If the device is shared, keep everything around
+  if (itsDev.shared) return;
+  // LPIs should have been already unmapped at this stage
+  const lpiMap = k.heap.deref('its_msi_teardown', itsDev.lpiMap, 'lpi_map');
+  if (!lpiMap.bitmap.empty()) {
+    k.warn('its_msi_teardown', `its_device ${hex(itsDev.deviceId)} torn down with events ${lpiMap.bitmap.setBits().join(',')} still allocated`);
+    return;
+  }
+  itsLpiFree(k, itsDev.its, lpiMap, itsDev.lpiBase, itsDev.nrLpis);
+  // Unmap device/itt, and get rid of the tracking
+  itsDev.its.send({ op: 'MAPD', devId: itsDev.deviceId, valid: false });
+  itsFreeDevice(k, itsDev);
+}
+
+// its_get_event_id()
+function itsGetEventId(k: Kernel, site: string, d: IrqData): number {
+  const itsDev = k.heap.deref(site, d.chipData as ItsDevice | null, 'chip_data');
+  return d.hwirq - itsDev.lpiBase;
+}
+
+// its_select_cpu(): the online CPU with the fewest LPIs
+function itsSelectCpu(its: ItsNode): number {
+  let best = 0;
+  for (let cpu = 1; cpu < its.lpiCount.length; cpu++) if ((its.lpiCount[cpu] ?? 0) < (its.lpiCount[best] ?? 0)) best = cpu;
+  return best;
+}
+
+export function makeItsIrqChip(): IrqChip {
+  return {
+    name: 'ITS',
+    // its_irq_compose_msi_msg(): doorbell = GITS_TRANSLATER, data = EventID
+    composeMsiMsg(k, d) {
+      const itsDev = k.heap.deref('its_irq_compose_msi_msg', d.chipData as ItsDevice | null, 'chip_data');
+      const addr = itsDev.its.translater;
+      return { addressHi: Math.floor(addr / 2 ** 32), addressLo: addr % 2 ** 32, data: itsGetEventId(k, 'its_irq_compose_msi_msg', d) };
+    },
+  };
+}
+
+export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqChip): IrqDomainOps {
+  return {
+    // its_irq_domain_alloc(): a naturally aligned block of events, one GIC LPI per irq
+    alloc(k, domain, virq, nrIrqs, args) {
+      const info = args as MsiAllocInfo;
+      const itsDev = k.heap.deref('its_irq_domain_alloc', info.scratchpad[0].readPtr<ItsDevice>(k, 'its_irq_domain_alloc'), 'its_dev');
+      const lpiMap = k.heap.deref('its_irq_domain_alloc', itsDev.lpiMap, 'lpi_map');
+      // its_alloc_device_irq()
+      const idx = lpiMap.bitmap.findFreeRegion(getCountOrder(nrIrqs));
+      if (idx < 0) return -ENOSPC;
+      const hwirq = itsDev.lpiBase + idx;
+      for (let i = 0; i < nrIrqs; i++) {
+        // its_irq_gic_domain_alloc(); a failure returns without undoing earlier iterations
+        if (k.faults.shouldFail('its_irq_gic_domain_alloc')) return -ENOMEM;
+        const err = k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
+        if (err !== 0) return err;
+        k.irqs.setHwirqAndChip(domain, virq + i, hwirq + i, chip, itsDev);
+      }
+      return 0;
+    },
+    // its_irq_domain_free()
+    free(k, domain, virq, nrIrqs) {
+      const d = k.irqs.getIrqData(domain, virq);
+      if (d === null) throw new KernelOops('its_irq_domain_free', 'no irq_data at the ITS level');
+      const itsDev = k.heap.deref('its_irq_domain_free', d.chipData as ItsDevice | null, 'chip_data');
+      const lpiMap = k.heap.deref('its_irq_domain_free', itsDev.lpiMap, 'lpi_map');
+      lpiMap.bitmap.releaseRegion(itsGetEventId(k, 'its_irq_domain_free', d), getCountOrder(nrIrqs), (what) =>
+        k.report('double-free', 'its_irq_domain_free', `its_device ${hex(itsDev.deviceId)} event map: ${what}`),
+      );
+      for (let i = 0; i < nrIrqs; i++) {
+        const data = k.irqs.getIrqData(domain, virq + i);
+        if (data !== null) k.irqs.resetIrqData(data);
+      }
+      if (!k.applied('713335b6ee29') && !k.applied('713335b6ee29-v1')) {
+        // If all interrupts have been freed, start mopping the floor (unless shared).
+        if (!itsDev.shared && lpiMap.bitmap.empty()) {
+          itsLpiFree(k, itsDev.its, lpiMap, itsDev.lpiBase, itsDev.nrLpis);
+          itsDev.its.send({ op: 'MAPD', devId: itsDev.deviceId, valid: false });
+          itsFreeDevice(k, itsDev);
+        }
+      }
+      k.irqs.freeIrqsParent(domain, virq, nrIrqs);
+    },
+    // its_irq_domain_activate(): pick a CPU, MAPTI the event
+    activate(k, _domain, d) {
+      const itsDev = k.heap.deref('its_irq_domain_activate', d.chipData as ItsDevice | null, 'chip_data');
+      const event = itsGetEventId(k, 'its_irq_domain_activate', d);
+      const cpu = itsSelectCpu(itsDev.its);
+      if (cpu < 0) return -EINVAL;
+      itsDev.its.lpiCount[cpu] = (itsDev.its.lpiCount[cpu] ?? 0) + 1;
+      itsDev.colMap.cpus[event] = cpu;
+      d.effectiveCpu = cpu;
+      itsDev.its.send({ op: 'MAPTI', devId: itsDev.deviceId, event, lpi: d.hwirq, col: cpu });
+      return 0;
+    },
+    // its_irq_domain_deactivate(): stop the delivery of interrupts
+    deactivate(k, _domain, d) {
+      const itsDev = k.heap.deref('its_irq_domain_deactivate', d.chipData as ItsDevice | null, 'chip_data');
+      const event = itsGetEventId(k, 'its_irq_domain_deactivate', d);
+      const cpu = itsDev.colMap.cpus[event] ?? 0;
+      itsDev.its.lpiCount[cpu] = Math.max(0, (itsDev.its.lpiCount[cpu] ?? 0) - 1);
+      d.effectiveCpu = -1;
+      itsDev.its.send({ op: 'DISCARD', devId: itsDev.deviceId, event });
+    },
+  };
+}

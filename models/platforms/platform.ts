@@ -1,0 +1,59 @@
+// The interface a parent model implements to be fuzzed. A platform is one MSI parent (or a
+// family of them) at a set of named revisions; the harness boots it into a Kernel, adds
+// devices under it, drives the driver API, and checks the generic invariants against the
+// views below. A new platform needs nothing else to be fuzzed: see README "Adding a platform".
+import type { Device } from '../kernel/device';
+import type { FaultSite } from '../kernel/faults';
+import type { IrqDomain, MsiMsg } from '../kernel/irqdomain';
+import type { Kernel } from '../kernel/kernel';
+import type { NamedRevision, Patch } from '../kernel/patches';
+
+/** One pool of parent resources, for the "back to baseline" and "no leak" invariants. */
+export interface ResourceUsage {
+  /** e.g. `LPI`, `its_device`, `ITT`, `IRTE`. */
+  readonly pool: string;
+  /** Units held now, not counting those pinned on purpose (shared ITS devices). */
+  readonly inUse: number;
+  /** Units held with no device present. */
+  readonly baseline: number;
+}
+
+/** Where a memory write from a device lands once the platform has translated it. */
+export type Delivery = { readonly irq: number } | { readonly blocked: string };
+
+export interface PlatformInstance {
+  readonly kernel: Kernel;
+  /** dev_set_msi_domain() at device add: the MSI parent the device allocates under. */
+  msiParentFor(dev: Device): IrqDomain | null;
+  /** Resource pools owned by the parents, for leak checks. */
+  resources(): readonly ResourceUsage[];
+  /** Follows an MSI write (address/data) sent by `dev` through the interrupt fabric. */
+  deliver(dev: Device, msg: MsiMsg): Delivery;
+  /**
+   * Capacity oracle for the driver-outcome check: true when the parent's free resources
+   * guarantee that `dev` can get `nvec` vectors (a device sharing a requester ID with
+   * another never qualifies). False means "a shortfall would be legitimate".
+   */
+  headroom(dev: Device, nvec: number): boolean;
+}
+
+export interface PlatformCapabilities {
+  /** Platform devices can use per-device MSI (platform_device_msi_init_and_alloc_irqs). */
+  readonly platformMsi: boolean;
+}
+
+export interface PlatformModel {
+  /** CLI name, e.g. `gic-v3-its`. */
+  readonly name: string;
+  readonly title: string;
+  /** The platform's own patches; core patches are shared by every platform. */
+  readonly patches: readonly Patch[];
+  /** Named whole-kernel states (releases and series intermediates). */
+  readonly revisions: readonly NamedRevision[];
+  /** The named revision that is current upstream. */
+  readonly currentRevision: string;
+  readonly faultSites: readonly FaultSite[];
+  readonly capabilities: PlatformCapabilities;
+  /** Creates the parent domains in a fresh kernel (what the irqchip probe does at boot). */
+  boot(k: Kernel): PlatformInstance;
+}

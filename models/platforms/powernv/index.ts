@@ -1,0 +1,171 @@
+// The powernv platform (bare-metal POWER9/10 on OPAL): native XIVE over skiboot, one PNV-MSI
+// parent per PHB over its msi_bmp, and the non-MSI users of the OPAL IRQ allocator (per-CPU
+// IPIs at boot, KVM XIVE devices as commands), at the revisions in revisions.ts.
+import { getCountOrder } from '../../kernel/bitmap';
+import { PciDev, type Device } from '../../kernel/device';
+import type { FaultSite } from '../../kernel/faults';
+import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
+import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
+import { kvmppcXiveNativeCreate, kvmppcXiveNativeRelease, kvmppcXiveNativeSetSource, type KvmXiveNativeDevice } from './kvm-xive-native';
+import { msiBitmapAlloc, type MsiBitmap } from './msi-bitmap';
+import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOps } from './pci-ioda';
+import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
+import { Skiboot } from './skiboot';
+import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
+
+export interface PowernvConfig {
+  readonly nrChips: number;
+  /** IPIs each chip's XIVE can hand out (int_hw_bot - int_ipi_top). */
+  readonly ipisPerChip: number;
+  /** ibm,opal-msi-ranges count of each PHB (PHB i sits on chip i % nrChips). */
+  readonly phbMsiCounts: readonly number[];
+}
+
+/** Small pools so a fuzz run reaches exhaustion: 8 IPIs per chip, 64 MSIs per PHB. */
+export const DEFAULT_POWERNV_CONFIG: PowernvConfig = { nrChips: 2, ipisPerChip: 8, phbMsiCounts: [64, 64] };
+
+export class PowernvPlatform implements PlatformInstance {
+  readonly fw: Skiboot;
+  readonly xive: XiveNative;
+  readonly xiveDomain: IrqDomain;
+  readonly phbs: PnvPhb[] = [];
+  /** Live KVM XIVE-native devices (created by kvmppcXiveNativeCreate). */
+  readonly kvmDevices: KvmXiveNativeDevice[] = [];
+  /** OPAL IPIs taken at boot (one per CPU). */
+  readonly bootIpis: number;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly config: PowernvConfig = DEFAULT_POWERNV_CONFIG,
+  ) {
+    const k = kernel;
+    if (!k.applied('f0ac60e6e311')) {
+      // ≤ v6.17 used a global PCI/MSI domain per PHB, which the core model does not implement.
+      throw new Error('powernv: a revision without the MSI parent conversion (f0ac60e6e311) is not modelled');
+    }
+    this.fw = new Skiboot(k, config.nrChips, config.ipisPerChip, config.phbMsiCounts);
+    this.xive = new XiveNative(this.fw);
+    // xive_native_init() -> xive_core_init()
+    this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive));
+    // xive_prepare_cpu() for every CPU: its IPI on its chip
+    for (let cpu = 0; cpu < k.nrCpus; cpu++) xiveNativeGetIpi(k, this.xive, cpu, cpu % config.nrChips);
+    this.bootIpis = this.fw.allocatedIpis();
+    for (const opal of this.fw.phbs) {
+      // pnv_pci_init_ioda_msis(): msi_bitmap_alloc() over ibm,opal-msi-ranges, then the domain
+      const bmp = msiBitmapAlloc(opal.msiCount) as MsiBitmap;
+      const phb = new PnvPhb(this.fw, opal, bmp);
+      phb.devDomain = msiCreateParentIrqDomain(k, `PNV-MSI-${opal.opalId}`, this.xiveDomain, pnvIrqDomainOps(pnvMsiIrqChip()), phb, pnvMsiParentOps);
+      this.phbs.push(phb);
+    }
+  }
+
+  phbFor(dev: PciDev): PnvPhb {
+    return this.phbs[(dev.rid >> 8) % this.phbs.length] as PnvPhb;
+  }
+
+  msiParentFor(dev: Device): IrqDomain | null {
+    return dev instanceof PciDev ? this.phbFor(dev).devDomain : null;
+  }
+
+  resources(): ResourceUsage[] {
+    let heldByKvm = 0;
+    for (const x of this.kvmDevices) for (const s of x.sources.values()) if (s.ipiNumber !== 0 && this.fw.isValidSource(s.ipiNumber)) heldByKvm++;
+    return [
+      ...this.phbs.map((p) => ({ pool: `msi_bmp:PHB${p.opalId}`, inUse: p.msiBmp.bitmap.weight(), baseline: 0 })),
+      { pool: 'xive_irq_data', inUse: liveXiveIrqData(this.kernel), baseline: 0 },
+      { pool: 'opal_xive_irq', inUse: this.fw.allocatedIpis() - this.bootIpis - heldByKvm, baseline: 0 },
+    ];
+  }
+
+  // PHB MSI window; data = xive_num, validated against the PE OPAL routed it to; XIVE source
+  // msi_base + xive_num; its Linux irq through the XIVE domain's reverse map.
+  deliver(dev: Device, msg: MsiMsg): Delivery {
+    if (!(dev instanceof PciDev)) return { blocked: `${dev.name} is not a PCI device` };
+    const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
+    const phb = this.phbs.find((p) => p.opal.msiAddr === addr);
+    if (phb === undefined) return { blocked: `write to ${addr.toString(16)} is not a PHB MSI window` };
+    if (msg.data >= phb.opal.msiCount) return { blocked: `MSI ${msg.data} beyond PHB${phb.opalId}'s range` };
+    const pe = phb.opal.xivePe.get(msg.data);
+    if (pe !== pnvIodaPeNumber(dev)) return { blocked: `MSI ${msg.data} not routed to PE ${pnvIodaPeNumber(dev)} (EEH freeze)` };
+    const irq = this.kernel.irqs.findMapping(this.xiveDomain, phb.msiBase + msg.data);
+    if (irq === 0) return { blocked: `XIVE source ${phb.msiBase + msg.data} has no Linux irq` };
+    return { irq };
+  }
+
+  /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */
+  headroom(dev: Device, nvec: number): boolean {
+    if (!(dev instanceof PciDev) || this.kernel.faults.isArmed()) return false;
+    if (dev.msiEnabled || dev.msixEnabled) return false;
+    const bmp = this.phbFor(dev).msiBmp;
+    if (dev.msixTableSize === 0 && dev.msiCap === 0) return false;
+    if (dev.msixTableSize > 0) {
+      if (nvec > dev.msixTableSize || bmp.irqCount - bmp.bitmap.weight() < nvec) return false;
+    }
+    if (dev.msiCap > 0) {
+      if (nvec > dev.msiCap || bmp.bitmap.findZeroArea(nvec, (1 << getCountOrder(nvec)) - 1) < 0) return false;
+    }
+    return true;
+  }
+}
+
+// --- commands for the harness: the kernel-side users of OPAL_XIVE_ALLOCATE_IRQ ---
+
+/** KVM_CREATE_DEVICE(KVM_DEV_TYPE_XIVE): kvmppc_xive_native_create(). */
+export function kvmXiveCreate(p: PowernvPlatform): KvmXiveNativeDevice {
+  return kvmppcXiveNativeCreate(p.kernel, p.kvmDevices);
+}
+
+/** KVM_SET_DEVICE_ATTR(KVM_DEV_XIVE_GRP_SOURCE, irq): may oops (KernelOops) on a bogus hw irq. */
+export function kvmXiveSetSource(p: PowernvPlatform, xive: KvmXiveNativeDevice, irq: number): number {
+  return kvmppcXiveNativeSetSource(p.kernel, p.xive, xive, irq);
+}
+
+/** close() of the KVM device fd: kvmppc_xive_native_release(). */
+export function kvmXiveRelease(p: PowernvPlatform, xive: KvmXiveNativeDevice): void {
+  kvmppcXiveNativeRelease(p.kernel, p.xive, p.kvmDevices, xive);
+}
+
+/** xive_native_alloc_irq() for another in-kernel user (OCXL, VAS): 0 on failure. */
+export function xiveNativeAllocIrqCmd(p: PowernvPlatform, user: string): number {
+  return xiveNativeAllocIrq(p.kernel, p.xive, user);
+}
+
+/** xive_native_free_irq() */
+export function xiveNativeFreeIrqCmd(p: PowernvPlatform, hwIrq: number): void {
+  xiveNativeFreeIrq(p.kernel, p.xive, hwIrq);
+}
+
+const FAULT_SITES: readonly FaultSite[] = [
+  { name: 'opal_xive_get_irq_info', class: 'firmware', description: 'the next OPAL_XIVE_GET_IRQ_INFO of a PHB MSI parent allocation returns OPAL_HARDWARE (-6): xive_irq_alloc_data() fails with -EINVAL' },
+  { name: 'opal_xive_allocate_irq', class: 'firmware', description: 'the next OPAL_XIVE_ALLOCATE_IRQ returns OPAL_HARDWARE (-6)' },
+  { name: 'xive_irq_alloc_data', class: 'kmalloc', description: 'the n-th XIVE parent allocation from now (kzalloc of xive_irq_data) fails with -ENOMEM; arm with nth = k to fail the k-th parent of one request' },
+  { name: 'msi_bitmap_alloc_hwirqs', class: 'resource', description: 'the PHB msi_bmp has no free aligned block' },
+  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no Linux irq descriptors left' },
+];
+
+export const powernvPlatform: PlatformModel = {
+  name: 'powernv',
+  title: 'powerpc powernv (OPAL PHB MSIs, native XIVE)',
+  patches: [...XIVE_COMMON_PATCHES, ...POWERNV_PATCHES],
+  revisions: POWERNV_REVISIONS,
+  currentRevision: 'v6.18.y',
+  faultSites: FAULT_SITES,
+  capabilities: { platformMsi: false },
+  boot: (k: Kernel) => new PowernvPlatform(k),
+};
+
+export const POWERNV_KNOWN_BUGS = [
+  {
+    id: 'powernv-opal-bogus-irq',
+    revision: 'xive-opal-pre-v5.4',
+    fixedIn: 'v6.18.y',
+    description: 'OPAL_XIVE_ALLOCATE_IRQ on an exhausted chip returns 0xffffffff (old skiboot), which old Linux hands to KVM as a hw irq; the ESB load through its unmapped ipi_data oopses',
+  },
+] as const;
+
+export { POWERNV_PATCH_POOL };
+export default powernvPlatform;

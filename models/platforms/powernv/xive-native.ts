@@ -1,0 +1,126 @@
+// arch/powerpc/sysdev/xive/native.c: the native (OPAL) XIVE backend, and the OPAL IRQ
+// allocator users outside the MSI path (per-CPU IPIs, the KVM XIVE devices). The wrapper that
+// turns old skiboot's 0xffffffff into OPAL_RESOURCE is 6ccb4ac2bf8a.
+import { EINVAL, ENXIO } from '../../kernel/errno';
+import { hex } from '../../kernel/heap';
+import type { Kernel } from '../../kernel/kernel';
+import { OPAL_BUSY, OPAL_HARDWARE, OPAL_RESOURCE, OPAL_XIVE_ANY_CHIP } from '../powerpc-common/firmware-codes';
+import type { XiveOps } from '../powerpc-common/xive';
+import { EsbMapping, type XiveIrqData } from '../powerpc-common/xive-irq-data';
+import { OPAL_XIVE_IRQ_STORE_EOI, type Skiboot } from './skiboot';
+
+export const XIVE_IRQ_FLAG_STORE_EOI = 0x01;
+
+/** A hardware interrupt number Linux got from OPAL_XIVE_ALLOCATE_IRQ and holds. */
+export interface IssuedHwIrq {
+  readonly step: number;
+  /** 'ipi:cpu2', 'kvm-xive:src7', ... */
+  readonly user: string;
+  readonly hwIrq: number;
+}
+
+/** The native backend's state: the firmware it calls and what it has handed out. */
+export class XiveNative {
+  /** hw irqs returned to callers of the allocator and not yet freed. */
+  readonly issued: IssuedHwIrq[] = [];
+  /** The chip of the CPU commands run on (the harness drives everything from CPU 0). */
+  readonly callerChip = 0;
+
+  constructor(readonly fw: Skiboot) {}
+}
+
+// opal_xive_allocate_irq_raw() = the OPAL_XIVE_ALLOCATE_IRQ call (139)
+function opalXiveAllocateIrqRaw(k: Kernel, xn: XiveNative, chipId: number): number {
+  if (k.faults.shouldFail('opal_xive_allocate_irq')) return OPAL_HARDWARE;
+  return xn.fw.allocateIrq(chipId, xn.callerChip);
+}
+
+// opal_xive_allocate_irq(): before 6ccb4ac2bf8a this is the OPAL call itself
+function opalXiveAllocateIrq(k: Kernel, xn: XiveNative, chipId: number): number {
+  const irq = opalXiveAllocateIrqRaw(k, xn, chipId);
+  if (!k.applied('6ccb4ac2bf8a')) return irq;
+  // Old OPAL returns 0xffffffff (a 32-bit value in an s64) when it runs out of IRQs.
+  return irq === 0xffffffff ? OPAL_RESOURCE : irq;
+}
+
+function issue(k: Kernel, xn: XiveNative, user: string, hwIrq: number): void {
+  xn.issued.push({ step: k.step, user, hwIrq });
+}
+
+// xive_native_alloc_irq_on_chip(): 0 is the failure value of a u32 hw irq
+export function xiveNativeAllocIrqOnChip(k: Kernel, xn: XiveNative, chipId: number, user: string): number {
+  let rc: number;
+  for (;;) {
+    rc = opalXiveAllocateIrq(k, xn, chipId);
+    if (rc !== OPAL_BUSY) break;
+  }
+  if (rc < 0) {
+    k.printk(`xive: OPAL failed to allocate IRQ on chip ${chipId}, err ${rc}`);
+    return 0;
+  }
+  issue(k, xn, user, rc);
+  return rc;
+}
+
+// xive_native_alloc_irq()
+export function xiveNativeAllocIrq(k: Kernel, xn: XiveNative, user: string): number {
+  return xiveNativeAllocIrqOnChip(k, xn, OPAL_XIVE_ANY_CHIP, user);
+}
+
+// xive_native_free_irq(): the OPAL result is ignored
+export function xiveNativeFreeIrq(k: Kernel, xn: XiveNative, irq: number): void {
+  for (;;) {
+    const rc = xn.fw.freeIrq(irq);
+    if (rc !== OPAL_BUSY) break;
+  }
+  const i = xn.issued.findIndex((e) => e.hwIrq === irq);
+  if (i >= 0) xn.issued.splice(i, 1);
+  void k;
+}
+
+// xive_native_get_ipi(): the per-CPU IPI, on the CPU's chip
+export function xiveNativeGetIpi(k: Kernel, xn: XiveNative, cpu: number, chipId: number): number {
+  for (;;) {
+    const irq = opalXiveAllocateIrq(k, xn, chipId);
+    if (irq === OPAL_BUSY) continue;
+    if (irq < 0) {
+      k.printk(`xive: Failed to allocate IPI on CPU ${cpu}`);
+      return -ENXIO;
+    }
+    issue(k, xn, `ipi:cpu${cpu}`, irq);
+    return 0;
+  }
+}
+
+// xive_native_populate_irq_data(): OPAL_XIVE_GET_IRQ_INFO, then map the ESB pages.
+// `injectable`: whether the 'opal_xive_get_irq_info' fault applies. It is armed only on the
+// MSI parent path; the KVM caller ignores the result (a failure there oopses on the next ESB
+// load even at the current revision), which the fuzzer should not keep rediscovering.
+export function xiveNativePopulateIrqData(k: Kernel, xn: XiveNative, hw: number, xd: XiveIrqData, injectable = false): number {
+  // memset(data, 0, sizeof(*data))
+  xd.flags = 0;
+  xd.eoiMmio = null;
+  xd.hwIrq = hw;
+  const info =
+    injectable && k.faults.shouldFail('opal_xive_get_irq_info')
+      ? { rc: OPAL_HARDWARE, flags: 0, eoiPage: 0, trigPage: 0, esbShift: 0, srcChip: 0 }
+      : xn.fw.getIrqInfo(hw);
+  if (info.rc !== 0) {
+    k.printk(`xive: opal_xive_get_irq_info(${hex(hw)}) failed ${info.rc}`);
+    return -EINVAL;
+  }
+  if ((info.flags & OPAL_XIVE_IRQ_STORE_EOI) !== 0) xd.flags |= XIVE_IRQ_FLAG_STORE_EOI;
+  xd.eoiPage = info.eoiPage;
+  xd.trigPage = info.trigPage;
+  xd.esbShift = info.esbShift;
+  xd.srcChip = info.srcChip;
+  xd.eoiMmio = k.heap.kmalloc(new EsbMapping(xn.fw.esbPage(info.eoiPage)));
+  return 0;
+}
+
+export function xiveNativeOps(xn: XiveNative): XiveOps {
+  return {
+    name: 'native',
+    populateIrqData: (k, hw, xd) => xiveNativePopulateIrqData(k, xn, hw, xd, true),
+  };
+}

@@ -1,0 +1,198 @@
+// The pseries platform (PowerVM/KVM LPAR): a spapr XIVE root domain, one pSeries-MSI parent
+// per PHB, and the PAPR firmware (RTAS + hcalls) behind them, at the revisions in revisions.ts.
+import { PciDev, type Device } from '../../kernel/device';
+import type { FaultSite } from '../../kernel/faults';
+import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { msiGetDeviceDomain } from '../../kernel/msi';
+import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
+import { MSI_DEFAULT_DOMAIN } from '../../kernel/msi-desc';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
+import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
+import { SpaprHypervisor, type HvFlavour, type SpaprPhb } from './hypervisor';
+import { PseriesMsiDevice, PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, pseriesMsiParentOps } from './msi';
+import { PSERIES_PATCHES, PSERIES_PATCH_POOL, PSERIES_REVISIONS } from './revisions';
+import { msiQuotaForDevice } from './rtas-msi';
+import { xiveSpaprOps } from './xive-spapr';
+
+export interface PseriesConfig {
+  readonly flavour: HvFlavour;
+  /** One entry per PHB: its BUID and ibm,pe-total-#msi. */
+  readonly phbs: readonly { readonly buid: number; readonly totalMsi: number }[];
+  /** ibm,req#msi / ibm,req#msi-x of a function; default: what its capabilities offer. */
+  readonly slotProperties?: (dev: PciDev) => { reqMsi: number | null; reqMsix: number | null };
+}
+
+/** Two PHBs with 64 MSIs each: small enough for a fuzz run to exhaust quota and sources. */
+export const DEFAULT_PSERIES_CONFIG: PseriesConfig = {
+  flavour: 'phyp',
+  phbs: [
+    { buid: 0x800000020000000, totalMsi: 64 },
+    { buid: 0x800000020000001, totalMsi: 64 },
+  ],
+};
+
+function defaultSlotProperties(dev: PciDev): { reqMsi: number | null; reqMsix: number | null } {
+  return { reqMsi: dev.msiCap > 0 ? dev.msiCap : null, reqMsix: dev.msixTableSize > 0 ? dev.msixTableSize : null };
+}
+
+export class PseriesPlatform implements PlatformInstance {
+  readonly hv: SpaprHypervisor;
+  readonly xiveDomain: IrqDomain;
+  readonly phbs: PseriesPhb[] = [];
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly config: PseriesConfig = DEFAULT_PSERIES_CONFIG,
+  ) {
+    const k = kernel;
+    if (!k.applied('daaa574aba6f') && !k.applied('daaa574aba6f-v1')) {
+      // ≤ v6.17 used a global PCI/MSI domain per PHB, which the core model does not implement.
+      throw new Error('pseries: a revision without the MSI parent conversion (daaa574aba6f) is not modelled');
+    }
+    this.hv = new SpaprHypervisor(config.flavour);
+    // xive_spapr_init() -> xive_core_init(): the default domain every PHB parent sits on
+    this.xiveDomain = createXiveDomain(k, xiveSpaprOps(this.hv));
+    for (const p of config.phbs) {
+      const phb = new PseriesPhb(this.hv, this.hv.addPhb(p.buid, p.totalMsi));
+      // pseries_msi_allocate_domains() -> __pseries_msi_allocate_domains()
+      const chip = pseriesMsiIrqChip(this.hv);
+      phb.devDomain = msiCreateParentIrqDomain(k, `pSeries-MSI-${phb.fw.index}`, this.xiveDomain, pseriesIrqDomainOps(chip), phb, pseriesMsiParentOps);
+      this.phbs.push(phb);
+    }
+  }
+
+  /** The PHB a function sits under: buses are spread over the PHBs. */
+  phbFor(dev: PciDev): PseriesPhb {
+    return this.phbs[(dev.rid >> 8) % this.phbs.length] as PseriesPhb;
+  }
+
+  // pcibios_add_device(): the function's device-tree node exists and the MSI domain is the PHB's
+  msiParentFor(dev: Device): IrqDomain | null {
+    if (!(dev instanceof PciDev)) return null;
+    const phb = this.phbFor(dev);
+    if (this.hv.slotOf(dev) === null) {
+      const props = (this.config.slotProperties ?? defaultSlotProperties)(dev);
+      this.hv.addSlot(dev, phb.fw, props.reqMsi, props.reqMsix);
+    }
+    return phb.devDomain;
+  }
+
+  resources(): ResourceUsage[] {
+    let used = 0;
+    let pdevs = 0;
+    for (const o of this.kernel.heap.liveObjects()) {
+      if (o instanceof PseriesMsiDevice) {
+        pdevs++;
+        used += o.msi_used;
+      }
+    }
+    let rtasMsi = 0;
+    for (const phb of this.hv.phbs) for (const s of phb.slots) rtasMsi += s.enabled;
+    return [
+      { pool: 'rtas_msi', inUse: rtasMsi, baseline: 0 },
+      { pool: 'xive_source', inUse: this.hv.enabledSources(), baseline: 0 },
+      { pool: 'pseries_msi_device', inUse: pdevs, baseline: 0 },
+      { pool: 'msi_used', inUse: used, baseline: 0 },
+      { pool: 'xive_irq_data', inUse: liveXiveIrqData(this.kernel), baseline: 0 },
+    ];
+  }
+
+  // The PHB's MSI window takes the write; data is the LISN; XIVE routes the source to the irq.
+  deliver(dev: Device, msg: MsiMsg): Delivery {
+    const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
+    const phb = this.hv.phbs.find((p) => p.msiWindow === addr);
+    if (phb === undefined) return { blocked: `write to ${addr.toString(16)} is not a PHB MSI window` };
+    const src = this.hv.sources.get(msg.data);
+    if (src === undefined || !src.valid) return { blocked: `LISN ${msg.data} is not enabled in the firmware` };
+    if (src.owner?.dev !== dev) return { blocked: `LISN ${msg.data} does not belong to ${dev.name} (EEH MSI validation)` };
+    const irq = this.kernel.irqs.findMapping(this.xiveDomain, msg.data);
+    if (irq === 0) return { blocked: `LISN ${msg.data} has no Linux irq` };
+    return { irq };
+  }
+
+  /**
+   * True when every MSI path the PCI core may take for `dev` (MSI-X, then MSI) surely yields
+   * `nvec` vectors: no vectors held, the request fits the capability, ibm,req#msi(-x), the
+   * quota, and the function's LISN block, all for the full hwsize prepare asks for.
+   */
+  headroom(dev: Device, nvec: number): boolean {
+    if (!(dev instanceof PciDev) || this.kernel.faults.isArmed()) return false;
+    if (dev.msiEnabled || dev.msixEnabled) return false;
+    const slot = this.hv.slotOf(dev);
+    if (slot === null) return false;
+    const existing = msiGetDeviceDomain(dev, MSI_DEFAULT_DOMAIN);
+    if (existing !== null) return false; // a reused domain's firmware state depends on history
+    const paths: { hwsize: number; req: number | null }[] = [];
+    if (dev.msixTableSize > 0) paths.push({ hwsize: dev.msixTableSize, req: slot.reqMsix });
+    if (dev.msiCap > 0) paths.push({ hwsize: dev.msiCap, req: slot.reqMsi });
+    if (paths.length === 0) return false;
+    for (const p of paths) {
+      if (nvec > p.hwsize || p.req === null || p.req < p.hwsize) return false;
+      if (msiQuotaForDevice(this.hv, dev, p.hwsize) < p.hwsize) return false;
+      // A refused power-of-two round-up is retried with the exact count, so hwsize is enough.
+      const room = this.hv.flavour === 'phyp' ? slot.lisnCount : largestFree(slot.phb, slot.lisnBase, slot.lisnCount);
+      if (room < p.hwsize) return false;
+    }
+    return true;
+  }
+}
+
+/** QEMU flavour: the largest naturally aligned free block (counting the function's own). */
+function largestFree(phb: SpaprPhb, ownBase: number, ownCount: number): number {
+  let best = 0;
+  for (let order = 0; 1 << order <= phb.totalMsi; order++) {
+    const n = 1 << order;
+    for (let at = 0; at + n <= phb.totalMsi; at += n) {
+      let free = true;
+      for (let i = at; i < at + n && free; i++) {
+        const lisn = phb.lisnFirst + i;
+        const own = ownBase >= 0 && lisn >= ownBase && lisn < ownBase + ownCount;
+        if (phb.lisnMap.test(i) && !own) free = false;
+      }
+      if (free) {
+        best = n;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+const FAULT_SITES: readonly FaultSite[] = [
+  { name: 'rtas_call', class: 'firmware', description: 'the next RTAS call (ibm,change-msi or ibm,query-interrupt-source-number) returns -1 (hardware error)' },
+  { name: 'plpar_hcall', class: 'firmware', description: 'the next H_INT_GET_SOURCE_INFO returns H_HARDWARE (-1): the XIVE parent allocation of that LISN fails with -EINVAL' },
+  { name: 'xive_irq_alloc_data', class: 'kmalloc', description: 'the n-th XIVE parent allocation from now (kzalloc of xive_irq_data) fails with -ENOMEM; arm with nth = k to fail the k-th parent of one request' },
+  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no Linux irq descriptors left' },
+];
+
+export const pseriesPlatform: PlatformModel = {
+  name: 'pseries',
+  title: 'powerpc pseries LPAR (RTAS MSIs, spapr XIVE)',
+  patches: [...XIVE_COMMON_PATCHES, ...PSERIES_PATCHES],
+  revisions: PSERIES_REVISIONS,
+  currentRevision: 'v6.18.y',
+  faultSites: FAULT_SITES,
+  capabilities: { platformMsi: false },
+  boot: (k: Kernel) => new PseriesPlatform(k),
+};
+
+/** The known bugs this platform reproduces, with the revisions to run them at. */
+export const PSERIES_KNOWN_BUGS = [
+  {
+    id: 'pseries-nvme-post-free',
+    revision: 'pseries-v1-on-v6.16',
+    fixedIn: 'v6.18.y',
+    description: 'nvme: alloc 1 / free / alloc N; post_free disabled the RTAS MSIs prepare enabled once, H_INT_GET_SOURCE_INFO fails with H_P2 and the i - 1 error path wraps',
+  },
+  {
+    id: 'pseries-alloc-error-underflow',
+    revision: 'pseries-v1-on-v6.16',
+    fixedIn: 'v6.18.y',
+    description: 'a failing XIVE parent allocation at i = 0 makes pseries_irq_domain_alloc() free UINT_MAX parents (soft lockup); at i > 0 one parent leaks',
+  },
+] as const;
+
+export { PSERIES_PATCH_POOL };
+export default pseriesPlatform;

@@ -1,0 +1,307 @@
+// drivers/iommu/amd/iommu.c: AMD interrupt remapping. Each requester ID (devid) has a remap
+// table; a table is shared by all DMA aliases of the function that caused its allocation and
+// is never freed. Indexes are allocated per table (aligned for multi-MSI) and freed one by one.
+// The message data is the index; the table is found by the requester ID the write arrives with.
+import { roundupPowOfTwo } from '../../kernel/bitmap';
+import { PciDev } from '../../kernel/device';
+import { EINVAL, ENODEV, ENOMEM, ENOSPC } from '../../kernel/errno';
+import { KObject } from '../../kernel/heap';
+import type { IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
+import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
+import { x86Info, type X86IrqAllocInfo } from './alloc-info';
+import { chipSetAffinity, IRQ_SET_MASK_OK_DONE, type X86IrqChip } from './chip';
+import { requesterId } from './dmar';
+import { amdFillMsiMsg, type IrqCfg } from './msi-msg';
+import { irqdCfg, vectorScheduleCleanup } from './vector';
+import { amdviMsiParentOps } from './x86-msi';
+
+export const MAX_IRQS_PER_TABLE_512 = 512;
+export const MAX_IRQS_PER_TABLE_2K = 2048;
+
+/** union irte (legacy format): allocated = non-zero. */
+export interface AmdIrte {
+  allocated: boolean;
+  valid: boolean;
+  vector: number;
+  destination: number;
+}
+
+const freeEntry = (): AmdIrte => ({ allocated: false, valid: false, vector: 0, destination: 0 });
+
+/** struct irq_remap_table */
+export class IrqRemapTable extends KObject {
+  readonly kind = 'irq_remap_table';
+  readonly table: AmdIrte[];
+  minIndex = 0;
+  constructor(readonly maxIrqs: number) {
+    super();
+    this.table = Array.from({ length: maxIrqs }, freeEntry);
+  }
+
+  allocatedCount(): number {
+    return this.table.reduce((n, e) => n + (e.allocated ? 1 : 0), 0);
+  }
+}
+
+export interface AmdIommuConfig {
+  /** dev_data->max_irqs: 512, or 2048 with NUM_INT_REMAP_SUP_2K. */
+  readonly maxIrqs: number;
+  /** IVRS HPET entries: block id -> devid. */
+  readonly hpet: readonly { readonly id: number; readonly devid: number }[];
+}
+
+/** struct amd_iommu with its PCI segment's irq_lookup_table. */
+export class AmdIommu extends KObject {
+  readonly kind = 'amd_iommu';
+  irDomain: IrqDomain | null = null;
+  /** pci_seg->irq_lookup_table: devid -> table (the DTE's interrupt table root). */
+  readonly irqLookupTable = new Map<number, IrqRemapTable>();
+
+  constructor(
+    readonly index: number,
+    readonly config: AmdIommuConfig,
+  ) {
+    super();
+  }
+
+  /** Distinct tables (aliases share one). */
+  tables(): IrqRemapTable[] {
+    return [...new Set(this.irqLookupTable.values())];
+  }
+}
+
+/** struct amd_ir_data */
+export class AmdIrData extends KObject {
+  readonly kind = 'amd_ir_data';
+  entry: AmdIrte = freeEntry();
+  msiEntry: MsiMsg = { addressHi: 0, addressLo: 0, data: 0 };
+  devid = 0;
+  index = 0;
+  constructor(readonly iommu: AmdIommu) {
+    super();
+  }
+}
+
+// pci_for_each_dma_alias(): the function, its quirk alias, the bridge that takes ownership
+function dmaAliases(pdev: PciDev): number[] {
+  const out = [pdev.rid];
+  if (pdev.dmaAliasRid !== null) out.push(pdev.dmaAliasRid);
+  if (pdev.bridge !== null) out.push(pdev.bridge.rid);
+  return out;
+}
+
+// alloc_irq_table(): the devid's table, else its alias's, else a new one installed for every alias
+function allocIrqTable(k: Kernel, iommu: AmdIommu, devid: number, pdev: PciDev | null): IrqRemapTable | null {
+  let table = iommu.irqLookupTable.get(devid);
+  if (table !== undefined) return table;
+  // pci_seg->alias_table[devid] (from IVRS): the requester ID the function's writes carry
+  const alias = pdev !== null ? requesterId(pdev) : devid;
+  table = iommu.irqLookupTable.get(alias);
+  if (table !== undefined) {
+    iommu.irqLookupTable.set(devid, table); // set_remap_table_entry()
+    return table;
+  }
+  // __alloc_irq_table()
+  if (k.faults.shouldFail('alloc_irq_table')) return null;
+  const fresh = k.heap.kmalloc(new IrqRemapTable(iommu.config.maxIrqs));
+  if (pdev !== null) for (const a of dmaAliases(pdev)) iommu.irqLookupTable.set(a, fresh);
+  else iommu.irqLookupTable.set(devid, fresh);
+  if (devid !== alias) iommu.irqLookupTable.set(alias, fresh);
+  return fresh;
+}
+
+// alloc_irq_index(): linear scan for `count` free entries, aligned to the rounded-up count for MSI
+function allocIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, count: number, align: boolean, pdev: PciDev | null): number {
+  const table = allocIrqTable(k, iommu, devid, pdev);
+  if (table === null) return -ENODEV;
+  if (k.faults.shouldFail('alloc_irq_index')) return -ENOSPC;
+  const alignment = align ? roundupPowOfTwo(count) : 1;
+  const alignUp = (x: number): number => Math.ceil(x / alignment) * alignment;
+  let c = 0;
+  for (let index = alignUp(table.minIndex); index < table.maxIrqs; ) {
+    if (!(table.table[index] as AmdIrte).allocated) {
+      c += 1;
+    } else {
+      c = 0;
+      index = alignUp(index + 1);
+      continue;
+    }
+    if (c === count) {
+      const first = index - (count - 1);
+      for (let i = first; i <= index; i++) (table.table[i] as AmdIrte).allocated = true;
+      return first;
+    }
+    index++;
+  }
+  return -ENOSPC;
+}
+
+// free_irte(): one entry back; the kernel clears it whatever it held, the model reports a stale one
+function freeIrte(k: Kernel, iommu: AmdIommu, devid: number, index: number): void {
+  const table = iommu.irqLookupTable.get(devid);
+  if (table === undefined) {
+    k.warn('free_irte', `no remap table for devid ${devid.toString(16)}`);
+    return;
+  }
+  const e = table.table[index];
+  if (e === undefined || !e.allocated) k.report('double-free', 'free_irte', `devid ${devid.toString(16)} index ${index} freed while not allocated`);
+  if (e !== undefined) Object.assign(e, freeEntry());
+}
+
+// modify_irte(): write the entry the IOMMU reads
+function modifyIrte(iommu: AmdIommu, devid: number, index: number, irte: AmdIrte): void {
+  const table = iommu.irqLookupTable.get(devid);
+  const e = table?.table[index];
+  if (e !== undefined) Object.assign(e, { ...irte, allocated: true });
+}
+
+// get_devid(): HPET from IVRS, PCI from the function's own SBDF
+function getDevid(iommu: AmdIommu, info: X86IrqAllocInfo, arg: MsiAllocInfo): number {
+  switch (info.type) {
+    case 'HPET':
+      return iommu.config.hpet.find((h) => h.id === info.devid)?.devid ?? -1;
+    case 'PCI_MSI':
+    case 'PCI_MSIX': {
+      const dev = arg.desc?.dev;
+      return dev instanceof PciDev ? dev.rid : -1;
+    }
+    default:
+      return -1;
+  }
+}
+
+function irqDomainFreeIrqsCommon(k: Kernel, domain: IrqDomain, virq: number, nrIrqs: number): void {
+  for (let i = 0; i < nrIrqs; i++) {
+    const d = k.irqs.getIrqData(domain, virq + i);
+    if (d !== null) k.irqs.resetIrqData(d);
+  }
+  k.irqs.freeIrqsParent(domain, virq, nrIrqs);
+}
+
+// amd_ir_update_irte(): vector and destination from the vector level
+function amdIrUpdateIrte(k: Kernel, d: IrqData, data: AmdIrData): void {
+  const cfg = irqdCfg(d);
+  if (cfg === null) return;
+  data.entry.vector = cfg.vector;
+  data.entry.destination = cfg.destApicid;
+  modifyIrte(data.iommu, data.devid, data.index, data.entry);
+}
+
+// amd_ir_set_affinity()
+function amdIrSetAffinity(k: Kernel, d: IrqData, dest: readonly number[], force: boolean): number {
+  const parent = d.parentData;
+  if (parent === null) return -EINVAL;
+  const ret = chipSetAffinity(k, parent, dest, force);
+  if (ret < 0 || ret === IRQ_SET_MASK_OK_DONE) return ret;
+  const data = k.heap.deref('amd_ir_set_affinity', d.chipData as AmdIrData | null, 'amd_ir_data');
+  amdIrUpdateIrte(k, d, data);
+  vectorScheduleCleanup(k, d);
+  return IRQ_SET_MASK_OK_DONE;
+}
+
+export const amdIrChip: X86IrqChip = {
+  name: 'AMD-IR',
+  // ir_compose_msi_msg()
+  composeMsiMsg(k, d) {
+    const data = k.heap.deref('ir_compose_msi_msg', d.chipData as AmdIrData | null, 'amd_ir_data');
+    return { ...data.msiEntry };
+  },
+  irqSetAffinity: amdIrSetAffinity,
+};
+
+export const amdIrDomainOps: IrqDomainOps = {
+  // irq_remapping_alloc()
+  alloc(k, domain, virq, nrIrqs, argUnknown) {
+    const arg = argUnknown as MsiAllocInfo | null;
+    const info = x86Info(arg);
+    const iommu = domain.hostData as AmdIommu | null;
+    if (arg === null || info === null || iommu === null) return -EINVAL;
+    if (nrIrqs > 1 && info.type !== 'PCI_MSI') return -EINVAL;
+    const devid = getDevid(iommu, info, arg);
+    if (devid < 0) return -EINVAL;
+    let ret = k.irqs.allocIrqsParent(domain, virq, nrIrqs, arg);
+    if (ret < 0) return ret;
+    const pdev = arg.desc?.dev instanceof PciDev ? arg.desc.dev : null;
+    const index = allocIrqIndex(k, iommu, devid, nrIrqs, info.type === 'PCI_MSI', pdev);
+    if (index < 0) {
+      k.printk('Failed to allocate IRTE');
+      irqDomainFreeIrqsCommon(k, domain, virq, nrIrqs);
+      return index;
+    }
+    let i = 0;
+    for (; i < nrIrqs; i++) {
+      const d = k.irqs.getIrqData(domain, virq + i);
+      const cfg: IrqCfg | null = d === null ? null : irqdCfg(d);
+      if (d === null || cfg === null) {
+        ret = -EINVAL;
+        break;
+      }
+      ret = -ENOMEM;
+      if (k.faults.shouldFail('amd_ir_data')) break;
+      const data = k.heap.kmalloc(new AmdIrData(iommu));
+      d.hwirq = (devid << 16) + i;
+      d.chipData = data;
+      d.chip = amdIrChip;
+      // irq_remapping_prepare_irte()
+      data.devid = devid;
+      data.index = index + i;
+      data.entry = { allocated: true, valid: true, vector: cfg.vector, destination: cfg.destApicid };
+      data.msiEntry = amdFillMsiMsg(data.index);
+    }
+    if (i === nrIrqs) return 0;
+    for (i--; i >= 0; i--) {
+      const d = k.irqs.getIrqData(domain, virq + i);
+      if (d !== null) k.heap.kfree('irq_remapping_alloc', d.chipData as AmdIrData | null);
+    }
+    for (let j = 0; j < nrIrqs; j++) freeIrte(k, iommu, devid, index + j);
+    irqDomainFreeIrqsCommon(k, domain, virq, nrIrqs);
+    return ret;
+  },
+  // irq_remapping_free()
+  free(k, domain, virq, nrIrqs) {
+    for (let i = 0; i < nrIrqs; i++) {
+      const d = k.irqs.getIrqData(domain, virq + i);
+      if (d === null || d.chipData === null) continue;
+      const data = k.heap.deref('irq_remapping_free', d.chipData as AmdIrData, 'amd_ir_data');
+      freeIrte(k, data.iommu, data.devid, data.index);
+      k.heap.kfree('irq_remapping_free', data);
+    }
+    irqDomainFreeIrqsCommon(k, domain, virq, nrIrqs);
+  },
+  // irq_remapping_activate(): valid entry with the real vector
+  activate(k, _domain, d) {
+    const data = k.heap.deref('irq_remapping_activate', d.chipData as AmdIrData | null, 'amd_ir_data');
+    data.entry.valid = true;
+    modifyIrte(data.iommu, data.devid, data.index, data.entry);
+    amdIrUpdateIrte(k, d, data);
+    return 0;
+  },
+  // irq_remapping_deactivate()
+  deactivate(k, _domain, d) {
+    const data = k.heap.deref('irq_remapping_deactivate', d.chipData as AmdIrData | null, 'amd_ir_data');
+    data.entry.valid = false;
+    modifyIrte(data.iommu, data.devid, data.index, data.entry);
+  },
+};
+
+// amd_iommu_create_irq_domain()
+export function amdIommuCreateIrqDomain(k: Kernel, iommu: AmdIommu, vectorDomain: IrqDomain): IrqDomain {
+  const d = msiCreateParentIrqDomain(k, `AMD-IR-${iommu.index}`, vectorDomain, amdIrDomainOps, iommu, amdviMsiParentOps);
+  // hwirq = (devid << 16) + i repeats for every single-vector allocation of a device; nobody
+  // looks the AMD-IR level up by hwirq
+  d.sharedHwirqs = true;
+  iommu.irDomain = d;
+  return d;
+}
+
+/** The hardware: the DTE of the requester ID points at a table; the data indexes it. */
+export function amdIrTranslate(iommu: AmdIommu, requester: number, msg: MsiMsg): IrqCfg | { blocked: string } {
+  const table = iommu.irqLookupTable.get(requester);
+  if (table === undefined) return { blocked: `AMD-Vi: no interrupt remapping table for devid ${requester.toString(16)} (IntCtl abort)` };
+  const index = msg.data & (table.maxIrqs - 1);
+  const e = table.table[index] as AmdIrte;
+  if (!e.allocated || !e.valid) return { blocked: `AMD-Vi: devid ${requester.toString(16)} IRTE ${index} not valid (INVALID_DEVICE_REQUEST)` };
+  return { vector: e.vector, destApicid: e.destination };
+}

@@ -1,0 +1,60 @@
+// The x86 platforms: the vector domain with Intel VT-d interrupt remapping, with AMD-Vi
+// interrupt remapping, or with no remapping at all. They share every model file and differ
+// only in the configuration boot() gets.
+import type { FaultSite } from '../../kernel/faults';
+import type { Kernel } from '../../kernel/kernel';
+import type { PlatformModel } from '../platform';
+import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
+import { DEFAULT_DRHD } from './dmar';
+import { X86Platform, type X86Config } from './instance';
+import { X86_PATCHES, x86Revisions } from './revisions';
+
+const COMMON_FAULTS: readonly FaultSite[] = [
+  { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
+  { name: 'irq_matrix_reserve_managed', class: 'resource', description: 'irq_matrix_reserve_managed() finds no slot on a CPU of the mask (-ENOSPC)' },
+  { name: 'alloc_apic_chip_data', class: 'kmalloc', description: 'the apic_chip_data allocation in x86_vector_alloc_irqs() fails' },
+];
+
+const INTEL_FAULTS: readonly FaultSite[] = [
+  { name: 'alloc_irte', class: 'resource', description: 'bitmap_find_free_region() in alloc_irte() finds no IRTE block' },
+  { name: 'intel_ir_data', class: 'kmalloc', description: 'an intel_ir_data allocation in intel_irq_remapping_alloc() fails' },
+];
+
+const AMD_FAULTS: readonly FaultSite[] = [
+  { name: 'alloc_irq_index', class: 'resource', description: 'alloc_irq_index() finds no run of free entries in the remap table' },
+  { name: 'alloc_irq_table', class: 'kmalloc', description: '__alloc_irq_table() fails (alloc_irq_index returns -ENODEV)' },
+  { name: 'amd_ir_data', class: 'kmalloc', description: 'an amd_ir_data allocation in irq_remapping_alloc() fails' },
+];
+
+export const X86_INTEL_IR_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
+export const X86_AMD_IR_CONFIG: X86Config = {
+  remap: 'amd',
+  dmar: [],
+  maxHandleMask: 0,
+  amd: { maxIrqs: MAX_IRQS_PER_TABLE_512, hpet: [{ id: 0, devid: 0x00a0 }] },
+  hpetChannels: 3,
+};
+/** VT-d present for DMA remapping (its units still have fault interrupts), interrupt remapping off. */
+export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
+
+function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], vfBroken: boolean): PlatformModel {
+  return {
+    name,
+    title,
+    patches: X86_PATCHES,
+    revisions: x86Revisions(vfBroken),
+    currentRevision: 'v6.18',
+    faultSites: [...COMMON_FAULTS, ...faults],
+    capabilities: { platformMsi: false },
+    boot: (k: Kernel) => new X86Platform(k, config),
+  };
+}
+
+export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, true);
+export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false);
+export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false);
+
+export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform];
+
+export default x86IntelIrPlatform;
+export { X86Platform };

@@ -1,0 +1,432 @@
+// The booted x86 machine: the vector domain on every configuration, Intel or AMD interrupt
+// remapping units (or none) as MSI parents, DMAR-MSI for the VT-d units' own fault interrupts,
+// HPET-MSI, SR-IOV, CPU hotplug and affinity changes, and the hardware path a message takes.
+import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
+import { EINVAL, ENODEV } from '../../kernel/errno';
+import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
+import type { Delivery, PlatformInstance, ResourceUsage } from '../platform';
+import { AmdIommu, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
+import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
+import { DmarMsi } from './dmar-msi';
+import { cpuOffline, cpuOnline, apicAckEdge, irqSetAffinity } from './hotplug';
+import { HpetMsi } from './hpet-msi';
+import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, INTR_REMAP_TABLE_ENTRIES } from './intel-ir';
+import { matrixConsistency } from './matrix';
+import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } from './msi-msg';
+import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
+import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector, type ApicChipData } from './vector';
+import { x86VectorMsiParentOps } from './x86-msi';
+
+export interface X86Config {
+  /** Which interrupt remapping the machine runs with. */
+  readonly remap: 'intel' | 'amd' | 'none';
+  /** VT-d units (DMA remapping; interrupt remapping too when remap is 'intel'). */
+  readonly dmar: readonly DrhdConfig[];
+  /** ecap_max_handle_mask() of every VT-d unit. */
+  readonly maxHandleMask: number;
+  readonly amd: AmdIommuConfig | null;
+  /** HPET block 0 and its FSB-capable channels. */
+  readonly hpetChannels: number;
+}
+
+/** What a live platform-owned interrupt (not a device's) sends. */
+export interface PlatformMessage {
+  readonly dev: Device;
+  readonly irq: number;
+  readonly msg: MsiMsg;
+}
+
+const HPET_ID = 0;
+
+export class X86Platform implements PlatformInstance {
+  readonly vec: X86Vector;
+  readonly vectorDomain: IrqDomain;
+  readonly iommus: IntelIommu[] = [];
+  readonly amd: AmdIommu | null = null;
+  readonly dmarMsi: DmarMsi | null = null;
+  readonly hpet: HpetMsi;
+  readonly sriov: Sriov;
+  /** The requesters of the platform's own interrupts, for deliver(). */
+  readonly hpetDev: PlatformDevice;
+  readonly dmarDevs: PlatformDevice[] = [];
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly config: X86Config,
+  ) {
+    const k = kernel;
+    // arch_early_irq_init(), then the boot CPU's lapic_online()
+    this.vec = new X86Vector(k, k.nrCpus);
+    this.vectorDomain = createVectorDomain(k, this.vec);
+    lapicOnline(this.vec, 0);
+    this.vec.online[0] = true;
+    // irq_remapping_prepare() / irq_remapping_enable(): one INTEL-IR domain per unit
+    config.dmar.forEach((drhd, i) => {
+      const iommu = newIntelIommu(k, i, drhd, config.maxHandleMask);
+      if (config.remap === 'intel') intelSetupIrqRemapping(k, iommu, this.vectorDomain);
+      this.iommus.push(iommu);
+      this.dmarDevs.push(new PlatformDevice(drhd.name, i));
+    });
+    if (config.remap === 'amd' && config.amd !== null) {
+      this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd));
+      amdIommuCreateIrqDomain(k, this.amd, this.vectorDomain);
+    }
+    // native_create_pci_msi_domain(): the vector domain is the default MSI parent
+    this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
+    this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    if (this.iommus.length > 0) this.dmarMsi = new DmarMsi(k, this.vectorDomain);
+    // hpet_create_irq_domain(): the remapping unit that claims the block, else the vector domain
+    const hpetParent = this.hpetIrDomain();
+    this.hpet = new HpetMsi(k, HPET_ID, config.hpetChannels, hpetParent ?? this.vectorDomain, hpetParent !== null);
+    this.hpetDev = new PlatformDevice('hpet0', this.hpetSourceId() ?? 0);
+    // smp_init(): the secondary CPUs come up
+    for (let cpu = 1; cpu < k.nrCpus; cpu++) cpuOnline(k, this.vec, cpu);
+    this.sriov = new Sriov(k, (dev) => this.msiParentFor(dev));
+  }
+
+  private hpetUnit(): IntelIommu | null {
+    if (this.config.remap !== 'intel') return null;
+    return this.iommus.find((u) => u.drhd.hpet.some((h) => h.id === HPET_ID)) ?? null;
+  }
+
+  private hpetIrDomain(): IrqDomain | null {
+    if (this.config.remap === 'intel') return this.hpetUnit()?.irDomain ?? null;
+    if (this.config.remap === 'amd' && this.amd?.config.hpet.some((h) => h.id === HPET_ID)) return this.amd.irDomain;
+    return null;
+  }
+
+  private hpetSourceId(): number | null {
+    if (this.config.remap === 'amd') return this.amd?.config.hpet.find((h) => h.id === HPET_ID)?.devid ?? null;
+    for (const u of this.iommus) for (const h of u.drhd.hpet) if (h.id === HPET_ID) return h.sourceId;
+    return null;
+  }
+
+  // pci_device_add(): pcibios_device_add() sets the default domain, then the IOMMU's bus
+  // notifier may replace it (dev_set_msi_domain)
+  msiParentFor(dev: Device): IrqDomain | null {
+    if (!(dev instanceof PciDev)) return null; // no platform-device MSI on x86
+    switch (this.config.remap) {
+      case 'none':
+        return this.vectorDomain;
+      case 'amd':
+        // amd_iommu_set_pci_msi_domain() from the probe path, VFs included
+        return this.amd?.irDomain ?? this.vectorDomain;
+      case 'intel':
+        return this.intelDeviceAdd(dev);
+    }
+  }
+
+  private mapDevToIr(dev: PciDev): IrqDomain | null {
+    return dmarFindMatchedDrhdUnit(this.iommus, dev)?.irDomain ?? null;
+  }
+
+  private intelDeviceAdd(dev: PciDev): IrqDomain | null {
+    // Before 85a8dfc57a0b the PCI/MSI domain was looked up per allocation through
+    // irq_remapping_get_irq_domain() -> map_dev_to_ir(), which goes through pci_physfn()
+    if (!this.kernel.applied('85a8dfc57a0b')) return this.mapDevToIr(dev) ?? this.vectorDomain;
+    let domain: IrqDomain | null = this.vectorDomain; // x86_pci_msi_default_domain
+    // dmar_pci_bus_notifier(BUS_NOTIFY_ADD_DEVICE): only PFs are registered with DMAR
+    if (dev.physfn !== null) {
+      // vf_inherit_msi_domain()
+      if (this.kernel.applied('ff828729be44')) domain = dev.physfn.msiParent;
+      return domain;
+    }
+    // dmar_pci_bus_add_dev() -> intel_irq_remap_add_device(): only a device still on the default domain
+    if (domain === this.vectorDomain) domain = this.mapDevToIr(dev);
+    return domain;
+  }
+
+  // --- the hardware path of a message ---
+
+  deliver(dev: Device, msg: MsiMsg): Delivery {
+    if (!isInterruptAddress(msg)) return { blocked: `write to ${msg.addressHi.toString(16)}:${msg.addressLo.toString(16)} is not in the interrupt address range` };
+    const cfg = this.translate(dev, msg);
+    if ('blocked' in cfg) return cfg;
+    return this.toVector(cfg);
+  }
+
+  private translate(dev: Device, msg: MsiMsg): IrqCfg | { blocked: string } {
+    // The VT-d units' own fault interrupts are never remapped
+    if (dev instanceof PlatformDevice && this.dmarDevs.includes(dev)) return this.direct(msg);
+    const hpet = dev === this.hpetDev;
+    const requester = hpet ? this.hpetDev.msiParentId : dev instanceof PciDev ? requesterId(dev) : -1;
+    if (requester < 0) return { blocked: `${dev.name} cannot send MSIs on this platform` };
+    if (this.config.remap === 'intel') {
+      const unit = hpet ? this.hpetUnit() : dmarFindMatchedDrhdUnit(this.iommus, dev);
+      if (unit !== null && unit.irEnabled) return intelIrTranslate(unit, requester, msg);
+    }
+    if (this.config.remap === 'amd' && this.amd !== null) return amdIrTranslate(this.amd, requester, msg);
+    return this.direct(msg);
+  }
+
+  private direct(msg: MsiMsg): IrqCfg | { blocked: string } {
+    if (isRemappableFormat(msg)) return { blocked: 'remappable-format interrupt with no remapping unit in the path' };
+    return decodeCompat(msg);
+  }
+
+  // The local APIC: (APIC ID, vector) -> vector_irq[] -> the irq descriptor
+  private toVector(cfg: IrqCfg): Delivery {
+    const cpu = cfg.destApicid;
+    if (cpu >= this.vec.nrCpus) return { blocked: `no CPU with APIC ID ${cpu}` };
+    if (!this.vec.isOnline(cpu)) return { blocked: `CPU ${cpu} is offline` };
+    const slot = (this.vec.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? 0;
+    if (slot <= 0) return { blocked: `No irq handler for ${cpu}.${cfg.vector}` };
+    if (this.kernel.irqs.desc(slot) === undefined) return { blocked: `vector_irq[${cpu}][${cfg.vector}] points at freed irq ${slot}` };
+    return { irq: slot };
+  }
+
+  /** The live messages of the platform's own interrupts (DMAR fault events, HPET channels). */
+  platformMessages(): PlatformMessage[] {
+    const out: PlatformMessage[] = [];
+    this.iommus.forEach((u, i) => {
+      if (u.irq > 0 && u.faultEventMsg !== null && this.kernel.irqs.desc(u.irq)?.irqData.activated === true) {
+        out.push({ dev: this.dmarDevs[i] as PlatformDevice, irq: u.irq, msg: u.faultEventMsg });
+      }
+    });
+    for (const hc of this.hpet.channels) {
+      if (hc.irq > 0 && hc.fsbMsg !== null && this.kernel.irqs.desc(hc.irq)?.irqData.activated === true) {
+        out.push({ dev: this.hpetDev, irq: hc.irq, msg: hc.fsbMsg });
+      }
+    }
+    return out;
+  }
+
+  // --- resources ---
+
+  /** Irqs the platform holds for itself (DMAR fault events, HPET channels): pinned, not leaks. */
+  private platformIrqs(): number[] {
+    const out = this.iommus.map((u) => u.irq).filter((irq) => irq > 0);
+    for (const hc of this.hpet.channels) if (hc.irq > 0) out.push(hc.irq);
+    return out;
+  }
+
+  resources(): ResourceUsage[] {
+    const m = this.vec.matrix;
+    let vectors = 0;
+    let managed = 0;
+    for (const cm of m.maps) {
+      vectors += cm.allocMap.reduce((n, b) => n + b, 0);
+      managed += cm.managed;
+    }
+    let pinnedVectors = 0;
+    let pinnedReserved = 0;
+    let pinnedIrte = 0;
+    const pinned = this.platformIrqs();
+    for (const irq of pinned) {
+      const apicd: ApicChipData | null = this.vec.chipDataOf(irq);
+      if (apicd === null) continue;
+      pinnedVectors += (apicd.vector !== 0 ? 1 : 0) + (apicd.prevVector !== 0 ? 1 : 0);
+      pinnedReserved += apicd.hasReserved ? 1 : 0;
+      const top = this.kernel.irqs.desc(irq)?.irqData ?? null;
+      for (let d = top; d !== null; d = d.parentData) {
+        if (d.chipData instanceof IntelIrData && d.chipData.irq2iommu.subHandle === 0) pinnedIrte += 1 << d.chipData.irq2iommu.irteMask;
+        if (d.chipData instanceof AmdIrData) pinnedIrte += 1;
+      }
+    }
+    const out: ResourceUsage[] = [
+      { pool: 'vector', inUse: vectors - pinnedVectors, baseline: 0 },
+      { pool: 'vector-reserved', inUse: m.globalReserved - pinnedReserved, baseline: 0 },
+      { pool: 'vector-managed', inUse: managed, baseline: 0 },
+      { pool: 'apic_chip_data', inUse: this.liveOfKind('apic_chip_data') - pinned.length, baseline: 0 },
+    ];
+    if (this.config.remap === 'intel') {
+      const irtes = this.iommus.reduce((n, u) => n + u.irTable.bitmap.weight(), 0);
+      out.push({ pool: 'IRTE', inUse: irtes - pinnedIrte, baseline: 0 });
+      out.push({ pool: 'intel_ir_data', inUse: this.liveOfKind('intel_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
+    }
+    if (this.config.remap === 'amd' && this.amd !== null) {
+      // Remap tables themselves are kept for re-plug on purpose; their entries are not
+      const entries = this.amd.tables().reduce((n, t) => n + t.allocatedCount(), 0);
+      out.push({ pool: 'AMD-IRTE', inUse: entries - pinnedIrte, baseline: 0 });
+      out.push({ pool: 'amd_ir_data', inUse: this.liveOfKind('amd_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
+    }
+    return out;
+  }
+
+  private pinnedIrData(pinned: readonly number[]): number {
+    let n = 0;
+    for (const irq of pinned) {
+      for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
+        if (d.chipData instanceof IntelIrData || d.chipData instanceof AmdIrData) n++;
+      }
+    }
+    return n;
+  }
+
+  private liveOfKind(kind: string): number {
+    let n = 0;
+    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
+    return n;
+  }
+
+  // --- capacity oracle ---
+
+  headroom(dev: Device, nvec: number): boolean {
+    if (!(dev instanceof PciDev) || dev.removed || nvec < 1) return false;
+    const parent = this.msiParentFor(dev);
+    if (parent === null) return false;
+    // Another live function with the same requester ID shares remap state: no guarantee
+    for (const other of this.kernel.devices) {
+      if (other !== dev && !other.removed && other instanceof PciDev && requesterId(other) === requesterId(dev)) return false;
+    }
+    // Every irq needs a real vector at activation, on top of the reservations already promised
+    const online = this.vec.onlineCpus();
+    const free = online.reduce((n, cpu) => n + (this.vec.matrix.maps[cpu]?.available ?? 0), 0);
+    if (free < nvec + this.vec.matrix.globalReserved) return false;
+    if (parent === this.vectorDomain) return true;
+    if (this.config.remap === 'intel') {
+      const unit = dmarFindMatchedDrhdUnit(this.iommus, dev);
+      if (unit === null || unit.irDomain !== parent) return false;
+      // Worst case: one aligned block of the rounded-up size (multi-MSI) in a table that is mostly empty
+      if (getCountOrder(nvec) > unit.maxHandleMask) return false;
+      return unit.irTable.bitmap.weight() + 2 * roundupPowOfTwo(nvec) <= INTR_REMAP_TABLE_ENTRIES;
+    }
+    if (this.config.remap === 'amd' && this.amd !== null) {
+      const table = this.amd.irqLookupTable.get(dev.rid) ?? this.amd.irqLookupTable.get(requesterId(dev));
+      const used = table?.allocatedCount() ?? 0;
+      return used + 2 * roundupPowOfTwo(nvec) <= this.amd.config.maxIrqs;
+    }
+    return false;
+  }
+
+  // --- commands the harness can drive ---
+
+  /** Take a CPU down (0 = ok, -EBUSY for the boot or last CPU, -ENOSPC when its vectors cannot move). */
+  cpuOffline(cpu: number): number {
+    return cpuOffline(this.kernel, this.vec, cpu);
+  }
+
+  cpuOnline(cpu: number): number {
+    return cpuOnline(this.kernel, this.vec, cpu);
+  }
+
+  /** Write /proc/irq/N/smp_affinity. */
+  setAffinity(irq: number, cpus: readonly number[]): number {
+    return irqSetAffinity(this.kernel, this.vec, irq, cpus);
+  }
+
+  /** The device fires `irq`: it arrives where its message points, which may complete a move. */
+  raiseIrq(irq: number): number {
+    const apicd = this.vec.chipDataOf(irq);
+    if (apicd === null || apicd.vector === 0) return -EINVAL;
+    apicAckEdge(this.kernel, this.vec, irq, apicd.cpu);
+    return 0;
+  }
+
+  /** The per-CPU vector cleanup timer fires. */
+  vectorCleanupTimer(cpu: number): number {
+    if (cpu < 0 || cpu >= this.vec.nrCpus) return -EINVAL;
+    vectorCleanup(this.kernel, this.vec, cpu);
+    return 0;
+  }
+
+  // dmar_set_interrupt(): the unit's fault interrupt, allocated and requested once
+  dmarSetInterrupt(unit: number): number {
+    const iommu = this.iommus[unit];
+    if (iommu === undefined || this.dmarMsi === null) return -ENODEV;
+    if (iommu.irq !== 0) return 0;
+    const irq = this.dmarMsi.allocHwirq(iommu.seqId, iommu);
+    if (irq <= 0) {
+      this.kernel.printk('No free IRQ vectors');
+      return -EINVAL;
+    }
+    iommu.irq = irq;
+    return this.requestIrq(irq);
+  }
+
+  // enable_drhd_fault_handling(): every unit, as the boot path does
+  enableDrhdFaultHandling(): number {
+    for (let i = 0; i < this.iommus.length; i++) {
+      const ret = this.dmarSetInterrupt(i);
+      if (ret !== 0) return ret;
+    }
+    return 0;
+  }
+
+  // free_dmar_iommu(): free_irq() + dmar_free_hwirq()
+  dmarFreeInterrupt(unit: number): number {
+    const iommu = this.iommus[unit];
+    if (iommu === undefined || this.dmarMsi === null || iommu.irq === 0) return -EINVAL;
+    this.freeIrq(iommu.irq);
+    this.dmarMsi.freeHwirq(iommu.irq);
+    iommu.irq = 0;
+    iommu.faultEventMsg = null;
+    return 0;
+  }
+
+  // hpet_assign_irq() + request_irq() for one channel
+  hpetAssignIrq(channel: number): number {
+    const hc = this.hpet.channels[channel];
+    if (hc === undefined) return -EINVAL;
+    if (hc.irq !== 0) return -EINVAL;
+    const irq = this.hpet.assignIrq(hc);
+    if (irq <= 0) return irq < 0 ? irq : -EINVAL;
+    hc.irq = irq;
+    return this.requestIrq(irq);
+  }
+
+  // free_irq() + irq_domain_free_irqs() for a channel
+  hpetFreeIrq(channel: number): number {
+    const hc = this.hpet.channels[channel];
+    if (hc === undefined || hc.irq === 0) return -EINVAL;
+    this.freeIrq(hc.irq);
+    this.kernel.irqs.freeIrqs('hpet_free_irq', hc.irq, 1);
+    hc.irq = 0;
+    hc.fsbMsg = null;
+    return 0;
+  }
+
+  // request_irq() -> irq_startup() -> irq_activate()
+  private requestIrq(irq: number): number {
+    const top = this.kernel.irqs.desc(irq)?.irqData;
+    return top === undefined ? -EINVAL : this.kernel.irqs.activateIrq(top, false);
+  }
+
+  // free_irq() -> irq_shutdown() -> irq_domain_deactivate_irq()
+  private freeIrq(irq: number): void {
+    const top = this.kernel.irqs.desc(irq)?.irqData;
+    if (top !== undefined) this.kernel.irqs.deactivateIrq(top);
+  }
+
+  /** pci_enable_sriov(pf, numVfs): VFs are added to kernel.devices with their MSI domain set. */
+  sriovEnable(pf: PciDev, numVfs: number, cap: SriovCap = DEFAULT_SRIOV): { ret: number; vfs: PciDev[] } {
+    return this.sriov.enable(pf, numVfs, cap);
+  }
+
+  /** pci_disable_sriov(pf): VFs unbound and removed, last first. */
+  sriovDisable(pf: PciDev): number {
+    return this.sriov.disable(pf);
+  }
+
+  // --- x86-specific invariant views ---
+
+  /** Matrix counters against the maps (empty when consistent). */
+  matrixViolations(): string[] {
+    return matrixConsistency(this.vec.matrix);
+  }
+
+  /** Every live (cpu, vector) of an irq is allocated in the matrix, owned once, and points back at it. */
+  vectorViolations(): string[] {
+    const out: string[] = [];
+    const owner = new Map<string, number>();
+    for (const irq of this.kernel.irqs.descs.keys()) {
+      const apicd = this.vec.chipDataOf(irq);
+      if (apicd === null) continue;
+      const pairs: [number, number][] = [];
+      if (apicd.vector !== 0) pairs.push([apicd.cpu, apicd.vector]);
+      if (apicd.prevVector !== 0) pairs.push([apicd.prevCpu, apicd.prevVector]);
+      for (const [cpu, vector] of pairs) {
+        const key = `${cpu}.${vector}`;
+        const prev = owner.get(key);
+        if (prev !== undefined) out.push(`CPU ${cpu} vector ${vector} held by irq ${prev} and irq ${irq}`);
+        owner.set(key, irq);
+        if (this.vec.matrix.maps[cpu]?.allocMap[vector] !== 1) out.push(`irq ${irq}: CPU ${cpu} vector ${vector} not allocated in the matrix`);
+        const slot = this.vec.vectorIrq[cpu]?.[vector] ?? 0;
+        if (this.vec.isOnline(cpu) && slot !== irq) out.push(`irq ${irq}: vector_irq[${cpu}][${vector}] = ${slot}`);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,94 @@
+// The x86 commits of seed 001 (the 2020 "x86, PCI, XEN, genirq ...: Prepare for device MSI"
+// series and its two fixes) and the named kernel states of the x86 platforms.
+import { CORE_PATCHES } from '../../kernel/core-patches';
+import { patchesUpTo, type NamedRevision, type Patch } from '../../kernel/patches';
+
+export const X86_PATCHES: readonly Patch[] = [
+  {
+    id: '9006c133a422',
+    title: 'x86/msi: Use generic MSI domain ops',
+    scope: 'x86',
+    release: 'v5.10',
+    link: '20200826112332.564274859@linutronix.de',
+    summary: 'dmar_msi_get_hwirq()/hpet_msi_get_hwirq() deleted in favour of the core default; dmar_alloc_hwirq() sets info.hwirq',
+  },
+  {
+    id: 'd27e623ace6a',
+    title: 'x86/apic/msi: Unbreak DMAR and HPET MSI',
+    scope: 'x86',
+    release: 'v5.10',
+    link: '87wo0fli8b.fsf@nanos.tec.linutronix.de',
+    requires: ['9006c133a422'],
+    summary: 'dmar_msi_domain_info and hpet_msi_domain_info get MSI_FLAG_USE_DEF_DOM_OPS, so the core fills get_hwirq',
+  },
+  {
+    id: '85a8dfc57a0b',
+    title: 'iommm/vt-d: Store irq domain in struct device',
+    scope: 'x86',
+    release: 'v5.10',
+    link: '20200821002947.976983300@linutronix.de (RFC 27/38; merged in the V2 series)',
+    summary: 'the DMAR bus notifier sets the IR domain on PFs at device add (modelled with its series neighbours: default domain from pcibios_device_add, no per-allocation lookup); VFs keep the default',
+  },
+  {
+    id: 'ff828729be44',
+    title: 'iommu/vt-d: Cure VF irqdomain hickup',
+    scope: 'x86',
+    release: 'v5.10',
+    link: 'draft-87eekymlpz.fsf@nanos.tec.linutronix.de',
+    requires: ['85a8dfc57a0b'],
+    summary: 'dmar_pci_bus_notifier() gives a VF its PF\'s MSI domain (vf_inherit_msi_domain) on BUS_NOTIFY_ADD_DEVICE',
+  },
+];
+
+export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES];
+
+const release = (tag: string, description: string): NamedRevision => ({
+  name: tag,
+  description,
+  patches: patchesUpTo(X86_PATCH_POOL, tag),
+  correct: true,
+});
+
+/**
+ * The named states. `vfBroken` says whether the platform variant has VT-d interrupt
+ * remapping, where the state between 85a8dfc57a0b and ff828729be44 is known to break.
+ */
+export function x86Revisions(vfBroken: boolean): readonly NamedRevision[] {
+  return [
+    {
+      name: 'v5.9',
+      description: 'before the device-MSI preparation series: x86 DMAR/HPET MSI domains with their own get_hwirq, PCI/MSI domain looked up per allocation',
+      patches: [],
+      correct: true,
+    },
+    {
+      name: 'x86-irq-9006c133a422',
+      description: 'tip x86/irq at "x86/msi: Use generic MSI domain ops": DMAR and HPET MSI domains without get_hwirq and without MSI_FLAG_USE_DEF_DOM_OPS',
+      patches: ['9006c133a422'],
+      correct: false,
+    },
+    {
+      name: 'next-20200925',
+      description: 'the whole series as Qian Cai and Peter Zijlstra booted it, before d27e623ace6a: DMAR/HPET crash, VFs on the default domain',
+      patches: ['9006c133a422', '85a8dfc57a0b'],
+      correct: false,
+    },
+    {
+      name: 'v5.10-rc1',
+      description: 'with "x86/apic/msi: Unbreak DMAR and HPET MSI"; VFs still get the non-remapped default domain (fixed in -rc4)',
+      patches: ['9006c133a422', 'd27e623ace6a', '85a8dfc57a0b'],
+      correct: !vfBroken,
+    },
+    {
+      name: 'v5.10-rc4',
+      description: 'with "iommu/vt-d: Cure VF irqdomain hickup": VFs inherit the PF\'s MSI domain',
+      patches: ['9006c133a422', 'd27e623ace6a', '85a8dfc57a0b', 'ff828729be44'],
+      correct: true,
+    },
+    release('v5.10', 'both seed-001 fixes'),
+    release('v6.15', 'the vector and remapping domains as MSI parents of per-device domains; prepare on every allocation'),
+    release('v6.16', 'prepare once at domain creation, teardown on removal (x86 has nothing to tear down)'),
+    release('v6.17', 'no change in the modelled paths since v6.16'),
+    release('v6.18', 'current upstream: msi_post_free() removed from the core'),
+  ];
+}

@@ -1,0 +1,56 @@
+// The driver's view of the machine: which devices exist, what each supports, what it holds.
+// Preconditions read it so every generated sequence is one a real driver could issue;
+// the outcome check compares what the kernel returned with what this view predicts.
+
+export interface AbstractDevice {
+  readonly name: string;
+  readonly bus: 'pci' | 'platform';
+  readonly rid: number;
+  readonly msiCap: number;
+  readonly msixSize: number;
+  readonly alias?: number;
+  readonly bridge?: string;
+  /** Platform devices: the msi-parent ID. */
+  readonly devid: number;
+  mode: 'none' | 'msi' | 'msix' | 'platform';
+  /** Vectors the driver holds from pci_alloc_irq_vectors / platform init. */
+  nvec: number;
+  /** MSI-X indices allocated with pci_msix_alloc_irq_at. */
+  readonly dynamic: Set<number>;
+  /** A fault fired while this device was being served: its capacity may be smaller for good. */
+  degraded: boolean;
+}
+
+export interface AbstractState {
+  readonly devices: Map<string, AbstractDevice>;
+  readonly bridges: Map<string, number>;
+  /** Fault sites armed and not fired yet. */
+  readonly armed: Set<string>;
+  nextDevice: number;
+  nextBridge: number;
+  /** What the parent supports, as pci_msi_domain_supports() would answer a driver. */
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean };
+}
+
+export function newAbstractState(caps: AbstractState['caps']): AbstractState {
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), nextDevice: 0, nextBridge: 0, caps };
+}
+
+export function liveRids(s: AbstractState): Set<number> {
+  const out = new Set<number>();
+  for (const d of s.devices.values()) if (d.bus === 'pci') out.add(d.rid);
+  for (const rid of s.bridges.values()) out.add(rid);
+  return out;
+}
+
+/** Devices that share a requester ID with another (aliases, same bridge): no exact outcome promised. */
+export function sharesRequesterId(s: AbstractState, d: AbstractDevice): boolean {
+  if (d.bus !== 'pci') return false;
+  const key = (x: AbstractDevice): number => (x.bridge !== undefined ? -1 - (s.bridges.get(x.bridge) ?? 0) : (x.alias ?? x.rid));
+  const mine = key(d);
+  for (const other of s.devices.values()) {
+    if (other === d || other.bus !== 'pci') continue;
+    if (key(other) === mine || other.alias === d.rid || d.alias === other.rid) return true;
+  }
+  return false;
+}

@@ -1,0 +1,40 @@
+// The command vocabulary: what a driver (or the machine around it) can do, named after the
+// kernel API it calls. Commands are plain data so they print, parse, shrink and replay.
+
+export type Command =
+  | { readonly kind: 'pci_bridge_add'; readonly bridge: string; readonly rid: number }
+  | {
+      readonly kind: 'pci_device_add';
+      readonly dev: string;
+      readonly rid: number;
+      readonly msi: number;
+      readonly msix: number;
+      /** pci_add_dma_alias(): a quirk alias to another RID (often function 0). */
+      readonly alias?: number;
+      /** Behind this PCIe-to-PCI bridge (its RID becomes the requester ID). */
+      readonly bridge?: string;
+    }
+  | { readonly kind: 'platform_device_add'; readonly dev: string; readonly devid: number }
+  | { readonly kind: 'pci_alloc_irq_vectors'; readonly dev: string; readonly min: number; readonly max: number; readonly flags: number }
+  | { readonly kind: 'pci_free_irq_vectors'; readonly dev: string }
+  | { readonly kind: 'pci_msix_alloc_irq_at'; readonly dev: string; readonly index: number | 'any' }
+  | { readonly kind: 'pci_msix_free_irq'; readonly dev: string; readonly index: number }
+  | { readonly kind: 'platform_device_msi_init_and_alloc_irqs'; readonly dev: string; readonly nvec: number }
+  | { readonly kind: 'platform_device_msi_free_irqs_all'; readonly dev: string }
+  | { readonly kind: 'device_release_driver'; readonly dev: string }
+  | { readonly kind: 'device_del'; readonly dev: string }
+  | { readonly kind: 'fail_next'; readonly site: string; readonly nth: number };
+
+export type CommandKind = Command['kind'];
+export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;
+
+/** What a command returned, as the driver sees it (for annotation and the outcome check). */
+export interface Outcome {
+  /** The API's return value (vector count, errno, MSI index), or null for void APIs. */
+  readonly ret: number | null;
+  /** The Linux irq for APIs that hand one back (pci_msix_alloc_irq_at). */
+  readonly virq?: number;
+}
+
+export const PCI_IRQ_MSI = 1 << 1;
+export const PCI_IRQ_MSIX = 1 << 2;

@@ -1,0 +1,61 @@
+// What every command kind provides to the engines, the shrinker and the repro format.
+import type { AbstractState } from '../abstract/state';
+import type { Simulation } from '../sim/simulation';
+import type { Command, CommandKind, CommandOf, Outcome } from './command';
+import type { Rng } from './rng';
+
+/** What the abstract model predicts a command returns. */
+export type Expectation =
+  | { readonly kind: 'exact'; readonly ret: number; readonly why: string }
+  | { readonly kind: 'range'; readonly min: number; readonly max: number; readonly orError: boolean; readonly why: string }
+  | { readonly kind: 'error'; readonly why: string }
+  | { readonly kind: 'none' };
+
+/** A parsed argument: positional (`dev0`, `4`, `PCI_IRQ_MSI|PCI_IRQ_MSIX`) or named (`rid=01:00.0`). */
+export interface Arg {
+  readonly name: string | null;
+  readonly value: string;
+  /** 1-based column of the argument in its line, for error messages. */
+  readonly col: number;
+}
+
+export class ArgError extends Error {
+  constructor(
+    message: string,
+    readonly col: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface VocabContext {
+  readonly faultSites: readonly string[];
+}
+
+export interface CommandSpec<K extends CommandKind> {
+  readonly kind: K;
+  /** One line for the README and `msi-fuzz list`. */
+  readonly summary: string;
+  /** Relative weight when generating; 0 hides the kind from generation (still parses). */
+  readonly weight: number;
+  /** Could a driver issue this command now? */
+  valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
+  /** A random command of this kind that is valid now, or null. */
+  generate(s: AbstractState, rng: Rng, ctx: VocabContext): CommandOf<K> | null;
+  /** What the abstract model says the kernel should answer. */
+  expect(cmd: CommandOf<K>, s: AbstractState, sim: Simulation): Expectation;
+  run(cmd: CommandOf<K>, sim: Simulation): Outcome;
+  /** Folds the real outcome into the abstract state. */
+  update(cmd: CommandOf<K>, outcome: Outcome, s: AbstractState, sim: Simulation): void;
+  /** Arguments as printed in a repro, in order. */
+  format(cmd: CommandOf<K>): string[];
+  parse(args: readonly Arg[]): CommandOf<K>;
+  /** Simpler variants, simplest first (for the shrinker). */
+  simplify(cmd: CommandOf<K>): CommandOf<K>[];
+}
+
+export type AnySpec = { [K in CommandKind]: CommandSpec<K> }[CommandKind];
+
+export function formatCommand(spec: CommandSpec<CommandKind>, cmd: Command): string {
+  return `${cmd.kind}(${(spec.format as (c: Command) => string[])(cmd).join(', ')})`;
+}

@@ -1,0 +1,258 @@
+// Device lifetime commands: PCI functions (optionally behind a PCIe-to-PCI bridge or with a
+// quirk DMA alias), platform devices, unbind (device_release_driver) and removal (device_del).
+import { PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
+import { deviceReleaseDriver } from '../../../models/kernel/pci-msi';
+import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
+import { liveRids } from '../../abstract/state';
+import type { Simulation } from '../../sim/simulation';
+import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } from '../args';
+import type { CommandOf } from '../command';
+import { chance, pick } from '../rng';
+import type { CommandSpec } from '../spec';
+
+/** Live devices are capped so runs stay in the region where bugs interact. */
+export const MAX_LIVE_DEVICES = 6;
+
+const RID_POOL = [0x0100, 0x0101, 0x0200, 0x0208, 0x0300, 0x0301, 0x0400, 0x0000];
+const MSI_CAPS = [1, 1, 2, 4, 8, 32, 0];
+const MSIX_SIZES = [32, 1, 3, 8, 64, 0, 2048];
+
+function attach(sim: Simulation, name: string, dev: Device): void {
+  dev.msiParent = sim.platform.msiParentFor(dev);
+  sim.kernel.heap.kmalloc(dev);
+  sim.kernel.devices.push(dev);
+  sim.devices.set(name, dev);
+}
+
+export const pciBridgeAdd: CommandSpec<'pci_bridge_add'> = {
+  kind: 'pci_bridge_add',
+  summary: 'a PCIe-to-PCI bridge: devices behind it signal with its requester ID (a DMA alias)',
+  weight: 1,
+  valid: (c, s) => !s.bridges.has(c.bridge) && !liveRids(s).has(c.rid),
+  generate(s, rng) {
+    if (s.bridges.size >= 2) return null;
+    const r = pick(rng, [0x0010, 0x0018]);
+    if (liveRids(s).has(r)) return null;
+    return { kind: 'pci_bridge_add', bridge: `br${s.nextBridge}`, rid: r };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    sim.bridges.set(c.bridge, sim.kernel.heap.kmalloc(new PciBridge(c.bridge, c.rid)));
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.bridges.set(c.bridge, c.rid);
+    s.nextBridge = Math.max(s.nextBridge, Number(c.bridge.slice(2)) + 1 || s.nextBridge + 1);
+  },
+  format: (c) => [c.bridge, `rid=${formatRid(c.rid)}`],
+  parse(args) {
+    checkArgs(args, 1, ['rid']);
+    const r = named(args, 'rid');
+    return { kind: 'pci_bridge_add', bridge: deviceName(positional(args, 0, 'bridge', 1)), rid: r === undefined ? 0x10 : rid(r) };
+  },
+  simplify: () => [],
+};
+
+export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
+  kind: 'pci_device_add',
+  summary: 'hot-add a PCI function (requester ID, MSI multi-message count, MSI-X table size, DMA alias, bridge)',
+  weight: 3,
+  valid(c, s) {
+    if (s.devices.has(c.dev) || liveRids(s).has(c.rid)) return false;
+    if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0 || c.msix < 0 || c.msix > 2048) return false;
+    if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
+    return liveCount(s) < MAX_LIVE_DEVICES;
+  },
+  generate(s, rng) {
+    if (liveCount(s) >= MAX_LIVE_DEVICES) return null;
+    const used = liveRids(s);
+    const free = RID_POOL.filter((r) => !used.has(r));
+    if (free.length === 0) return null;
+    const r = pick(rng, free);
+    const msi = pick(rng, MSI_CAPS);
+    let msix = pick(rng, MSIX_SIZES);
+    if (msi === 0 && msix === 0) msix = 8;
+    const base = { kind: 'pci_device_add' as const, dev: `dev${s.nextDevice}`, rid: r, msi, msix };
+    const fn0 = r & ~7;
+    if ((r & 7) !== 0 && used.has(fn0) && chance(rng, 30)) return { ...base, alias: fn0 };
+    const bridges = [...s.bridges.keys()];
+    if (bridges.length > 0 && chance(rng, 40)) return { ...base, bridge: pick(rng, bridges) };
+    return base;
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const bridge = c.bridge === undefined ? null : (sim.bridges.get(c.bridge) ?? null);
+    const dev = new PciDev(c.dev, c.rid, c.msi, c.msix, c.alias ?? null, bridge);
+    bridge?.subordinate.push(dev);
+    attach(sim, c.dev, dev);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.devices.set(c.dev, {
+      name: c.dev,
+      bus: 'pci',
+      rid: c.rid,
+      msiCap: c.msi,
+      msixSize: c.msix,
+      ...(c.alias !== undefined ? { alias: c.alias } : {}),
+      ...(c.bridge !== undefined ? { bridge: c.bridge } : {}),
+      devid: 0,
+      mode: 'none',
+      nvec: 0,
+      dynamic: new Set(),
+      degraded: false,
+    });
+    s.nextDevice = nextIndex(s.nextDevice, c.dev);
+  },
+  format(c) {
+    const out = [c.dev, `rid=${formatRid(c.rid)}`, `msi=${c.msi}`, `msix=${c.msix}`];
+    if (c.alias !== undefined) out.push(`alias=${formatRid(c.alias)}`);
+    if (c.bridge !== undefined) out.push(`bridge=${c.bridge}`);
+    return out;
+  },
+  parse(args) {
+    checkArgs(args, 1, ['rid', 'msi', 'msix', 'alias', 'bridge']);
+    const get = (n: string): string | undefined => named(args, n)?.value;
+    const r = named(args, 'rid');
+    const msi = named(args, 'msi');
+    const msix = named(args, 'msix');
+    const alias = named(args, 'alias');
+    const bridge = named(args, 'bridge');
+    void get;
+    return {
+      kind: 'pci_device_add',
+      dev: deviceName(positional(args, 0, 'device', 1)),
+      rid: r === undefined ? 0x100 : rid(r),
+      msi: msi === undefined ? 1 : int(msi, 'msi'),
+      msix: msix === undefined ? 0 : int(msix, 'msix'),
+      ...(alias !== undefined ? { alias: rid(alias) } : {}),
+      ...(bridge !== undefined ? { bridge: deviceName(bridge) } : {}),
+    };
+  },
+  simplify(c) {
+    const out: CommandOf<'pci_device_add'>[] = [];
+    if (c.bridge !== undefined) out.push(withoutKey(c, 'bridge'));
+    if (c.alias !== undefined) out.push(withoutKey(c, 'alias'));
+    if (c.msix > 0 && c.msi > 0) out.push({ ...c, msi: 0 }, { ...c, msix: 0 });
+    for (const v of [1, 2, 8, 32]) if (c.msix > v) out.push({ ...c, msix: v });
+    for (const v of [1, 2]) if (c.msi > v) out.push({ ...c, msi: v });
+    if (c.rid !== 0x100) out.push({ ...c, rid: 0x100 });
+    return out;
+  },
+};
+
+export const platformDeviceAdd: CommandSpec<'platform_device_add'> = {
+  kind: 'platform_device_add',
+  summary: 'register a platform device whose msi-parent property names the parent with an ID',
+  weight: 1,
+  valid: (c, s) => s.caps.platformMsi && !s.devices.has(c.dev) && liveCount(s) < MAX_LIVE_DEVICES && ![...s.devices.values()].some((d) => d.bus === 'platform' && d.devid === c.devid),
+  generate(s, rng) {
+    if (!s.caps.platformMsi || liveCount(s) >= MAX_LIVE_DEVICES) return null;
+    const devid = pick(rng, [0xf000, 0xf001, 0xf002]);
+    const c = { kind: 'platform_device_add' as const, dev: `pdev${s.nextDevice}`, devid };
+    return platformDeviceAdd.valid(c, s, { faultSites: [] }) ? c : null;
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    attach(sim, c.dev, new PlatformDevice(c.dev, c.devid));
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.devices.set(c.dev, { name: c.dev, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: c.devid, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+    s.nextDevice = nextIndex(s.nextDevice, c.dev);
+  },
+  format: (c) => [c.dev, `devid=${hex(c.devid)}`],
+  parse(args) {
+    checkArgs(args, 1, ['devid']);
+    const d = named(args, 'devid');
+    return { kind: 'platform_device_add', dev: deviceName(positional(args, 0, 'device', 1)), devid: d === undefined ? 0xf000 : int(d, 'devid') };
+  },
+  simplify: () => [],
+};
+
+export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
+  kind: 'device_release_driver',
+  summary: 'unbind the driver: its remove() frees platform MSI, devres frees PCI vectors (pcim_msi_release), then the MSI domains',
+  weight: 2,
+  valid: (c, s) => s.devices.has(c.dev),
+  generate(s, rng) {
+    const names = [...s.devices.keys()];
+    return names.length === 0 ? null : { kind: 'device_release_driver', dev: pick(rng, names) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    unbind(sim, c.dev);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return;
+    d.mode = 'none';
+    d.nvec = 0;
+    d.dynamic.clear();
+  },
+  format: (c) => [c.dev],
+  parse(args) {
+    checkArgs(args, 1, []);
+    return { kind: 'device_release_driver', dev: deviceName(positional(args, 0, 'device', 1)) };
+  },
+  simplify: () => [],
+};
+
+export const deviceDel: CommandSpec<'device_del'> = {
+  kind: 'device_del',
+  summary: 'hot-remove the device: unbind, then the struct device is released',
+  weight: 2,
+  valid: (c, s) => s.devices.has(c.dev),
+  generate(s, rng) {
+    const names = [...s.devices.keys()];
+    return names.length === 0 ? null : { kind: 'device_del', dev: pick(rng, names) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const dev = sim.device(c.dev);
+    unbind(sim, c.dev);
+    dev.removed = true;
+    const i = sim.kernel.devices.indexOf(dev);
+    if (i >= 0) sim.kernel.devices.splice(i, 1);
+    if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);
+    sim.devices.delete(c.dev);
+    sim.kernel.heap.kfree('device_del', dev);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.devices.delete(c.dev);
+  },
+  format: (c) => [c.dev],
+  parse(args) {
+    checkArgs(args, 1, []);
+    return { kind: 'device_del', dev: deviceName(positional(args, 0, 'device', 1)) };
+  },
+  simplify: () => [],
+};
+
+/**
+ * Unbind as a correct driver does it: its remove() gives back what it allocated without
+ * devres help (platform MSI), then the driver core releases devres (pcim_msi_release frees
+ * PCI vectors, msi_device_data_release removes the MSI domains).
+ */
+function unbind(sim: Simulation, name: string): void {
+  const dev = sim.device(name);
+  if (dev instanceof PlatformDevice && sim.state.devices.get(name)?.mode === 'platform') platformDeviceMsiFreeIrqsAll(sim.kernel, dev);
+  deviceReleaseDriver(sim.kernel, dev);
+}
+
+function liveCount(s: { devices: Map<string, unknown> }): number {
+  return s.devices.size;
+}
+
+function nextIndex(current: number, name: string): number {
+  const n = Number(/\d+$/.exec(name)?.[0] ?? NaN);
+  return Number.isNaN(n) ? current + 1 : Math.max(current, n + 1);
+}
+
+function withoutKey<T extends object, K extends keyof T>(o: T, key: K): T {
+  const copy = { ...o };
+  delete copy[key];
+  return copy;
+}

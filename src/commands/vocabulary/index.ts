@@ -1,0 +1,34 @@
+// The whole vocabulary, by kind.
+import type { CommandKind } from '../command';
+import type { AnySpec, CommandSpec } from '../spec';
+import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
+import { failNextCmd } from './faults';
+import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
+import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
+
+export const VOCABULARY: readonly AnySpec[] = [
+  pciBridgeAdd,
+  pciDeviceAdd,
+  platformDeviceAdd,
+  pciAllocIrqVectorsCmd,
+  pciFreeIrqVectorsCmd,
+  pciMsixAllocIrqAtCmd,
+  pciMsixFreeIrqCmd,
+  platformMsiAllocCmd,
+  platformMsiFreeAllCmd,
+  deviceReleaseDriverCmd,
+  deviceDel,
+  failNextCmd,
+];
+
+const BY_KIND = new Map<string, AnySpec>(VOCABULARY.map((s) => [s.kind, s]));
+
+export function specOf<K extends CommandKind>(kind: K): CommandSpec<K> {
+  const s = BY_KIND.get(kind);
+  if (s === undefined) throw new Error(`no command ${kind}`);
+  return s as unknown as CommandSpec<K>;
+}
+
+export function isCommandKind(name: string): name is CommandKind {
+  return BY_KIND.has(name);
+}

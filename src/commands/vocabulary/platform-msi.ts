@@ -1,0 +1,70 @@
+// Platform device MSI: platform_device_msi_init_and_alloc_irqs / platform_device_msi_free_irqs_all.
+import type { PlatformDevice } from '../../../models/kernel/device';
+import { platformDeviceMsiFreeIrqsAll, platformDeviceMsiInitAndAllocIrqs } from '../../../models/kernel/platform-msi';
+import { checkArgs, deviceName, int, positional } from '../args';
+import { pick } from '../rng';
+import type { CommandSpec } from '../spec';
+
+export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_alloc_irqs'> = {
+  kind: 'platform_device_msi_init_and_alloc_irqs',
+  summary: 'platform_device_msi_init_and_alloc_irqs(dev, nvec): create the device MSI domain and allocate nvec vectors',
+  weight: 5,
+  valid(c, s) {
+    const d = s.devices.get(c.dev);
+    return s.caps.platformMsi && d?.bus === 'platform' && d.mode === 'none' && c.nvec >= 1 && c.nvec <= 256;
+  },
+  generate(s, rng) {
+    const idle = [...s.devices.values()].filter((d) => d.bus === 'platform' && d.mode === 'none');
+    if (!s.caps.platformMsi || idle.length === 0) return null;
+    return { kind: 'platform_device_msi_init_and_alloc_irqs', dev: pick(rng, idle).name, nvec: pick(rng, [1, 2, 4, 33, 64]) };
+  },
+  expect(c, s, sim) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined || d.degraded || s.armed.size > 0 || !sim.platform.headroom(sim.device(c.dev), c.nvec)) return { kind: 'none' };
+    return { kind: 'exact', ret: 0, why: `${c.nvec} vectors with room in the parent` };
+  },
+  run(c, sim) {
+    return { ret: platformDeviceMsiInitAndAllocIrqs(sim.kernel, sim.device(c.dev) as PlatformDevice, c.nvec) };
+  },
+  update(c, o, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return;
+    // Even a failed allocation leaves the domain: the driver's error path frees all.
+    d.mode = 'platform';
+    d.nvec = o.ret === 0 ? c.nvec : 0;
+  },
+  format: (c) => [c.dev, String(c.nvec)],
+  parse(args) {
+    checkArgs(args, 2, []);
+    return { kind: 'platform_device_msi_init_and_alloc_irqs', dev: deviceName(positional(args, 0, 'device', 1)), nvec: int(positional(args, 1, 'nvec', 1), 'nvec') };
+  },
+  simplify: (c) => (c.nvec > 1 ? [{ ...c, nvec: 1 }] : []),
+};
+
+export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_all'> = {
+  kind: 'platform_device_msi_free_irqs_all',
+  summary: 'platform_device_msi_free_irqs_all(dev): free the vectors and remove the device MSI domain',
+  weight: 4,
+  valid: (c, s) => s.devices.get(c.dev)?.mode === 'platform',
+  generate(s, rng) {
+    const busy = [...s.devices.values()].filter((d) => d.mode === 'platform');
+    return busy.length === 0 ? null : { kind: 'platform_device_msi_free_irqs_all', dev: pick(rng, busy).name };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    platformDeviceMsiFreeIrqsAll(sim.kernel, sim.device(c.dev) as PlatformDevice);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return;
+    d.mode = 'none';
+    d.nvec = 0;
+  },
+  format: (c) => [c.dev],
+  parse(args) {
+    checkArgs(args, 1, []);
+    return { kind: 'platform_device_msi_free_irqs_all', dev: deviceName(positional(args, 0, 'device', 1)) };
+  },
+  simplify: () => [],
+};

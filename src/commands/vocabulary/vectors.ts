@@ -1,0 +1,205 @@
+// PCI vector commands: pci_alloc_irq_vectors / pci_free_irq_vectors and dynamic MSI-X
+// (pci_msix_alloc_irq_at / pci_msix_free_irq), with the outcome the driver can expect.
+import { PciDev } from '../../../models/kernel/device';
+import { errname } from '../../../models/kernel/errno';
+import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
+import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
+import { sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import type { Simulation } from '../../sim/simulation';
+import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
+import { PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
+import { pick } from '../rng';
+import type { CommandSpec, Expectation } from '../spec';
+
+function pciDev(s: AbstractState, name: string): AbstractDevice | undefined {
+  const d = s.devices.get(name);
+  return d?.bus === 'pci' ? d : undefined;
+}
+
+/**
+ * True when nothing excuses a shortfall: no fault armed or fired on the device, no shared
+ * requester ID, and the platform's capacity oracle says the parent has room for `need`.
+ */
+function promised(d: AbstractDevice, s: AbstractState, sim: Simulation, need: number): boolean {
+  if (d.degraded || s.armed.size > 0 || sharesRequesterId(s, d)) return false;
+  return sim.platform.headroom(sim.device(d.name), need);
+}
+
+/** pci_alloc_irq_vectors() as a driver reads its documentation: MSI-X first, then MSI. */
+function expectAlloc(c: CommandOf<'pci_alloc_irq_vectors'>, s: AbstractState, sim: Simulation): Expectation {
+  const d = pciDev(s, c.dev);
+  if (d === undefined) return { kind: 'none' };
+  // What each mode can give; MSI is the fallback when MSI-X is absent or fails.
+  const msix = (c.flags & PCI_IRQ_MSIX) !== 0 && d.msixSize > 0 && Math.min(c.max, d.msixSize) >= c.min ? Math.min(c.max, d.msixSize) : 0;
+  const msiN = s.caps.multiMsi ? Math.min(c.max, d.msiCap) : Math.min(1, d.msiCap);
+  const msi = (c.flags & PCI_IRQ_MSI) !== 0 && d.msiCap > 0 && msiN >= c.min ? msiN : 0;
+  if (msix === 0 && msi === 0) return { kind: 'error', why: 'no mode can provide min vectors' };
+  const [best, need, why] =
+    msix > 0
+      ? [msix, d.msixSize, `MSI-X table of ${d.msixSize}`]
+      : [msi, d.msiCap, s.caps.multiMsi ? `MSI capability of ${d.msiCap}` : 'single MSI (the parent has no multi-MSI)'];
+  if (promised(d, s, sim, need)) return { kind: 'exact', ret: best, why };
+  return { kind: 'range', min: c.min, max: Math.max(msix, msi), orError: true, why: `${why}, capacity not guaranteed` };
+}
+
+export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
+  kind: 'pci_alloc_irq_vectors',
+  summary: 'pci_alloc_irq_vectors(dev, min, max, flags): MSI-X, else MSI; returns the vector count',
+  weight: 10,
+  valid(c, s) {
+    const d = pciDev(s, c.dev);
+    return d !== undefined && d.mode === 'none' && c.min >= 1 && c.max >= c.min && c.max <= 4096 && (c.flags & (PCI_IRQ_MSI | PCI_IRQ_MSIX)) !== 0;
+  },
+  generate(s, rng) {
+    const idle = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'none');
+    if (idle.length === 0) return null;
+    const d = pick(rng, idle);
+    const cap = Math.max(d.msixSize, d.msiCap, 1);
+    const min = pick(rng, [1, 1, 1, 2, cap]);
+    const max = Math.max(min, pick(rng, [1, cap, cap, 3, cap + 1, 2 * cap]));
+    const flags = pick(rng, [PCI_IRQ_MSI | PCI_IRQ_MSIX, PCI_IRQ_MSI | PCI_IRQ_MSIX, PCI_IRQ_MSIX, PCI_IRQ_MSI]);
+    return { kind: 'pci_alloc_irq_vectors', dev: d.name, min, max, flags };
+  },
+  expect: expectAlloc,
+  run(c, sim) {
+    return { ret: pciAllocIrqVectors(sim.kernel, sim.device(c.dev) as PciDev, c.min, c.max, c.flags) };
+  },
+  update(c, o, s, sim) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined || o.ret === null || o.ret <= 0) return;
+    const dev = sim.device(c.dev) as PciDev;
+    d.mode = dev.msixEnabled ? 'msix' : 'msi';
+    d.nvec = o.ret;
+  },
+  format: (c) => [c.dev, String(c.min), String(c.max), formatIrqFlags(c.flags)],
+  parse(args) {
+    checkArgs(args, 4, []);
+    return {
+      kind: 'pci_alloc_irq_vectors',
+      dev: deviceName(positional(args, 0, 'device', 1)),
+      min: int(positional(args, 1, 'min_vecs', 1), 'min_vecs'),
+      max: int(positional(args, 2, 'max_vecs', 1), 'max_vecs'),
+      flags: irqFlags(positional(args, 3, 'flags', 1)),
+    };
+  },
+  simplify(c) {
+    const out: CommandOf<'pci_alloc_irq_vectors'>[] = [];
+    if (c.min > 1) out.push({ ...c, min: 1 });
+    if (c.max > c.min) out.push({ ...c, max: c.min });
+    if (c.max > 1 && c.min === 1) out.push({ ...c, max: Math.ceil(c.max / 2) });
+    if (c.flags === (PCI_IRQ_MSI | PCI_IRQ_MSIX)) out.push({ ...c, flags: PCI_IRQ_MSIX }, { ...c, flags: PCI_IRQ_MSI });
+    return out;
+  },
+};
+
+export const pciFreeIrqVectorsCmd: CommandSpec<'pci_free_irq_vectors'> = {
+  kind: 'pci_free_irq_vectors',
+  summary: 'pci_free_irq_vectors(dev): disable MSI/MSI-X and free every vector; the device domain stays',
+  weight: 6,
+  valid: (c, s) => pciDev(s, c.dev) !== undefined,
+  generate(s, rng) {
+    const holding = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode !== 'none');
+    return holding.length === 0 ? null : { kind: 'pci_free_irq_vectors', dev: pick(rng, holding).name };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    pciFreeIrqVectors(sim.kernel, sim.device(c.dev) as PciDev);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return;
+    d.mode = 'none';
+    d.nvec = 0;
+    d.dynamic.clear();
+  },
+  format: (c) => [c.dev],
+  parse(args) {
+    checkArgs(args, 1, []);
+    return { kind: 'pci_free_irq_vectors', dev: deviceName(positional(args, 0, 'device', 1)) };
+  },
+  simplify: () => [],
+};
+
+function usedMsixIndices(d: AbstractDevice): Set<number> {
+  const used = new Set(d.dynamic);
+  for (let i = 0; i < d.nvec; i++) used.add(i);
+  return used;
+}
+
+export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
+  kind: 'pci_msix_alloc_irq_at',
+  summary: 'pci_msix_alloc_irq_at(dev, index|any): one more MSI-X vector while MSI-X is enabled (parents with PCI_MSIX_ALLOC_DYN)',
+  weight: 5,
+  valid(c, s) {
+    const d = pciDev(s, c.dev);
+    if (d === undefined || !s.caps.dynMsix || d.mode !== 'msix') return false;
+    return c.index === 'any' || (c.index >= 0 && c.index < d.msixSize && !usedMsixIndices(d).has(c.index));
+  },
+  generate(s, rng) {
+    if (!s.caps.dynMsix) return null;
+    const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize);
+    if (cands.length === 0) return null;
+    const d = pick(rng, cands);
+    const free = [...Array(d.msixSize).keys()].filter((i) => !usedMsixIndices(d).has(i));
+    const index = pick(rng, ['any' as const, 'any' as const, free[0] ?? 0, free[free.length - 1] ?? 0]);
+    return { kind: 'pci_msix_alloc_irq_at', dev: d.name, index };
+  },
+  expect(c, s, sim) {
+    const d = pciDev(s, c.dev);
+    if (d === undefined) return { kind: 'none' };
+    const used = usedMsixIndices(d);
+    const want = c.index === 'any' ? [...Array(d.msixSize).keys()].find((i) => !used.has(i)) : c.index;
+    if (want === undefined) return { kind: 'error', why: 'MSI-X table full' };
+    if (promised(d, s, sim, d.msixSize)) return { kind: 'exact', ret: want, why: `first free MSI-X index ${want}` };
+    return { kind: 'none' };
+  },
+  run(c, sim) {
+    const map = pciMsixAllocIrqAt(sim.kernel, sim.device(c.dev) as PciDev, c.index === 'any' ? MSI_ANY_INDEX : c.index);
+    return { ret: map.index, virq: map.virq };
+  },
+  update(c, o, s) {
+    if (o.ret !== null && o.ret >= 0) s.devices.get(c.dev)?.dynamic.add(o.ret);
+  },
+  format: (c) => [c.dev, c.index === 'any' ? 'MSI_ANY_INDEX' : String(c.index)],
+  parse(args) {
+    checkArgs(args, 2, []);
+    const idx = positional(args, 1, 'index', 1);
+    return {
+      kind: 'pci_msix_alloc_irq_at',
+      dev: deviceName(positional(args, 0, 'device', 1)),
+      index: idx.value === 'MSI_ANY_INDEX' ? 'any' : int(idx, 'index'),
+    };
+  },
+  simplify: (c) => (c.index === 'any' ? [] : [{ ...c, index: 'any' }]),
+};
+
+export const pciMsixFreeIrqCmd: CommandSpec<'pci_msix_free_irq'> = {
+  kind: 'pci_msix_free_irq',
+  summary: 'pci_msix_free_irq(dev, index): free one dynamically allocated MSI-X vector; MSI-X stays enabled',
+  weight: 4,
+  valid: (c, s) => pciDev(s, c.dev)?.dynamic.has(c.index) === true,
+  generate(s, rng) {
+    const cands = [...s.devices.values()].filter((d) => d.dynamic.size > 0);
+    if (cands.length === 0) return null;
+    const d = pick(rng, cands);
+    return { kind: 'pci_msix_free_irq', dev: d.name, index: pick(rng, [...d.dynamic]) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const dev = sim.device(c.dev) as PciDev;
+    pciMsixFreeIrq(sim.kernel, dev, { index: c.index, virq: pciIrqVector(dev, c.index) });
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.devices.get(c.dev)?.dynamic.delete(c.index);
+  },
+  format: (c) => [c.dev, String(c.index)],
+  parse(args) {
+    checkArgs(args, 2, []);
+    return { kind: 'pci_msix_free_irq', dev: deviceName(positional(args, 0, 'device', 1)), index: int(positional(args, 1, 'index', 1), 'index') };
+  },
+  simplify: () => [],
+};
+
+export { errname };

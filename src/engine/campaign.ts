@@ -1,0 +1,86 @@
+// A fuzzing campaign on one platform and revision: random runs until a violation is found
+// or the budget (runs or wall time) is spent, then shrinking of the finding to a repro.
+import type { Command } from '../commands/command';
+import { findInvariant } from '../invariants/registry';
+import type { Repro } from '../repro/repro';
+import { annotate } from '../repro/annotate';
+import { shrink } from '../shrink/shrinker';
+import type { SimulationConfig } from '../sim/simulation';
+import { randomRun, type Finding, type RunStats } from './random-engine';
+
+export interface CampaignOptions {
+  readonly config: SimulationConfig;
+  readonly seed: number;
+  readonly runs?: number;
+  readonly timeMs?: number;
+  readonly maxSteps?: number;
+  /** Only findings of this invariant count (known-bug hunting); others are kept as extra findings. */
+  readonly target?: string;
+  readonly onProgress?: (stats: CampaignStats) => void;
+}
+
+export interface CampaignStats {
+  readonly runs: number;
+  readonly commands: number;
+  readonly elapsedMs: number;
+  readonly findings: number;
+}
+
+export interface ShrunkFinding {
+  readonly finding: Finding;
+  readonly repro: Repro;
+  readonly shrinkMs: number;
+  readonly shrinkAttempts: number;
+}
+
+export interface CampaignResult {
+  readonly stats: CampaignStats;
+  readonly findings: readonly ShrunkFinding[];
+}
+
+export function runCampaign(opts: CampaignOptions): CampaignResult {
+  const start = Date.now();
+  const stats: RunStats = { runs: 0, commands: 0 };
+  const maxSteps = opts.maxSteps ?? 40;
+  const findings: ShrunkFinding[] = [];
+  let lastProgress = start;
+  const snapshot = (): CampaignStats => ({ runs: stats.runs, commands: stats.commands, elapsedMs: Date.now() - start, findings: findings.length });
+  for (let run = 0; ; run++) {
+    if (opts.runs !== undefined && run >= opts.runs) break;
+    if (opts.timeMs !== undefined && Date.now() - start >= opts.timeMs) break;
+    if (opts.runs === undefined && opts.timeMs === undefined) break;
+    const f = randomRun(opts.config, opts.seed, run, maxSteps, stats);
+    stats.runs++;
+    if (f !== null && (opts.target === undefined || f.violation.invariant === opts.target)) {
+      findings.push(shrinkFinding(opts.config, opts.seed, f));
+      break;
+    }
+    if (opts.onProgress !== undefined && Date.now() - lastProgress > 250) {
+      lastProgress = Date.now();
+      opts.onProgress(snapshot());
+    }
+  }
+  return { stats: snapshot(), findings };
+}
+
+export function shrinkFinding(config: SimulationConfig, seed: number, f: Finding): ShrunkFinding {
+  const t0 = Date.now();
+  const shrunk = shrink(config, f.commands, f.violation.invariant);
+  const shrinkMs = Date.now() - t0;
+  return { finding: f, repro: makeRepro(config, shrunk.commands, f.violation.invariant, seed), shrinkMs, shrinkAttempts: shrunk.attempts };
+}
+
+export function makeRepro(config: SimulationConfig, commands: readonly Command[], invariant: string, seed?: number): Repro {
+  const inv = findInvariant(invariant);
+  const { notes, found } = annotate(config, commands);
+  return {
+    platform: config.platform.name,
+    revision: config.revision.spec,
+    ...(seed !== undefined ? { seed } : {}),
+    faults: config.faultClasses,
+    commands,
+    notes,
+    expect: { violation: invariant },
+    about: [`invariant: ${invariant}: ${inv?.statement ?? ''}`, ...(found !== null ? [`found: ${found}`] : [])],
+  };
+}

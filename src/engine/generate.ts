@@ -1,0 +1,26 @@
+// State-aware generation: from the current abstract state, pick a command kind among those
+// that can produce a valid command now (weighted), and let it draw its arguments.
+import type { AbstractState } from '../abstract/state';
+import type { Command } from '../commands/command';
+import type { Rng } from '../commands/rng';
+import type { AnySpec, VocabContext } from '../commands/spec';
+import { VOCABULARY } from '../commands/vocabulary';
+
+export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
+  // Try kinds in weighted random order until one yields a valid command.
+  const pool = enabled.filter((sp) => sp.weight > 0);
+  for (let attempt = 0; attempt < 8 && pool.length > 0; attempt++) {
+    const total = pool.reduce((n, sp) => n + sp.weight, 0);
+    let r = rng.below(total);
+    let idx = 0;
+    while (idx < pool.length - 1 && r >= (pool[idx] as AnySpec).weight) {
+      r -= (pool[idx] as AnySpec).weight;
+      idx++;
+    }
+    const spec = pool[idx] as AnySpec;
+    const cmd = (spec.generate as (s: AbstractState, rng: Rng, ctx: VocabContext) => Command | null)(s, rng, ctx);
+    if (cmd !== null && (spec.valid as (c: Command, s: AbstractState, ctx: VocabContext) => boolean)(cmd, s, ctx)) return cmd;
+    pool.splice(idx, 1);
+  }
+  return null;
+}

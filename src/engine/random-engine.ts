@@ -1,0 +1,58 @@
+// The long-run engine: runs of state-aware random commands, each run seeded from the
+// campaign seed and its index alone, so any finding replays from (seed, run, config).
+import seedrandom from 'seedrandom';
+import type { Command } from '../commands/command';
+import type { Rng } from '../commands/rng';
+import type { Violation } from '../invariants/invariant';
+import { invariantsFor } from '../invariants/registry';
+import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { generateCommand } from './generate';
+import { checkRecord } from './runner';
+
+export interface Finding {
+  readonly violation: Violation;
+  /** The commands of the failing run, up to and including the violating one. */
+  readonly commands: readonly Command[];
+  readonly run: number;
+}
+
+export interface RunStats {
+  runs: number;
+  commands: number;
+}
+
+export class SeededRng implements Rng {
+  private readonly prng: seedrandom.PRNG;
+  constructor(seed: string) {
+    this.prng = seedrandom(seed);
+  }
+  below(n: number): number {
+    return n <= 1 ? 0 : Math.floor(this.prng() * n);
+  }
+}
+
+/** The seed string of run `run` in a campaign with seed `seed`. */
+export function runSeed(seed: number, run: number): string {
+  return `msi-fuzz:${seed}:${run}`;
+}
+
+/** Executes one random run; returns the finding, if any. */
+export function randomRun(config: SimulationConfig, seed: number, run: number, maxSteps: number, stats: RunStats): Finding | null {
+  const rng = new SeededRng(runSeed(seed, run));
+  const sim = new Simulation(config);
+  const invariants = invariantsFor(config.platform.name);
+  const ctx = { faultSites: sim.faultSites };
+  const commands: Command[] = [];
+  const steps = 8 + rng.below(maxSteps - 7);
+  for (let i = 0; i < steps; i++) {
+    const cmd = generateCommand(sim.state, rng, ctx);
+    if (cmd === null) break;
+    commands.push(cmd);
+    const record = sim.execute(cmd);
+    stats.commands++;
+    const violation = checkRecord(sim, record, invariants);
+    if (violation !== null) return { violation, commands, run };
+    if (sim.dead) break;
+  }
+  return null;
+}

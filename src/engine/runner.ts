@@ -1,0 +1,38 @@
+// Executes a command list on a fresh Simulation, checking the invariants after every step.
+// Engines, the shrinker and replay share it, so what is found is what is replayed.
+import type { Command } from '../commands/command';
+import { specOf } from '../commands/vocabulary';
+import type { Invariant, Violation } from '../invariants/invariant';
+import { checkStep, invariantsFor } from '../invariants/registry';
+import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
+
+export interface RunResult {
+  readonly violation: Violation | null;
+  readonly records: readonly StepRecord[];
+  /** Index of the first command a driver could not have issued (precondition false), if any. */
+  readonly invalidAt: number | null;
+  readonly sim: Simulation;
+}
+
+/** Checks one executed step against the invariants. */
+export function checkRecord(sim: Simulation, record: StepRecord, invariants: readonly Invariant[]): Violation | null {
+  const reports = sim.kernel.reports.slice(record.firstReport);
+  return checkStep({ sim, record, reports }, invariants);
+}
+
+export function runCommands(config: SimulationConfig, commands: readonly Command[]): RunResult {
+  const sim = new Simulation(config);
+  const invariants = invariantsFor(config.platform.name);
+  const records: StepRecord[] = [];
+  const ctx = { faultSites: sim.faultSites };
+  for (let i = 0; i < commands.length; i++) {
+    const cmd = commands[i] as Command;
+    if (!specOf(cmd.kind).valid(cmd as never, sim.state, ctx)) return { violation: null, records, invalidAt: i, sim };
+    const record = sim.execute(cmd);
+    records.push(record);
+    const violation = checkRecord(sim, record, invariants);
+    if (violation !== null) return { violation, records, invalidAt: null, sim };
+    if (sim.dead) break;
+  }
+  return { violation: null, records, invalidAt: null, sim };
+}

@@ -1,0 +1,91 @@
+// Platform-generic invariants, read through the PlatformInstance views: message routing,
+// resources back to baseline, and the driver-visible outcome.
+import { PciDev, type Device } from '../../models/kernel/device';
+import { errname } from '../../models/kernel/errno';
+import type { MsiMsg } from '../../models/kernel/irqdomain';
+import type { MsiDesc } from '../../models/kernel/msi-desc';
+import type { Invariant } from './invariant';
+
+/** Every (message, irq) pair a device could signal right now. */
+function liveVectors(dev: Device): { msg: MsiMsg; irq: number; what: string }[] {
+  const md = dev.msiData;
+  if (md === null) return [];
+  const out: { msg: MsiMsg; irq: number; what: string }[] = [];
+  for (const slot of md.domains) {
+    for (const desc of slot.store.values()) {
+      if (desc.irq === 0) continue;
+      if (dev instanceof PciDev && desc.isMsix) {
+        const e = dev.msixTable[desc.msiIndex];
+        if (e !== null && e !== undefined) out.push({ msg: e, irq: desc.irq, what: `MSI-X entry ${desc.msiIndex}` });
+      } else if (desc.msg !== null) {
+        for (const v of multiMsiVectors(desc)) out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+/** A multi-MSI function signals its base data with the low log2(count) bits replaced by the vector number. */
+function multiMsiVectors(desc: MsiDesc): { msg: MsiMsg; irq: number; what: string }[] {
+  const base = desc.msg as MsiMsg;
+  const mask = (1 << desc.multiple) - 1;
+  const out: { msg: MsiMsg; irq: number; what: string }[] = [];
+  for (let i = 0; i < desc.nvecUsed; i++) {
+    out.push({ msg: { ...base, data: (base.data & ~mask) | i }, irq: desc.irq + i, what: `MSI vector ${i}` });
+  }
+  return out;
+}
+
+export const messageRouting: Invariant = {
+  id: 'message-routing',
+  statement: 'every live vector\'s message, sent with its device\'s requester ID, reaches the irq that owns it',
+  rule: 'the composed message and the parent\'s translation tables agree (ITS DeviceID/EventID -> LPI, IRTE, vector)',
+  check({ sim }) {
+    const k = sim.kernel;
+    for (const dev of k.devices) {
+      for (const v of liveVectors(dev)) {
+        const top = k.irqs.desc(v.irq)?.irqData;
+        if (top === undefined || !top.activated) continue;
+        const got = sim.platform.deliver(dev, v.msg);
+        if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
+        if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
+      }
+    }
+    return null;
+  },
+};
+
+export const resourcesBaseline: Invariant = {
+  id: 'resources-baseline',
+  statement: 'once no device holds MSI state, every parent resource pool is back to its baseline (shared ITS devices aside)',
+  rule: 'no leaks: everything prepare and alloc took, free and teardown give back (I6)',
+  check({ sim }) {
+    if (sim.kernel.devices.some((d) => d.msiData !== null)) return null;
+    for (const r of sim.platform.resources()) {
+      if (r.inUse !== r.baseline) return `${r.pool}: ${r.inUse} in use with no device holding MSI state (baseline ${r.baseline})`;
+    }
+    return null;
+  },
+};
+
+export const driverOutcome: Invariant = {
+  id: 'driver-outcome',
+  statement: 'the driver gets what the API promises: as many vectors as it asked for when the parent has room, never a count outside [min, max]',
+  rule: 'pci_alloc_irq_vectors() and friends, against an abstract model of the device and the parent\'s capacity (I12)',
+  check({ record }) {
+    const e = record.expectation;
+    const ret = record.outcome?.ret;
+    if (ret === undefined || ret === null) return null;
+    switch (e.kind) {
+      case 'none':
+        return null;
+      case 'exact':
+        return ret === e.ret ? null : `returned ${errname(ret)}, expected ${e.ret} (${e.why})`;
+      case 'error':
+        return ret < 0 ? null : `returned ${ret}, expected an error (${e.why})`;
+      case 'range':
+        if (ret < 0) return e.orError ? null : `returned ${errname(ret)}, expected ${e.min}..${e.max}`;
+        return ret >= e.min && ret <= e.max ? null : `returned ${ret}, outside ${e.min}..${e.max} (${e.why})`;
+    }
+  },
+};

@@ -1,0 +1,41 @@
+// The invariant registry, in the order they are checked: the first one violated after a
+// step is the finding. Root causes come before their consequences.
+import type { CheckContext, Invariant, Violation } from './invariant';
+import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
+import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
+import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
+import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
+
+export const INVARIANTS: readonly Invariant[] = [
+  scratchpadUnionAliasing,
+  noKernelOops,
+  noUseAfterFree,
+  noDoubleFree,
+  noSoftLockup,
+  noKernelWarning,
+  prepareTeardownPairing,
+  msiDescAssociation,
+  hwirqUnique,
+  itsLpiAccounting,
+  itsDeviceLifetime,
+  messageRouting,
+  resourcesBaseline,
+  driverOutcome,
+];
+
+export function findInvariant(id: string): Invariant | undefined {
+  return INVARIANTS.find((i) => i.id === id);
+}
+
+export function invariantsFor(platform: string): Invariant[] {
+  return INVARIANTS.filter((i) => i.platforms === undefined || i.platforms.includes(platform));
+}
+
+/** Checks every invariant that applies; returns the first violation. */
+export function checkStep(ctx: CheckContext, invariants: readonly Invariant[]): Violation | null {
+  for (const inv of invariants) {
+    const msg = inv.check(ctx);
+    if (msg !== null) return { invariant: inv.id, message: msg, step: ctx.record.step };
+  }
+  return null;
+}
