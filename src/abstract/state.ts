@@ -28,12 +28,14 @@ export interface AbstractState {
   readonly armed: Set<string>;
   nextDevice: number;
   nextBridge: number;
+  /** Platform-specific driver-visible state kept by platform commands (e.g. online CPUs, VFs), by key. */
+  readonly extra: Map<string, unknown>;
   /** What the parent supports, as pci_msi_domain_supports() would answer a driver. */
   readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean };
 }
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {

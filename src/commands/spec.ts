@@ -30,6 +30,8 @@ export class ArgError extends Error {
 
 export interface VocabContext {
   readonly faultSites: readonly string[];
+  /** The platform being fuzzed: platform-specific commands only apply to theirs. */
+  readonly platform: string;
 }
 
 export interface CommandSpec<K extends CommandKind> {

@@ -7,6 +7,7 @@ import { annotate } from '../repro/annotate';
 import { shrink } from '../shrink/shrinker';
 import type { SimulationConfig } from '../sim/simulation';
 import { randomRun, type Finding, type RunStats } from './random-engine';
+import { matchOpenIssue } from './triage';
 
 export interface CampaignOptions {
   readonly config: SimulationConfig;
@@ -14,8 +15,10 @@ export interface CampaignOptions {
   readonly runs?: number;
   readonly timeMs?: number;
   readonly maxSteps?: number;
-  /** Only findings of this invariant count (known-bug hunting); others are kept as extra findings. */
+  /** Only findings of this invariant count (known-bug hunting); others are ignored. */
   readonly target?: string;
+  /** Recognise open upstream issues (by replay with their proposed fix) and keep searching past them. */
+  readonly skipOpenIssues?: boolean;
   readonly onProgress?: (stats: CampaignStats) => void;
 }
 
@@ -36,6 +39,8 @@ export interface ShrunkFinding {
 export interface CampaignResult {
   readonly stats: CampaignStats;
   readonly findings: readonly ShrunkFinding[];
+  /** Open upstream issues hit (and skipped), by known-bug id. */
+  readonly openIssues: ReadonlyMap<string, number>;
 }
 
 export function runCampaign(opts: CampaignOptions): CampaignResult {
@@ -43,6 +48,7 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
   const stats: RunStats = { runs: 0, commands: 0 };
   const maxSteps = opts.maxSteps ?? 40;
   const findings: ShrunkFinding[] = [];
+  const openIssues = new Map<string, number>();
   let lastProgress = start;
   const snapshot = (): CampaignStats => ({ runs: stats.runs, commands: stats.commands, elapsedMs: Date.now() - start, findings: findings.length });
   for (let run = 0; ; run++) {
@@ -52,15 +58,20 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
     const f = randomRun(opts.config, opts.seed, run, maxSteps, stats);
     stats.runs++;
     if (f !== null && (opts.target === undefined || f.violation.invariant === opts.target)) {
-      findings.push(shrinkFinding(opts.config, opts.seed, f));
-      break;
+      const open = opts.skipOpenIssues === true ? matchOpenIssue(opts.config, f.commands, f.violation.invariant) : null;
+      if (open !== null) {
+        openIssues.set(open.id, (openIssues.get(open.id) ?? 0) + 1);
+      } else {
+        findings.push(shrinkFinding(opts.config, opts.seed, f));
+        break;
+      }
     }
     if (opts.onProgress !== undefined && Date.now() - lastProgress > 250) {
       lastProgress = Date.now();
       opts.onProgress(snapshot());
     }
   }
-  return { stats: snapshot(), findings };
+  return { stats: snapshot(), findings, openIssues };
 }
 
 export function shrinkFinding(config: SimulationConfig, seed: number, f: Finding): ShrunkFinding {

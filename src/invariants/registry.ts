@@ -4,6 +4,8 @@ import type { CheckContext, Invariant, Violation } from './invariant';
 import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
+import { POWERPC_INVARIANTS } from './powerpc';
+import { X86_INVARIANTS } from './x86';
 import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -18,6 +20,8 @@ export const INVARIANTS: readonly Invariant[] = [
   hwirqUnique,
   itsLpiAccounting,
   itsDeviceLifetime,
+  ...X86_INVARIANTS,
+  ...POWERPC_INVARIANTS,
   messageRouting,
   resourcesBaseline,
   driverOutcome,

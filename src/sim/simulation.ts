@@ -1,7 +1,7 @@
 // One modelled machine being driven: the kernel at a revision, the platform booted into it,
 // the devices by name, and the driver's abstract view. Engines, the shrinker and replay all
 // execute commands through Simulation.execute(), so a repro replays exactly as it was found.
-import { PciBridge, PciDev, type Device } from '../../models/kernel/device';
+import { PciBridge, type Device } from '../../models/kernel/device';
 import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import { KernelOops } from '../../models/kernel/report';
@@ -52,8 +52,8 @@ export class Simulation {
   /** What a driver can learn about the MSI parent (pci_msi_domain_supports and friends). */
   private probeCaps(): AbstractState['caps'] {
     const probe = this.config.platform.capabilities;
-    const probeDev = new PciDev('probe', 0xffff, 1, 1, null, null);
-    const pops = this.platform.msiParentFor(probeDev)?.msiParentOps ?? null;
+    // The parents exist from boot; ask the first MSI parent what it supports.
+    const pops = this.kernel.irqs.domains.find((d) => d.msiParentOps !== null)?.msiParentOps ?? null;
     const flags = pops?.supported_flags ?? 0;
     return {
       multiMsi: (flags & MSI_FLAG_MULTI_PCI_MSI) !== 0,

@@ -6,7 +6,7 @@ import { x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../mod
 import { addPci, bootX86, inUse, liveVectors, routingFailures } from './x86-helpers';
 
 describe('x86-dmar-null-callback (9006c133a422, fixed by d27e623ace6a)', () => {
-  test.each(['x86-irq-9006c133a422', 'next-20200925'])('dmar_alloc_hwirq oopses through NULL get_hwirq at %s', (rev) => {
+  test.each(['tip-x86-irq-generic-ops', 'next-2020-09-25'])('dmar_alloc_hwirq oopses through NULL get_hwirq at %s', (rev) => {
     const { p } = bootX86(x86IntelIrPlatform, rev);
     expect(() => p.enableDrhdFaultHandling()).toThrow(KernelOops);
     let oops: unknown = null;
@@ -22,7 +22,7 @@ describe('x86-dmar-null-callback (9006c133a422, fixed by d27e623ace6a)', () => {
 
   test('hpet_assign_irq oopses the same way, on every x86 variant', () => {
     for (const model of [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform]) {
-      const { p } = bootX86(model, 'x86-irq-9006c133a422');
+      const { p } = bootX86(model, 'tip-x86-irq-generic-ops');
       expect(() => p.hpetAssignIrq(0)).toThrow(/get_hwirq/);
     }
   });

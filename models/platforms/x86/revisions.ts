@@ -62,13 +62,13 @@ export function x86Revisions(vfBroken: boolean): readonly NamedRevision[] {
       correct: true,
     },
     {
-      name: 'x86-irq-9006c133a422',
+      name: 'tip-x86-irq-generic-ops',
       description: 'tip x86/irq at "x86/msi: Use generic MSI domain ops": DMAR and HPET MSI domains without get_hwirq and without MSI_FLAG_USE_DEF_DOM_OPS',
       patches: ['9006c133a422'],
       correct: false,
     },
     {
-      name: 'next-20200925',
+      name: 'next-2020-09-25',
       description: 'the whole series as Qian Cai and Peter Zijlstra booted it, before d27e623ace6a: DMAR/HPET crash, VFs on the default domain',
       patches: ['9006c133a422', '85a8dfc57a0b'],
       correct: false,

@@ -150,7 +150,7 @@ export const platformDeviceAdd: CommandSpec<'platform_device_add'> = {
     if (!s.caps.platformMsi || liveCount(s) >= MAX_LIVE_DEVICES) return null;
     const devid = pick(rng, [0xf000, 0xf001, 0xf002]);
     const c = { kind: 'platform_device_add' as const, dev: `pdev${s.nextDevice}`, devid };
-    return platformDeviceAdd.valid(c, s, { faultSites: [] }) ? c : null;
+    return platformDeviceAdd.valid(c, s, { faultSites: [], platform: '' }) ? c : null;
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {

@@ -3,6 +3,8 @@ import type { CommandKind } from '../command';
 import type { AnySpec, CommandSpec } from '../spec';
 import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
 import { failNextCmd } from './faults';
+import { POWERPC_COMMANDS } from './powerpc';
+import { X86_COMMANDS } from './x86';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
 
@@ -19,6 +21,8 @@ export const VOCABULARY: readonly AnySpec[] = [
   deviceReleaseDriverCmd,
   deviceDel,
   failNextCmd,
+  ...X86_COMMANDS,
+  ...POWERPC_COMMANDS,
 ];
 
 const BY_KIND = new Map<string, AnySpec>(VOCABULARY.map((s) => [s.kind, s]));

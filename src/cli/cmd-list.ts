@@ -1,0 +1,52 @@
+// msi-fuzz list: platforms, patches, named revisions, invariants, known bugs, commands.
+import { CORE_PATCHES } from '../../models/kernel/core-patches';
+import { VOCABULARY } from '../commands/vocabulary';
+import { INVARIANTS } from '../invariants/registry';
+import { KNOWN_BUGS } from '../known-bugs';
+import { allPlatforms } from '../platforms';
+import { printJson } from './output';
+
+export function listing(): Record<string, unknown> {
+  const platforms = allPlatforms();
+  return {
+    platforms: platforms.map((p) => ({
+      name: p.name,
+      title: p.title,
+      currentRevision: p.currentRevision,
+      revisions: p.revisions.map((r) => ({ name: r.name, description: r.description, correct: r.correct, patches: r.patches })),
+      faultSites: p.faultSites.map((f) => ({ name: f.name, class: f.class, description: f.description })),
+    })),
+    patches: [...CORE_PATCHES, ...platforms.flatMap((p) => p.patches)]
+      .filter((p, i, all) => all.findIndex((q) => q.id === p.id) === i)
+      .map((p) => ({ id: p.id, title: p.title, scope: p.scope, release: p.release ?? null, link: p.link, summary: p.summary, requires: p.requires ?? [], conflicts: p.conflicts ?? [] })),
+    invariants: INVARIANTS.map((i) => ({ id: i.id, statement: i.statement, rule: i.rule, platforms: i.platforms ?? 'all' })),
+    knownBugs: KNOWN_BUGS.map((b) => ({ id: b.id, platform: b.platform, revision: b.revision, invariant: b.invariant, minimalLength: b.minimalLength, source: b.source, status: b.status, faults: b.faults })),
+    commands: VOCABULARY.map((c) => ({ name: c.kind, summary: c.summary })),
+  };
+}
+
+export function cmdList(json: boolean): number {
+  const l = listing() as ReturnType<typeof listing> & Record<string, never[]>;
+  if (json) {
+    printJson(l);
+    return 0;
+  }
+  const out: string[] = [];
+  const platforms = allPlatforms();
+  out.push('Platforms:');
+  for (const p of platforms) out.push(`  ${p.name.padEnd(14)} ${p.title} (current: ${p.currentRevision})`);
+  out.push('', 'Patches (core and per platform):');
+  for (const p of l['patches'] as { id: string; scope: string; release: string | null; title: string }[]) out.push(`  ${p.id.padEnd(16)} ${p.scope.padEnd(12)} ${(p.release ?? 'posted').padEnd(7)} ${p.title}`);
+  out.push('', 'Named revisions:');
+  for (const p of platforms) {
+    for (const r of p.revisions) out.push(`  ${p.name.padEnd(14)} ${r.name.padEnd(30)} ${r.correct ? 'correct ' : 'KNOWN-BAD'} ${r.description}`);
+  }
+  out.push('', 'Invariants:');
+  for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(28)} ${i.statement}${i.platforms !== undefined ? ` [${i.platforms.join(', ')}]` : ''}`);
+  out.push('', 'Known bugs:');
+  for (const b of KNOWN_BUGS) out.push(`  ${b.id.padEnd(30)} ${b.platform}@${b.revision} ${b.invariant} (min ${b.minimalLength})${b.status === 'open' ? ' OPEN upstream' : ''}`);
+  out.push('', 'Commands:');
+  for (const c of VOCABULARY) out.push(`  ${c.kind.padEnd(42)} ${c.summary}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
+}

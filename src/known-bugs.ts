@@ -1,0 +1,131 @@
+// Known bugs: each a historical (or still open) failure the models reproduce, with the
+// revision it lives at, the invariant that catches it, the shortest repro known, and a golden
+// repro under shrink-reports/golden/ that `npm test` replays.
+import type { FaultClass } from './sim/simulation';
+
+export interface KnownBug {
+  readonly id: string;
+  readonly platform: string;
+  readonly revision: string;
+  readonly invariant: string;
+  /** Driver calls in the shortest repro (the shrinker must reach it). */
+  readonly minimalLength: number;
+  /** Fault classes the run needs (none for bugs any driver triggers). */
+  readonly faults: readonly FaultClass[];
+  /** fixed: gone at the platform's current revision; open: still there upstream. */
+  readonly status: 'fixed' | 'open';
+  /** For open bugs, a proposed (unmerged) patch that makes the golden repro pass. */
+  readonly fixPatch?: string;
+  /** Where the bug comes from: seed thread, commit, or model finding. */
+  readonly source: string;
+  readonly description: string;
+}
+
+export const KNOWN_BUGS: readonly KnownBug[] = [
+  {
+    id: 'its-nvme-realloc-uaf',
+    platform: 'gic-v3-its',
+    revision: 'prepare-before-its-teardown',
+    invariant: 'no-use-after-free',
+    minimalLength: 4,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/002 (maz, "Changing prepare first breaks nvme and igbxe"); fixed by ordering 713335b6ee29 before 1396e89e09f0',
+    description: 'prepare runs once at domain creation, but the ITS still frees its_device on the last LPI free: alloc 1, free, alloc N uses the freed its_device',
+  },
+  {
+    id: 'its-teardown-scratchpad-ul',
+    platform: 'gic-v3-its',
+    revision: 'sequencing-v1',
+    invariant: 'scratchpad-union-aliasing',
+    minimalLength: 3,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/002 (lpieralisi review of [PATCH 2/4]); fixed in v2 (713335b6ee29 reads scratchpad[0].ptr)',
+    description: 'the first its_msi_teardown() reads the DeviceID from scratchpad[0].ul, which its_msi_prepare() overwrote with the its_device pointer',
+  },
+  {
+    id: 'its-interim-teardown-leak',
+    platform: 'gic-v3-its',
+    revision: 'sequencing-3of5',
+    invariant: 'prepare-teardown-pairing',
+    minimalLength: 3,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/002 (maz: "a temporary leak of ITTs in the ITS driver between patches (2) and (4)"); fixed by 03c298760ed9',
+    description: 'the ITS no longer frees on the last LPI free, and the core does not call msi_teardown() yet: every removed device leaks its ITT, LPIs and DeviceID mapping',
+  },
+  {
+    id: 'its-multi-msi-hwsize1',
+    platform: 'gic-v3-its',
+    revision: 'irq-msi-2025-05-25',
+    invariant: 'driver-outcome',
+    minimalLength: 2,
+    faults: [],
+    status: 'fixed',
+    source: 'Zenghui Yu\'s report; fixed by 9cc82d99b13c "PCI/MSI: Size device MSI domain with the maximum number of vectors"',
+    description: 'with prepare at creation, the PCI/MSI domain of size 1 sizes the ITS device for one event: a Multi-MSI device gets one vector',
+  },
+  {
+    id: 'its-v6.15-failed-alloc-leak',
+    platform: 'gic-v3-its',
+    revision: 'v6.15',
+    invariant: 'resources-baseline',
+    minimalLength: 4,
+    faults: ['resource'],
+    status: 'fixed',
+    source: 'model finding at v6.15 (prepare per allocation, its_device freed only on an LPI free); gone by construction with the v6.16 sequencing series',
+    description: 'when the LPI space is short (its_lpi_alloc halves), an allocation that fails after prepare created the its_device leaves it, its ITT and LPIs behind',
+  },
+  {
+    id: 'its-multi-msi-npot-leak',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 3,
+    faults: [],
+    status: 'open',
+    fixPatch: '87350178tl',
+    source: 'thread "PCI MSI issue with reinserting a driver" (John Garry 2021; tglx\'s IRQ_DOMAIN_FREE_BULK proposal, 2023-08-30), not merged as far as we found',
+    description: 'a non-power-of-two Multi-MSI allocation takes an aligned power-of-two event block, but the generic path frees one event per irq: the rest of the block stays allocated, its_msi_teardown() WARNs and leaks',
+  },
+  {
+    id: 'pseries-nvme-post-free',
+    platform: 'pseries',
+    revision: 'pseries-v1-on-v6.16',
+    invariant: 'pseries-source-enabled',
+    minimalLength: 4,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/000 (Power11 LPAR, dedicated nvme: H_INT_GET_SOURCE_INFO lisn=0x1 failed -55, soft lockup); fixed by daaa574aba6f (teardown instead of post_free)',
+    description: 'prepare (ibm,change-msi) runs once at creation, msi_post_free() disables every MSI after the free: the next allocation asks the hypervisor for a disabled source',
+  },
+  {
+    id: 'pseries-alloc-error-underflow',
+    platform: 'pseries',
+    revision: 'pseries-v1-on-v6.16',
+    invariant: 'no-soft-lockup',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'fixed',
+    source: 'seeds/000 (soft lockup in irq_domain_free_irqs_hierarchy); fixed by the i - 1 -> i error path fix',
+    description: 'a failing XIVE parent allocation at i = 0 makes pseries_irq_domain_alloc() free i - 1 = UINT_MAX parents',
+  },
+  {
+    id: 'powernv-opal-bogus-irq',
+    platform: 'powernv',
+    revision: 'xive-opal-pre-v5.4',
+    invariant: 'no-kernel-oops',
+    minimalLength: 3,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/003 (skiboot returned 0xffffffff on exhaustion); fixed by 6ccb4ac2bf8a',
+    description: 'OPAL_XIVE_ALLOCATE_IRQ on an exhausted chip returns 0xffffffff, which old Linux takes for an interrupt number',
+  },
+];
+
+export function findKnownBug(id: string): KnownBug | undefined {
+  return KNOWN_BUGS.find((b) => b.id === id);
+}
+
+export const GOLDEN_DIR = 'shrink-reports/golden';
