@@ -21,23 +21,41 @@ export function patchPool(platform: PlatformModel): readonly Patch[] {
 
 export function resolveRevision(platform: PlatformModel, spec: string | undefined): ResolvedRevision {
   const text = spec === undefined || spec === '' || spec === 'current' ? platform.currentRevision : spec;
-  const m = /^([A-Za-z0-9._]+(?:-[A-Za-z0-9._]+)*?)((?:[+-][0-9a-z]{8,12}(?:-v\d+)?)*)$/.exec(text);
-  const baseName = m?.[1] ?? text;
-  const base = platform.revisions.find((r) => r.name === baseName);
-  if (base === undefined || m === null) {
-    const names = platform.revisions.map((r) => r.name).join(', ');
-    throw new RevisionError(`unknown revision '${text}' for platform ${platform.name} (named revisions: ${names})`);
-  }
   const pool = patchPool(platform);
-  const set = new Set(base.patches);
-  for (const op of (m[2] ?? '').match(/[+-][0-9a-z]{8,12}(?:-v\d+)?/g) ?? []) {
-    const id = op.slice(1);
-    if (!pool.some((p) => p.id === id)) throw new RevisionError(`unknown patch '${id}' in revision '${text}' (see msi-fuzz list)`);
-    if (op.startsWith('+')) set.add(id);
-    else set.delete(id);
+  // The longest named revision that prefixes the text, followed by +id / -id of known patches.
+  const parsed = platform.revisions
+    .filter((r) => text.startsWith(r.name))
+    .sort((a, b) => b.name.length - a.name.length)
+    .map((base) => ({ base, ops: splitPatchOps(text.slice(base.name.length), pool) }))
+    .find((x) => x.ops !== null);
+  if (parsed === undefined) {
+    const names = platform.revisions.map((r) => r.name).join(', ');
+    const op = /[+-]([0-9a-z-]+)$/.exec(text);
+    const hint = op !== null && platform.revisions.some((r) => text.startsWith(r.name)) ? ` (unknown patch '${op[1]}'? see msi-fuzz list)` : '';
+    throw new RevisionError(`unknown revision '${text}' for platform ${platform.name}${hint} (named revisions: ${names})`);
   }
+  const set = new Set(parsed.base.patches);
+  for (const op of parsed.ops as string[]) {
+    if (op.startsWith('+')) set.add(op.slice(1));
+    else set.delete(op.slice(1));
+  }
+  const base = parsed.base;
   const patches = [...set].sort();
   const problems = validatePatchSet(pool, patches);
   if (problems.length > 0) throw new RevisionError(`revision '${text}' is not a coherent patch set: ${problems.join('; ')}`);
   return { spec: text, patches, base };
+}
+
+/** Splits "+id1-id2" into ["+id1", "-id2"] using the known patch ids; null if it does not split. */
+function splitPatchOps(rest: string, pool: readonly Patch[]): string[] | null {
+  if (rest === '') return [];
+  const sign = rest[0];
+  if (sign !== '+' && sign !== '-') return null;
+  const ids = pool.map((p) => p.id).sort((a, b) => b.length - a.length);
+  for (const id of ids) {
+    if (!rest.startsWith(id, 1)) continue;
+    const tail = splitPatchOps(rest.slice(1 + id.length), pool);
+    if (tail !== null) return [`${sign}${id}`, ...tail];
+  }
+  return null;
 }

@@ -6,6 +6,8 @@ export type ReleaseCheck = (what: string) => void;
 
 export class Bitmap {
   private readonly bits: Uint8Array;
+  /** No bit below this index is clear: searches start here (what the kernel gets from word scans). */
+  private lowestClear = 0;
 
   constructor(readonly nbits: number) {
     this.bits = new Uint8Array(nbits);
@@ -31,19 +33,25 @@ export class Bitmap {
     return out;
   }
 
+  /** First set bit in [from, to), or -1. */
+  private firstSet(from: number, to: number): number {
+    for (let i = from; i < to; i++) if (this.bits[i] === 1) return i;
+    return -1;
+  }
+
+  private mark(pos: number, n: number): void {
+    this.bits.fill(1, pos, pos + n);
+    if (pos <= this.lowestClear) {
+      while (this.lowestClear < this.nbits && this.bits[this.lowestClear] === 1) this.lowestClear++;
+    }
+  }
+
   /** bitmap_find_free_region(): first naturally aligned free block of 2^order bits, or -ENOSPC (-28). */
   findFreeRegion(order: number): number {
     const size = 1 << order;
-    for (let pos = 0; pos + size <= this.nbits; pos += size) {
-      let free = true;
-      for (let i = pos; i < pos + size; i++) {
-        if (this.bits[i] === 1) {
-          free = false;
-          break;
-        }
-      }
-      if (free) {
-        this.bits.fill(1, pos, pos + size);
+    for (let pos = this.lowestClear & ~(size - 1); pos + size <= this.nbits; pos += size) {
+      if (this.firstSet(pos, pos + size) < 0) {
+        this.mark(pos, size);
         return pos;
       }
     }
@@ -52,8 +60,17 @@ export class Bitmap {
 
   /** bitmap_release_region(); `onStale` hears about bits that were already clear. */
   releaseRegion(pos: number, order: number, onStale: ReleaseCheck): void {
-    const size = 1 << order;
-    for (let i = pos; i < pos + size; i++) {
+    this.clear(pos, 1 << order, onStale);
+  }
+
+  /** bitmap_set() of a plain range (used by allocators that are not region based). */
+  set(pos: number, n: number): void {
+    this.mark(pos, n);
+  }
+
+  /** bitmap_clear() of a plain range, reporting bits that were already clear. */
+  clear(pos: number, n: number, onStale: ReleaseCheck): void {
+    for (let i = pos; i < pos + n; i++) {
       if (i >= this.nbits) {
         onStale(`bit ${i} beyond a ${this.nbits}-bit map`);
         continue;
@@ -61,38 +78,19 @@ export class Bitmap {
       if (this.bits[i] !== 1) onStale(`bit ${i} released while clear`);
       this.bits[i] = 0;
     }
-  }
-
-  /** bitmap_set() of a plain range (used by allocators that are not region based). */
-  set(pos: number, n: number): void {
-    this.bits.fill(1, pos, pos + n);
-  }
-
-  /** bitmap_clear() of a plain range, reporting bits that were already clear. */
-  clear(pos: number, n: number, onStale: ReleaseCheck): void {
-    for (let i = pos; i < pos + n; i++) {
-      if (this.bits[i] !== 1) onStale(`bit ${i} released while clear`);
-      this.bits[i] = 0;
-    }
+    if (pos < this.lowestClear) this.lowestClear = Math.max(0, pos);
   }
 
   /** bitmap_find_next_zero_area() with an alignment mask, as msi_bitmap and AMD IR use it. */
   findZeroArea(n: number, alignMask: number): number {
-    let pos = 0;
-    while (pos + n <= this.nbits) {
+    let pos = this.lowestClear;
+    for (;;) {
       pos = (pos + alignMask) & ~alignMask;
-      if (pos + n > this.nbits) break;
-      let ok = true;
-      for (let i = pos; i < pos + n; i++) {
-        if (this.bits[i] === 1) {
-          ok = false;
-          pos = i + 1;
-          break;
-        }
-      }
-      if (ok) return pos;
+      if (pos + n > this.nbits) return -1;
+      const busy = this.firstSet(pos, pos + n);
+      if (busy < 0) return pos;
+      pos = busy + 1;
     }
-    return -1;
   }
 }
 

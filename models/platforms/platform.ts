@@ -35,6 +35,17 @@ export interface PlatformInstance {
    * another never qualifies). False means "a shortfall would be legitimate".
    */
   headroom(dev: Device, nvec: number): boolean;
+  /**
+   * Optional: the MSI parent a PCI function gets by default on this machine, which a driver's
+   * pci_msi_domain_supports() probes. Absent: the first MSI parent domain the kernel created
+   * (wrong where a remapping unit sits between devices and the root MSI parent, as on x86).
+   */
+  defaultPciMsiParent?(): IrqDomain | null;
+  /**
+   * Optional: what the platform does before a device is hot-removed (a PF's VFs go first:
+   * sriov_disable). Devices it removes are marked `removed` and taken off kernel.devices.
+   */
+  beforeDeviceRemove?(dev: Device): void;
 }
 
 export interface PlatformCapabilities {

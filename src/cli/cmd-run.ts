@@ -38,7 +38,7 @@ export function cmdRun(o: RunOptions): number {
     seed: o.seed,
     ...budget,
     maxSteps: o.maxSteps,
-    ...(bug !== undefined ? { target: bug.invariant } : { skipOpenIssues: true }),
+    ...(bug !== undefined ? { target: bug.invariant, skipOpenIssues: bug.status !== 'open' } : { skipOpenIssues: true }),
     onProgress: (s) => progress.update({ ...s, label }),
   });
   progress.stop();

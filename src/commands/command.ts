@@ -23,7 +23,26 @@ export type Command =
   | { readonly kind: 'platform_device_msi_free_irqs_all'; readonly dev: string }
   | { readonly kind: 'device_release_driver'; readonly dev: string }
   | { readonly kind: 'device_del'; readonly dev: string }
-  | { readonly kind: 'fail_next'; readonly site: string; readonly nth: number };
+  | { readonly kind: 'fail_next'; readonly site: string; readonly nth: number }
+  // powerpc (powernv): the non-MSI users of the OPAL IPI allocator
+  | { readonly kind: 'kvm_xive_create'; readonly kvm: string }
+  | { readonly kind: 'kvm_xive_set_source'; readonly kvm: string; readonly irq: number }
+  | { readonly kind: 'kvm_xive_release'; readonly kvm: string }
+  | { readonly kind: 'xive_native_alloc_irq'; readonly hw: string }
+  | { readonly kind: 'xive_native_free_irq'; readonly hw: string }
+  // x86 (src/commands/vocabulary/x86.ts)
+  | { readonly kind: 'pci_enable_sriov'; readonly dev: string; readonly numVfs: number }
+  | { readonly kind: 'pci_disable_sriov'; readonly dev: string }
+  | { readonly kind: 'dmar_set_interrupt'; readonly unit: number }
+  | { readonly kind: 'dmar_free_interrupt'; readonly unit: number }
+  | { readonly kind: 'hpet_assign_irq'; readonly channel: number }
+  | { readonly kind: 'hpet_free_irq'; readonly channel: number }
+  | { readonly kind: 'cpu_down'; readonly cpu: number }
+  | { readonly kind: 'cpu_up'; readonly cpu: number }
+  /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */
+  | { readonly kind: 'irq_set_affinity'; readonly target: string; readonly vec: number; readonly cpus: number }
+  | { readonly kind: 'generic_handle_irq'; readonly target: string; readonly vec: number }
+  | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number };
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

@@ -62,7 +62,7 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
       if (open !== null) {
         openIssues.set(open.id, (openIssues.get(open.id) ?? 0) + 1);
       } else {
-        findings.push(shrinkFinding(opts.config, opts.seed, f));
+        findings.push(shrinkFinding(opts.config, opts.seed, f, opts.skipOpenIssues === true));
         break;
       }
     }
@@ -74,9 +74,11 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
   return { stats: snapshot(), findings, openIssues };
 }
 
-export function shrinkFinding(config: SimulationConfig, seed: number, f: Finding): ShrunkFinding {
+export function shrinkFinding(config: SimulationConfig, seed: number, f: Finding, notOpenIssue = false): ShrunkFinding {
   const t0 = Date.now();
-  const shrunk = shrink(config, f.commands, f.violation.invariant);
+  // While shrinking, stay on the same bug: a smaller list that is a known open issue is a different finding.
+  const sameBug = notOpenIssue ? (cands: readonly Command[]) => matchOpenIssue(config, cands, f.violation.invariant) === null : undefined;
+  const shrunk = shrink(config, f.commands, f.violation.invariant, 4000, sameBug);
   const shrinkMs = Date.now() - t0;
   return { finding: f, repro: makeRepro(config, shrunk.commands, f.violation.invariant, seed), shrinkMs, shrinkAttempts: shrunk.attempts };
 }

@@ -20,14 +20,22 @@ export function checkRecord(sim: Simulation, record: StepRecord, invariants: rea
   return checkStep({ sim, record, reports }, invariants);
 }
 
-export function runCommands(config: SimulationConfig, commands: readonly Command[]): RunResult {
+/**
+ * Runs `commands`; stops at the first violation. A command a driver could not issue stops
+ * the run (invalidAt), unless `lenient`, which skips it (used by triage, where a fix may
+ * change earlier outcomes and with them what later commands are allowed).
+ */
+export function runCommands(config: SimulationConfig, commands: readonly Command[], lenient = false): RunResult {
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const records: StepRecord[] = [];
   const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i] as Command;
-    if (!specOf(cmd.kind).valid(cmd as never, sim.state, ctx)) return { violation: null, records, invalidAt: i, sim };
+    if (!specOf(cmd.kind).valid(cmd as never, sim.state, ctx)) {
+      if (lenient) continue;
+      return { violation: null, records, invalidAt: i, sim };
+    }
     const record = sim.execute(cmd);
     records.push(record);
     const violation = checkRecord(sim, record, invariants);

@@ -16,8 +16,8 @@ export function matchOpenIssue(config: SimulationConfig, commands: readonly Comm
     } catch {
       continue;
     }
-    const r = runCommands({ ...config, revision }, commands);
-    if (r.invalidAt === null && r.violation?.invariant !== invariant) return bug;
+    const r = runCommands({ ...config, revision }, commands, true);
+    if (r.violation?.invariant !== invariant) return bug;
   }
   return null;
 }

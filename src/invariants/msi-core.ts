@@ -62,7 +62,8 @@ export const hwirqUnique: Invariant = {
     const seen = new Map<object, Map<number, number>>();
     for (const desc of k.irqs.descs.values()) {
       for (let data = desc.irqData as typeof desc.irqData | null; data !== null; data = data.parentData) {
-        if (!data.mapped) continue;
+        // Domains whose driver knowingly repeats hwirqs (AMD-IR: (devid << 16) + i per allocation) are exempt
+        if (!data.mapped || data.domain.sharedHwirqs) continue;
         let m = seen.get(data.domain);
         if (m === undefined) seen.set(data.domain, (m = new Map()));
         const other = m.get(data.hwirq);

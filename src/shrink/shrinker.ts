@@ -1,7 +1,7 @@
 // Shrinks a failing command list to a minimal one that still violates the same invariant.
 // fast-check and random runs stop at local minima; this pass finishes the job the way
-// syzkaller's repro minimiser does: drop chunks, drop single commands, simplify arguments,
-// rename devices, and repeat until nothing smaller fails.
+// syzkaller's repro minimiser does: drop chunks, drop pairs, simplify arguments, try a
+// simpler command together with one deletion, and repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
@@ -13,26 +13,39 @@ export interface ShrinkResult {
   readonly attempts: number;
 }
 
+/** Extra condition a candidate must meet (e.g. "is not a known open issue"). */
+export type SameBug = (commands: readonly Command[]) => boolean;
+
 export function failsWith(config: SimulationConfig, commands: readonly Command[], invariant: string): boolean {
   const r = runCommands(config, commands);
   return r.invalidAt === null && r.violation?.invariant === invariant;
 }
 
-export function shrink(config: SimulationConfig, start: readonly Command[], invariant: string, budget = 4000): ShrinkResult {
+/** Simpler stand-ins for a command: its own simplifications, then unbinding or removing its device. */
+function simpler(cmd: Command): Command[] {
+  const out = (specOf(cmd.kind).simplify as (c: Command) => Command[])(cmd);
+  if ('dev' in cmd && !cmd.kind.endsWith('_add') && cmd.kind !== 'device_del') {
+    out.push({ kind: 'device_del', dev: cmd.dev }, { kind: 'device_release_driver', dev: cmd.dev });
+  }
+  return out;
+}
+
+export function shrink(config: SimulationConfig, start: readonly Command[], invariant: string, budget = 4000, sameBug?: SameBug): ShrinkResult {
   let attempts = 0;
   const fails = (cands: readonly Command[]): boolean => {
     attempts++;
-    return failsWith(config, cands, invariant);
+    return cands.length > 0 && failsWith(config, cands, invariant) && (sameBug === undefined || sameBug(cands));
   };
+  const without = (list: readonly Command[], ...drop: number[]): Command[] => list.filter((_c, x) => !drop.includes(x));
   let best = [...start];
   let progress = true;
   while (progress && attempts < budget) {
     progress = false;
-    // 1. Remove chunks, largest first (delta debugging), then single commands.
+    // 1. Remove chunks, largest first (delta debugging), down to single commands.
     for (let size = Math.max(1, Math.floor(best.length / 2)); size >= 1 && attempts < budget; size = Math.floor(size / 2)) {
       for (let at = 0; at + size <= best.length && attempts < budget; ) {
         const cand = [...best.slice(0, at), ...best.slice(at + size)];
-        if (cand.length > 0 && fails(cand)) {
+        if (fails(cand)) {
           best = cand;
           progress = true;
         } else {
@@ -41,15 +54,47 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       }
       if (size === 1) break;
     }
-    // 2. Simplify arguments, one command at a time.
+    if (progress) continue;
+    // 2. Remove pairs (a device add with its last use, a fault with its trigger...).
+    if (best.length <= 16) {
+      pairs: for (let i = 0; i < best.length && attempts < budget; i++) {
+        for (let j = i + 1; j < best.length && attempts < budget; j++) {
+          const cand = without(best, i, j);
+          if (fails(cand)) {
+            best = cand;
+            progress = true;
+            break pairs;
+          }
+        }
+      }
+    }
+    if (progress) continue;
+    // 3. Simplify arguments, one command at a time (same length, simpler text).
     for (let i = 0; i < best.length && attempts < budget; i++) {
-      const cmd = best[i] as Command;
-      for (const simpler of (specOf(cmd.kind).simplify as (c: Command) => Command[])(cmd)) {
-        const cand = [...best.slice(0, i), simpler, ...best.slice(i + 1)];
+      for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
+        const cand = [...best.slice(0, i), s, ...best.slice(i + 1)];
         if (fails(cand)) {
           best = cand;
           progress = true;
           break;
+        }
+      }
+    }
+    if (progress) continue;
+    // 4. A simpler command (or unbinding its device) at i, together with one deletion elsewhere.
+    if (best.length <= 16) {
+      combos: for (let i = 0; i < best.length && attempts < budget; i++) {
+        for (const s of simpler(best[i] as Command)) {
+          for (let j = 0; j < best.length && attempts < budget; j++) {
+            if (j === i) continue;
+            const replaced = [...best.slice(0, i), s, ...best.slice(i + 1)];
+            const cand = without(replaced, j);
+            if (fails(cand)) {
+              best = cand;
+              progress = true;
+              break combos;
+            }
+          }
         }
       }
     }

@@ -53,7 +53,7 @@ export class Simulation {
   private probeCaps(): AbstractState['caps'] {
     const probe = this.config.platform.capabilities;
     // The parents exist from boot; ask the first MSI parent what it supports.
-    const pops = this.kernel.irqs.domains.find((d) => d.msiParentOps !== null)?.msiParentOps ?? null;
+    const pops = this.platform.defaultPciMsiParent?.()?.msiParentOps ?? this.kernel.irqs.domains.find((d) => d.msiParentOps !== null)?.msiParentOps ?? null;
     const flags = pops?.supported_flags ?? 0;
     return {
       multiMsi: (flags & MSI_FLAG_MULTI_PCI_MSI) !== 0,

@@ -118,7 +118,13 @@ export class SpaprHypervisor {
   constructor(readonly flavour: HvFlavour) {}
 
   addPhb(buid: number, totalMsi: number): SpaprPhb {
-    const first = this.phbs.reduce((n, p) => n + p.totalMsi, 1); // LISN 0 is never handed out
+    // Each PHB's range starts on a boundary of its own (power-of-two) size, above LISN 0 (never
+    // handed out), so a block aligned inside the range is aligned as a LISN too: a Multi-MSI
+    // function ORs its vector number into the low bits of the data (QEMU: SPAPR_IRQ_MSI 0x1000
+    // plus an aligned offset).
+    const span = 1 << getCountOrder(Math.max(totalMsi, 1));
+    const end = this.phbs.reduce((n, p) => Math.max(n, p.lisnFirst + p.totalMsi), 1);
+    const first = Math.ceil(end / span) * span;
     const phb = new SpaprPhb(this.phbs.length, buid, totalMsi, first);
     this.phbs.push(phb);
     return phb;

@@ -77,6 +77,13 @@ export const PSERIES_REVISIONS: readonly NamedRevision[] = [
     correct: false,
   },
   {
+    name: 'pseries-v1-underflow-fixed',
+    description:
+      'the seed 000 v1 conversion with the separate underflow fix (pseries-i-1-fix, posted Aug 4 2025) applied: post_free still disables the MSIs prepare enabled once, but the refused allocation no longer wraps',
+    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'cc0cc23babc9', 'daaa574aba6f-v1', 'pseries-i-1-fix'],
+    correct: false,
+  },
+  {
     name: 'pseries-v2-2025-08-11',
     description: 'the v2 posting (teardown instead of post_free) on v6.17, before the separate underflow fix; teardown reads the template desc',
     patches: [...patchesUpTo(CORE_PATCHES, 'v6.17'), 'cc0cc23babc9', 'daaa574aba6f'],

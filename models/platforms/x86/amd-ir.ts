@@ -92,6 +92,15 @@ function dmaAliases(pdev: PciDev): number[] {
   return out;
 }
 
+// amd_iommu_probe_device() -> attach to the default domain -> set_dte_entry() -> clone_aliases():
+// every DMA alias of a new function gets a copy of its DTE, the interrupt table root included
+// (a table left from an earlier function at the same RID is reached through the aliases too)
+export function amdCloneAliases(iommu: AmdIommu, pdev: PciDev): void {
+  const table = iommu.irqLookupTable.get(pdev.rid);
+  if (table === undefined) return;
+  for (const a of dmaAliases(pdev)) if (a !== pdev.rid) iommu.irqLookupTable.set(a, table);
+}
+
 // alloc_irq_table(): the devid's table, else its alias's, else a new one installed for every alias
 function allocIrqTable(k: Kernel, iommu: AmdIommu, devid: number, pdev: PciDev | null): IrqRemapTable | null {
   let table = iommu.irqLookupTable.get(devid);

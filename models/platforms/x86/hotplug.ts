@@ -76,7 +76,12 @@ export function cpuOffline(k: Kernel, v: X86Vector, cpu: number): number {
   const ret = lapicCanUnplugCpu(k, v, cpu);
   if (ret !== 0) return ret;
   v.online[cpu] = false;
-  for (const irq of [...k.irqs.descs.keys()].sort((a, b) => a - b)) migrateOneIrq(k, v, irq, cpu);
+  v.matrix.roomGuaranteed = true;
+  try {
+    for (const irq of [...k.irqs.descs.keys()].sort((a, b) => a - b)) migrateOneIrq(k, v, irq, cpu);
+  } finally {
+    v.matrix.roomGuaranteed = false;
+  }
   lapicOffline(k, v, cpu);
   return 0;
 }

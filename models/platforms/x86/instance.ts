@@ -7,7 +7,7 @@ import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../k
 import type { Kernel } from '../../kernel/kernel';
 import { getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
 import type { Delivery, PlatformInstance, ResourceUsage } from '../platform';
-import { AmdIommu, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
+import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
 import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
 import { cpuOffline, cpuOnline, apicAckEdge, irqSetAffinity } from './hotplug';
@@ -112,9 +112,22 @@ export class X86Platform implements PlatformInstance {
         return this.vectorDomain;
       case 'amd':
         // amd_iommu_set_pci_msi_domain() from the probe path, VFs included
+        if (this.amd !== null) amdCloneAliases(this.amd, dev);
         return this.amd?.irDomain ?? this.vectorDomain;
       case 'intel':
         return this.intelDeviceAdd(dev);
+    }
+  }
+
+  /** The parent pci_msi_domain_supports() sees for a PF: the remapping unit's domain under IR. */
+  defaultPciMsiParent(): IrqDomain | null {
+    switch (this.config.remap) {
+      case 'none':
+        return this.vectorDomain;
+      case 'amd':
+        return this.amd?.irDomain ?? this.vectorDomain;
+      case 'intel':
+        return this.iommus.find((u) => u.irDomain !== null)?.irDomain ?? this.vectorDomain;
     }
   }
 
@@ -265,7 +278,7 @@ export class X86Platform implements PlatformInstance {
 
   headroom(dev: Device, nvec: number): boolean {
     if (!(dev instanceof PciDev) || dev.removed || nvec < 1) return false;
-    const parent = this.msiParentFor(dev);
+    const parent = dev.msiParent;
     if (parent === null) return false;
     // Another live function with the same requester ID shares remap state: no guarantee
     for (const other of this.kernel.devices) {
@@ -393,6 +406,11 @@ export class X86Platform implements PlatformInstance {
   /** pci_enable_sriov(pf, numVfs): VFs are added to kernel.devices with their MSI domain set. */
   sriovEnable(pf: PciDev, numVfs: number, cap: SriovCap = DEFAULT_SRIOV): { ret: number; vfs: PciDev[] } {
     return this.sriov.enable(pf, numVfs, cap);
+  }
+
+  // pci_stop_and_remove_bus_device() of a PF: its VFs go first
+  beforeDeviceRemove(dev: Device): void {
+    if (dev instanceof PciDev && this.sriov.state.has(dev)) this.sriovDisable(dev);
   }
 
   /** pci_disable_sriov(pf): VFs unbound and removed, last first. */

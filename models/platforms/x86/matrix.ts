@@ -42,6 +42,12 @@ export class IrqMatrix {
   onlineMaps = 0;
   readonly maps: CpuMap[];
   readonly systemMap: Uint8Array;
+  /**
+   * Set while fixup_irqs() moves interrupts off a dying CPU: lapic_can_unplug_cpu() checked
+   * under vector_lock that the other CPUs have room for them, so no allocation can fail then
+   * (the injected exhaustion fault stays armed for a later caller).
+   */
+  roomGuaranteed = false;
 
   // irq_alloc_matrix()
   constructor(
@@ -224,7 +230,7 @@ export class IrqMatrix {
     const cpu = this.findBestCpu(msk);
     if (cpu === NO_CPU) return { ret: -ENOSPC, cpu };
     const cm = this.map(cpu);
-    if (this.k.faults.shouldFail('irq_matrix_alloc')) return { ret: -ENOSPC, cpu };
+    if (!this.roomGuaranteed && this.k.faults.shouldFail('irq_matrix_alloc')) return { ret: -ENOSPC, cpu };
     const bit = this.allocArea(cm, false);
     if (bit >= this.allocEnd) return { ret: -ENOSPC, cpu };
     cm.allocated++;

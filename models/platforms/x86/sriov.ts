@@ -47,7 +47,7 @@ export class Sriov {
     const vfs: PciDev[] = [];
     for (let i = 0; i < numVfs; i++) {
       const rid = pciIovVirtfnRid(pf, cap, i);
-      const vf = new PciDev(`${pf.name}-vf${i}`, rid, 0, cap.vfMsixSize, null, null);
+      const vf = new PciDev(`${pf.name}vf${i}`, rid, 0, cap.vfMsixSize, null, null);
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
       vf.msiParent = this.deviceAdd(vf);
       this.k.heap.kmalloc(vf);
@@ -64,6 +64,8 @@ export class Sriov {
     const st = this.state.get(pf);
     if (st === undefined) return -EINVAL;
     for (const vf of [...st.vfs].reverse()) {
+      // pci_iov_remove_virtfn(): a VF already hot-removed on its own is not found again
+      if (vf.removed) continue;
       // pci_stop_and_remove_bus_device(): unbind (devres frees vectors and domains), then release
       deviceReleaseDriver(this.k, vf);
       vf.removed = true;

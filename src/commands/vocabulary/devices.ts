@@ -9,6 +9,7 @@ import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } fr
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import type { CommandSpec } from '../spec';
+import { pciTopologyConsistent, recordPciTopology } from './pci-topology';
 
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
@@ -57,8 +58,9 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
   kind: 'pci_device_add',
   summary: 'hot-add a PCI function (requester ID, MSI multi-message count, MSI-X table size, DMA alias, bridge)',
   weight: 3,
-  valid(c, s) {
+  valid(c, s, ctx) {
     if (s.devices.has(c.dev) || liveRids(s).has(c.rid)) return false;
+    if (!pciTopologyConsistent(c, s, ctx)) return false;
     if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0 || c.msix < 0 || c.msix > 2048) return false;
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
     return liveCount(s) < MAX_LIVE_DEVICES;
@@ -102,6 +104,7 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
       dynamic: new Set(),
       degraded: false,
     });
+    recordPciTopology(c, s);
     s.nextDevice = nextIndex(s.nextDevice, c.dev);
   },
   format(c) {
@@ -211,6 +214,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const dev = sim.device(c.dev);
+    sim.platform.beforeDeviceRemove?.(dev);
     unbind(sim, c.dev);
     dev.removed = true;
     const i = sim.kernel.devices.indexOf(dev);
@@ -220,8 +224,14 @@ export const deviceDel: CommandSpec<'device_del'> = {
     sim.kernel.heap.kfree('device_del', dev);
     return { ret: null };
   },
-  update(c, _o, s) {
+  update(c, _o, s, sim) {
     s.devices.delete(c.dev);
+    // Devices the platform removed with it (beforeDeviceRemove: a PF's VFs)
+    for (const [name, d] of [...sim.devices]) {
+      if (!d.removed) continue;
+      sim.devices.delete(name);
+      s.devices.delete(name);
+    }
   },
   format: (c) => [c.dev],
   parse(args) {

@@ -1,4 +1,495 @@
-// x86-only commands (SR-IOV, DMAR/HPET MSI, CPU hotplug, affinity). Each spec checks ctx.platform.
-import type { AnySpec } from '../spec';
+// x86-only commands: SR-IOV (pci_enable_sriov / pci_disable_sriov), the platform's own MSI
+// users (dmar_set_interrupt / dmar_free_interrupt for the VT-d fault events, hpet_assign_irq /
+// hpet_free_irq for HPET channels), CPU hotplug (cpu_down / cpu_up), affinity writes
+// (irq_set_affinity), an interrupt arriving (generic_handle_irq) and the vector cleanup timer
+// (vector_cleanup_callback). Each spec checks ctx.platform; the driver-visible x86 state (online
+// CPUs, enabled VFs, requested DMAR/HPET irqs) lives in s.extra under 'x86'.
+import { PciDev } from '../../../models/kernel/device';
+import { EINVAL } from '../../../models/kernel/errno';
+import { pciIrqVector } from '../../../models/kernel/pci-msi';
+import { X86_AMD_IR_CONFIG, X86_INTEL_IR_CONFIG, X86_NO_IR_CONFIG, x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../../models/platforms/x86';
+import type { X86Config } from '../../../models/platforms/x86/instance';
+import { X86Platform } from '../../../models/platforms/x86/instance';
+import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
+import { liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import type { Simulation } from '../../sim/simulation';
+import { checkArgs, deviceName, hex, int, named, positional } from '../args';
+import type { CommandOf } from '../command';
+import { chance, pick } from '../rng';
+import { ArgError, type AnySpec, type Arg, type CommandSpec, type VocabContext } from '../spec';
+import { MAX_LIVE_DEVICES } from './devices';
+import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
 
-export const X86_COMMANDS: readonly AnySpec[] = [];
+/** Firmware facts a driver or admin can read (ACPI DMAR/IVRS, HPET table, possible CPUs). */
+const CONFIGS = new Map<string, X86Config>([
+  [x86IntelIrPlatform.name, X86_INTEL_IR_CONFIG],
+  [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
+  [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
+]);
+/** Kernel() default: four possible CPUs, all brought up by smp_init(). */
+const NR_CPUS = 4;
+/** VFs count on top of the generic device cap. */
+const MAX_LIVE_WITH_VFS = MAX_LIVE_DEVICES + 4;
+
+interface X86Abstract {
+  readonly online: Set<number>;
+  readonly dmarUnits: number;
+  readonly hpetChannels: number;
+  readonly dmarIrq: Set<number>;
+  readonly hpetIrq: Set<number>;
+  /** PF name -> its VF names, while SR-IOV is enabled. */
+  readonly vfs: Map<string, string[]>;
+}
+
+function isX86(ctx: VocabContext): boolean {
+  return CONFIGS.has(ctx.platform);
+}
+
+/** The x86 part of the abstract state, created on first use from the platform's firmware facts. */
+function x86State(s: AbstractState, platform: string): X86Abstract {
+  let x = s.extra.get('x86') as X86Abstract | undefined;
+  if (x === undefined) {
+    const cfg = CONFIGS.get(platform);
+    x = {
+      online: new Set(Array.from({ length: NR_CPUS }, (_, i) => i)),
+      dmarUnits: cfg?.dmar.length ?? 0,
+      hpetChannels: cfg?.hpetChannels ?? 0,
+      dmarIrq: new Set(),
+      hpetIrq: new Set(),
+      vfs: new Map(),
+    };
+    s.extra.set('x86', x);
+  }
+  return x;
+}
+
+function x86Of(sim: Simulation): X86Platform {
+  if (!(sim.platform instanceof X86Platform)) throw new Error(`${sim.config.platform.name} is not an x86 platform`);
+  return sim.platform;
+}
+
+function stateOf(s: AbstractState, sim: Simulation): X86Abstract {
+  return x86State(s, sim.config.platform.name);
+}
+
+function isVf(x: X86Abstract, name: string): boolean {
+  for (const vfs of x.vfs.values()) if (vfs.includes(name)) return true;
+  return false;
+}
+
+function sriovEnabled(s: AbstractState, x: X86Abstract, pf: string): boolean {
+  return x.vfs.has(pf) && s.devices.has(pf);
+}
+
+/** A PF that can enable SR-IOV: a plain PCIe function (no conventional-PCI bridge, no quirk alias), not a VF. */
+function pfCandidate(s: AbstractState, x: X86Abstract, d: AbstractDevice): boolean {
+  return d.bus === 'pci' && d.bridge === undefined && d.alias === undefined && !isVf(x, d.name) && !sriovEnabled(s, x, d.name);
+}
+
+function vfRids(pf: AbstractDevice, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => pciIovVirtfnRid({ rid: pf.rid } as PciDev, DEFAULT_SRIOV, i));
+}
+
+function vfRidsFree(s: AbstractState, pf: AbstractDevice, n: number): boolean {
+  const used = liveRids(s);
+  return vfRids(pf, n).every((r) => (r >> 8) === (pf.rid >> 8) && !used.has(r) && plainFunctionAllowed(s, r));
+}
+
+function endCol(args: readonly Arg[]): number {
+  const last = args[args.length - 1];
+  return last === undefined ? 1 : last.col + (last.name !== null ? last.name.length + 1 : 0) + last.value.length;
+}
+
+function requiredInt(args: readonly Arg[], name: string): number {
+  const a = named(args, name);
+  if (a === undefined) throw new ArgError(`missing ${name}=N`, endCol(args));
+  return int(a, name);
+}
+
+function cpuMask(cpus: readonly number[]): number {
+  return cpus.reduce((m, c) => m | (1 << c), 0);
+}
+
+function maskCpus(mask: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < NR_CPUS; c++) if ((mask & (1 << c)) !== 0) out.push(c);
+  return out;
+}
+
+// --- SR-IOV ---
+
+export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
+  kind: 'pci_enable_sriov',
+  summary: 'pci_enable_sriov(pf, nr_virtfn): the PF adds VFs (RID = PF + offset + i * stride), each a PCI function with its own MSI-X',
+  weight: 2,
+  valid(c, s, ctx) {
+    if (!isX86(ctx)) return false;
+    const x = x86State(s, ctx.platform);
+    const pf = s.devices.get(c.dev);
+    if (pf === undefined || !pfCandidate(s, x, pf)) return false;
+    if (c.numVfs < 1 || c.numVfs > DEFAULT_SRIOV.totalVfs || s.devices.size + c.numVfs > MAX_LIVE_WITH_VFS) return false;
+    return vfRidsFree(s, pf, c.numVfs);
+  },
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const pfs = [...s.devices.values()].filter((d) => pfCandidate(s, x, d));
+    if (pfs.length === 0) return null;
+    const pf = pick(rng, pfs);
+    const numVfs = pick(rng, [1, 1, 2, 3, DEFAULT_SRIOV.totalVfs]);
+    const c = { kind: 'pci_enable_sriov' as const, dev: pf.name, numVfs };
+    if (pciEnableSriovCmd.valid(c, s, ctx)) return c;
+    return { ...c, numVfs: 1 };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'a PF with free VF requester IDs' }),
+  run(c, sim) {
+    const pf = sim.device(c.dev);
+    if (!(pf instanceof PciDev)) return { ret: -EINVAL };
+    const { ret, vfs } = x86Of(sim).sriovEnable(pf, c.numVfs);
+    vfs.forEach((vf, i) => {
+      sim.devices.set(`${c.dev}vf${i}`, vf);
+    });
+    return { ret };
+  },
+  update(c, o, s, sim) {
+    if (o.ret !== 0) return;
+    const x = stateOf(s, sim);
+    const pf = s.devices.get(c.dev);
+    if (pf === undefined) return;
+    const names: string[] = [];
+    vfRids(pf, c.numVfs).forEach((rid, i) => {
+      const name = `${c.dev}vf${i}`;
+      names.push(name);
+      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+      recordPlainFunction(s, rid);
+    });
+    x.vfs.set(c.dev, names);
+  },
+  format: (c) => [c.dev, String(c.numVfs)],
+  parse(args) {
+    checkArgs(args, 2, []);
+    return { kind: 'pci_enable_sriov', dev: deviceName(positional(args, 0, 'PF', endCol(args))), numVfs: int(positional(args, 1, 'nr_virtfn', endCol(args)), 'nr_virtfn') };
+  },
+  simplify: (c) => Array.from({ length: c.numVfs - 1 }, (_, i) => ({ ...c, numVfs: i + 1 })),
+};
+
+export const pciDisableSriovCmd: CommandSpec<'pci_disable_sriov'> = {
+  kind: 'pci_disable_sriov',
+  summary: 'pci_disable_sriov(pf): every VF is unbound (devres frees its vectors) and removed, last first',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && sriovEnabled(s, x86State(s, ctx.platform), c.dev),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const pfs = [...x.vfs.keys()].filter((n) => sriovEnabled(s, x, n));
+    return pfs.length === 0 ? null : { kind: 'pci_disable_sriov', dev: pick(rng, pfs) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'SR-IOV is enabled on the PF' }),
+  run(c, sim) {
+    const pf = sim.device(c.dev);
+    if (!(pf instanceof PciDev)) return { ret: -EINVAL };
+    const ret = x86Of(sim).sriovDisable(pf);
+    for (const [name, d] of [...sim.devices]) if (d.removed) sim.devices.delete(name);
+    return { ret };
+  },
+  update(c, o, s, sim) {
+    if (o.ret !== 0) return;
+    const x = stateOf(s, sim);
+    for (const vf of x.vfs.get(c.dev) ?? []) s.devices.delete(vf);
+    x.vfs.delete(c.dev);
+  },
+  format: (c) => [c.dev],
+  parse(args) {
+    checkArgs(args, 1, []);
+    return { kind: 'pci_disable_sriov', dev: deviceName(positional(args, 0, 'PF', endCol(args))) };
+  },
+  simplify: () => [],
+};
+
+// --- DMAR and HPET MSI ---
+
+export const dmarSetInterruptCmd: CommandSpec<'dmar_set_interrupt'> = {
+  kind: 'dmar_set_interrupt',
+  summary: 'dmar_set_interrupt(unit=N): the VT-d unit\'s fault-event irq from the DMAR-MSI domain (dmar_alloc_hwirq), requested',
+  weight: 1,
+  valid(c, s, ctx) {
+    if (!isX86(ctx)) return false;
+    const x = x86State(s, ctx.platform);
+    return c.unit >= 0 && c.unit < x.dmarUnits && !x.dmarIrq.has(c.unit);
+  },
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const free = Array.from({ length: x.dmarUnits }, (_, i) => i).filter((u) => !x.dmarIrq.has(u));
+    return free.length === 0 ? null : { kind: 'dmar_set_interrupt', unit: pick(rng, free) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run: (c, sim) => ({ ret: x86Of(sim).dmarSetInterrupt(c.unit) }),
+  update(c, o, s, sim) {
+    // A failed request still leaves iommu->irq set when the allocation itself worked
+    if ((x86Of(sim).iommus[c.unit]?.irq ?? 0) !== 0) stateOf(s, sim).dmarIrq.add(c.unit);
+    void o;
+  },
+  format: (c) => [`unit=${c.unit}`],
+  parse(args) {
+    checkArgs(args, 0, ['unit']);
+    return { kind: 'dmar_set_interrupt', unit: requiredInt(args, 'unit') };
+  },
+  simplify: (c) => (c.unit > 0 ? [{ ...c, unit: 0 }] : []),
+};
+
+export const dmarFreeInterruptCmd: CommandSpec<'dmar_free_interrupt'> = {
+  kind: 'dmar_free_interrupt',
+  summary: 'dmar_free_interrupt(unit=N): free_irq() and dmar_free_hwirq() of the unit\'s fault-event irq (free_dmar_iommu)',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).dmarIrq.has(c.unit),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const set = [...x86State(s, ctx.platform).dmarIrq];
+    return set.length === 0 ? null : { kind: 'dmar_free_interrupt', unit: pick(rng, set) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'the unit has its fault-event irq' }),
+  run: (c, sim) => ({ ret: x86Of(sim).dmarFreeInterrupt(c.unit) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).dmarIrq.delete(c.unit);
+  },
+  format: (c) => [`unit=${c.unit}`],
+  parse(args) {
+    checkArgs(args, 0, ['unit']);
+    return { kind: 'dmar_free_interrupt', unit: requiredInt(args, 'unit') };
+  },
+  simplify: () => [],
+};
+
+export const hpetAssignIrqCmd: CommandSpec<'hpet_assign_irq'> = {
+  kind: 'hpet_assign_irq',
+  summary: 'hpet_assign_irq(channel=N): an irq for an FSB-capable HPET channel from the HPET-MSI domain, requested',
+  weight: 1,
+  valid(c, s, ctx) {
+    if (!isX86(ctx)) return false;
+    const x = x86State(s, ctx.platform);
+    return c.channel >= 0 && c.channel < x.hpetChannels && !x.hpetIrq.has(c.channel);
+  },
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const free = Array.from({ length: x.hpetChannels }, (_, i) => i).filter((ch) => !x.hpetIrq.has(ch));
+    return free.length === 0 ? null : { kind: 'hpet_assign_irq', channel: pick(rng, free) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run: (c, sim) => ({ ret: x86Of(sim).hpetAssignIrq(c.channel) }),
+  update(c, _o, s, sim) {
+    if ((x86Of(sim).hpet.channels[c.channel]?.irq ?? 0) !== 0) stateOf(s, sim).hpetIrq.add(c.channel);
+  },
+  format: (c) => [`channel=${c.channel}`],
+  parse(args) {
+    checkArgs(args, 0, ['channel']);
+    return { kind: 'hpet_assign_irq', channel: requiredInt(args, 'channel') };
+  },
+  simplify: (c) => (c.channel > 0 ? [{ ...c, channel: 0 }] : []),
+};
+
+export const hpetFreeIrqCmd: CommandSpec<'hpet_free_irq'> = {
+  kind: 'hpet_free_irq',
+  summary: 'hpet_free_irq(channel=N): free_irq() and irq_domain_free_irqs() of a channel\'s irq',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).hpetIrq.has(c.channel),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const set = [...x86State(s, ctx.platform).hpetIrq];
+    return set.length === 0 ? null : { kind: 'hpet_free_irq', channel: pick(rng, set) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'the channel has an irq' }),
+  run: (c, sim) => ({ ret: x86Of(sim).hpetFreeIrq(c.channel) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).hpetIrq.delete(c.channel);
+  },
+  format: (c) => [`channel=${c.channel}`],
+  parse(args) {
+    checkArgs(args, 0, ['channel']);
+    return { kind: 'hpet_free_irq', channel: requiredInt(args, 'channel') };
+  },
+  simplify: () => [],
+};
+
+// --- CPU hotplug ---
+
+export const cpuDownCmd: CommandSpec<'cpu_down'> = {
+  kind: 'cpu_down',
+  summary: 'cpu_down(cpu=N): take a CPU offline; its interrupts move (or managed ones shut down), then lapic_offline()',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && c.cpu > 0 && c.cpu < NR_CPUS && x86State(s, ctx.platform).online.has(c.cpu),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const on = [...x86State(s, ctx.platform).online].filter((c) => c !== 0);
+    return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run: (c, sim) => ({ ret: x86Of(sim).cpuOffline(c.cpu) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).online.delete(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args) {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'cpu_down', cpu: requiredInt(args, 'cpu') };
+  },
+  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+};
+
+export const cpuUpCmd: CommandSpec<'cpu_up'> = {
+  kind: 'cpu_up',
+  summary: 'cpu_up(cpu=N): bring an offline CPU back (lapic_online, managed interrupts restarted)',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && c.cpu > 0 && c.cpu < NR_CPUS && !x86State(s, ctx.platform).online.has(c.cpu),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const off = Array.from({ length: NR_CPUS }, (_, i) => i).filter((c) => !x.online.has(c));
+    return off.length === 0 ? null : { kind: 'cpu_up', cpu: pick(rng, off) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'the CPU is offline' }),
+  run: (c, sim) => ({ ret: x86Of(sim).cpuOnline(c.cpu) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).online.add(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args) {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'cpu_up', cpu: requiredInt(args, 'cpu') };
+  },
+  simplify: () => [],
+};
+
+// --- interrupts of a device (or of the platform) ---
+
+/** Live (target, vec) pairs: device vectors the driver holds, requested HPET channels and DMAR units. */
+function irqTargets(s: AbstractState, x: X86Abstract): { target: string; vec: number }[] {
+  const out: { target: string; vec: number }[] = [];
+  for (const d of s.devices.values()) {
+    if (d.bus !== 'pci') continue;
+    if (d.mode !== 'none') for (let i = 0; i < d.nvec; i++) out.push({ target: d.name, vec: i });
+    for (const i of d.dynamic) if (i >= d.nvec) out.push({ target: d.name, vec: i });
+  }
+  for (const ch of x.hpetIrq) out.push({ target: 'hpet', vec: ch });
+  for (const u of x.dmarIrq) out.push({ target: 'dmar', vec: u });
+  return out;
+}
+
+function targetValid(s: AbstractState, x: X86Abstract, target: string, vec: number): boolean {
+  return irqTargets(s, x).some((t) => t.target === target && t.vec === vec);
+}
+
+/** The Linux irq behind a target, or a negative errno. */
+function targetIrq(sim: Simulation, target: string, vec: number): number {
+  const p = x86Of(sim);
+  if (target === 'hpet') return p.hpet.channels[vec]?.irq || -EINVAL;
+  if (target === 'dmar') return p.iommus[vec]?.irq || -EINVAL;
+  const dev = sim.devices.get(target);
+  return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
+}
+
+function parseTarget(args: readonly Arg[]): { target: string; vec: number } {
+  const t = positional(args, 0, 'device, hpet or dmar', endCol(args));
+  return { target: deviceName(t), vec: requiredInt(args, 'vec') };
+}
+
+const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
+
+export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
+  kind: 'irq_set_affinity',
+  summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (or hpet/dmar): a new vector, the old one kept until cleanup',
+  weight: 3,
+  valid: (c, s, ctx) => isX86(ctx) && c.cpus > 0 && c.cpus < 1 << NR_CPUS && targetValid(s, x86State(s, ctx.platform), c.target, c.vec),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const ts = irqTargets(s, x);
+    if (ts.length === 0) return null;
+    const t = pick(rng, ts);
+    // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
+    const online = cpuMask([...x.online]);
+    const good = MASKS.filter((m) => (m & online) !== 0);
+    const cpus = chance(rng, 85) && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
+    return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const irq = targetIrq(sim, c.target, c.vec);
+    if (irq < 0) return { ret: irq };
+    return { ret: x86Of(sim).setAffinity(irq, maskCpus(c.cpus)) };
+  },
+  update: () => undefined,
+  format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
+  parse(args) {
+    checkArgs(args, 1, ['vec', 'cpus']);
+    return { kind: 'irq_set_affinity', ...parseTarget(args), cpus: requiredInt(args, 'cpus') };
+  },
+  simplify(c) {
+    const out: CommandOf<'irq_set_affinity'>[] = [];
+    if (c.vec > 0) out.push({ ...c, vec: 0 });
+    for (const m of [0x1, 0x2]) if (c.cpus !== m) out.push({ ...c, cpus: m });
+    return out;
+  },
+};
+
+export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
+  kind: 'generic_handle_irq',
+  summary: 'generic_handle_irq(dev, vec=N): the vector fires on the CPU its message targets (apic_ack_edge completes a pending move)',
+  weight: 2,
+  valid: (c, s, ctx) => isX86(ctx) && targetValid(s, x86State(s, ctx.platform), c.target, c.vec),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const ts = irqTargets(s, x86State(s, ctx.platform));
+    if (ts.length === 0) return null;
+    const t = pick(rng, ts);
+    return { kind: 'generic_handle_irq', target: t.target, vec: t.vec };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const irq = targetIrq(sim, c.target, c.vec);
+    if (irq < 0) return { ret: irq };
+    return { ret: x86Of(sim).raiseIrq(irq) };
+  },
+  update: () => undefined,
+  format: (c) => [c.target, `vec=${c.vec}`],
+  parse(args) {
+    checkArgs(args, 1, ['vec']);
+    return { kind: 'generic_handle_irq', ...parseTarget(args) };
+  },
+  simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+};
+
+export const vectorCleanupCallbackCmd: CommandSpec<'vector_cleanup_callback'> = {
+  kind: 'vector_cleanup_callback',
+  summary: 'vector_cleanup_callback(cpu=N): the per-CPU cleanup timer frees the vectors left behind by moves',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).online.has(c.cpu),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    return { kind: 'vector_cleanup_callback', cpu: pick(rng, [...x86State(s, ctx.platform).online]) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run: (c, sim) => ({ ret: x86Of(sim).vectorCleanupTimer(c.cpu) }),
+  update: () => undefined,
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args) {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'vector_cleanup_callback', cpu: requiredInt(args, 'cpu') };
+  },
+  simplify: (c) => (c.cpu > 0 ? [{ ...c, cpu: 0 }] : []),
+};
+
+export const X86_COMMANDS: readonly AnySpec[] = [
+  pciEnableSriovCmd,
+  pciDisableSriovCmd,
+  dmarSetInterruptCmd,
+  dmarFreeInterruptCmd,
+  hpetAssignIrqCmd,
+  hpetFreeIrqCmd,
+  cpuDownCmd,
+  cpuUpCmd,
+  irqSetAffinityCmd,
+  genericHandleIrqCmd,
+  vectorCleanupCallbackCmd,
+];

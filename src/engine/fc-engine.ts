@@ -1,0 +1,107 @@
+// The CI engine: fast-check model-based runs (fc.commands + fc.modelRun). Each fast-check
+// command is a short vector of small choices; at run time it is resolved against the live
+// abstract state by the same generator the long-run engine uses, so fast-check shrinks
+// towards "the first option" everywhere. fast-check's shrink stops at local minima; the
+// caller finishes with src/shrink/shrinker.ts.
+import fc from 'fast-check';
+import type { Command } from '../commands/command';
+import { ChoiceRng } from '../commands/rng';
+import type { Violation } from '../invariants/invariant';
+import { invariantsFor } from '../invariants/registry';
+import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { generateCommand } from './generate';
+import { checkRecord } from './runner';
+import { matchOpenIssue } from './triage';
+
+const CHOICES_PER_COMMAND = 8;
+const CHOICE_MAX = 15;
+
+interface Real {
+  readonly sim: Simulation;
+  readonly executed: Command[];
+}
+
+/** Thrown inside fc.modelRun when an invariant breaks; carries what to shrink further. */
+export class InvariantBroken extends Error {
+  constructor(
+    readonly violation: Violation,
+    readonly commands: readonly Command[],
+  ) {
+    super(`${violation.invariant}: ${violation.message}`);
+  }
+}
+
+class ChoiceStep implements fc.Command<object, Real> {
+  private resolved: Command | null = null;
+
+  constructor(
+    private readonly choices: readonly number[],
+    private readonly config: SimulationConfig,
+    private readonly skipOpen: boolean,
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  run(_m: object, real: Real): void {
+    const sim = real.sim;
+    if (sim.dead) return;
+    const ctx = { faultSites: sim.faultSites, platform: this.config.platform.name };
+    const cmd = generateCommand(sim.state, new ChoiceRng(this.choices), ctx);
+    this.resolved = cmd;
+    if (cmd === null) return;
+    real.executed.push(cmd);
+    const record = sim.execute(cmd);
+    const v = checkRecord(sim, record, invariantsFor(this.config.platform.name));
+    if (v === null) return;
+    // An open upstream issue (recognised by replay with its proposed fix) is not this run's finding.
+    if (this.skipOpen && matchOpenIssue(this.config, real.executed, v.invariant) !== null) {
+      sim.dead = true;
+      return;
+    }
+    throw new InvariantBroken(v, [...real.executed]);
+  }
+
+  toString(): string {
+    return this.resolved === null ? `choices(${this.choices.join(',')})` : JSON.stringify(this.resolved);
+  }
+}
+
+export interface FcOptions {
+  readonly config: SimulationConfig;
+  readonly seed: number;
+  readonly numRuns: number;
+  /** fast-check's default caps runs at 10 commands ('small'); 'medium' allows 100. */
+  readonly size?: fc.SizeForArbitrary;
+  readonly skipOpenIssues?: boolean;
+}
+
+export interface FcResult {
+  readonly failed: boolean;
+  readonly numRuns: number;
+  readonly violation?: Violation;
+  /** The executed commands of fast-check's (shrunk) counterexample. */
+  readonly commands?: readonly Command[];
+}
+
+export function commandsArbitrary(config: SimulationConfig, size: fc.SizeForArbitrary, skipOpen: boolean): fc.Arbitrary<Iterable<fc.Command<object, Real>>> {
+  const step = fc
+    .array(fc.nat({ max: CHOICE_MAX }), { minLength: CHOICES_PER_COMMAND, maxLength: CHOICES_PER_COMMAND })
+    .map((choices) => new ChoiceStep(choices, config, skipOpen));
+  return fc.commands([step], { size });
+}
+
+export function fcCheck(o: FcOptions): FcResult {
+  let last: InvariantBroken | null = null;
+  const property = fc.property(commandsArbitrary(o.config, o.size ?? 'medium', o.skipOpenIssues ?? true), (cmds) => {
+    fc.modelRun(() => ({ model: {}, real: { sim: new Simulation(o.config), executed: [] } }), cmds);
+  });
+  const details = fc.check(property, { seed: o.seed, numRuns: o.numRuns });
+  if (!details.failed) return { failed: false, numRuns: details.numRuns };
+  // The error of the final (shrunk) counterexample is the last one thrown.
+  const err = details.errorInstance;
+  if (err instanceof InvariantBroken) last = err;
+  if (last === null) throw err instanceof Error ? err : new Error(String(err));
+  return { failed: true, numRuns: details.numRuns, violation: last.violation, commands: last.commands };
+}

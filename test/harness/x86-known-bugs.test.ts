@@ -1,0 +1,68 @@
+// The x86 known bugs of seed 001, found by the campaign engine from random runs (target
+// invariant, a runs budget), shrunk to the known minimal length, and gone at v6.18.
+import { runCampaign } from '../../src/engine/campaign';
+import { runCommands } from '../../src/engine/runner';
+import { findKnownBug, type KnownBug } from '../../src/known-bugs';
+import { findPlatform } from '../../src/platforms';
+import { resolveRevision } from '../../src/revision';
+import type { SimulationConfig } from '../../src/sim/simulation';
+
+function configFor(bug: KnownBug, revision = bug.revision): SimulationConfig {
+  const platform = findPlatform(bug.platform);
+  if (platform === undefined) throw new Error(`no platform ${bug.platform}`);
+  return { platform, revision: resolveRevision(platform, revision), faultClasses: bug.faults };
+}
+
+describe.each(['x86-dmar-null-callback', 'x86-vf-compat-format'])('%s', (id) => {
+  const bug = findKnownBug(id) as KnownBug;
+
+  test('is registered', () => {
+    expect(bug).toBeDefined();
+    expect(bug.platform).toBe('x86-intel-ir');
+    expect(bug.status).toBe('fixed');
+  });
+
+  test.each([1, 2, 3])('seed %i: found and shrunk to the minimal length', (seed) => {
+    const t0 = Date.now();
+    const r = runCampaign({ config: configFor(bug), seed, runs: 300, target: bug.invariant });
+    expect(r.findings).toHaveLength(1);
+    const f = r.findings[0];
+    if (f === undefined) return;
+    expect(f.finding.violation.invariant).toBe(bug.invariant);
+    expect(f.repro.commands.length).toBeLessThanOrEqual(bug.minimalLength);
+    // The repro reproduces where it was found and is clean at the current revision
+    expect(runCommands(configFor(bug), f.repro.commands).violation?.invariant).toBe(bug.invariant);
+    const fixed = runCommands(configFor(bug, 'v6.18'), f.repro.commands);
+    expect(fixed.invalidAt).toBeNull();
+    expect(fixed.violation).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
+test('x86-dmar-null-callback: the oops names the missing callback', () => {
+  const bug = findKnownBug('x86-dmar-null-callback') as KnownBug;
+  const r = runCommands(configFor(bug), [{ kind: 'dmar_set_interrupt', unit: 0 }]);
+  expect(r.violation?.invariant).toBe('no-kernel-oops');
+  expect(r.violation?.message).toContain('msi_domain_ops::get_hwirq');
+  // Fixed by d27e623ace6a on top of the same state
+  expect(runCommands(configFor(bug, 'next-2020-09-25+d27e623ace6a'), [{ kind: 'dmar_set_interrupt', unit: 0 }]).violation).toBeNull();
+});
+
+test('x86-vf-compat-format: fixed by ff828729be44 on top of v5.10-rc1', () => {
+  const bug = findKnownBug('x86-vf-compat-format') as KnownBug;
+  const cmds = [
+    { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 },
+    { kind: 'pci_enable_sriov', dev: 'dev0', numVfs: 1 },
+    { kind: 'pci_alloc_irq_vectors', dev: 'dev0vf0', min: 1, max: 1, flags: 4 },
+  ] as const;
+  const broken = runCommands(configFor(bug), cmds);
+  expect(broken.violation?.invariant).toBe('message-routing');
+  expect(broken.violation?.message).toContain('compatibility format interrupt blocked');
+  expect(runCommands(configFor(bug, 'v5.10-rc1+ff828729be44'), cmds).violation).toBeNull();
+  // AMD remapping and no remapping never had the problem
+  for (const name of ['x86-amd-ir', 'x86-noir']) {
+    const platform = findPlatform(name);
+    if (platform === undefined) throw new Error(name);
+    expect(runCommands({ platform, revision: resolveRevision(platform, 'v5.10-rc1'), faultClasses: [] }, cmds).violation).toBeNull();
+  }
+});

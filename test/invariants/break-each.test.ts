@@ -1,0 +1,158 @@
+// Each invariant is shown to fire: build a healthy machine, break exactly what the invariant
+// guards (by hand, as a buggy kernel would), and check that it is that invariant which fails.
+import { PciDev } from '../../models/kernel/device';
+import type { KernelReport, ReportKind } from '../../models/kernel/report';
+import type { ItsDevice } from '../../models/platforms/gic-v3-its/its';
+import { ItsPlatform } from '../../models/platforms/gic-v3-its';
+import type { Command } from '../../src/commands/command';
+import { checkRecord, runCommands } from '../../src/engine/runner';
+import { findInvariant, INVARIANTS } from '../../src/invariants/registry';
+import { findPlatform } from '../../src/platforms';
+import { resolveRevision } from '../../src/revision';
+import type { Simulation, StepRecord } from '../../src/sim/simulation';
+
+const its = findPlatform('gic-v3-its');
+if (its === undefined) throw new Error('no gic-v3-its platform');
+
+const SETUP: Command[] = [
+  { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 },
+  { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 8, flags: 4 },
+];
+
+function healthy(commands: Command[] = SETUP): { sim: Simulation; record: StepRecord } {
+  const r = runCommands({ platform: its as NonNullable<typeof its>, revision: resolveRevision(its as NonNullable<typeof its>, 'v6.18'), faultClasses: [] }, commands);
+  expect(r.violation).toBeNull();
+  const record = r.records[r.records.length - 1];
+  if (record === undefined) throw new Error('no record');
+  return { sim: r.sim, record };
+}
+
+/** The invariant's own verdict after the breakage. */
+function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
+  const inv = findInvariant(id);
+  if (inv === undefined) throw new Error(`no invariant ${id}`);
+  return checkRecord(sim, record, [inv])?.message ?? null;
+}
+
+function report(sim: Simulation, kind: ReportKind): void {
+  const r: KernelReport = { kind, site: 'test', message: `injected ${kind}`, step: sim.kernel.step };
+  sim.kernel.reports.push(r);
+}
+
+const itsOf = (sim: Simulation): ItsPlatform => sim.platform as ItsPlatform;
+
+describe('every invariant fires when its rule is broken', () => {
+  test('every registered invariant has a breakage case below', () => {
+    const covered = new Set([
+      'scratchpad-union-aliasing',
+      'no-kernel-oops',
+      'no-use-after-free',
+      'no-double-free',
+      'no-soft-lockup',
+      'no-kernel-warning',
+      'prepare-teardown-pairing',
+      'msi-desc-association',
+      'hwirq-unique',
+      'its-lpi-accounting',
+      'its-device-lifetime',
+      'message-routing',
+      'resources-baseline',
+      'driver-outcome',
+    ]);
+    const platformSpecific = INVARIANTS.filter((i) => i.platforms !== undefined && !i.platforms.includes('gic-v3-its')).map((i) => i.id);
+    for (const inv of INVARIANTS) if (!platformSpecific.includes(inv.id)) expect(covered).toContain(inv.id);
+  });
+
+  test.each([
+    ['scratchpad-union-aliasing', 'union-confusion'],
+    ['no-kernel-oops', 'oops'],
+    ['no-use-after-free', 'kasan-use-after-free'],
+    ['no-double-free', 'double-free'],
+    ['no-soft-lockup', 'soft-lockup'],
+    ['no-kernel-warning', 'warn'],
+  ] as const)('%s fires on a %s report', (id, kind) => {
+    const { sim, record } = healthy();
+    expect(verdict(id, sim, record)).toBeNull();
+    report(sim, kind);
+    expect(verdict(id, sim, record)).toContain(`injected ${kind}`);
+  });
+
+  test('prepare-teardown-pairing: a removed domain that was prepared but never torn down', () => {
+    const { sim, record } = healthy();
+    const bundle = [...sim.kernel.msiDomains][0];
+    if (bundle === undefined) throw new Error('no domain');
+    sim.kernel.msiDomains.delete(bundle);
+    sim.kernel.retiredMsiDomains.push(bundle);
+    expect(verdict('prepare-teardown-pairing', sim, record)).toMatch(/1 prepare\(s\) of its template, 0 teardown/);
+  });
+
+  test('prepare-teardown-pairing: a template prepared twice', () => {
+    const { sim, record } = healthy();
+    const bundle = [...sim.kernel.msiDomains][0];
+    if (bundle === undefined) throw new Error('no domain');
+    bundle.templatePrepares = 2;
+    expect(verdict('prepare-teardown-pairing', sim, record)).toMatch(/prepared 2 times/);
+  });
+
+  test('msi-desc-association: an irq pointing at a descriptor that no longer owns it', () => {
+    const { sim, record } = healthy();
+    const dev = sim.device('dev0');
+    const desc = dev.msiData?.domains[0].store.get(0);
+    if (desc === undefined) throw new Error('no desc');
+    desc.irq = 0;
+    expect(verdict('msi-desc-association', sim, record)).toMatch(/does not own it/);
+  });
+
+  test('hwirq-unique: two irqs with one hwirq in a domain', () => {
+    const { sim, record } = healthy();
+    const [a, b] = [...sim.kernel.irqs.descs.values()];
+    if (a === undefined || b === undefined) throw new Error('need two irqs');
+    b.irqData.hwirq = a.irqData.hwirq;
+    expect(verdict('hwirq-unique', sim, record)).toMatch(/used by irq/);
+  });
+
+  test('its-lpi-accounting: a range neither free nor owned', () => {
+    const { sim, record } = healthy();
+    itsOf(sim).its.lpis.allocRange(64);
+    expect(verdict('its-lpi-accounting', sim, record)).toMatch(/neither free nor owned/);
+  });
+
+  test('its-lpi-accounting: a range handed out twice', () => {
+    const { sim, record } = healthy();
+    const dev = itsOf(sim).its.devices[0] as ItsDevice;
+    itsOf(sim).its.lpis.freeRange(dev.lpiBase, dev.nrLpis);
+    expect(verdict('its-lpi-accounting', sim, record)).toMatch(/overlap/);
+  });
+
+  test('its-device-lifetime: a live LPI whose its_device was freed', () => {
+    const { sim, record } = healthy();
+    const dev = itsOf(sim).its.devices[0] as ItsDevice;
+    sim.kernel.heap.kfree('test', dev);
+    expect(verdict('its-device-lifetime', sim, record)).toMatch(/after kfree|was freed/);
+  });
+
+  test('message-routing: an event unmapped behind the driver\'s back', () => {
+    const { sim, record } = healthy();
+    const dev = itsOf(sim).its.devices[0] as ItsDevice;
+    itsOf(sim).its.send({ op: 'DISCARD', devId: dev.deviceId, event: 0 });
+    expect(verdict('message-routing', sim, record)).toMatch(/EventID 0 .* is not mapped/);
+  });
+
+  test('resources-baseline: LPIs held with no device left', () => {
+    const { sim, record } = healthy([{ kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 }, { kind: 'device_del', dev: 'dev0' }]);
+    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    itsOf(sim).its.lpis.allocRange(32);
+    expect(verdict('resources-baseline', sim, record)).toMatch(/LPI: 32 in use/);
+  });
+
+  test('driver-outcome: fewer vectors than promised', () => {
+    const { sim, record } = healthy();
+    expect(record.expectation).toEqual(expect.objectContaining({ kind: 'exact', ret: 8 }));
+    const short = { ...record, outcome: { ret: 4 } };
+    expect(verdict('driver-outcome', sim, short)).toMatch(/returned 4, expected 8/);
+  });
+
+  test('the device under test is a PCI function', () => {
+    expect(healthy().sim.device('dev0')).toBeInstanceOf(PciDev);
+  });
+});
