@@ -14,7 +14,9 @@ import { checkRecord } from './runner';
 import { matchOpenIssue } from './triage';
 
 const CHOICES_PER_COMMAND = 8;
-const CHOICE_MAX = 15;
+// Wide enough that every option of every menu (and every command kind) is reachable; fast-check
+// still shrinks each choice towards 0, the first and simplest option.
+const CHOICE_MAX = 0xffff;
 
 interface Real {
   readonly sim: Simulation;

@@ -7,9 +7,10 @@ import type { AnySpec, VocabContext } from '../commands/spec';
 import { VOCABULARY } from '../commands/vocabulary';
 
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
-  // Try kinds in weighted random order until one yields a valid command.
+  // Try kinds in weighted random order until one yields a valid command; a kind that has
+  // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
   const pool = enabled.filter((sp) => sp.weight > 0);
-  for (let attempt = 0; attempt < 8 && pool.length > 0; attempt++) {
+  while (pool.length > 0) {
     const total = pool.reduce((n, sp) => n + sp.weight, 0);
     let r = rng.below(total);
     let idx = 0;

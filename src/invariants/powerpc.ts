@@ -1,7 +1,7 @@
 // powerpc invariants, reading the pseries (RTAS / spapr XIVE) and powernv (PHB msi_bmp, OPAL
 // XIVE) models directly: hypervisor sources, RTAS MSI state and quota, the per-interrupt XIVE
 // data, the PHB bitmap, and firmware error values. None of them looks at the revision.
-import { PciDev } from '../../models/kernel/device';
+import type { PciDev } from '../../models/kernel/device';
 import { hex } from '../../models/kernel/heap';
 import type { IrqDomain } from '../../models/kernel/irqdomain';
 import type { Kernel } from '../../models/kernel/kernel';
@@ -145,4 +145,3 @@ export const powernvOpalIrqValid: Invariant = {
 
 export const POWERPC_INVARIANTS: readonly Invariant[] = [pseriesSourceEnabled, powernvOpalIrqValid, pseriesRtasState, xiveIrqDataOwned, powernvMsiBitmap];
 
-export { PciDev };

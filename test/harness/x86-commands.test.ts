@@ -19,7 +19,7 @@ function config(name: string, revision = 'v6.18', faults: SimulationConfig['faul
 }
 
 function parse(lines: string[]): Command[] {
-  return parseRepro(['# platform: x86-intel-ir', '# revision: v6.18', ...lines, 'expect clean'].join('\n'), 't.repro').commands;
+  return [...parseRepro(['# platform: x86-intel-ir', '# revision: v6.18', ...lines, 'expect clean'].join('\n'), 't.repro').commands];
 }
 
 const SAMPLES: Command[] = [
@@ -147,7 +147,7 @@ test('cpu_down moves vectors; the invariants hold across hotplug and the cleanup
   expect(r.invalidAt).toBe(8); // the cleanup timer does not run on an offline CPU
 });
 
-test.each(['x86-intel-ir', 'x86-amd-ir', 'x86-noir'])('%s at v6.18: 300 random runs with resource faults stay clean', (p) => {
-  const r = runCampaign({ config: config(p, 'v6.18', ['resource', 'firmware']), seed: 7, runs: 300 });
+test.each(['x86-intel-ir', 'x86-amd-ir', 'x86-noir'])('%s at v6.18: 150 random runs with resource faults stay clean', (p) => {
+  const r = runCampaign({ config: config(p, 'v6.18', ['resource', 'firmware']), seed: 7, runs: 150 });
   expect(r.findings.map((f) => `${f.finding.violation.invariant}: ${f.finding.violation.message}`)).toEqual([]);
 });

@@ -12,7 +12,6 @@ import type { KvmXiveNativeDevice } from '../../../models/platforms/powernv/kvm-
 import type { AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, int, positional } from '../args';
-import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import { ArgError, type Arg, type AnySpec, type CommandSpec, type VocabContext } from '../spec';
 
@@ -241,4 +240,3 @@ export const xiveNativeFreeIrqCmdSpec: CommandSpec<'xive_native_free_irq'> = {
 
 export const POWERPC_COMMANDS: readonly AnySpec[] = [kvmXiveCreateCmd, kvmXiveSetSourceCmd, kvmXiveReleaseCmd, xiveNativeAllocIrqCmdSpec, xiveNativeFreeIrqCmdSpec];
 
-export type { CommandOf };
