@@ -14,7 +14,7 @@ describe('named revisions', () => {
     const r = runCampaign({
       config: { platform, revision: resolveRevision(platform, revision), faultClasses: ['resource', 'firmware'] },
       seed: 11,
-      runs: correct ? 400 : 3000,
+      runs: correct ? 150 : 3000,
       skipOpenIssues: true,
     });
     if (correct) expect(r.findings.map((f) => `${f.finding.violation.invariant}: ${f.finding.violation.message}`)).toEqual([]);
