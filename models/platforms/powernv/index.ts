@@ -160,14 +160,5 @@ export const powernvPlatform: PlatformModel = {
   boot: (k: Kernel) => new PowernvPlatform(k),
 };
 
-export const POWERNV_KNOWN_BUGS = [
-  {
-    id: 'powernv-opal-bogus-irq',
-    revision: 'xive-opal-pre-v5.4',
-    fixedIn: 'v6.18.y',
-    description: 'OPAL_XIVE_ALLOCATE_IRQ on an exhausted chip returns 0xffffffff (old skiboot), which old Linux hands to KVM as a hw irq; the ESB load through its unmapped ipi_data oopses',
-  },
-] as const;
-
 export { POWERNV_PATCH_POOL };
 export default powernvPlatform;

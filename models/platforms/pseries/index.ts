@@ -178,23 +178,5 @@ export const pseriesPlatform: PlatformModel = {
   boot: (k: Kernel) => new PseriesPlatform(k),
 };
 
-/** The known bugs this platform reproduces, with the revisions to run them at. */
-export const PSERIES_KNOWN_BUGS = [
-  {
-    id: 'pseries-nvme-post-free',
-    // At pseries-v1-on-v6.16 the same sequence also wraps the i - 1 error path (soft lockup).
-    revision: 'pseries-v1-underflow-fixed',
-    fixedIn: 'v6.18.y',
-    description: 'nvme: alloc 1 / free / alloc N; post_free disabled the RTAS MSIs prepare enabled once, H_INT_GET_SOURCE_INFO fails with H_P2 (and, before the underflow fix, the i - 1 error path wraps)',
-  },
-  {
-    id: 'pseries-alloc-error-underflow',
-    // Also at pseries-v1-on-v6.16, where the nvme sequence reaches it without a fault.
-    revision: 'pseries-v2-2025-08-11',
-    fixedIn: 'v6.18.y',
-    description: 'a failing XIVE parent allocation at i = 0 makes pseries_irq_domain_alloc() free UINT_MAX parents (soft lockup); at i > 0 one parent leaks',
-  },
-] as const;
-
 export { PSERIES_PATCH_POOL };
 export default pseriesPlatform;

@@ -8,6 +8,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
+import { deviceOnlySyntax, forgetVectors } from './common';
 import type { CommandSpec } from '../spec';
 import { pciTopologyConsistent, recordPciTopology } from './pci-topology';
 
@@ -115,13 +116,11 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
   },
   parse(args) {
     checkArgs(args, 1, ['rid', 'msi', 'msix', 'alias', 'bridge']);
-    const get = (n: string): string | undefined => named(args, n)?.value;
     const r = named(args, 'rid');
     const msi = named(args, 'msi');
     const msix = named(args, 'msix');
     const alias = named(args, 'alias');
     const bridge = named(args, 'bridge');
-    void get;
     return {
       kind: 'pci_device_add',
       dev: deviceName(positional(args, 0, 'device', 1)),
@@ -188,17 +187,9 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    const d = s.devices.get(c.dev);
-    if (d === undefined) return;
-    d.mode = 'none';
-    d.nvec = 0;
-    d.dynamic.clear();
+    forgetVectors(s, c.dev);
   },
-  format: (c) => [c.dev],
-  parse(args) {
-    checkArgs(args, 1, []);
-    return { kind: 'device_release_driver', dev: deviceName(positional(args, 0, 'device', 1)) };
-  },
+  ...deviceOnlySyntax('device_release_driver'),
   simplify: () => [],
 };
 
@@ -233,11 +224,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
       s.devices.delete(name);
     }
   },
-  format: (c) => [c.dev],
-  parse(args) {
-    checkArgs(args, 1, []);
-    return { kind: 'device_del', dev: deviceName(positional(args, 0, 'device', 1)) };
-  },
+  ...deviceOnlySyntax('device_del'),
   simplify: () => [],
 };
 

@@ -4,6 +4,7 @@ import { platformDeviceMsiFreeIrqsAll, platformDeviceMsiInitAndAllocIrqs } from 
 import { checkArgs, deviceName, int, positional } from '../args';
 import { pick } from '../rng';
 import type { CommandSpec } from '../spec';
+import { deviceOnlySyntax, forgetVectors } from './common';
 
 export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_alloc_irqs'> = {
   kind: 'platform_device_msi_init_and_alloc_irqs',
@@ -56,15 +57,8 @@ export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_a
     return { ret: null };
   },
   update(c, _o, s) {
-    const d = s.devices.get(c.dev);
-    if (d === undefined) return;
-    d.mode = 'none';
-    d.nvec = 0;
+    forgetVectors(s, c.dev);
   },
-  format: (c) => [c.dev],
-  parse(args) {
-    checkArgs(args, 1, []);
-    return { kind: 'platform_device_msi_free_irqs_all', dev: deviceName(positional(args, 0, 'device', 1)) };
-  },
+  ...deviceOnlySyntax('platform_device_msi_free_irqs_all'),
   simplify: () => [],
 };

@@ -1,7 +1,6 @@
 // PCI vector commands: pci_alloc_irq_vectors / pci_free_irq_vectors and dynamic MSI-X
 // (pci_msix_alloc_irq_at / pci_msix_free_irq), with the outcome the driver can expect.
 import { PciDev } from '../../../models/kernel/device';
-import { errname } from '../../../models/kernel/errno';
 import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
 import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
 import { sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
@@ -10,6 +9,7 @@ import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from
 import { PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
 import { pick } from '../rng';
 import type { CommandSpec, Expectation } from '../spec';
+import { deviceOnlySyntax, forgetVectors } from './common';
 
 function pciDev(s: AbstractState, name: string): AbstractDevice | undefined {
   const d = s.devices.get(name);
@@ -107,17 +107,9 @@ export const pciFreeIrqVectorsCmd: CommandSpec<'pci_free_irq_vectors'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    const d = s.devices.get(c.dev);
-    if (d === undefined) return;
-    d.mode = 'none';
-    d.nvec = 0;
-    d.dynamic.clear();
+    forgetVectors(s, c.dev);
   },
-  format: (c) => [c.dev],
-  parse(args) {
-    checkArgs(args, 1, []);
-    return { kind: 'pci_free_irq_vectors', dev: deviceName(positional(args, 0, 'device', 1)) };
-  },
+  ...deviceOnlySyntax('pci_free_irq_vectors'),
   simplify: () => [],
 };
 
@@ -202,4 +194,3 @@ export const pciMsixFreeIrqCmd: CommandSpec<'pci_msix_free_irq'> = {
   simplify: () => [],
 };
 
-export { errname };
