@@ -330,7 +330,6 @@ export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: numb
   }
   if (index >= hwsize) return -ERANGE;
   if (store.has(index)) return -EBUSY;
-  void k;
   desc.msiIndex = index;
   store.set(index, desc);
   return 0;

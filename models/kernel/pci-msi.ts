@@ -18,7 +18,7 @@ import {
   msiStore,
   type MsiMap,
 } from './msi';
-import { MSI_ANY_INDEX, MSI_DEFAULT_DOMAIN, MsiDesc } from './msi-desc';
+import { MSI_DEFAULT_DOMAIN, MsiDesc } from './msi-desc';
 import {
   hasFlag,
   MSI_FLAG_ACTIVATE_EARLY,
@@ -280,15 +280,9 @@ export function pciIrqVector(dev: PciDev, nr: number): number {
   return -EINVAL;
 }
 
-export const MSIX_ANY_INDEX = MSI_ANY_INDEX;
 
 // device_release_driver(): devres actions run last-in first-out
-export function deviceReleaseDriver(k: Kernel, dev: Device): void {
-  while (dev.devres.length > 0) {
-    const action = dev.devres.pop();
-    action?.release();
-  }
-  void k;
+export function deviceReleaseDriver(_k: Kernel, dev: Device): void {
+  while (dev.devres.length > 0) dev.devres.pop()?.release();
 }
 
-export { PciDev };

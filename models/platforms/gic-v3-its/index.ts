@@ -2,7 +2,6 @@
 // and platform device, at the revisions in revisions.ts.
 import type { Device } from '../../kernel/device';
 import type { FaultSite } from '../../kernel/faults';
-import { KObject } from '../../kernel/heap';
 import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
@@ -19,11 +18,8 @@ export const ITS_DEVICE_BITS = 16;
 const ITS_PHYS_BASE = 0x0808_0000;
 
 /** The fwspec the ITS hands the GIC for one LPI (its_irq_gic_domain_alloc). */
-class GicLpiSpec extends KObject {
-  readonly kind = 'irq_fwspec';
-  constructor(readonly lpi: number) {
-    super();
-  }
+class GicLpiSpec {
+  constructor(readonly lpi: number) {}
 }
 
 const gicLpiChip: IrqChip = { name: 'GICv3' };
@@ -150,4 +146,3 @@ export const gicV3ItsPlatform: PlatformModel = {
 };
 
 export default gicV3ItsPlatform;
-export type { Device };
