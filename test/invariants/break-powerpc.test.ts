@@ -1,0 +1,78 @@
+// The powerpc invariants fire when what they guard is broken by hand on a healthy machine.
+import { XiveIrqData } from '../../models/platforms/powerpc-common/xive-irq-data';
+import { PowernvPlatform } from '../../models/platforms/powernv';
+import { PseriesPlatform } from '../../models/platforms/pseries';
+import { PseriesMsiDevice } from '../../models/platforms/pseries/msi';
+import type { Command } from '../../src/commands/command';
+import { checkRecord, runCommands } from '../../src/engine/runner';
+import { findInvariant } from '../../src/invariants/registry';
+import { findPlatform } from '../../src/platforms';
+import { resolveRevision } from '../../src/revision';
+import type { Simulation, StepRecord } from '../../src/sim/simulation';
+
+const SETUP: Command[] = [
+  { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 },
+  { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 8, flags: 4 },
+];
+
+function healthy(platformName: string): { sim: Simulation; record: StepRecord } {
+  const p = findPlatform(platformName);
+  if (p === undefined) throw new Error(platformName);
+  const r = runCommands({ platform: p, revision: resolveRevision(p, undefined), faultClasses: [] }, SETUP);
+  expect(r.violation).toBeNull();
+  const record = r.records[r.records.length - 1];
+  if (record === undefined) throw new Error('no record');
+  return { sim: r.sim, record };
+}
+
+function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
+  const inv = findInvariant(id);
+  if (inv === undefined) throw new Error(id);
+  return checkRecord(sim, record, [inv])?.message ?? null;
+}
+
+describe('powerpc invariants fire when broken', () => {
+  test('pseries-source-enabled: a refused H_INT_GET_SOURCE_INFO in this step', () => {
+    const { sim, record } = healthy('pseries');
+    const p = sim.platform as PseriesPlatform;
+    expect(verdict('pseries-source-enabled', sim, record)).toBeNull();
+    p.hv.refusals.push({ step: record.step, lisn: 0x80, rc: -55, owner: null });
+    expect(verdict('pseries-source-enabled', sim, record)).toMatch(/refused with H_P2 \(-55\)/);
+  });
+
+  test('pseries-rtas-state: msi_used above msi_quota', () => {
+    const { sim, record } = healthy('pseries');
+    expect(verdict('pseries-rtas-state', sim, record)).toBeNull();
+    const dev = [...sim.kernel.heap.liveObjects()].find((o): o is PseriesMsiDevice => o instanceof PseriesMsiDevice);
+    if (dev === undefined) throw new Error('no pseries_msi_device');
+    dev.msi_used = dev.msi_quota + 1;
+    expect(verdict('pseries-rtas-state', sim, record)).toMatch(/msi_used \d+ > msi_quota/);
+  });
+
+  test('xive-irq-data-owned: an irq holding a freed xive_irq_data', () => {
+    const { sim, record } = healthy('pseries');
+    expect(verdict('xive-irq-data-owned', sim, record)).toBeNull();
+    const xd = [...sim.kernel.heap.liveObjects()].find((o): o is XiveIrqData => o instanceof XiveIrqData);
+    if (xd === undefined) throw new Error('no xive_irq_data');
+    sim.kernel.heap.kfree('test', xd);
+    expect(verdict('xive-irq-data-owned', sim, record)).toMatch(/freed xive_irq_data/);
+  });
+
+  test('powernv-msi-bitmap: a bit taken behind the irqs\' back', () => {
+    const { sim, record } = healthy('powernv');
+    const p = sim.platform as PowernvPlatform;
+    expect(verdict('powernv-msi-bitmap', sim, record)).toBeNull();
+    const phb = p.phbs[0];
+    if (phb === undefined) throw new Error('no PHB');
+    phb.msiBmp.bitmap.set(phb.msiBmp.bitmap.nbits - 1, 1);
+    expect(verdict('powernv-msi-bitmap', sim, record)).toMatch(/allocated but held by no irq/);
+  });
+
+  test('powernv-opal-irq-valid: an interrupt number OPAL never handed out', () => {
+    const { sim, record } = healthy('powernv');
+    const p = sim.platform as PowernvPlatform;
+    expect(verdict('powernv-opal-irq-valid', sim, record)).toBeNull();
+    p.xive.issued.push({ step: record.step, user: 'test', hwIrq: 0xffffffff });
+    expect(verdict('powernv-opal-irq-valid', sim, record)).toMatch(/0xffffffff, which OPAL never allocated/);
+  });
+});
