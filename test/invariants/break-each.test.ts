@@ -5,14 +5,9 @@ import type { KernelReport, ReportKind } from '../../models/kernel/report';
 import type { ItsDevice } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
 import type { Command } from '../../src/commands/command';
-import { checkRecord, runCommands } from '../../src/engine/runner';
-import { findInvariant, INVARIANTS } from '../../src/invariants/registry';
-import { findPlatform } from '../../src/platforms';
-import { resolveRevision } from '../../src/revision';
+import { INVARIANTS } from '../../src/invariants/registry';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
-
-const its = findPlatform('gic-v3-its');
-if (its === undefined) throw new Error('no gic-v3-its platform');
+import { healthyOn, verdict } from './helpers';
 
 const SETUP: Command[] = [
   { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 },
@@ -20,18 +15,7 @@ const SETUP: Command[] = [
 ];
 
 function healthy(commands: Command[] = SETUP): { sim: Simulation; record: StepRecord } {
-  const r = runCommands({ platform: its as NonNullable<typeof its>, revision: resolveRevision(its as NonNullable<typeof its>, 'v6.18'), faultClasses: [] }, commands);
-  expect(r.violation).toBeNull();
-  const record = r.records[r.records.length - 1];
-  if (record === undefined) throw new Error('no record');
-  return { sim: r.sim, record };
-}
-
-/** The invariant's own verdict after the breakage. */
-function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
-  const inv = findInvariant(id);
-  if (inv === undefined) throw new Error(`no invariant ${id}`);
-  return checkRecord(sim, record, [inv])?.message ?? null;
+  return healthyOn('gic-v3-its', 'v6.18', commands);
 }
 
 function report(sim: Simulation, kind: ReportKind): void {

@@ -4,11 +4,8 @@ import { PowernvPlatform } from '../../models/platforms/powernv';
 import { PseriesPlatform } from '../../models/platforms/pseries';
 import { PseriesMsiDevice } from '../../models/platforms/pseries/msi';
 import type { Command } from '../../src/commands/command';
-import { checkRecord, runCommands } from '../../src/engine/runner';
-import { findInvariant } from '../../src/invariants/registry';
-import { findPlatform } from '../../src/platforms';
-import { resolveRevision } from '../../src/revision';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
+import { healthyOn, verdict } from './helpers';
 
 const SETUP: Command[] = [
   { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 },
@@ -16,19 +13,7 @@ const SETUP: Command[] = [
 ];
 
 function healthy(platformName: string): { sim: Simulation; record: StepRecord } {
-  const p = findPlatform(platformName);
-  if (p === undefined) throw new Error(platformName);
-  const r = runCommands({ platform: p, revision: resolveRevision(p, undefined), faultClasses: [] }, SETUP);
-  expect(r.violation).toBeNull();
-  const record = r.records[r.records.length - 1];
-  if (record === undefined) throw new Error('no record');
-  return { sim: r.sim, record };
-}
-
-function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
-  const inv = findInvariant(id);
-  if (inv === undefined) throw new Error(id);
-  return checkRecord(sim, record, [inv])?.message ?? null;
+  return healthyOn(platformName, undefined, SETUP);
 }
 
 describe('powerpc invariants fire when broken', () => {

@@ -1,27 +1,12 @@
 // The x86 invariants fire when what they guard is broken by hand on a healthy machine.
 import { X86Platform } from '../../models/platforms/x86/instance';
 import type { Command } from '../../src/commands/command';
-import { checkRecord, runCommands } from '../../src/engine/runner';
-import { findInvariant } from '../../src/invariants/registry';
-import { findPlatform } from '../../src/platforms';
-import { resolveRevision } from '../../src/revision';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
+import { healthyOn, verdict } from './helpers';
 
 function healthy(commands: Command[]): { sim: Simulation; record: StepRecord; x86: X86Platform } {
-  const p = findPlatform('x86-intel-ir');
-  if (p === undefined) throw new Error('x86-intel-ir');
-  const r = runCommands({ platform: p, revision: resolveRevision(p, 'v6.18'), faultClasses: [] }, commands);
-  expect(r.violation).toBeNull();
-  expect(r.invalidAt).toBeNull();
-  const record = r.records[r.records.length - 1];
-  if (record === undefined) throw new Error('no record');
-  return { sim: r.sim, record, x86: r.sim.platform as X86Platform };
-}
-
-function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
-  const inv = findInvariant(id);
-  if (inv === undefined) throw new Error(id);
-  return checkRecord(sim, record, [inv])?.message ?? null;
+  const { sim, record } = healthyOn('x86-intel-ir', 'v6.18', commands);
+  return { sim, record, x86: sim.platform as X86Platform };
 }
 
 const DEVICE: Command[] = [
