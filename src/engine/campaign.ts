@@ -8,6 +8,7 @@ import { shrink } from '../shrink/shrinker';
 import type { SimulationConfig } from '../sim/simulation';
 import { randomRun, type Finding, type RunStats } from './random-engine';
 import { matchOpenIssue } from './triage';
+import type { Coverage } from './coverage';
 
 export interface CampaignOptions {
   readonly config: SimulationConfig;
@@ -20,6 +21,10 @@ export interface CampaignOptions {
   /** Recognise open upstream issues (by replay with their proposed fix) and keep searching past them. */
   readonly skipOpenIssues?: boolean;
   readonly onProgress?: (stats: CampaignStats) => void;
+  /** Swarm testing: each run switches off a seeded random subset of command kinds. */
+  readonly swarm?: boolean;
+  /** Coverage counters to add this campaign's to (src/engine/coverage.ts). */
+  readonly coverage?: Coverage;
 }
 
 export interface CampaignStats {
@@ -55,7 +60,7 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
     if (opts.runs !== undefined && run >= opts.runs) break;
     if (opts.timeMs !== undefined && Date.now() - start >= opts.timeMs) break;
     if (opts.runs === undefined && opts.timeMs === undefined) break;
-    const f = randomRun(opts.config, opts.seed, run, maxSteps, stats);
+    const f = randomRun(opts.config, opts.seed, run, maxSteps, stats, opts.swarm === true, opts.coverage);
     stats.runs++;
     if (f !== null && (opts.target === undefined || f.violation.invariant === opts.target)) {
       const open = opts.skipOpenIssues === true ? matchOpenIssue(opts.config, f.commands, f.violation.invariant) : null;
