@@ -24,6 +24,8 @@ export interface UnitFinding {
   readonly faults: readonly string[];
   /** A known bug (golden repro) at this platform and revision with this invariant, or null: new. */
   readonly known: string | null;
+  /** The revision is declared correct (not a known-bad intermediate state). */
+  readonly revisionCorrect: boolean;
   readonly repro: string;
   readonly shrinkMs: number;
   /** The one command line that reproduces it alone. */
@@ -50,9 +52,15 @@ export function knownBugFor(platform: string, revision: string, invariant: strin
   return KNOWN_BUGS.find((b) => b.platform === platform && b.revision === revision && b.invariant === invariant)?.id ?? null;
 }
 
-export function reproduceCommand(u: Unit): string {
+/** The command that replays run `run` of the unit alone (and finds what it found). */
+export function reproduceCommand(u: Unit, run: number): string {
   const faults = u.faults.length === 0 ? 'none' : u.faults.join(',');
-  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --runs ${u.runs} --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}`;
+  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --from-run ${run} --runs 1 --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}`;
+}
+
+/** Is the revision declared correct (a finding there matters more than on a known-bad state)? */
+export function revisionCorrect(platform: string, revision: string): boolean {
+  return findPlatform(platform)?.revisions.find((r) => r.name === revision)?.correct ?? true;
 }
 
 export function runUnit(u: Unit): UnitResult {
@@ -60,9 +68,9 @@ export function runUnit(u: Unit): UnitResult {
   if (platform === undefined) throw new Error(`unknown platform ${u.platform}`);
   const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults };
   const coverage = emptyCoverage();
-  const r = runCampaign({ config, seed: u.seed, runs: u.runs, maxSteps: u.maxSteps, swarm: u.swarm, skipOpenIssues: true, coverage });
-  const reproduce = reproduceCommand(u);
+  const r = runCampaign({ config, seed: u.seed, runs: u.runs, maxSteps: u.maxSteps, swarm: u.swarm, skipOpenIssues: true, continueAfterFinding: true, coverage });
   const findings = r.findings.map((f): UnitFinding => {
+    const reproduce = reproduceCommand(u, f.finding.run);
     const cmds = f.repro.commands;
     const lastKind = cmds[cmds.length - 1]?.kind ?? 'none';
     const invariant = f.finding.violation.invariant;
@@ -80,6 +88,7 @@ export function runUnit(u: Unit): UnitResult {
       swarm: u.swarm,
       faults: u.faults,
       known: knownBugFor(u.platform, u.revision, invariant),
+      revisionCorrect: revisionCorrect(u.platform, u.revision),
       repro: printRepro(repro),
       shrinkMs: f.shrinkMs,
       reproduce,
