@@ -174,6 +174,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
       runs: r.progress.runs,
       commands: r.progress.commands,
       elapsedMs: r.elapsedMs,
+      sessionCommands: r.sessionCommands,
       stopped: r.stopped,
       findings,
       newFindings: fresh.length,
@@ -197,8 +198,8 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
     const s = r.progress.perConfig[key] ?? { units: 0, runs: 0, commands: 0, findings: 0 };
     lines.push(`${key.padEnd(w)} ${String(s.units).padStart(6)} ${String(s.runs).padStart(8)} ${String(s.commands).padStart(9)} ${String(s.findings).padStart(8)}`);
   }
-  const rate = r.elapsedMs > 0 ? Math.round((r.progress.commands * 1000) / r.elapsedMs) : 0;
-  lines.push('', `${r.progress.done.length} units, ${r.progress.runs} runs, ${r.progress.commands} commands in ${(r.elapsedMs / 1000).toFixed(1)}s (${rate} cmd/s)`);
+  const rate = r.elapsedMs > 0 ? Math.round((r.sessionCommands * 1000) / r.elapsedMs) : 0;
+  lines.push('', `${r.progress.done.length} units, ${r.progress.runs} runs, ${r.progress.commands} commands; this session ${r.sessionCommands} commands in ${(r.elapsedMs / 1000).toFixed(1)}s (${rate} cmd/s)`);
   for (const [id, n] of Object.entries(r.progress.openIssues)) lines.push(`known open issue ${id} hit ${n} time(s), not counted`);
   lines.push(`coverage: states ${Object.entries(cov.states).map(([k, v]) => `${k}=${v}`).join(' ')}${cov.unreached.length > 0 ? `; not reached: ${cov.unreached.join(', ')}` : ''}`);
   lines.push('');

@@ -32,6 +32,8 @@ export interface MultiResult {
   readonly findings: readonly StoredFinding[];
   readonly elapsedMs: number;
   readonly stopped: boolean;
+  /** Commands run by this invocation (a resumed campaign's progress also counts earlier ones). */
+  readonly sessionCommands: number;
 }
 
 /** The compiled worker script (under jest the sources are .ts; the worker runs the build in dist/). */
@@ -50,6 +52,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   if (o.resume === true && o.state !== undefined) for (const f of o.state.readFindings()) store.add(f, f.unitIndex, f.hits);
   o.state?.writePlan(o.plan);
   const done = new Set(progress.done);
+  const startCommands = progress.commands;
   const limit = o.rounds !== undefined ? o.rounds * configs.length : Infinity;
   const indices = shardIndices(o.plan);
   const next = (): Unit | null => {
@@ -116,5 +119,5 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
       await pool.terminate();
     }
   }
-  return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true };
+  return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands };
 }

@@ -137,7 +137,8 @@ export class StateDir {
       .readdirSync(dir)
       .filter((n) => n.endsWith('.json'))
       .sort()
-      .map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as StoredFinding);
+      .map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as StoredFinding)
+      .sort((a, b) => a.signature.localeCompare(b.signature));
   }
 
   findingPath(f: UnitFinding): string {
