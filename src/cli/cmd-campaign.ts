@@ -93,9 +93,9 @@ export async function cmdCampaign(o: CampaignCliOptions): Promise<number> {
       ...(state !== undefined ? { state } : {}),
       resume: o.resume,
       stopRequested: () => stop,
-      onUpdate: (p, findings, elapsedMs) => {
+      onUpdate: (p, findings, elapsedMs, sessionCommands) => {
         const reached = STATES.filter((s) => (p.coverage[`state:${s}`] ?? 0) > 0).length;
-        progress.update({ label: `${p.done.length} units, coverage ${reached}/${STATES.length} states`, runs: p.runs, commands: p.commands, elapsedMs, findings });
+        progress.update({ label: `${p.done.length} units, coverage ${reached}/${STATES.length} states`, runs: p.runs, commands: sessionCommands, elapsedMs, findings });
       },
       onFinding: (f) => reported.push(f.signature),
     });

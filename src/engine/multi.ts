@@ -21,7 +21,7 @@ export interface MultiOptions {
   readonly resume?: boolean;
   /** Polled between units: true stops dispatching (SIGINT). */
   readonly stopRequested?: () => boolean;
-  readonly onUpdate?: (p: Progress, findings: number, elapsedMs: number) => void;
+  readonly onUpdate?: (p: Progress, findings: number, elapsedMs: number, sessionCommands: number) => void;
   /** A new signature, or a shorter repro of one, just written. */
   readonly onFinding?: (f: StoredFinding) => void;
 }
@@ -77,7 +77,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
     }
     addResult(progress, r);
     o.state?.writeProgress(progress);
-    o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0);
+    o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0, progress.commands - startCommands);
   };
   if (o.workers <= 0) {
     for (let u = next(); u !== null; u = next()) {
