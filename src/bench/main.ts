@@ -363,7 +363,7 @@ function main(argv: readonly string[]): Promise<number> {
     .option('--bug-cap <duration>', 'give up on a known bug after this long per seed', '10s')
     .option('--mem-time <duration>', 'length of the memory run', '20s')
     .option('--devices <n>', 'large machine size for the per-command cost', '256')
-    .option('--workers-time <duration>', 'budget per platform for the 1-vs-2 worker run (0 to skip)', '3s')
+    .option('--workers-time <duration>', 'dispatch time of each of the 1- and 2-worker runs (0 to skip)', '3s')
     .option('--platforms <list>', 'platforms for the engine comparison (comma list or all)', 'all')
     .exitOverride();
   try {
