@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { STATES } from '../engine/coverage';
 import { runMulti, type MultiResult } from '../engine/multi';
 import { planConfigs, type PlanOptions } from '../engine/plan';
-import { StateDir, type StoredFinding } from '../engine/state-dir';
+import { StateDir, type Progress, type StoredFinding } from '../engine/state-dir';
+import { renderReport } from '../report/html';
 import type { FaultClass } from '../sim/simulation';
 import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
 import { junitXml } from './junit';
@@ -32,6 +33,7 @@ export interface CampaignCliOptions {
   resume: boolean;
   shard?: { k: number; n: number };
   junit?: string;
+  html?: string;
   out: string;
   json: boolean;
 }
@@ -159,6 +161,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   const shard = plan.shard !== undefined ? `${plan.shard.k}/${plan.shard.n}` : null;
   let junit: string | null = null;
   if (o.junit !== undefined) junit = writeJunit(o.junit, r, findings);
+  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
   if (o.json) {
     printJson({
       mode: 'campaign',
@@ -183,6 +186,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
       coverage: cov,
       state: state?.dir ?? null,
       junit,
+      html,
     });
     return fresh.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
   }
@@ -211,8 +215,15 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   lines.push(findings.length === 0 ? 'summary: no violation' : `summary: ${fresh.length} new, ${findings.length - fresh.length} known finding(s)`);
   if (state !== undefined) lines.push(`state: ${state.dir} (continue with --state ${state.dir} --resume)`);
   if (junit !== null) lines.push(`junit: ${junit}`);
+  if (html !== null) lines.push(`report: ${html}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return fresh.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
+}
+
+export function writeHtml(file: string, title: string, progress: Progress, findings: readonly StoredFinding[], configurations: readonly string[]): string {
+  const text = renderReport({ title, progress, findings, configurations, generated: new Date().toISOString() });
+  const dir = path.dirname(path.resolve(file));
+  return new StateDir(dir).writeText(path.basename(file), text);
 }
 
 function writeJunit(file: string, r: MultiResult, findings: readonly FindingOut[]): string {

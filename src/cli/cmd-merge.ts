@@ -4,12 +4,13 @@
 import { emptyProgress, FindingStore, mergeProgress, StateDir } from '../engine/state-dir';
 import type { PlanOptions } from '../engine/plan';
 import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
-import { coverageSummary } from './cmd-campaign';
+import { coverageSummary, writeHtml } from './cmd-campaign';
 import { printJson } from './output';
 
 export interface MergeOptions {
   dirs: string[];
   into?: string;
+  html?: string;
   json: boolean;
 }
 
@@ -27,7 +28,10 @@ export function cmdMerge(o: MergeOptions): number {
     const p = s.readPlan();
     plans.add(planKey(p));
     plan ??= p;
-    mergeProgress(progress, s.readProgress());
+    const read = s.readProgress();
+    mergeProgress(progress, read);
+    // One directory: its timeline is the campaign's (shards ran side by side: no single timeline).
+    if (o.dirs.length === 1) progress.timeline = read.timeline ?? [];
     for (const f of s.readFindings()) store.add(f, f.unitIndex, f.hits);
   }
   const findings = store.list();
@@ -39,6 +43,8 @@ export function cmdMerge(o: MergeOptions): number {
     for (const f of findings) out.writeFinding(f);
     out.writeProgress(progress);
   }
+  const configurations = Object.keys(progress.perConfig).sort();
+  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz: ${o.dirs.length} merged state directories`, progress, findings, configurations) : null;
   const fresh = findings.filter((f) => f.known === null);
   const cov = coverageSummary(progress.coverage);
   if (o.json) {
@@ -46,6 +52,7 @@ export function cmdMerge(o: MergeOptions): number {
       mode: 'merge',
       dirs: o.dirs,
       into: o.into ?? null,
+      html,
       samePlan: plans.size === 1,
       units: progress.done.length,
       runs: progress.runs,
@@ -62,6 +69,7 @@ export function cmdMerge(o: MergeOptions): number {
     lines.push(`coverage not reached: ${cov.unreached.join(', ') || 'none'}`);
     lines.push(findings.length === 0 ? 'summary: no violation' : `summary: ${fresh.length} new, ${findings.length - fresh.length} known finding(s)`);
     if (o.into !== undefined) lines.push(`merged state: ${o.into}`);
+    if (html !== null) lines.push(`report: ${html}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return fresh.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;

@@ -47,12 +47,13 @@ function build(): Command {
     .option('--resume', 'campaign: continue the campaign in --state')
     .option('--shard <K/N>', 'campaign: run slice K of N of the seed space')
     .option('--junit <file>', 'campaign: write JUnit XML')
+    .option('--html <file>', 'campaign: write the self-contained HTML report')
     .option('--out <dir>', 'where repro scripts are written', 'shrink-reports')
     .option('--json', 'print one JSON object as the last stdout line')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
       const campaign =
-        str('platform') === 'all' || str('revision') === 'all' || ['workers', 'seeds', 'state', 'shard', 'junit'].some((k) => str(k) !== undefined) || opts['resume'] === true;
+        str('platform') === 'all' || str('revision') === 'all' || ['workers', 'seeds', 'state', 'shard', 'junit', 'html'].some((k) => str(k) !== undefined) || opts['resume'] === true;
       const faults = str('faults') !== undefined ? { faults: parseFaults('--faults', str('faults') as string) } : {};
       const maxSteps = parseCount('--max-steps', String(opts['maxSteps']), 8);
       const seed = parseCount('--seed', String(opts['seed']));
@@ -78,6 +79,7 @@ function build(): Command {
           resume: opts['resume'] === true,
           ...(shard !== undefined ? { shard } : {}),
           ...(str('junit') !== undefined ? { junit: str('junit') as string } : {}),
+          ...(str('html') !== undefined ? { html: str('html') as string } : {}),
           out: String(opts['out']),
           json: opts['json'] === true,
         });
@@ -104,9 +106,10 @@ function build(): Command {
     .description('join the state directories of shards or campaigns: findings deduplicated, statistics summed')
     .argument('<dirs...>', 'state directories')
     .option('--into <dir>', 'write the merged state directory here')
+    .option('--html <file>', 'write the self-contained HTML report of the merged campaign')
     .option('--json', 'print one JSON object as the last stdout line')
-    .action((dirs: string[], opts: { into?: string; json?: boolean }) => {
-      process.exitCode = cmdMerge({ dirs, ...(opts.into !== undefined ? { into: opts.into } : {}), json: opts.json === true });
+    .action((dirs: string[], opts: { into?: string; html?: string; json?: boolean }) => {
+      process.exitCode = cmdMerge({ dirs, ...(opts.into !== undefined ? { into: opts.into } : {}), ...(opts.html !== undefined ? { html: opts.html } : {}), json: opts.json === true });
     });
 
   program

@@ -7,6 +7,10 @@ import workerpool from 'workerpool';
 import { planConfigs, shardIndices, unitAt, type PlanConfig, type PlanOptions, type Unit } from './plan';
 import { addResult, emptyProgress, FindingStore, StateDir, type Progress, type StoredFinding } from './state-dir';
 import { runUnit, type UnitResult } from './unit';
+import { STATES } from './coverage';
+
+/** At most one timeline sample per this many milliseconds (plus one at the start and the end). */
+const SAMPLE_MS = 2000;
 
 export interface MultiOptions {
   readonly plan: PlanOptions;
@@ -53,6 +57,17 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   o.state?.writePlan(o.plan);
   const done = new Set(progress.done);
   const startCommands = progress.commands;
+  // The timeline continues where a resumed campaign stopped.
+  const timeline = (progress.timeline ??= []);
+  const offset = timeline.length > 0 ? (timeline[timeline.length - 1] as { t: number }).t : 0;
+  let lastSample = -Infinity;
+  const sample = (force: boolean): void => {
+    const now = Date.now();
+    if (!force && now - lastSample < SAMPLE_MS) return;
+    lastSample = now;
+    const states = STATES.filter((s) => (progress.coverage[`state:${s}`] ?? 0) > 0).length;
+    timeline.push({ t: offset + now - t0, commands: progress.commands, states, findings: store.bySignature.size });
+  };
   const limit = o.rounds !== undefined ? o.rounds * configs.length : Infinity;
   const indices = shardIndices(o.plan);
   const next = (): Unit | null => {
@@ -76,9 +91,11 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
       }
     }
     addResult(progress, r);
+    sample(false);
     o.state?.writeProgress(progress);
     o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0, progress.commands - startCommands);
   };
+  sample(true);
   if (o.workers <= 0) {
     for (let u = next(); u !== null; u = next()) {
       fold(runUnit(u));
@@ -119,5 +136,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
       await pool.terminate();
     }
   }
+  sample(true);
+  o.state?.writeProgress(progress);
   return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands };
 }

@@ -20,10 +20,12 @@ export interface Progress {
   openIssues: Record<string, number>;
   /** Units run per configuration, and the findings they made, for the summary. */
   perConfig: Record<string, { units: number; runs: number; commands: number; findings: number }>;
+  /** Samples for the report's plots: campaign time (ms, over all sessions), commands, coverage states reached, findings. */
+  timeline?: { t: number; commands: number; states: number; findings: number }[];
 }
 
 export function emptyProgress(): Progress {
-  return { done: [], runs: 0, commands: 0, unitMs: 0, coverage: {}, openIssues: {}, perConfig: {} };
+  return { done: [], runs: 0, commands: 0, unitMs: 0, coverage: {}, openIssues: {}, perConfig: {}, timeline: [] };
 }
 
 /** Folds a unit's result into the statistics (not the findings: see FindingStore). */
