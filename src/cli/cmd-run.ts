@@ -19,6 +19,8 @@ export interface RunOptions {
   json: boolean;
   faults?: FaultClass[];
   maxSteps: number;
+  swarm?: boolean;
+  firstRun?: number;
 }
 
 export function cmdRun(o: RunOptions): number {
@@ -38,6 +40,8 @@ export function cmdRun(o: RunOptions): number {
     seed: o.seed,
     ...budget,
     maxSteps: o.maxSteps,
+    swarm: o.swarm === true,
+    firstRun: o.firstRun ?? 0,
     ...(bug !== undefined ? { target: bug.invariant, skipOpenIssues: bug.status !== 'open' } : { skipOpenIssues: true }),
     onProgress: (s) => progress.update({ ...s, label }),
   });

@@ -6,6 +6,9 @@ import { cmdFuzz } from './cmd-fuzz';
 import { cmdList } from './cmd-list';
 import { cmdReplay } from './cmd-replay';
 import { cmdRun } from './cmd-run';
+import { cmdCampaign, parseWorkers } from './cmd-campaign';
+import { cmdMerge } from './cmd-merge';
+import { parseShard } from '../engine/plan';
 import { EXIT_USAGE, UsageError } from './errors';
 import { parseCount, parseDuration, parseFaults } from './options';
 
@@ -26,30 +29,87 @@ function build(): Command {
 
   program
     .command('run')
-    .description('fuzz one platform at one revision until a violation or the budget runs out')
-    .option('--platform <name>', 'platform (see list)')
-    .option('--revision <rev>', 'named revision, optionally +patch/-patch (default: current upstream)')
+    .description('fuzz one platform at one revision until a violation or the budget runs out; or a campaign over many (see README)')
+    .option('--platform <name>', "platform (see list), or 'all'")
+    .option('--revision <rev>', "named revision, optionally +patch/-patch (default: current upstream), or 'all'")
     .option('--known-bug <id>', 'hunt a known bug: its platform, revision, faults and invariant')
     .option('--seed <n>', 'campaign seed', '1')
     .addOption(new Option('--runs <n>', 'number of random runs').conflicts('time'))
     .option('--time <duration>', 'wall-time budget, e.g. 30s')
     .option('--faults <classes>', 'fault classes the runs may inject: resource,kmalloc,firmware | all | none')
     .option('--max-steps <n>', 'commands per run at most', '40')
+    .option('--from-run <n>', 'index of the first run (a finding names its run: --from-run R --runs 1 replays it alone)', '0')
+    .option('--swarm', 'swarm testing: each run switches off a seeded random subset of command kinds')
+    .option('--workers <n|auto>', 'campaign: worker threads (auto: one per CPU)')
+    .option('--seeds <n>', 'campaign: seed rounds (each configuration runs seeds S..S+n-1)')
+    .option('--runs-per-seed <n>', 'campaign: runs per seed and configuration (one plan unit)', '200')
+    .option('--state <dir>', 'campaign: state directory (findings, statistics, resume point)')
+    .option('--resume', 'campaign: continue the campaign in --state')
+    .option('--shard <K/N>', 'campaign: run slice K of N of the seed space')
+    .option('--junit <file>', 'campaign: write JUnit XML')
+    .option('--html <file>', 'campaign: write the self-contained HTML report')
     .option('--out <dir>', 'where repro scripts are written', 'shrink-reports')
     .option('--json', 'print one JSON object as the last stdout line')
-    .action((opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+      const campaign =
+        str('platform') === 'all' || str('revision') === 'all' || ['workers', 'seeds', 'state', 'shard', 'junit', 'html'].some((k) => str(k) !== undefined) || opts['resume'] === true;
+      const faults = str('faults') !== undefined ? { faults: parseFaults('--faults', str('faults') as string) } : {};
+      const maxSteps = parseCount('--max-steps', String(opts['maxSteps']), 8);
+      const seed = parseCount('--seed', String(opts['seed']));
+      if (campaign) {
+        if (str('knownBug') !== undefined) throw new UsageError('--known-bug: not with campaign options (--platform all, --revision all, --workers, --seeds, --state, --shard, --junit)');
+        if (str('runs') !== undefined) throw new UsageError('--runs: in a campaign the budget is --seeds N or --time; runs per seed are --runs-per-seed');
+        const shardText = str('shard');
+        const shard = shardText === undefined ? undefined : parseShard(shardText);
+        if (shard === null) throw new UsageError(`--shard: expected K/N with 1 <= K <= N, got '${shardText}'`);
+        if (str('platform') === undefined && opts['resume'] !== true) throw new UsageError("--platform: required (a platform or 'all')");
+        process.exitCode = await cmdCampaign({
+          platform: str('platform') ?? 'all',
+          ...(str('revision') !== undefined ? { revision: str('revision') as string } : {}),
+          seed,
+          ...(str('seeds') !== undefined ? { seeds: parseCount('--seeds', str('seeds') as string, 1) } : {}),
+          ...(str('time') !== undefined ? { timeMs: parseDuration('--time', str('time') as string) } : {}),
+          runsPerSeed: parseCount('--runs-per-seed', String(opts['runsPerSeed']), 1),
+          swarm: opts['swarm'] === true,
+          ...faults,
+          maxSteps,
+          workers: str('workers') !== undefined ? parseWorkers(str('workers') as string) : 0,
+          ...(str('state') !== undefined ? { state: str('state') as string } : {}),
+          resume: opts['resume'] === true,
+          ...(shard !== undefined ? { shard } : {}),
+          ...(str('junit') !== undefined ? { junit: str('junit') as string } : {}),
+          ...(str('html') !== undefined ? { html: str('html') as string } : {}),
+          out: String(opts['out']),
+          json: opts['json'] === true,
+        });
+        return;
+      }
       process.exitCode = cmdRun({
-        ...(typeof opts['platform'] === 'string' ? { platform: opts['platform'] } : {}),
-        ...(typeof opts['revision'] === 'string' ? { revision: opts['revision'] } : {}),
-        ...(typeof opts['knownBug'] === 'string' ? { knownBug: opts['knownBug'] } : {}),
-        seed: parseCount('--seed', String(opts['seed'])),
-        ...(typeof opts['runs'] === 'string' ? { runs: parseCount('--runs', opts['runs'], 1) } : {}),
-        ...(typeof opts['time'] === 'string' ? { timeMs: parseDuration('--time', opts['time']) } : {}),
-        ...(typeof opts['faults'] === 'string' ? { faults: parseFaults('--faults', opts['faults']) } : {}),
-        maxSteps: parseCount('--max-steps', String(opts['maxSteps']), 8),
+        ...(str('platform') !== undefined ? { platform: str('platform') as string } : {}),
+        ...(str('revision') !== undefined ? { revision: str('revision') as string } : {}),
+        ...(str('knownBug') !== undefined ? { knownBug: str('knownBug') as string } : {}),
+        seed,
+        ...(str('runs') !== undefined ? { runs: parseCount('--runs', str('runs') as string, 1) } : {}),
+        ...(str('time') !== undefined ? { timeMs: parseDuration('--time', str('time') as string) } : {}),
+        ...faults,
+        maxSteps,
+        swarm: opts['swarm'] === true,
+        firstRun: parseCount('--from-run', String(opts['fromRun'])),
         out: String(opts['out']),
         json: opts['json'] === true,
       });
+    });
+
+  program
+    .command('merge')
+    .description('join the state directories of shards or campaigns: findings deduplicated, statistics summed')
+    .argument('<dirs...>', 'state directories')
+    .option('--into <dir>', 'write the merged state directory here')
+    .option('--html <file>', 'write the self-contained HTML report of the merged campaign')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action((dirs: string[], opts: { into?: string; html?: string; json?: boolean }) => {
+      process.exitCode = cmdMerge({ dirs, ...(opts.into !== undefined ? { into: opts.into } : {}), ...(opts.html !== undefined ? { html: opts.html } : {}), json: opts.json === true });
     });
 
   program
@@ -84,9 +144,9 @@ function build(): Command {
   return program;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   try {
-    build().parse([...argv], { from: 'user' });
+    await build().parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -103,5 +163,13 @@ export function main(argv: readonly string[]): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`msi-fuzz: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 3;
+    },
+  );
 }

@@ -8,6 +8,7 @@ import { shrink } from '../shrink/shrinker';
 import type { SimulationConfig } from '../sim/simulation';
 import { randomRun, type Finding, type RunStats } from './random-engine';
 import { matchOpenIssue } from './triage';
+import type { Coverage } from './coverage';
 
 export interface CampaignOptions {
   readonly config: SimulationConfig;
@@ -20,6 +21,14 @@ export interface CampaignOptions {
   /** Recognise open upstream issues (by replay with their proposed fix) and keep searching past them. */
   readonly skipOpenIssues?: boolean;
   readonly onProgress?: (stats: CampaignStats) => void;
+  /** Swarm testing: each run switches off a seeded random subset of command kinds. */
+  readonly swarm?: boolean;
+  /** The index of the first run (default 0): `--from-run R --runs 1` replays run R of a campaign alone. */
+  readonly firstRun?: number;
+  /** Keep going after a finding: shrink the first finding of each invariant, skip later ones of it (campaign units). */
+  readonly continueAfterFinding?: boolean;
+  /** Coverage counters to add this campaign's to (src/engine/coverage.ts). */
+  readonly coverage?: Coverage;
 }
 
 export interface CampaignStats {
@@ -51,19 +60,24 @@ export function runCampaign(opts: CampaignOptions): CampaignResult {
   const openIssues = new Map<string, number>();
   let lastProgress = start;
   const snapshot = (): CampaignStats => ({ runs: stats.runs, commands: stats.commands, elapsedMs: Date.now() - start, findings: findings.length });
-  for (let run = 0; ; run++) {
-    if (opts.runs !== undefined && run >= opts.runs) break;
+  const firstRun = opts.firstRun ?? 0;
+  const shrunkInvariants = new Set<string>();
+  for (let run = firstRun; ; run++) {
+    if (opts.runs !== undefined && run - firstRun >= opts.runs) break;
     if (opts.timeMs !== undefined && Date.now() - start >= opts.timeMs) break;
     if (opts.runs === undefined && opts.timeMs === undefined) break;
-    const f = randomRun(opts.config, opts.seed, run, maxSteps, stats);
+    const f = randomRun(opts.config, opts.seed, run, maxSteps, stats, opts.swarm === true, opts.coverage);
     stats.runs++;
     if (f !== null && (opts.target === undefined || f.violation.invariant === opts.target)) {
       const open = opts.skipOpenIssues === true ? matchOpenIssue(opts.config, f.commands, f.violation.invariant) : null;
       if (open !== null) {
         openIssues.set(open.id, (openIssues.get(open.id) ?? 0) + 1);
-      } else {
+      } else if (opts.continueAfterFinding !== true) {
         findings.push(shrinkFinding(opts.config, opts.seed, f, opts.skipOpenIssues === true));
         break;
+      } else if (!shrunkInvariants.has(f.violation.invariant)) {
+        shrunkInvariants.add(f.violation.invariant);
+        findings.push(shrinkFinding(opts.config, opts.seed, f, opts.skipOpenIssues === true));
       }
     }
     if (opts.onProgress !== undefined && Date.now() - lastProgress > 250) {

@@ -7,6 +7,8 @@ import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig } from '../sim/simulation';
 import { generateCommand } from './generate';
+import { swarmVocabulary } from './swarm';
+import { beforeStep, noteStep, type Coverage } from './coverage';
 import { checkRecord } from './runner';
 
 export interface Finding {
@@ -37,19 +39,25 @@ export function runSeed(seed: number, run: number): string {
 }
 
 /** Executes one random run; returns the finding, if any. */
-export function randomRun(config: SimulationConfig, seed: number, run: number, maxSteps: number, stats: RunStats): Finding | null {
+export function randomRun(config: SimulationConfig, seed: number, run: number, maxSteps: number, stats: RunStats, swarm = false, coverage?: Coverage): Finding | null {
   const rng = new SeededRng(runSeed(seed, run));
+  // Swarm testing draws the run's switched-off kinds from a stream of its own, so the
+  // default (no swarm) draws exactly what it always drew.
+  const enabled = swarm ? swarmVocabulary(runSeed(seed, run)) : undefined;
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
   const commands: Command[] = [];
+  const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);
   for (let i = 0; i < steps; i++) {
-    const cmd = generateCommand(sim.state, rng, ctx);
+    const cmd = generateCommand(sim.state, rng, ctx, enabled);
     if (cmd === null) break;
     commands.push(cmd);
+    const before = coverage !== undefined ? beforeStep(sim, cmd, lastModes) : null;
     const record = sim.execute(cmd);
     stats.commands++;
+    if (coverage !== undefined && before !== null) noteStep(coverage, sim, cmd, before, record, lastModes);
     const violation = checkRecord(sim, record, invariants);
     if (violation !== null) return { violation, commands, run };
     if (sim.dead) break;

@@ -1,0 +1,399 @@
+#!/usr/bin/env node
+// npm run bench: the project's performance figures, side by side in one run. Speed is measured
+// here and only here (tests never assert on timing). Prints a table per section and, as the
+// last stdout line, one JSON object with every figure.
+import { Command as Cli } from 'commander';
+import fc from 'fast-check';
+import type { Command } from '../commands/command';
+import { PCI_IRQ_MSIX } from '../commands/command';
+import { runCampaign } from '../engine/campaign';
+import { commandsArbitrary } from '../engine/fc-engine';
+import { generateCommand } from '../engine/generate';
+import { runSeed, SeededRng } from '../engine/random-engine';
+import { checkRecord } from '../engine/runner';
+import { invariantsFor } from '../invariants/registry';
+import { KNOWN_BUGS } from '../known-bugs';
+import { allPlatforms, findPlatform } from '../platforms';
+import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { configFor } from '../cli/setup';
+import { DEFAULT_FAULTS, parseCount, parseDuration } from '../cli/options';
+import { UsageError } from '../cli/errors';
+import { benchWorkers, type WorkerFigures } from './workers';
+
+interface Opts {
+  timeMs: number;
+  seeds: number;
+  bugCapMs: number;
+  memTimeMs: number;
+  devices: number;
+  platforms: string[];
+  workersTimeMs: number;
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+const log = (s: string): void => void process.stdout.write(`${s}\n`);
+const progress = (s: string): void => {
+  if (process.stderr.isTTY === true && process.env['CI'] === undefined) process.stderr.write(`\r\x1b[K${s}`);
+};
+const progressDone = (): void => progress('');
+
+/** The command lists the random engine draws for runs [0, runs) of `seed` (the engine's own loop, recording). */
+function pregenerate(config: SimulationConfig, seed: number, runs: number, maxSteps: number): Command[][] {
+  const out: Command[][] = [];
+  const invariants = invariantsFor(config.platform.name);
+  for (let run = 0; run < runs; run++) {
+    const rng = new SeededRng(runSeed(seed, run));
+    const sim = new Simulation(config);
+    const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
+    const commands: Command[] = [];
+    const steps = 8 + rng.below(maxSteps - 7);
+    for (let i = 0; i < steps; i++) {
+      const cmd = generateCommand(sim.state, rng, ctx);
+      if (cmd === null) break;
+      commands.push(cmd);
+      const record = sim.execute(cmd);
+      if (checkRecord(sim, record, invariants) !== null || sim.dead) break;
+    }
+    out.push(commands);
+  }
+  return out;
+}
+
+/** (a) The bare loop: the same model and invariant checks over a pre-generated list, nothing else. */
+function bareLoop(config: SimulationConfig, lists: readonly Command[][]): number {
+  const invariants = invariantsFor(config.platform.name);
+  let n = 0;
+  for (const list of lists) {
+    const sim = new Simulation(config);
+    for (const cmd of list) {
+      const record = sim.execute(cmd);
+      n++;
+      if (checkRecord(sim, record, invariants) !== null || sim.dead) break;
+    }
+  }
+  return n;
+}
+
+/** (c) fc.modelRun over the same model, batches of runs until the budget is spent. */
+function fcRate(config: SimulationConfig, timeMs: number, seed: number): { commands: number; ms: number } {
+  let commands = 0;
+  const t0 = now();
+  let batch = 0;
+  while (now() - t0 < timeMs) {
+    const arb = commandsArbitrary(config, 'medium', true);
+    fc.assert(
+      fc.property(arb, (cmds) => {
+        const real = { sim: new Simulation(config), executed: [] as Command[] };
+        fc.modelRun(() => ({ model: {}, real }), cmds);
+        commands += real.executed.length;
+      }),
+      { seed: seed + batch++, numRuns: 20 },
+    );
+  }
+  return { commands, ms: now() - t0 };
+}
+
+const NO_TARGET = 'bench: no invariant has this id';
+
+interface EngineRow {
+  platform: string;
+  revision: string;
+  runs: number;
+  commands: number;
+  bareCps: number;
+  engineCps: number;
+  fcCps: number;
+  bOverA: number;
+  bOverC: number;
+}
+
+function engines(o: Opts): EngineRow[] {
+  const rows: EngineRow[] = [];
+  for (const name of o.platforms) {
+    const platform = findPlatform(name);
+    if (platform === undefined) throw new UsageError(`--platforms: unknown platform '${name}'`);
+    const config = configFor(platform, undefined, DEFAULT_FAULTS);
+    progress(`engines: ${name}`);
+    // Size the run count by a short engine probe, then every engine does the same runs.
+    // The engine is measured as the loop it is (generate, execute, check): a target no invariant
+    // has makes it note violations and go on, without triage or shrinking (timed separately below).
+    const probe = runCampaign({ config, seed: 1, timeMs: Math.max(200, o.timeMs / 4), target: NO_TARGET });
+    const runs = Math.max(100, Math.round((probe.stats.runs * o.timeMs) / Math.max(1, probe.stats.elapsedMs)));
+    const lists = pregenerate(config, 1, runs, 40);
+    // Twice each, interleaved, best of two: the first pass of whichever goes first pays for JIT warm-up.
+    let bareCps = 0;
+    let engineCps = 0;
+    let fcCps = 0;
+    let commands = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      const ta = now();
+      const bareCommands = bareLoop(config, lists);
+      bareCps = Math.max(bareCps, (bareCommands * 1000) / (now() - ta));
+      const tb = now();
+      const eng = runCampaign({ config, seed: 1, runs, target: NO_TARGET });
+      engineCps = Math.max(engineCps, (eng.stats.commands * 1000) / (now() - tb));
+      commands = eng.stats.commands;
+      const fcr = fcRate(config, o.timeMs, 1 + pass);
+      fcCps = Math.max(fcCps, (fcr.commands * 1000) / fcr.ms);
+    }
+    rows.push({
+      platform: name,
+      revision: config.revision.spec,
+      runs,
+      commands,
+      bareCps: Math.round(bareCps),
+      engineCps: Math.round(engineCps),
+      fcCps: Math.round(fcCps),
+      bOverA: round(engineCps / bareCps),
+      bOverC: round(engineCps / fcCps),
+    });
+  }
+  progressDone();
+  return rows;
+}
+
+interface BugRow {
+  id: string;
+  found: number;
+  seeds: number;
+  medianMs: number;
+  maxMs: number;
+  minimal: number;
+  shrunkMax: number;
+  atMinimal: number;
+  shrinkMedianMs: number;
+  shrinkMaxMs: number;
+}
+
+function knownBugs(o: Opts): BugRow[] {
+  const rows: BugRow[] = [];
+  for (const bug of KNOWN_BUGS) {
+    const platform = findPlatform(bug.platform);
+    if (platform === undefined) continue;
+    const config = configFor(platform, bug.revision, bug.faults);
+    const detect: number[] = [];
+    const shrinkMs: number[] = [];
+    const lengths: number[] = [];
+    for (let seed = 1; seed <= o.seeds; seed++) {
+      progress(`known bugs: ${bug.id} seed ${seed}`);
+      const t0 = now();
+      const r = runCampaign({ config, seed, timeMs: o.bugCapMs, target: bug.invariant, skipOpenIssues: bug.status !== 'open' });
+      const total = now() - t0;
+      const f = r.findings[0];
+      if (f === undefined) continue;
+      // shrinkMs is whole milliseconds (Date.now); detection time is what remains, at least 0.
+      detect.push(Math.max(0, total - f.shrinkMs));
+      shrinkMs.push(f.shrinkMs);
+      lengths.push(f.repro.commands.length);
+    }
+    rows.push({
+      id: bug.id,
+      found: detect.length,
+      seeds: o.seeds,
+      medianMs: round(median(detect), 1),
+      maxMs: round(Math.max(...detect), 1),
+      minimal: bug.minimalLength,
+      shrunkMax: Math.max(...lengths),
+      atMinimal: lengths.filter((l) => l === bug.minimalLength).length,
+      shrinkMedianMs: round(median(shrinkMs), 1),
+      shrinkMaxMs: round(Math.max(...shrinkMs), 1),
+    });
+  }
+  progressDone();
+  return rows;
+}
+
+interface DeviceFigures {
+  platform: string;
+  devices: number;
+  perCommandUs: number;
+  violations: string[];
+}
+
+/**
+ * Per-command cost against the size of the machine: `n` PCI functions each holding one MSI-X
+ * vector, then a fixed cycle of free/alloc on four of them, invariants checked after every
+ * step. Devices are added directly (past the generator's cap of MAX_LIVE_DEVICES).
+ */
+function deviceCost(platformName: string, n: number, cycles: number): DeviceFigures {
+  const platform = findPlatform(platformName);
+  if (platform === undefined) throw new UsageError(`--device-platform: unknown platform '${platformName}'`);
+  const config = configFor(platform, undefined, []);
+  const sim = new Simulation(config);
+  const invariants = invariantsFor(platformName);
+  const violations = new Set<string>();
+  const step = (cmd: Command): void => {
+    const v = checkRecord(sim, sim.execute(cmd), invariants);
+    if (v !== null) violations.add(v.invariant);
+  };
+  for (let i = 0; i < n; i++) {
+    step({ kind: 'pci_device_add', dev: `dev${i}`, rid: 0x100 + i, msi: 0, msix: 8 });
+    step({ kind: 'pci_alloc_irq_vectors', dev: `dev${i}`, min: 1, max: 1, flags: PCI_IRQ_MSIX });
+  }
+  let count = 0;
+  const t0 = now();
+  for (let c = 0; c < cycles; c++) {
+    const dev = `dev${c % 4}`;
+    step({ kind: 'pci_free_irq_vectors', dev });
+    step({ kind: 'pci_alloc_irq_vectors', dev, min: 1, max: 4, flags: PCI_IRQ_MSIX });
+    count += 2;
+  }
+  return { platform: platformName, devices: n, perCommandUs: round(((now() - t0) * 1000) / count, 1), violations: [...violations] };
+}
+
+interface MemoryFigures {
+  seconds: number;
+  samples: number;
+  startMb: number;
+  endMb: number;
+  maxMb: number;
+  firstQuarterMedianMb: number;
+  lastQuarterMedianMb: number;
+  growthPct: number;
+}
+
+function memory(o: Opts): MemoryFigures {
+  const platform = findPlatform('gic-v3-its');
+  if (platform === undefined) throw new Error('gic-v3-its missing');
+  const config = configFor(platform, undefined, DEFAULT_FAULTS);
+  const samples: number[] = [];
+  const mb = (): number => process.memoryUsage().rss / (1 << 20);
+  samples.push(mb());
+  runCampaign({
+    config,
+    seed: 7,
+    timeMs: o.memTimeMs,
+    skipOpenIssues: true,
+    onProgress: (s) => {
+      samples.push(mb());
+      progress(`memory: ${(s.elapsedMs / 1000).toFixed(0)}s ${samples[samples.length - 1]?.toFixed(0)} MB`);
+    },
+  });
+  samples.push(mb());
+  progressDone();
+  const q = Math.max(1, Math.floor(samples.length / 4));
+  const first = median(samples.slice(0, q));
+  const last = median(samples.slice(-q));
+  return {
+    seconds: o.memTimeMs / 1000,
+    samples: samples.length,
+    startMb: round(samples[0] as number, 1),
+    endMb: round(samples[samples.length - 1] as number, 1),
+    maxMb: round(Math.max(...samples), 1),
+    firstQuarterMedianMb: round(first, 1),
+    lastQuarterMedianMb: round(last, 1),
+    growthPct: round(((last - first) / first) * 100, 1),
+  };
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r: (string | number)[]): string => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i] as number) : String(c).padStart(w[i] as number))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+async function bench(o: Opts): Promise<number> {
+  const t0 = now();
+  log(`msi-fuzz bench: node ${process.version}, ${require('node:os').cpus().length} CPUs`);
+  const eng = engines(o);
+  log('\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants');
+  log(table(['platform', 'revision', 'runs', '(a) bare', '(b) engine', '(c) fc', 'b/a', 'b/c'], eng.map((r) => [r.platform, r.revision, r.runs, r.bareCps, r.engineCps, r.fcCps, r.bOverA, r.bOverC])));
+  const bugs = knownBugs(o);
+  log(`\nknown bugs: time to first detection over seeds 1..${o.seeds} (cap ${o.bugCapMs / 1000}s each), shrunk length, shrink time`);
+  log(
+    table(
+      ['bug', 'found', 'median ms', 'max ms', 'min len', 'shrunk max', 'at min', 'shrink med ms', 'shrink max ms'],
+      bugs.map((b) => [b.id, `${b.found}/${b.seeds}`, b.medianMs, b.maxMs, b.minimal, b.shrunkMax, `${b.atMinimal}/${b.found}`, b.shrinkMedianMs, b.shrinkMaxMs]),
+    ),
+  );
+  progress('devices');
+  const small = deviceCost('gic-v3-its', 4, 4000);
+  const large = deviceCost('gic-v3-its', o.devices, 4000);
+  progressDone();
+  log(`\nper-command cost (free/alloc cycle on 4 devices, invariants after every step), gic-v3-its`);
+  log(table(['devices', 'us/command', 'violations'], [small, large].map((d) => [d.devices, d.perCommandUs, d.violations.join(',') || 'none'])));
+  log(`ratio ${o.devices}/4: ${round(large.perCommandUs / small.perCommandUs)}`);
+  let workers: WorkerFigures | null = null;
+  if (o.workersTimeMs > 0) {
+    progress('workers');
+    workers = await benchWorkers(o.workersTimeMs);
+    progressDone();
+    log(`\nworkers (every platform at its current revision, units of 100 runs, ${o.workersTimeMs / 1000}s of dispatch per setting): 1 worker ${workers.oneCps} cmd/s, 2 workers ${workers.twoCps} cmd/s, ratio ${workers.ratio}`);
+  }
+  const mem = memory(o);
+  log(`\nresident memory over a ${mem.seconds}s run (gic-v3-its): start ${mem.startMb} MB, end ${mem.endMb} MB, max ${mem.maxMb} MB, first-quarter median ${mem.firstQuarterMedianMb} MB, last-quarter median ${mem.lastQuarterMedianMb} MB (${mem.growthPct}%)`);
+  const totalS = round((now() - t0) / 1000, 1);
+  const targets = {
+    bOverA: eng.every((r) => r.bOverA >= 0.7),
+    bOverC: eng.every((r) => r.bOverC >= 1.5),
+    workers: workers === null ? null : workers.ratio >= 1.8,
+    devices: large.perCommandUs / small.perCommandUs <= 2,
+    bugMedian: bugs.every((b) => b.found === b.seeds && b.medianMs < 200),
+    bugMax: bugs.every((b) => b.found === b.seeds && b.maxMs < 2000),
+    shrunkMinimal: bugs.every((b) => b.atMinimal === b.found),
+    memoryFlat: Math.abs(mem.growthPct) <= 10,
+  };
+  log(`\ntargets: ${Object.entries(targets).map(([k, v]) => `${k} ${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`).join(', ')}; total ${totalS}s`);
+  log(
+    JSON.stringify({
+      node: process.version,
+      cpus: require('node:os').cpus().length,
+      engines: eng,
+      knownBugs: bugs,
+      devices: { small, large, ratio: round(large.perCommandUs / small.perCommandUs) },
+      workers,
+      memory: mem,
+      targets,
+      totalSeconds: totalS,
+    }),
+  );
+  return 0;
+}
+
+function main(argv: readonly string[]): Promise<number> {
+  const cli = new Cli('bench')
+    .option('--time <duration>', 'budget per engine per platform and pass (two passes)', '1s')
+    .option('--seeds <n>', 'seeds per known bug', '20')
+    .option('--bug-cap <duration>', 'give up on a known bug after this long per seed', '10s')
+    .option('--mem-time <duration>', 'length of the memory run', '20s')
+    .option('--devices <n>', 'large machine size for the per-command cost', '256')
+    .option('--workers-time <duration>', 'dispatch time of each of the 1- and 2-worker runs (0 to skip)', '3s')
+    .option('--platforms <list>', 'platforms for the engine comparison (comma list or all)', 'all')
+    .exitOverride();
+  try {
+    cli.parse([...argv], { from: 'user' });
+    const v = cli.opts<Record<string, string>>();
+    const platforms = v['platforms'] === 'all' ? allPlatforms().map((p) => p.name) : String(v['platforms']).split(',');
+    return bench({
+      timeMs: parseDuration('--time', String(v['time'])),
+      seeds: parseCount('--seeds', String(v['seeds']), 1),
+      bugCapMs: parseDuration('--bug-cap', String(v['bugCap'])),
+      memTimeMs: parseDuration('--mem-time', String(v['memTime'])),
+      devices: parseCount('--devices', String(v['devices']), 4),
+      workersTimeMs: parseDuration('--workers-time', String(v['workersTime'])),
+      platforms,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench: ${e.message}\n`);
+      return Promise.resolve(2);
+    }
+    return Promise.resolve(2);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`bench: ${String(e)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,240 @@
+// msi-fuzz run in campaign mode (--platform all, --revision all, --workers, --state, --shard,
+// --seeds): plan units over every configuration, findings deduplicated by signature and
+// triaged against the known bugs, a state directory that survives kill -9, and a summary.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { STATES } from '../engine/coverage';
+import { runMulti, type MultiResult } from '../engine/multi';
+import { planConfigs, type PlanOptions } from '../engine/plan';
+import { StateDir, type Progress, type StoredFinding } from '../engine/state-dir';
+import { renderReport } from '../report/html';
+import type { FaultClass } from '../sim/simulation';
+import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
+import { junitXml } from './junit';
+import { DEFAULT_FAULTS } from './options';
+import { interactive, printJson, startProgress } from './output';
+import { configFor, platformOrFail } from './setup';
+import { writeRepro } from './write-repro';
+import { parseRepro } from '../repro/parse';
+import { findingFile } from '../engine/state-dir';
+
+export interface CampaignCliOptions {
+  platform: string;
+  revision?: string;
+  seed: number;
+  seeds?: number;
+  timeMs?: number;
+  runsPerSeed: number;
+  swarm: boolean;
+  faults?: FaultClass[];
+  maxSteps: number;
+  workers: number;
+  state?: string;
+  resume: boolean;
+  shard?: { k: number; n: number };
+  junit?: string;
+  html?: string;
+  out: string;
+  json: boolean;
+}
+
+export function parseWorkers(text: string): number {
+  if (text === 'auto') return Math.max(1, os.availableParallelism());
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--workers: expected a number of worker threads (at least 1) or 'auto', got '${text}'`);
+  return Number(text);
+}
+
+function validatePlan(plan: PlanOptions): void {
+  if (plan.platform !== 'all') platformOrFail('--platform', plan.platform);
+  if (plan.revision !== undefined && plan.revision !== 'all') {
+    for (const c of planConfigs(plan.platform, undefined)) configFor(platformOrFail('--platform', c.platform), plan.revision, plan.faults);
+  }
+}
+
+export async function cmdCampaign(o: CampaignCliOptions): Promise<number> {
+  let state: StateDir | undefined;
+  let plan: PlanOptions;
+  if (o.resume) {
+    if (o.state === undefined) throw new UsageError('--resume: needs --state DIR');
+    if (!StateDir.exists(o.state)) throw new UsageError(`--resume: no campaign in ${o.state} (no plan.json)`);
+    state = new StateDir(o.state);
+    plan = state.readPlan();
+  } else {
+    if (o.state !== undefined) {
+      if (StateDir.exists(o.state)) throw new UsageError(`--state: ${o.state} already holds a campaign; add --resume to continue it or choose another directory`);
+      state = new StateDir(o.state);
+    }
+    plan = {
+      platform: o.platform,
+      ...(o.revision !== undefined ? { revision: o.revision } : {}),
+      seed: o.seed,
+      runsPerUnit: o.runsPerSeed,
+      swarm: o.swarm,
+      faults: o.faults ?? DEFAULT_FAULTS,
+      maxSteps: o.maxSteps,
+      ...(o.shard !== undefined ? { shard: o.shard } : {}),
+    };
+  }
+  validatePlan(plan);
+  const budget = o.seeds === undefined && o.timeMs === undefined ? { timeMs: 10_000 } : { ...(o.seeds !== undefined ? { rounds: o.seeds } : {}), ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}) };
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nmsi-fuzz: SIGINT: finishing the units in flight, then the summary (again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const progress = startProgress(interactive() && !o.json);
+  const reported: string[] = [];
+  let result: MultiResult;
+  try {
+    result = await runMulti({
+      plan,
+      ...budget,
+      workers: o.workers,
+      ...(state !== undefined ? { state } : {}),
+      resume: o.resume,
+      stopRequested: () => stop,
+      onUpdate: (p, findings, elapsedMs, sessionCommands) => {
+        const reached = STATES.filter((s) => (p.coverage[`state:${s}`] ?? 0) > 0).length;
+        progress.update({ label: `${p.done.length} units, coverage ${reached}/${STATES.length} states`, runs: p.runs, commands: sessionCommands, elapsedMs, findings });
+      },
+      onFinding: (f) => reported.push(f.signature),
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+  }
+  return summarize(o, plan, result, state);
+}
+
+interface FindingOut {
+  signature: string;
+  status: 'new' | 'known';
+  known: string | null;
+  /** false: the revision is a known-bad intermediate state (msi-fuzz list). */
+  revisionCorrect: boolean;
+  invariant: string;
+  platform: string;
+  revision: string;
+  lastKind: string;
+  length: number;
+  hits: number;
+  repro: string | null;
+  reproduce: string;
+}
+
+function findingsOut(o: CampaignCliOptions, findings: readonly StoredFinding[], state: StateDir | undefined): FindingOut[] {
+  return findings.map((f) => {
+    const file = state !== undefined ? state.findingPath(f) : writeRepro(o.out, parseRepro(f.repro, 'finding'), `${findingFile(f)}.repro`);
+    return {
+      signature: f.signature,
+      status: f.known === null ? 'new' : 'known',
+      known: f.known,
+      revisionCorrect: f.revisionCorrect,
+      invariant: f.invariant,
+      platform: f.platform,
+      revision: f.revision,
+      lastKind: f.lastKind,
+      length: f.length,
+      hits: f.hits,
+      repro: file,
+      reproduce: f.reproduce,
+    };
+  });
+}
+
+export function coverageSummary(cov: Record<string, number>): { commands: Record<string, number>; states: Record<string, number>; unreached: string[] } {
+  const commands: Record<string, number> = {};
+  const states: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cov).sort(([a], [b]) => a.localeCompare(b))) {
+    if (k.startsWith('cmd:')) commands[k.slice(4)] = v;
+    else if (k.startsWith('state:')) states[k.slice(6)] = v;
+  }
+  return { commands, states, unreached: STATES.filter((s) => (states[s] ?? 0) === 0) };
+}
+
+function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, state: StateDir | undefined): number {
+  const findings = findingsOut(o, r.findings, state);
+  const fresh = findings.filter((f) => f.status === 'new');
+  const cov = coverageSummary(r.progress.coverage);
+  const shard = plan.shard !== undefined ? `${plan.shard.k}/${plan.shard.n}` : null;
+  let junit: string | null = null;
+  if (o.junit !== undefined) junit = writeJunit(o.junit, r, findings);
+  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
+  if (o.json) {
+    printJson({
+      mode: 'campaign',
+      platform: plan.platform,
+      revision: plan.revision ?? 'current',
+      seed: plan.seed,
+      runsPerSeed: plan.runsPerUnit,
+      swarm: plan.swarm,
+      shard,
+      workers: o.workers,
+      configurations: r.configs.length,
+      units: r.progress.done.length,
+      runs: r.progress.runs,
+      commands: r.progress.commands,
+      elapsedMs: r.elapsedMs,
+      sessionCommands: r.sessionCommands,
+      stopped: r.stopped,
+      findings,
+      newFindings: fresh.length,
+      knownFindings: findings.length - fresh.length,
+      knownOpenIssues: r.progress.openIssues,
+      coverage: cov,
+      state: state?.dir ?? null,
+      junit,
+      html,
+    });
+    return fresh.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
+  }
+  const lines: string[] = [];
+  lines.push(
+    `msi-fuzz campaign: ${r.configs.length} configuration(s), seed ${plan.seed}, ${plan.runsPerUnit} runs per seed${plan.swarm ? ', swarm' : ''}${shard !== null ? `, shard ${shard}` : ''}, ${o.workers === 0 ? 'inline' : `${o.workers} worker(s)`}${r.stopped ? ' (stopped by SIGINT)' : ''}`,
+    '',
+  );
+  const w = Math.max(20, ...r.configs.map((c) => c.platform.length + c.revision.length + 1));
+  lines.push(`${'configuration'.padEnd(w)} ${'seeds'.padStart(6)} ${'runs'.padStart(8)} ${'commands'.padStart(9)} ${'findings'.padStart(8)}`);
+  for (const c of r.configs) {
+    const key = `${c.platform}@${c.revision}`;
+    const s = r.progress.perConfig[key] ?? { units: 0, runs: 0, commands: 0, findings: 0 };
+    lines.push(`${key.padEnd(w)} ${String(s.units).padStart(6)} ${String(s.runs).padStart(8)} ${String(s.commands).padStart(9)} ${String(s.findings).padStart(8)}`);
+  }
+  const rate = r.elapsedMs > 0 ? Math.round((r.sessionCommands * 1000) / r.elapsedMs) : 0;
+  lines.push('', `${r.progress.done.length} units, ${r.progress.runs} runs, ${r.progress.commands} commands; this session ${r.sessionCommands} commands in ${(r.elapsedMs / 1000).toFixed(1)}s (${rate} cmd/s)`);
+  for (const [id, n] of Object.entries(r.progress.openIssues)) lines.push(`known open issue ${id} hit ${n} time(s), not counted`);
+  lines.push(`coverage: states ${Object.entries(cov.states).map(([k, v]) => `${k}=${v}`).join(' ')}${cov.unreached.length > 0 ? `; not reached: ${cov.unreached.join(', ')}` : ''}`);
+  lines.push('');
+  for (const f of findings) {
+    lines.push(`${f.status === 'new' ? 'NEW  ' : 'known'} ${f.invariant} on ${f.platform}@${f.revision} (last: ${f.lastKind}, ${f.length} commands, ${f.hits} hit(s))${f.known !== null ? ` = ${f.known}` : ''}${f.revisionCorrect ? '' : ' [revision known bad]'}`);
+    lines.push(`      ${f.repro ?? '(repro printed on stderr)'}`);
+    lines.push(`      ${f.reproduce}`);
+  }
+  lines.push(findings.length === 0 ? 'summary: no violation' : `summary: ${fresh.length} new, ${findings.length - fresh.length} known finding(s)`);
+  if (state !== undefined) lines.push(`state: ${state.dir} (continue with --state ${state.dir} --resume)`);
+  if (junit !== null) lines.push(`junit: ${junit}`);
+  if (html !== null) lines.push(`report: ${html}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return fresh.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
+}
+
+export function writeHtml(file: string, title: string, progress: Progress, findings: readonly StoredFinding[], configurations: readonly string[]): string {
+  const text = renderReport({ title, progress, findings, configurations, generated: new Date().toISOString() });
+  const dir = path.dirname(path.resolve(file));
+  return new StateDir(dir).writeText(path.basename(file), text);
+}
+
+function writeJunit(file: string, r: MultiResult, findings: readonly FindingOut[]): string {
+  const xml = junitXml(
+    r.configs.map((c) => {
+      const key = `${c.platform}@${c.revision}`;
+      const s = r.progress.perConfig[key];
+      return { name: key, runs: s?.runs ?? 0, findings: findings.filter((f) => f.platform === c.platform && f.revision === c.revision) };
+    }),
+    r.elapsedMs,
+  );
+  const dir = path.dirname(path.resolve(file));
+  return new StateDir(dir).writeText(path.basename(file), xml);
+}

@@ -1,0 +1,75 @@
+// Campaign mode on the command line: the --json object, JUnit XML, merge of shards, and
+// one-line errors (exit 2) for bad campaign flags.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.join(__dirname, '..', '..');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-campaign-cli-'));
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as Record<string, unknown>;
+}
+
+const common = ['--platform', 'gic-v3-its', '--revision', 'all', '--seeds', '1', '--runs-per-seed', '8'];
+
+describe('msi-fuzz run (campaign mode) and merge', () => {
+  test('--json prints one object with configurations, findings (new or known), coverage; JUnit XML is written', () => {
+    const state = path.join(tmp, 'full');
+    const junit = path.join(tmp, 'junit.xml');
+    const r = run('run', ...common, '--state', state, '--junit', junit, '--json');
+    expect([0, 1]).toContain(r.code);
+    const j = lastJson(r.stdout);
+    expect(j).toMatchObject({ mode: 'campaign', platform: 'gic-v3-its', revision: 'all', seed: 1, runsPerSeed: 8, shard: null, workers: 0, stopped: false, state });
+    expect(j['configurations']).toBeGreaterThan(1);
+    expect(j['units']).toBe(j['configurations']);
+    const findings = j['findings'] as { status: string; known: string | null; signature: string; repro: string; reproduce: string; revisionCorrect: boolean }[];
+    expect(findings.some((f) => f.status === 'known' && f.known === 'its-nvme-realloc-uaf')).toBe(true);
+    for (const f of findings) {
+      expect(f.status).toBe(f.known === null ? 'new' : 'known');
+      expect(fs.existsSync(f.repro)).toBe(true);
+    }
+    expect(r.code).toBe(findings.some((f) => f.status === 'new') ? 1 : 0);
+    const cov = j['coverage'] as { commands: Record<string, number>; states: Record<string, number>; unreached: string[] };
+    expect(cov.commands['pci_alloc_irq_vectors']).toBeGreaterThan(0);
+    expect(Object.keys(cov.states)).toEqual(expect.arrayContaining(['error-return', 'shared-requester-id', 'domain-switch']));
+    const xml = fs.readFileSync(junit, 'utf8');
+    expect(xml).toContain('<testsuites name="msi-fuzz"');
+    expect(xml).toContain('name="gic-v3-its@prepare-before-its-teardown"');
+  });
+
+  test('merge of shard 1/2 and 2/2 gives the unsharded findings; --into writes a state directory', () => {
+    const full = lastJson(run('run', ...common, '--json').stdout);
+    for (const k of [1, 2]) run('run', ...common, '--shard', `${k}/2`, '--state', path.join(tmp, `s${k}`), '--json');
+    const into = path.join(tmp, 'merged');
+    const m = run('merge', path.join(tmp, 's1'), path.join(tmp, 's2'), '--into', into, '--json');
+    const j = lastJson(m.stdout);
+    expect(j).toMatchObject({ mode: 'merge', samePlan: true, units: full['units'], runs: full['runs'], commands: full['commands'] });
+    const sig = (x: Record<string, unknown>): string[] => (x['findings'] as { signature: string; length: number }[]).map((f) => `${f.signature}:${f.length}`).sort();
+    expect(sig(j)).toEqual(sig(full));
+    expect(fs.existsSync(path.join(into, 'plan.json'))).toBe(true);
+  });
+
+  test('bad campaign flags: one line naming the flag, exit 2', () => {
+    for (const [args, flag] of [
+      [['run', '--platform', 'all', '--shard', '3/2'], '--shard'],
+      [['run', '--platform', 'all', '--workers', 'many'], '--workers'],
+      [['run', '--platform', 'all', '--runs', '5'], '--runs'],
+      [['run', '--resume'], '--resume'],
+      [['merge', path.join(tmp, 'nothing-here')], 'merge'],
+    ] as const) {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(flag);
+    }
+  });
+});
