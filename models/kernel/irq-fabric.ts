@@ -1,0 +1,100 @@
+// Interrupt presentation: where a device's MSI write waits until a CPU takes it, and what the
+// CPU does around the genirq flow. A platform may model its own (XIVE event queues with CPPR);
+// every other platform gets GenericFabric: the message goes through PlatformInstance.deliver()
+// (ITS translation to an LPI, x86 remapping to a (CPU, vector)), the irq is pending on the
+// target CPU (LPI pending table / local APIC IRR, one bit per irq, so repeats coalesce), the CPU
+// acknowledges the highest... here the oldest pending one, and the arch code EOIs after the flow
+// (gic_eoi_irq / apic_eoi), also for an irq without a descriptor.
+import type { Device } from './device';
+import type { IrqOrigin } from './irq-action';
+import type { MsiMsg } from './irqdomain';
+
+/** An interrupt waiting somewhere a CPU can take it. */
+export interface InFlight {
+  readonly irq: number;
+  readonly cpu: number;
+  readonly origin: IrqOrigin | null;
+  /** e.g. `XIVE queue of CPU 1`, `LAPIC IRR of CPU 0`. */
+  readonly where: string;
+}
+
+/** What the CPU's external-interrupt entry got: the Linux irq and where it came from. */
+export interface TakenIrq {
+  readonly irq: number;
+  readonly origin: IrqOrigin | null;
+}
+
+export interface InterruptFabric {
+  readonly name: string;
+  /** The device's memory write reaches the interrupt controller; returns what became of it. */
+  signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string;
+  /** The CPU's interrupt entry (ppc_md.get_irq, the vector, the IAR read); null: nothing presented. */
+  takeNext(cpu: number): TakenIrq | null;
+  /** Why the CPU takes nothing, for annotations. */
+  idleReason(cpu: number): string;
+  /** The arch code after generic_handle_irq(): EOI where the chip does not do it itself. */
+  afterFlow(cpu: number, taken: TakenIrq, hadDesc: boolean): void;
+  inFlight(): readonly InFlight[];
+  /** Null when the CPU accepts every interrupt again, else why not (a raised priority, an un-EOIed vector). */
+  priorityRaised(cpu: number): string | null;
+  readonly nrCpus: number;
+}
+
+/** A platform's deliver() as GenericFabric needs it. */
+export type DeliverFn = (dev: Device, msg: MsiMsg) => { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
+
+export class GenericFabric implements InterruptFabric {
+  readonly name = 'generic';
+  /** Per CPU: pending irqs in arrival order (one entry per irq: the pending bit). */
+  private readonly pending: { irq: number; origin: IrqOrigin | null }[][];
+  /** Per CPU: irqs taken and not yet EOIed (the in-service register). */
+  private readonly inService: number[][];
+
+  constructor(
+    private readonly deliver: DeliverFn,
+    readonly nrCpus: number,
+  ) {
+    this.pending = Array.from({ length: nrCpus }, () => []);
+    this.inService = Array.from({ length: nrCpus }, () => []);
+  }
+
+  signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string {
+    const d = this.deliver(dev, msg);
+    if ('blocked' in d) return `blocked: ${d.blocked}`;
+    const cpu = d.cpu !== undefined && d.cpu >= 0 && d.cpu < this.nrCpus ? d.cpu : 0;
+    const q = this.pending[cpu] as { irq: number; origin: IrqOrigin | null }[];
+    if (q.some((e) => e.irq === d.irq)) return `irq ${d.irq} already pending on CPU ${cpu} (coalesced)`;
+    q.push({ irq: d.irq, origin });
+    return `irq ${d.irq} pending on CPU ${cpu}`;
+  }
+
+  takeNext(cpu: number): TakenIrq | null {
+    if ((this.inService[cpu]?.length ?? 0) > 0) return null;
+    const e = this.pending[cpu]?.shift();
+    if (e === undefined) return null;
+    this.inService[cpu]?.push(e.irq);
+    return { irq: e.irq, origin: e.origin };
+  }
+
+  idleReason(cpu: number): string {
+    const isr = this.inService[cpu] ?? [];
+    if (isr.length > 0) return `CPU ${cpu} has irq ${isr.join(',')} in service (no EOI)`;
+    return `nothing pending on CPU ${cpu}`;
+  }
+
+  // apic_eoi() / gic_eoi_irq(): done for every taken interrupt, with or without a descriptor
+  afterFlow(cpu: number, taken: TakenIrq, _hadDesc: boolean): void {
+    const isr = this.inService[cpu] ?? [];
+    const i = isr.lastIndexOf(taken.irq);
+    if (i >= 0) isr.splice(i, 1);
+  }
+
+  inFlight(): InFlight[] {
+    return this.pending.flatMap((q, cpu) => q.map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })));
+  }
+
+  priorityRaised(cpu: number): string | null {
+    const isr = this.inService[cpu] ?? [];
+    return isr.length === 0 ? null : `CPU ${cpu}: irq ${isr.join(',')} taken and never EOIed`;
+  }
+}
