@@ -144,6 +144,18 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source: 'seeds/001 ("Blocked a compatibility format interrupt request"); broken by 85a8dfc57a0b, fixed by ff828729be44 "iommu/vt-d: Cure VF irqdomain hickup"',
     description: 'the DMAR bus notifier sets the remapping domain only on devices DMAR lists; an SR-IOV VF keeps the plain vector domain and sends compatibility-format MSIs that interrupt remapping blocks',
   },
+  {
+    id: 'xive-shutdown-race',
+    platform: 'powernv',
+    revision: 'xive-pre-da15c03b047d',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 7,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/003 (Paul Mackerras, "Implement get_irqchip_state method for XIVE to fix shutdown race"); broken by 243e25112d06, fixed by da15c03b047d',
+    description:
+      'free_irq() shuts the source down while its entry still sits in another CPU\'s XIVE event queue; without irq_get_irqchip_state __synchronize_irq() does not wait, the vectors are freed, and the CPU then takes an irq with no descriptor: no handler, no EOI, its CPPR stays raised',
+  },
 ];
 
 export function findKnownBug(id: string): KnownBug | undefined {

@@ -3,8 +3,11 @@
 // every other platform gets GenericFabric: the message goes through PlatformInstance.deliver()
 // (ITS translation to an LPI, x86 remapping to a (CPU, vector)), the irq is pending on the
 // target CPU (LPI pending table / local APIC IRR, one bit per irq, so repeats coalesce), the CPU
-// acknowledges the highest... here the oldest pending one, and the arch code EOIs after the flow
-// (gic_eoi_irq / apic_eoi), also for an irq without a descriptor.
+// takes the oldest pending one, and the arch code EOIs after the flow (gic_eoi_irq / apic_eoi).
+// What is pending is the hardware's name for the interrupt (LPI, vector), translated to the irq
+// when taken: once the irq is freed the translation is gone (ITS DISCARD drops the pending
+// LPI; vector_irq[] says VECTOR_UNUSED and the CPU only acks), so a pending entry whose irq
+// descriptor is no longer the one it was raised for is dropped as spurious.
 import type { Device } from './device';
 import type { IrqOrigin } from './irq-action';
 import type { MsiMsg } from './irqdomain';
@@ -43,15 +46,24 @@ export interface InterruptFabric {
 /** A platform's deliver() as GenericFabric needs it. */
 export type DeliverFn = (dev: Device, msg: MsiMsg) => { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
 
+interface Pending {
+  readonly irq: number;
+  readonly origin: IrqOrigin | null;
+  /** The descriptor the hardware name translated to when raised. */
+  readonly desc: object | undefined;
+}
+
 export class GenericFabric implements InterruptFabric {
   readonly name = 'generic';
   /** Per CPU: pending irqs in arrival order (one entry per irq: the pending bit). */
-  private readonly pending: { irq: number; origin: IrqOrigin | null }[][];
+  private readonly pending: Pending[][];
   /** Per CPU: irqs taken and not yet EOIed (the in-service register). */
   private readonly inService: number[][];
 
   constructor(
     private readonly deliver: DeliverFn,
+    /** irq_to_desc() */
+    private readonly descOf: (irq: number) => object | undefined,
     readonly nrCpus: number,
   ) {
     this.pending = Array.from({ length: nrCpus }, () => []);
@@ -62,18 +74,30 @@ export class GenericFabric implements InterruptFabric {
     const d = this.deliver(dev, msg);
     if ('blocked' in d) return `blocked: ${d.blocked}`;
     const cpu = d.cpu !== undefined && d.cpu >= 0 && d.cpu < this.nrCpus ? d.cpu : 0;
-    const q = this.pending[cpu] as { irq: number; origin: IrqOrigin | null }[];
+    const q = this.pending[cpu] as Pending[];
+    this.dropStale(cpu);
     if (q.some((e) => e.irq === d.irq)) return `irq ${d.irq} already pending on CPU ${cpu} (coalesced)`;
-    q.push({ irq: d.irq, origin });
+    q.push({ irq: d.irq, origin, desc: this.descOf(d.irq) });
     return `irq ${d.irq} pending on CPU ${cpu}`;
   }
 
   takeNext(cpu: number): TakenIrq | null {
     if ((this.inService[cpu]?.length ?? 0) > 0) return null;
+    this.dropStale(cpu);
     const e = this.pending[cpu]?.shift();
     if (e === undefined) return null;
     this.inService[cpu]?.push(e.irq);
     return { irq: e.irq, origin: e.origin };
+  }
+
+  /** Pending entries whose irq was freed since: their LPI or vector no longer translates. */
+  private dropStale(cpu: number): void {
+    const q = this.pending[cpu];
+    if (q === undefined) return;
+    for (let i = q.length - 1; i >= 0; i--) {
+      const e = q[i] as Pending;
+      if (this.descOf(e.irq) !== e.desc) q.splice(i, 1);
+    }
   }
 
   idleReason(cpu: number): string {
@@ -90,7 +114,7 @@ export class GenericFabric implements InterruptFabric {
   }
 
   inFlight(): InFlight[] {
-    return this.pending.flatMap((q, cpu) => q.map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })));
+    return this.pending.flatMap((q, cpu) => q.filter((e) => this.descOf(e.irq) === e.desc).map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })));
   }
 
   priorityRaised(cpu: number): string | null {

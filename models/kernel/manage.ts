@@ -14,6 +14,8 @@ export interface KernelWait {
   readonly cpu: number;
   /** What it waits for, for repro annotations. */
   readonly what: string;
+  /** What happens when the wait ends (`free_irq() returns`). */
+  readonly done: string;
   /** Re-checks the condition; when it holds, finishes the operation and returns true. */
   resume(): boolean;
 }
@@ -72,6 +74,7 @@ export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: numbe
   const wait: KernelWait = {
     cpu,
     what: `__synchronize_irq(${irq}): irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) says in flight`,
+    done: `__synchronize_irq(${irq}) done, free_irq() returns`,
     resume: () => {
       const d = k.irqs.desc(irq);
       return d === undefined || !syncHardirqInProgress(k, d);

@@ -40,6 +40,12 @@ export interface CommandSpec<K extends CommandKind> {
   readonly summary: string;
   /** Relative weight when generating; 0 hides the kind from generation (still parses). */
   readonly weight: number;
+  /**
+   * Not the driver thread: a device or another CPU acts (msi_raise, cpu_handle_irq). Only such
+   * commands are generated while the driver thread waits in the kernel; a driver command
+   * replayed then runs when the wait ends.
+   */
+  readonly concurrent?: boolean;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
   /** A random command of this kind that is valid now, or null. */

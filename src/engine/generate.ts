@@ -9,7 +9,7 @@ import { VOCABULARY } from '../commands/vocabulary';
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
   // Try kinds in weighted random order until one yields a valid command; a kind that has
   // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
-  const pool = enabled.filter((sp) => sp.weight > 0);
+  const pool = enabled.filter((sp) => sp.weight > 0 && (!s.driverBlocked || sp.concurrent === true));
   while (pool.length > 0) {
     const total = pool.reduce((n, sp) => n + sp.weight, 0);
     let r = rng.below(total);

@@ -56,7 +56,7 @@ export class PowernvPlatform implements PlatformInstance {
     this.xive = new XiveNative(this.fw);
     this.xiveCpus = new XiveCpus(this.fw.presenter, k.nrCpus);
     // xive_native_init() -> xive_core_init()
-    this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive), this.xiveCpus);
+    this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive), this.xiveCpus, (cpu) => cpu % config.nrChips);
     // xive_prepare_cpu() for every CPU: its IPI on its chip
     for (let cpu = 0; cpu < k.nrCpus; cpu++) xiveNativeGetIpi(k, this.xive, cpu, cpu % config.nrChips);
     this.bootIpis = this.fw.allocatedIpis();

@@ -12,6 +12,7 @@ import {
   XIVE_ESB_SET_PQ_01,
   XIVE_ESB_SET_PQ_10,
   XIVE_ESB_VAL_P,
+  XIVE_INVALID_CHIP_ID,
   XIVE_INVALID_TARGET,
   XiveIrqData,
   xiveEsbRead,
@@ -29,6 +30,8 @@ export interface XiveChipEnv {
   /** The per-CPU side, where the platform models presentation (powernv). */
   cpus: XiveCpus | null;
   nrCpus: number;
+  /** xive_cpu::chip_id of each CPU (absent: no chip IDs). */
+  cpuChip?(cpu: number): number;
 }
 
 function xdOf(k: Kernel, site: string, data: IrqData): XiveIrqData | null {
@@ -68,10 +71,18 @@ function xiveDoSourceEoi(k: Kernel, xd: XiveIrqData): void {
 
 export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
   let fuzz = 0;
-  // xive_pick_irq_target() -> xive_find_target_in_mask(): start at a rotating offset
-  const pickTarget = (): number => {
-    const first = fuzz++ % env.nrCpus;
-    return first;
+  // xive_find_target_in_mask(): the (fuzz % weight)-th CPU of the mask (queues never fill here)
+  const findTargetInMask = (mask: number[], f: number): number => mask[f % mask.length] ?? -1;
+  // xive_pick_irq_target(): CPUs on the source's chip first, then any CPU (affinity = all)
+  const pickTarget = (xd: XiveIrqData): number => {
+    const all = Array.from({ length: env.nrCpus }, (_, c) => c);
+    if (xd.srcChip !== XIVE_INVALID_CHIP_ID && env.cpuChip !== undefined) {
+      const local = all.filter((c) => env.cpuChip?.(c) === xd.srcChip);
+      const cpu = local.length === 0 ? -1 : findTargetInMask(local, fuzz++);
+      if (cpu >= 0) return cpu;
+      if (local.length > 0) fuzz--;
+    }
+    return findTargetInMask(all, fuzz++);
   };
   const chip: IrqChip = {
     name: 'XIVE-IRQ',
@@ -81,7 +92,7 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       if (xd === null) return;
       xd.savedP = false;
       if (k.applied('da15c03b047d')) xd.staleP = false;
-      const target = pickTarget();
+      const target = pickTarget(xd);
       xd.target = target;
       env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq);
       xiveDoSourceSetMask(k, xd, false);

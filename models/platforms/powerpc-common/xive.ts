@@ -74,12 +74,13 @@ function xiveIrqFreeData(k: Kernel, domain: IrqDomain, virq: number): void {
 }
 
 /** Builds the XIVE root domain ("XIVE-IRQ", irq_set_default_domain) on top of a backend. */
-export function createXiveDomain(k: Kernel, ops: XiveOps, cpus: XiveCpus | null = null): IrqDomain {
+export function createXiveDomain(k: Kernel, ops: XiveOps, cpus: XiveCpus | null = null, cpuChip?: (cpu: number) => number): IrqDomain {
   // xive_irq_chip: every callback reads chip_data of the XIVE level (since cc0cc23babc9)
   const chip = xiveIrqChip(k, {
     ...(ops.configureIrq !== undefined ? { configureIrq: ops.configureIrq } : {}),
     cpus,
     nrCpus: k.nrCpus,
+    ...(cpuChip !== undefined ? { cpuChip } : {}),
   });
   return k.irqs.createDomain(
     'XIVE-IRQ',

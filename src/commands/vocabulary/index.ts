@@ -2,6 +2,7 @@
 import type { CommandKind } from '../command';
 import type { AnySpec, CommandSpec } from '../spec';
 import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
+import { DELIVERY_COMMANDS } from './delivery';
 import { failNextCmd } from './faults';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
@@ -21,6 +22,7 @@ export const VOCABULARY: readonly AnySpec[] = [
   deviceReleaseDriverCmd,
   deviceDel,
   failNextCmd,
+  ...DELIVERY_COMMANDS,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
 ];
