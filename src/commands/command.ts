@@ -29,6 +29,7 @@ export type Command =
   | { readonly kind: 'free_irq'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'msi_raise'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'cpu_handle_irq'; readonly cpu: number }
+  | { readonly kind: 'vfio_pci_set_irqs_ioctl'; readonly dev: string; readonly count: number }
   // powerpc (powernv): the non-MSI users of the OPAL IPI allocator
   | { readonly kind: 'kvm_xive_create'; readonly kvm: string }
   | { readonly kind: 'kvm_xive_set_source'; readonly kvm: string; readonly irq: number }

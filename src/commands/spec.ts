@@ -32,6 +32,8 @@ export interface VocabContext {
   readonly faultSites: readonly string[];
   /** The platform being fuzzed: platform-specific commands only apply to theirs. */
   readonly platform: string;
+  /** Kinds hidden from default generation (weight 0) that this run generates with their huntWeight. */
+  readonly hunt?: ReadonlySet<string>;
 }
 
 export interface CommandSpec<K extends CommandKind> {
@@ -46,6 +48,8 @@ export interface CommandSpec<K extends CommandKind> {
    * replayed then runs when the wait ends.
    */
   readonly concurrent?: boolean;
+  /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
+  readonly huntWeight?: number;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
   /** A random command of this kind that is valid now, or null. */

@@ -41,7 +41,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const rng = new SeededRng(runSeed(seed, run));
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
-  const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
+  const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
   const commands: Command[] = [];
   const steps = 8 + rng.below(maxSteps - 7);
   for (let i = 0; i < steps; i++) {

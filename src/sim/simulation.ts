@@ -25,6 +25,8 @@ export interface SimulationConfig {
   readonly revision: ResolvedRevision;
   /** Which fault sites commands may arm (and the generator may pick). */
   readonly faultClasses: readonly FaultClass[];
+  /** Command kinds hidden by default that this run may generate (a known bug's hunt). */
+  readonly hunt?: readonly string[];
 }
 
 export interface StepRecord {
@@ -91,6 +93,7 @@ export class Simulation {
       this.deferred.push(command);
       this.note(`cpu0: still waiting in ${this.blocked.what}; ${command.kind} runs when it returns`);
     } else {
+      if (spec.concurrent !== true) this.driverIrqEnable();
       const r = this.runOne(command);
       outcome = r.outcome;
       oops = r.oops;

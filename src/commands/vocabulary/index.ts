@@ -4,6 +4,7 @@ import type { AnySpec, CommandSpec } from '../spec';
 import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
 import { DELIVERY_COMMANDS } from './delivery';
 import { failNextCmd } from './faults';
+import { vfioPciSetIrqsIoctlCmd } from './vfio';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
@@ -23,6 +24,7 @@ export const VOCABULARY: readonly AnySpec[] = [
   deviceDel,
   failNextCmd,
   ...DELIVERY_COMMANDS,
+  vfioPciSetIrqsIoctlCmd,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
 ];
