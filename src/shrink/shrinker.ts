@@ -34,10 +34,31 @@ function simpler(cmd: Command): Command[] {
 
 export function shrink(config: SimulationConfig, start: readonly Command[], invariant: string, budget = 4000, sameBug?: SameBug): ShrinkResult {
   let attempts = 0;
-  const fails = (cands: readonly Command[]): boolean => {
+  const failsAsIs = (cands: readonly Command[]): boolean => {
     attempts++;
     return cands.length > 0 && failsWith(config, cands, invariant) && (sameBug === undefined || sameBug(cands));
   };
+  // A deletion can move an interrupt's target (XIVE picks CPUs round-robin): the CPU of the
+  // last cpu_handle_irq is a free variable, so a candidate also fails when it fails with that
+  // CPU re-chosen. `retargeted` holds the list that did.
+  let retargeted: Command[] | null = null;
+  const fails = (cands: readonly Command[]): boolean => {
+    retargeted = null;
+    if (failsAsIs(cands)) return true;
+    let last = -1;
+    for (let x = cands.length - 1; x >= 0; x--) if ((cands[x] as Command).kind === 'cpu_handle_irq') { last = x; break; }
+    if (last < 0) return false;
+    for (const t of concurrentVariants(cands[last] as Command)) {
+      const alt = cands.map((c, x) => (x === last ? t : c));
+      if (failsAsIs(alt)) {
+        retargeted = alt;
+        return true;
+      }
+    }
+    return false;
+  };
+  /** The list a successful fails() stands for. */
+  const taken = (cands: Command[]): Command[] => retargeted ?? cands;
   const without = (list: readonly Command[], ...drop: number[]): Command[] => list.filter((_c, x) => !drop.includes(x));
   let best = [...start];
   let progress = true;
@@ -48,7 +69,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       for (let at = 0; at + size <= best.length && attempts < budget; ) {
         const cand = [...best.slice(0, at), ...best.slice(at + size)];
         if (fails(cand)) {
-          best = cand;
+          best = taken(cand);
           progress = true;
         } else {
           at += size;
@@ -63,7 +84,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         for (let j = i + 1; j < best.length && attempts < budget; j++) {
           const cand = without(best, i, j);
           if (fails(cand)) {
-            best = cand;
+            best = taken(cand);
             progress = true;
             break pairs;
           }
@@ -76,7 +97,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
         const cand = [...best.slice(0, i), s, ...best.slice(i + 1)];
         if (fails(cand)) {
-          best = cand;
+          best = taken(cand);
           progress = true;
           break;
         }
@@ -92,7 +113,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
             const replaced = [...best.slice(0, i), s, ...best.slice(i + 1)];
             const cand = without(replaced, j);
             if (fails(cand)) {
-              best = cand;
+              best = taken(cand);
               progress = true;
               break combos;
             }
@@ -112,7 +133,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
               if (j === i || l === i) continue;
               const cand = without(replaced, j, l);
               if (fails(cand)) {
-                best = cand;
+                best = taken(cand);
                 progress = true;
                 break triples;
               }
@@ -137,7 +158,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
                   if (j === i || l === i || j === k || l === k) continue;
                   const cand = without(replaced, j, l);
                   if (fails(cand)) {
-                    best = cand;
+                    best = taken(cand);
                     progress = true;
                     break retarget;
                   }
@@ -162,7 +183,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
             if (j === at) continue;
             const cand = without(moved, j);
             if (fails(cand)) {
-              best = cand;
+              best = taken(cand);
               progress = true;
               break moves;
             }
@@ -172,7 +193,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     }
   }
   const renamed = canonicalNames(best);
-  if (fails(renamed)) best = renamed;
+  if (fails(renamed)) best = taken(renamed);
   return { commands: best, attempts };
 }
 

@@ -3,7 +3,9 @@
 // CPU did what; masking keeps what the device raised (the Pending Bit is replayed on unmask).
 import type { Command } from '../../src/commands/command';
 import { runCampaign } from '../../src/engine/campaign';
-import { runCommands } from '../../src/engine/runner';
+import { checkRecord, runCommands } from '../../src/engine/runner';
+import { findInvariant } from '../../src/invariants/registry';
+import { PciDev } from '../../models/kernel/device';
 import { findKnownBug, type KnownBug } from '../../src/known-bugs';
 import { findPlatform } from '../../src/platforms';
 import { resolveRevision } from '../../src/revision';
@@ -82,4 +84,33 @@ test('a vector raised before request_irq waits in the Pending Bit and is deliver
   const pending = r.sim.kernel.fabric?.inFlight() ?? [];
   const handled = r.records[3]?.notes.some((n) => /raised by dev0 vec 1 \(step 3\)\): irq \d+: handler dev0:1/.test(n)) ?? false;
   expect(handled || pending.some((p) => p.origin?.dev === 'dev0' && p.origin.vec === 1)).toBe(true);
+});
+
+test('masking loses nothing: pci_msix_mask latches the raise, pci_msix_unmask sends it', () => {
+  const platform = findPlatform('gic-v3-its');
+  if (platform === undefined) throw new Error('no gic-v3-its');
+  const config = { platform, revision: resolveRevision(platform, 'v6.18'), faultClasses: [] };
+  const r = runCommands(config, [
+    { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 },
+    { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 1, flags: 4 },
+    { kind: 'request_irq', dev: 'dev0', vec: 0 },
+    { kind: 'pci_msix_mask', dev: 'dev0', vec: 0 },
+    { kind: 'msi_raise', dev: 'dev0', vec: 0 },
+    { kind: 'pci_msix_unmask', dev: 'dev0', vec: 0 },
+  ]);
+  expect(r.violation).toBeNull();
+  expect(r.records[4]?.notes).toEqual(['dev0: MSI-X entry 0 masked: Pending Bit set']);
+  expect(r.records[5]?.notes[0]).toBe('dev0: Pending Bit of entry 0 set: the message goes out now');
+  // the driver's own CPU took it on the way out of pci_msix_unmask
+  expect(r.records[5]?.notes.join('\n')).toMatch(/cpu0: takes irq \d+ \(raised by dev0 vec 0 \(step 5\)\): irq \d+: handler dev0:0/);
+  // losing the Pending Bit is what irq-not-lost catches
+  const masked = runCommands(config, r.records.slice(0, 5).map((x) => x.command));
+  expect(masked.violation).toBeNull();
+  const last = masked.records[4];
+  if (last === undefined) throw new Error('no record');
+  const inv = findInvariant('irq-not-lost');
+  if (inv === undefined) throw new Error('no irq-not-lost');
+  expect(checkRecord(masked.sim, last, [inv])).toBeNull();
+  (masked.sim.device('dev0') as PciDev).msixPending.clear();
+  expect(checkRecord(masked.sim, last, [inv])?.message).toMatch(/dev0 vec 0 raised at step 5 .* neither handled nor pending/);
 });

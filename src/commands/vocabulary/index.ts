@@ -5,6 +5,7 @@ import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platform
 import { DELIVERY_COMMANDS } from './delivery';
 import { failNextCmd } from './faults';
 import { vfioPciSetIrqsIoctlCmd } from './vfio';
+import { pciMsixMaskCmd, pciMsixUnmaskCmd } from './msix-mask';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
@@ -25,6 +26,8 @@ export const VOCABULARY: readonly AnySpec[] = [
   failNextCmd,
   ...DELIVERY_COMMANDS,
   vfioPciSetIrqsIoctlCmd,
+  pciMsixMaskCmd,
+  pciMsixUnmaskCmd,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
 ];

@@ -43,7 +43,11 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
   generate(s, rng, ctx) {
     if (!applies(ctx)) return null;
     const owned = vfioOwned(s);
-    const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.msixSize > 0 && (d.mode === 'none' || (owned.has(d.name) && d.mode === 'msix' && d.nvec + d.dynamic.size < d.msixSize)));
+    // the hunt passes plain functions through (SR-IOV VFs behave the same and only make longer repros)
+    const vfs = new Set([...((s.extra.get('x86') as { vfs?: Map<string, string[]> } | undefined)?.vfs?.values() ?? [])].flat());
+    const cands = [...s.devices.values()].filter(
+      (d) => d.bus === 'pci' && d.msixSize > 0 && !vfs.has(d.name) && (d.mode === 'none' || (owned.has(d.name) && d.mode === 'msix' && d.nvec + d.dynamic.size < d.msixSize)),
+    );
     if (cands.length === 0) return null;
     const d = pick(rng, cands);
     const have = d.mode === 'none' ? 0 : d.nvec + d.dynamic.size;
