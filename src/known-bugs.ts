@@ -10,6 +10,8 @@ export interface KnownBug {
   readonly invariant: string;
   /** Driver calls in the shortest repro (the shrinker must reach it). */
   readonly minimalLength: number;
+  /** Command kinds hidden from default fuzzing that hunting this bug generates. */
+  readonly commands?: readonly string[];
   /** Fault classes the run needs (none for bugs any driver triggers). */
   readonly faults: readonly FaultClass[];
   /** fixed: gone at the platform's current revision; open: still there upstream. */
@@ -143,6 +145,31 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     status: 'fixed',
     source: 'seeds/001 ("Blocked a compatibility format interrupt request"); broken by 85a8dfc57a0b, fixed by ff828729be44 "iommu/vt-d: Cure VF irqdomain hickup"',
     description: 'the DMAR bus notifier sets the remapping domain only on devices DMAR lists; an SR-IOV VF keeps the plain vector domain and sends compatibility-format MSIs that interrupt remapping blocks',
+  },
+  {
+    id: 'xive-shutdown-race',
+    platform: 'powernv',
+    revision: 'xive-pre-da15c03b047d',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 7,
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/003 (Paul Mackerras, "Implement get_irqchip_state method for XIVE to fix shutdown race"); broken by 243e25112d06, fixed by da15c03b047d',
+    description:
+      'free_irq() shuts the source down while its entry still sits in another CPU\'s XIVE event queue; without irq_get_irqchip_state __synchronize_irq() does not wait, the vectors are freed, and the CPU then takes an irq with no descriptor: no handler, no EOI, its CPPR stays raised',
+  },
+  {
+    id: 'vfio-msix-reenable-lost-irq',
+    platform: 'x86-noir',
+    revision: 'v5.10',
+    invariant: 'irq-not-lost',
+    minimalLength: 4,
+    commands: ['vfio_pci_set_irqs_ioctl'],
+    faults: [],
+    status: 'fixed',
+    source: 'seeds/004 (tglx, "genirq, PCI/MSI: Support for per device MSI and PCI/IMS - Part 2": "the MSI-X disable/enable dance can just result in losing interrupts"); avoided by VFIO\'s dynamic MSI-X (pci_msix_alloc_irq_at, v6.5)',
+    description:
+      'VFIO without dynamic MSI-X grows a passed-through function\'s MSI-X by disabling it and enabling it again with more vectors; an interrupt the device raises on a vector in use while MSI-X is disabled is never sent',
   },
 ];
 

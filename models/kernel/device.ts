@@ -1,5 +1,6 @@
 // struct device as far as MSI cares (dev->msi.domain, dev->msi.data, devres), and the
 // PCI and platform flavours the driver-level commands create.
+import type { IrqOrigin } from './irq-action';
 import { KObject } from './heap';
 import type { IrqDomain } from './irqdomain';
 import type { MsiDesc } from './msi-desc';
@@ -60,6 +61,8 @@ export class PciDev extends Device {
   readonly isManaged = true;
   /** Physical function of an SR-IOV virtual function. */
   physfn: PciDev | null = null;
+  /** The MSI-X Pending Bit Array: entries that fired while masked (with who raised them). */
+  readonly msixPending = new Map<number, IrqOrigin>();
 
   constructor(
     name: string,

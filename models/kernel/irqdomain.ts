@@ -7,6 +7,7 @@ import { KObject } from './heap';
 import type { Kernel } from './kernel';
 import type { MsiDesc } from './msi-desc';
 import type { MsiParentOps } from './msi-types';
+import type { IrqAction } from './irq-action';
 
 export interface MsiMsg {
   addressHi: number;
@@ -20,6 +21,16 @@ export interface IrqChip {
   composeMsiMsg?(k: Kernel, data: IrqData): MsiMsg;
   /** irq_write_msi_msg(): the device level stores the message into the device. */
   writeMsiMsg?(k: Kernel, data: IrqData, msg: MsiMsg): void;
+  /** irq_startup(): route and enable the source (without it genirq calls irq_enable/unmask). */
+  irqStartup?(k: Kernel, data: IrqData): void;
+  /** irq_shutdown(): switch the source off (without it genirq masks). */
+  irqShutdown?(k: Kernel, data: IrqData): void;
+  irqMask?(k: Kernel, data: IrqData): void;
+  irqUnmask?(k: Kernel, data: IrqData): void;
+  /** irq_eoi(): end of interrupt, called by handle_fasteoi_irq(). */
+  irqEoi?(k: Kernel, data: IrqData): void;
+  /** irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE): is an interrupt of this source in flight? */
+  irqGetIrqchipStateActive?(k: Kernel, data: IrqData): boolean;
 }
 
 export interface IrqDomainOps {
@@ -106,6 +117,14 @@ export class IrqData {
 
 export class IrqDesc {
   msiDesc: MsiDesc | null = null;
+  /** irq_desc::action: the handler request_irq() installed (one: no shared MSIs). */
+  action: IrqAction | null = null;
+  /** irqd_irq_disabled(): set until irq_startup(), again by irq_shutdown(). */
+  disabled = true;
+  /** irqd_is_started() */
+  started = false;
+  /** IRQS_PENDING: an interrupt arrived while disabled or without a handler. */
+  pendingReplay = false;
   /** Offset of this irq inside a multi-MSI descriptor (irq_set_msi_desc_off). */
   msiOffset = 0;
 

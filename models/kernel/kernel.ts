@@ -8,6 +8,8 @@ import type { Device } from './device';
 import type { PatchSet } from './patches';
 import type { KernelReport, ReportKind } from './report';
 import type { MsiDomainBundle } from './msi';
+import type { InterruptFabric } from './irq-fabric';
+import type { IrqEvent } from './irq-flow';
 
 /** dmesg is kept short: it is for annotating repros, not for invariants. */
 const DMESG_LINES = 64;
@@ -25,6 +27,12 @@ export class Kernel implements HeapSanitizer {
   /** Per-device MSI domains removed during the current step (cleared by beginStep). */
   retiredMsiDomains: MsiDomainBundle[] = [];
   readonly dmesg: string[] = [];
+  /** Interrupt presentation, set once the platform is booted (see irq-fabric.ts). */
+  fabric: InterruptFabric | null = null;
+  /** smp_processor_id() of the code running now: the driver thread runs on CPU 0. */
+  currentCpu = 0;
+  /** Every interrupt a CPU took (irq-flow.ts). */
+  readonly irqEvents: IrqEvent[] = [];
 
   constructor(
     readonly patches: PatchSet,

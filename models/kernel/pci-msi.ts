@@ -5,6 +5,8 @@ import { PciDev } from './device';
 import { EINVAL, ENODEV, ENOSPC, ENOTSUPP, ERANGE } from './errno';
 import type { IrqChip, IrqData } from './irqdomain';
 import type { Kernel } from './kernel';
+import { chipCallParent } from './chip-call';
+import { pciMsixMaskEntry, pciMsixUnmaskEntry } from './pci-msi-signal';
 import {
   msiCreateDeviceIrqDomain,
   msiDomainAllocIrqAt,
@@ -47,14 +49,45 @@ const pciMsiChip = (name: string): IrqChip => ({
     const dev = desc.dev as PciDev;
     if (desc.isMsix) {
       const entry = dev.msixTable[desc.msiIndex];
-      const masked = entry?.masked ?? false;
+      // msix_prepare_msi_desc() / msix_mask_all(): a new entry starts masked until irq_startup()
+      const masked = entry?.masked ?? true;
       dev.msixTable[desc.msiIndex] = { addressHi: msg.addressHi, addressLo: msg.addressLo, data: msg.data, masked };
     } else if (data.irq === desc.irq) {
       // MSI: one address/data pair; vector i of a multi-MSI block signals data + i
       desc.msg = { ...msg };
     }
   },
+  // pci_msi_unmask_irq() / pci_msi_mask_irq() on the MSI-X entry, then the parent (MASK_PARENT);
+  // startup, shutdown and EOI belong to the parent (irq_chip_*_parent)
+  irqStartup(k: Kernel, data: IrqData) {
+    pciMsiEntryMask(k, data, false);
+    if (!chipCallParent(k, data, 'irqStartup')) chipCallParent(k, data, 'irqUnmask');
+  },
+  irqShutdown(k: Kernel, data: IrqData) {
+    pciMsiEntryMask(k, data, true);
+    if (!chipCallParent(k, data, 'irqShutdown')) chipCallParent(k, data, 'irqMask');
+  },
+  irqMask(k: Kernel, data: IrqData) {
+    pciMsiEntryMask(k, data, true);
+    chipCallParent(k, data, 'irqMask');
+  },
+  irqUnmask(k: Kernel, data: IrqData) {
+    pciMsiEntryMask(k, data, false);
+    chipCallParent(k, data, 'irqUnmask');
+  },
+  irqEoi(k: Kernel, data: IrqData) {
+    chipCallParent(k, data, 'irqEoi');
+  },
 });
+
+/** The MSI-X entry of the irq (MSI without per-vector masking is left alone). */
+function pciMsiEntryMask(k: Kernel, data: IrqData, mask: boolean): void {
+  const desc = k.irqs.desc(data.irq)?.msiDesc;
+  if (desc === undefined || desc === null || !desc.isMsix) return;
+  const dev = desc.dev as PciDev;
+  if (mask) pciMsixMaskEntry(dev, desc.msiIndex);
+  else pciMsixUnmaskEntry(k, dev, desc.msiIndex);
+}
 
 // MSI_COMMON_FLAGS
 const MSI_COMMON_FLAGS = MSI_FLAG_FREE_MSI_DESCS | MSI_FLAG_ACTIVATE_EARLY | MSI_FLAG_DEV_SYSFS | MSI_FLAG_MUST_REACTIVATE;

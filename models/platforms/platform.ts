@@ -6,6 +6,7 @@ import type { Device } from '../kernel/device';
 import type { FaultSite } from '../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../kernel/irqdomain';
 import type { Kernel } from '../kernel/kernel';
+import type { InterruptFabric } from '../kernel/irq-fabric';
 import type { NamedRevision, Patch } from '../kernel/patches';
 
 /** One pool of parent resources, for the "back to baseline" and "no leak" invariants. */
@@ -19,7 +20,8 @@ export interface ResourceUsage {
 }
 
 /** Where a memory write from a device lands once the platform has translated it. */
-export type Delivery = { readonly irq: number } | { readonly blocked: string };
+/** `cpu`: the CPU the message targets, where the platform knows it (x86 destination APIC ID). */
+export type Delivery = { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
 
 export interface PlatformInstance {
   readonly kernel: Kernel;
@@ -46,6 +48,11 @@ export interface PlatformInstance {
    * sriov_disable). Devices it removes are marked `removed` and taken off kernel.devices.
    */
   beforeDeviceRemove?(dev: Device): void;
+  /**
+   * Optional: the platform's own model of interrupt presentation (XIVE event queues and CPPR).
+   * Absent: the core's generic one (a per-CPU pending set fed by deliver(), EOI by the CPU).
+   */
+  interruptFabric?(): InterruptFabric;
 }
 
 export interface PlatformCapabilities {

@@ -30,12 +30,16 @@ export interface AbstractState {
   nextBridge: number;
   /** Platform-specific driver-visible state kept by platform commands (e.g. online CPUs, VFs), by key. */
   readonly extra: Map<string, unknown>;
+  /** Vectors each driver has a handler for (request_irq), by device name. */
+  readonly handlers: Map<string, Set<number>>;
+  /** The driver thread (CPU 0) is stuck in a kernel wait: only devices and other CPUs act. */
+  driverBlocked: boolean;
   /** What the parent supports, as pci_msi_domain_supports() would answer a driver. */
   readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean };
 }
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), driverBlocked: false, nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {
@@ -54,5 +58,16 @@ export function sharesRequesterId(s: AbstractState, d: AbstractDevice): boolean 
     if (other === d || other.bus !== 'pci') continue;
     if (key(other) === mine || other.alias === d.rid || d.alias === other.rid) return true;
   }
+  return false;
+}
+
+/** Does the driver of `name` hold a handler on any vector (it frees them before its vectors)? */
+export function hasHandlers(s: AbstractState, name: string): boolean {
+  return (s.handlers.get(name)?.size ?? 0) > 0;
+}
+
+/** Removing `name` also removes its SR-IOV VFs (named `${name}vfN`): none of them may hold handlers. */
+export function treeHasHandlers(s: AbstractState, name: string): boolean {
+  for (const [dev, vecs] of s.handlers) if (vecs.size > 0 && (dev === name || dev.startsWith(`${name}vf`))) return true;
   return false;
 }

@@ -43,6 +43,7 @@ export function cmdReplay(o: ReplayOptions): number {
     r.records.forEach((rec, i) => {
       const ret = rec.outcome?.ret;
       process.stdout.write(`  ${String(i + 1).padStart(2)} ${formatCommand(specOf(rec.command.kind) as never, rec.command)}${ret !== undefined && ret !== null ? ` = ${errname(ret)}` : ''}\n`);
+      for (const n of rec.notes) process.stdout.write(`       | ${n}\n`);
     });
     if (v === null) process.stdout.write(`clean: no invariant violated${expected !== null ? ` (expected ${expected})` : ''}\n`);
     else process.stdout.write(`violation at command ${v.step + 1}: ${v.invariant}: ${v.message}${expected !== null && expected !== v.invariant ? ` (expected ${expected})` : ''}\n`);

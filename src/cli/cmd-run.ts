@@ -31,7 +31,8 @@ export function cmdRun(o: RunOptions): number {
   const platformName = bug?.platform ?? o.platform;
   if (platformName === undefined) throw new UsageError('--platform: required (or --known-bug)');
   const platform = platformOrFail('--platform', platformName);
-  const config = configFor(platform, bug !== undefined && o.revision === undefined ? bug.revision : o.revision, o.faults ?? bug?.faults ?? DEFAULT_FAULTS);
+  const base = configFor(platform, bug !== undefined && o.revision === undefined ? bug.revision : o.revision, o.faults ?? bug?.faults ?? DEFAULT_FAULTS);
+  const config = bug?.commands !== undefined ? { ...base, hunt: bug.commands } : base;
   const budget = o.runs === undefined && o.timeMs === undefined ? { timeMs: 10_000 } : { ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}) };
   const progress = startProgress(interactive() && !o.json);
   const label = `${platform.name}@${config.revision.spec}`;

@@ -24,6 +24,14 @@ export type Command =
   | { readonly kind: 'device_release_driver'; readonly dev: string }
   | { readonly kind: 'device_del'; readonly dev: string }
   | { readonly kind: 'fail_next'; readonly site: string; readonly nth: number }
+  // interrupt delivery (src/commands/vocabulary/delivery.ts)
+  | { readonly kind: 'request_irq'; readonly dev: string; readonly vec: number }
+  | { readonly kind: 'free_irq'; readonly dev: string; readonly vec: number }
+  | { readonly kind: 'msi_raise'; readonly dev: string; readonly vec: number }
+  | { readonly kind: 'cpu_handle_irq'; readonly cpu: number }
+  | { readonly kind: 'vfio_pci_set_irqs_ioctl'; readonly dev: string; readonly count: number }
+  | { readonly kind: 'pci_msix_mask'; readonly dev: string; readonly vec: number }
+  | { readonly kind: 'pci_msix_unmask'; readonly dev: string; readonly vec: number }
   // powerpc (powernv): the non-MSI users of the OPAL IPI allocator
   | { readonly kind: 'kvm_xive_create'; readonly kvm: string }
   | { readonly kind: 'kvm_xive_set_source'; readonly kvm: string; readonly irq: number }

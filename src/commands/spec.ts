@@ -32,6 +32,8 @@ export interface VocabContext {
   readonly faultSites: readonly string[];
   /** The platform being fuzzed: platform-specific commands only apply to theirs. */
   readonly platform: string;
+  /** Kinds hidden from default generation (weight 0) that this run generates with their huntWeight. */
+  readonly hunt?: ReadonlySet<string>;
 }
 
 export interface CommandSpec<K extends CommandKind> {
@@ -40,6 +42,14 @@ export interface CommandSpec<K extends CommandKind> {
   readonly summary: string;
   /** Relative weight when generating; 0 hides the kind from generation (still parses). */
   readonly weight: number;
+  /**
+   * Not the driver thread: a device or another CPU acts (msi_raise, cpu_handle_irq). Only such
+   * commands are generated while the driver thread waits in the kernel; a driver command
+   * replayed then runs when the wait ends.
+   */
+  readonly concurrent?: boolean;
+  /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
+  readonly huntWeight?: number;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
   /** A random command of this kind that is valid now, or null. */

@@ -49,7 +49,7 @@ class ChoiceStep implements fc.Command<object, Real> {
   run(_m: object, real: Real): void {
     const sim = real.sim;
     if (sim.dead) return;
-    const ctx = { faultSites: sim.faultSites, platform: this.config.platform.name };
+    const ctx = { faultSites: sim.faultSites, platform: this.config.platform.name, hunt: new Set(this.config.hunt ?? []) };
     const cmd = generateCommand(sim.state, new ChoiceRng(this.choices), ctx);
     this.resolved = cmd;
     if (cmd === null) return;

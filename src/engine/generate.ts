@@ -9,13 +9,14 @@ import { VOCABULARY } from '../commands/vocabulary';
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
   // Try kinds in weighted random order until one yields a valid command; a kind that has
   // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
-  const pool = enabled.filter((sp) => sp.weight > 0);
+  const weight = (sp: AnySpec): number => (sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0);
+  const pool = enabled.filter((sp) => weight(sp) > 0 && (!s.driverBlocked || sp.concurrent === true));
   while (pool.length > 0) {
-    const total = pool.reduce((n, sp) => n + sp.weight, 0);
+    const total = pool.reduce((n, sp) => n + weight(sp), 0);
     let r = rng.below(total);
     let idx = 0;
-    while (idx < pool.length - 1 && r >= (pool[idx] as AnySpec).weight) {
-      r -= (pool[idx] as AnySpec).weight;
+    while (idx < pool.length - 1 && r >= weight(pool[idx] as AnySpec)) {
+      r -= weight(pool[idx] as AnySpec);
       idx++;
     }
     const spec = pool[idx] as AnySpec;

@@ -46,7 +46,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const enabled = swarm ? swarmVocabulary(runSeed(seed, run)) : undefined;
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
-  const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
+  const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
   const commands: Command[] = [];
   const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);

@@ -5,6 +5,7 @@ import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
 import { POWERPC_INVARIANTS } from './powerpc';
+import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
 import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
 
@@ -25,6 +26,7 @@ export const INVARIANTS: readonly Invariant[] = [
   messageRouting,
   resourcesBaseline,
   driverOutcome,
+  ...DELIVERY_INVARIANTS,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

@@ -14,6 +14,7 @@ export function annotate(config: SimulationConfig, commands: readonly Command[])
     const ret = rec.outcome?.ret;
     const parts: string[] = [];
     if (ret !== undefined && ret !== null) parts.push(`-> ${errname(ret)}`);
+    for (const n of rec.notes) parts.push(n);
     if (report !== undefined) parts.push(`${report.kind}: ${report.site}: ${report.message}`);
     return parts.length > 0 ? parts.join('; ') : undefined;
   });

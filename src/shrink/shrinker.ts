@@ -1,7 +1,9 @@
 // Shrinks a failing command list to a minimal one that still violates the same invariant.
 // fast-check and random runs stop at local minima; this pass finishes the job the way
 // syzkaller's repro minimiser does: drop chunks, drop pairs, simplify arguments, try a
-// simpler command together with one deletion, and repeat until nothing smaller fails.
+// simpler command together with one deletion, move a device's or another CPU's action to
+// another point of the interleaving together with one deletion, and repeat until nothing
+// smaller fails.
 import type { Command } from '../commands/command';
 import { specOf } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
@@ -32,10 +34,31 @@ function simpler(cmd: Command): Command[] {
 
 export function shrink(config: SimulationConfig, start: readonly Command[], invariant: string, budget = 4000, sameBug?: SameBug): ShrinkResult {
   let attempts = 0;
-  const fails = (cands: readonly Command[]): boolean => {
+  const failsAsIs = (cands: readonly Command[]): boolean => {
     attempts++;
     return cands.length > 0 && failsWith(config, cands, invariant) && (sameBug === undefined || sameBug(cands));
   };
+  // A deletion can move an interrupt's target (XIVE picks CPUs round-robin): the CPU of the
+  // last cpu_handle_irq is a free variable, so a candidate also fails when it fails with that
+  // CPU re-chosen. `retargeted` holds the list that did.
+  let retargeted: Command[] | null = null;
+  const fails = (cands: readonly Command[]): boolean => {
+    retargeted = null;
+    if (failsAsIs(cands)) return true;
+    let last = -1;
+    for (let x = cands.length - 1; x >= 0; x--) if ((cands[x] as Command).kind === 'cpu_handle_irq') { last = x; break; }
+    if (last < 0) return false;
+    for (const t of concurrentVariants(cands[last] as Command)) {
+      const alt = cands.map((c, x) => (x === last ? t : c));
+      if (failsAsIs(alt)) {
+        retargeted = alt;
+        return true;
+      }
+    }
+    return false;
+  };
+  /** The list a successful fails() stands for. */
+  const taken = (cands: Command[]): Command[] => retargeted ?? cands;
   const without = (list: readonly Command[], ...drop: number[]): Command[] => list.filter((_c, x) => !drop.includes(x));
   let best = [...start];
   let progress = true;
@@ -46,7 +69,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       for (let at = 0; at + size <= best.length && attempts < budget; ) {
         const cand = [...best.slice(0, at), ...best.slice(at + size)];
         if (fails(cand)) {
-          best = cand;
+          best = taken(cand);
           progress = true;
         } else {
           at += size;
@@ -61,7 +84,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         for (let j = i + 1; j < best.length && attempts < budget; j++) {
           const cand = without(best, i, j);
           if (fails(cand)) {
-            best = cand;
+            best = taken(cand);
             progress = true;
             break pairs;
           }
@@ -74,7 +97,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
         const cand = [...best.slice(0, i), s, ...best.slice(i + 1)];
         if (fails(cand)) {
-          best = cand;
+          best = taken(cand);
           progress = true;
           break;
         }
@@ -90,7 +113,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
             const replaced = [...best.slice(0, i), s, ...best.slice(i + 1)];
             const cand = without(replaced, j);
             if (fails(cand)) {
-              best = cand;
+              best = taken(cand);
               progress = true;
               break combos;
             }
@@ -98,10 +121,86 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         }
       }
     }
+    if (progress) continue;
+    // 5. A simpler command together with a pair deletion (a device moved to another bus with a
+    //    request/free pair that only served to steer an interrupt target).
+    if (best.length <= 10) {
+      triples: for (let i = 0; i < best.length && attempts < budget; i++) {
+        for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
+          const replaced = [...best.slice(0, i), s, ...best.slice(i + 1)];
+          for (let j = 0; j < best.length && attempts < budget; j++) {
+            for (let l = j + 1; l < best.length && attempts < budget; l++) {
+              if (j === i || l === i) continue;
+              const cand = without(replaced, j, l);
+              if (fails(cand)) {
+                best = taken(cand);
+                progress = true;
+                break triples;
+              }
+            }
+          }
+        }
+      }
+    }
+    if (progress) continue;
+    // 6. The same with the CPU (or device) of a concurrent command re-chosen: deleting a pair
+    //    can move an interrupt's target, and the CPU that takes it must follow.
+    if (best.length <= 10) {
+      retarget: for (let k = 0; k < best.length && attempts < budget; k++) {
+        if (specOf((best[k] as Command).kind).concurrent !== true) continue;
+        for (const t of concurrentVariants(best[k] as Command)) {
+          for (let i = 0; i < best.length && attempts < budget; i++) {
+            if (i === k) continue;
+            for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
+              const replaced = best.map((c, x) => (x === k ? t : x === i ? s : c));
+              for (let j = 0; j < best.length && attempts < budget; j++) {
+                for (let l = j + 1; l < best.length && attempts < budget; l++) {
+                  if (j === i || l === i || j === k || l === k) continue;
+                  const cand = without(replaced, j, l);
+                  if (fails(cand)) {
+                    best = taken(cand);
+                    progress = true;
+                    break retarget;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if (progress) continue;
+    // 7. The interleaving: move what a device or another CPU did (a concurrent command) to
+    //    another point of the driver's sequence, together with one deletion.
+    if (best.length <= 12) {
+      moves: for (let i = 0; i < best.length && attempts < budget; i++) {
+        if (specOf((best[i] as Command).kind).concurrent !== true) continue;
+        const rest = without(best, i);
+        for (let at = 0; at <= rest.length && attempts < budget; at++) {
+          if (at === i) continue;
+          const moved = [...rest.slice(0, at), best[i] as Command, ...rest.slice(at)];
+          for (let j = 0; j < moved.length && attempts < budget; j++) {
+            if (j === at) continue;
+            const cand = without(moved, j);
+            if (fails(cand)) {
+              best = taken(cand);
+              progress = true;
+              break moves;
+            }
+          }
+        }
+      }
+    }
   }
   const renamed = canonicalNames(best);
-  if (fails(renamed)) best = renamed;
+  if (fails(renamed)) best = taken(renamed);
   return { commands: best, attempts };
+}
+
+/** Every other CPU for cpu_handle_irq; nothing else is re-chosen. */
+function concurrentVariants(cmd: Command): Command[] {
+  if (cmd.kind !== 'cpu_handle_irq') return [];
+  return [0, 1, 2, 3].filter((c) => c !== cmd.cpu).map((cpu) => ({ ...cmd, cpu }));
 }
 
 /** Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance. */

@@ -12,6 +12,11 @@ import type { Command, Outcome } from '../commands/command';
 import type { Expectation } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
 import type { ResolvedRevision } from '../revision';
+import { GenericFabric } from '../../models/kernel/irq-fabric';
+import { cpuHandleIrq, type IrqEvent } from '../../models/kernel/irq-flow';
+import { originName } from '../../models/kernel/irq-action';
+import type { KernelWait } from '../../models/kernel/manage';
+import { DeliveryLedger } from './delivery-ledger';
 
 export type FaultClass = 'resource' | 'kmalloc' | 'firmware';
 
@@ -20,6 +25,8 @@ export interface SimulationConfig {
   readonly revision: ResolvedRevision;
   /** Which fault sites commands may arm (and the generator may pick). */
   readonly faultClasses: readonly FaultClass[];
+  /** Command kinds hidden by default that this run may generate (a known bug's hunt). */
+  readonly hunt?: readonly string[];
 }
 
 export interface StepRecord {
@@ -30,6 +37,8 @@ export interface StepRecord {
   readonly oops: KernelOops | null;
   /** Index into kernel.reports where this step's reports start. */
   readonly firstReport: number;
+  /** What each actor did during the step, in order (`cpu1: ...`, `dev0: ...`), for the repro. */
+  readonly notes: readonly string[];
 }
 
 export class Simulation {
@@ -41,10 +50,18 @@ export class Simulation {
   readonly faultSites: readonly string[];
   step = 0;
   dead = false;
+  /** Interrupts raised that the drivers are owed (delivery invariants). */
+  readonly ledger = new DeliveryLedger();
+  /** The driver thread's kernel wait (free_irq in __synchronize_irq), if it is stuck in one. */
+  blocked: KernelWait | null = null;
+  /** Driver commands issued while the driver thread waits: they run when the wait ends. */
+  private readonly deferred: Command[] = [];
+  private notes: string[] = [];
 
   constructor(readonly config: SimulationConfig) {
     this.kernel = new Kernel(new PatchSet(config.revision.patches));
     this.platform = config.platform.boot(this.kernel);
+    this.kernel.fabric = this.platform.interruptFabric?.() ?? new GenericFabric((d, m) => this.platform.deliver(d, m), (irq) => this.kernel.irqs.desc(irq), this.kernel.nrCpus);
     this.faultSites = config.platform.faultSites.filter((f) => config.faultClasses.includes(f.class)).map((f) => f.name);
     this.state = newAbstractState(this.probeCaps());
   }
@@ -67,9 +84,28 @@ export class Simulation {
     const spec = specOf(command.kind);
     const step = this.step++;
     this.kernel.beginStep(step);
+    this.notes = [];
     const firstReport = this.kernel.reports.length;
-    const fired = this.kernel.faults.firedSites().length;
     const expectation = spec.expect(command as never, this.state, this);
+    let outcome: Outcome | null = null;
+    let oops: KernelOops | null = null;
+    if (this.blocked !== null && spec.concurrent !== true) {
+      this.deferred.push(command);
+      this.note(`cpu0: still waiting in ${this.blocked.what}; ${command.kind} runs when it returns`);
+    } else {
+      if (spec.concurrent !== true) this.driverIrqEnable();
+      const r = this.runOne(command);
+      outcome = r.outcome;
+      oops = r.oops;
+      if (spec.concurrent !== true) this.driverIrqEnable();
+    }
+    if (!this.dead) this.pollBlocked();
+    return { step, command, outcome, expectation, oops, firstReport, notes: this.notes };
+  }
+
+  private runOne(command: Command): { outcome: Outcome | null; oops: KernelOops | null } {
+    const spec = specOf(command.kind);
+    const fired = this.kernel.faults.firedSites().length;
     let outcome: Outcome | null = null;
     let oops: KernelOops | null = null;
     try {
@@ -84,7 +120,56 @@ export class Simulation {
       if (this.kernel.faults.firedSites().length > fired) this.markDegraded(command);
       spec.update(command as never, outcome, this.state, this);
     }
-    return { step, command, outcome, expectation, oops, firstReport };
+    return { outcome, oops };
+  }
+
+  /** The driver thread waits in the kernel from now on (a command's run() calls this). */
+  block(wait: KernelWait): void {
+    this.blocked = wait;
+    this.state.driverBlocked = true;
+    this.note(`cpu${wait.cpu}: waits in ${wait.what}`);
+  }
+
+  /** A line of the interleaving: `cpuN: ...` or `devN: ...`. */
+  note(line: string): void {
+    this.notes.push(line);
+  }
+
+  // The waiting CPU re-checks its condition; when it returns, the driver's deferred calls run.
+  private pollBlocked(): void {
+    while (this.blocked !== null && !this.dead) {
+      if (!this.blocked.resume()) return;
+      this.note(`cpu${this.blocked.cpu}: ${this.blocked.done}`);
+      this.blocked = null;
+      this.state.driverBlocked = false;
+      this.driverIrqEnable();
+      while (this.blocked === null && this.deferred.length > 0 && !this.dead) {
+        const next = this.deferred.shift() as Command;
+        this.note(`cpu0: ${next.kind} (issued earlier) runs now`);
+        this.runOne(next);
+        this.driverIrqEnable();
+      }
+    }
+  }
+
+  /**
+   * The driver thread runs on CPU 0 with interrupts enabled between (and while spinning in)
+   * kernel calls: CPU 0 takes what is presented to it at once.
+   */
+  private driverIrqEnable(): void {
+    const fabric = this.kernel.fabric;
+    if (fabric === null || this.dead) return;
+    for (let n = 0; n < 16; n++) {
+      const ev = cpuHandleIrq(this.kernel, fabric, 0);
+      if (ev === null) return;
+      this.noteIrq(ev);
+    }
+  }
+
+  /** Records a handled interrupt in the ledger and the interleaving. */
+  noteIrq(ev: IrqEvent): void {
+    if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
+    this.note(`cpu${ev.cpu}: takes irq ${ev.irq} (raised by ${originName(ev.origin)}): ${ev.what}`);
   }
 
   private markDegraded(command: Command): void {

@@ -21,8 +21,8 @@ function platform(name: string) {
 }
 
 describe('powerpc known bugs', () => {
-  test('all three are registered', () => {
-    expect(bugs.map((b) => b.id).sort()).toEqual(['powernv-opal-bogus-irq', 'pseries-alloc-error-underflow', 'pseries-nvme-post-free']);
+  test('all four are registered', () => {
+    expect(bugs.map((b) => b.id).sort()).toEqual(['powernv-opal-bogus-irq', 'pseries-alloc-error-underflow', 'pseries-nvme-post-free', 'xive-shutdown-race']);
   });
 
   test.each(bugs.flatMap((b) => [1, 2].map((seed) => [b.id, seed] as const)))('%s is found and shrunk (seed %d)', (id, seed) => {

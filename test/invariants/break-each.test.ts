@@ -42,6 +42,9 @@ describe('every invariant fires when its rule is broken', () => {
       'message-routing',
       'resources-baseline',
       'driver-outcome',
+      'irq-handled-for-owner',
+      'cpu-priority-restored',
+      'irq-not-lost',
     ]);
     const platformSpecific = INVARIANTS.filter((i) => i.platforms !== undefined && !i.platforms.includes('gic-v3-its')).map((i) => i.id);
     for (const inv of INVARIANTS) if (!platformSpecific.includes(inv.id)) expect(covered).toContain(inv.id);
@@ -134,6 +137,39 @@ describe('every invariant fires when its rule is broken', () => {
     expect(record.expectation).toEqual(expect.objectContaining({ kind: 'exact', ret: 8 }));
     const short = { ...record, outcome: { ret: 4 } };
     expect(verdict('driver-outcome', sim, short)).toMatch(/returned 4, expected 8/);
+  });
+
+  const DELIVERY: Command[] = [
+    ...SETUP,
+    { kind: 'request_irq', dev: 'dev0', vec: 0 },
+    { kind: 'request_irq', dev: 'dev0', vec: 1 },
+    { kind: 'msi_raise', dev: 'dev0', vec: 0 },
+  ];
+
+  test('irq-not-lost: a pending interrupt dropped by the controller', () => {
+    const { sim, record } = healthy(DELIVERY);
+    // the LPI of vec 0 is pending on CPU 0 until the driver's next call; a second device raise later is owed too
+    expect(verdict('irq-not-lost', sim, record)).toBeNull();
+    sim.ledger.raised('dev0', 1, record.step);
+    expect(verdict('irq-not-lost', sim, record)).toMatch(/dev0 vec 1 raised at step \d+ .* neither handled nor pending/);
+  });
+
+  test('cpu-priority-restored: an interrupt taken and never EOIed', () => {
+    const { sim, record } = healthy(DELIVERY);
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) throw new Error('no fabric');
+    expect(fabric.takeNext(0)).not.toBeNull();
+    expect(verdict('cpu-priority-restored', sim, record)).toMatch(/CPU 0: irq \d+ taken and never EOIed/);
+  });
+
+  test('irq-handled-for-owner: a handler runs for another device\'s interrupt, and an irq with no descriptor is taken', () => {
+    const { sim, record } = healthy(DELIVERY);
+    const base = { step: record.step, cpu: 1, irq: 1, what: 'test' };
+    sim.kernel.irqEvents.push({ ...base, origin: { dev: 'dev0', vec: 0, step: 0 }, hadDesc: true, ranFor: { dev: 'dev0', vec: 1 } });
+    expect(verdict('irq-handled-for-owner', sim, record)).toMatch(/ran the handler of dev0 vec 1 .* raised by dev0 vec 0/);
+    sim.kernel.irqEvents.length = 0;
+    sim.kernel.irqEvents.push({ ...base, origin: null, hadDesc: false, ranFor: null });
+    expect(verdict('irq-handled-for-owner', sim, record)).toMatch(/after the irq was freed/);
   });
 
   test('the device under test is a PCI function', () => {

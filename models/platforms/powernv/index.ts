@@ -15,6 +15,9 @@ import { msiBitmapAlloc, type MsiBitmap } from './msi-bitmap';
 import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOps } from './pci-ioda';
 import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
 import { Skiboot } from './skiboot';
+import { PowernvXiveFabric } from './xive-fabric';
+import { XiveCpus } from '../powerpc-common/xive-cpu';
+import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
 
 export interface PowernvConfig {
@@ -37,6 +40,8 @@ export class PowernvPlatform implements PlatformInstance {
   readonly kvmDevices: KvmXiveNativeDevice[] = [];
   /** OPAL IPIs taken at boot (one per CPU). */
   readonly bootIpis: number;
+  /** Linux's per-CPU XIVE state (xive_cpu). */
+  readonly xiveCpus: XiveCpus;
 
   constructor(
     readonly kernel: Kernel,
@@ -49,8 +54,9 @@ export class PowernvPlatform implements PlatformInstance {
     }
     this.fw = new Skiboot(k, config.nrChips, config.ipisPerChip, config.phbMsiCounts);
     this.xive = new XiveNative(this.fw);
+    this.xiveCpus = new XiveCpus(this.fw.presenter, k.nrCpus);
     // xive_native_init() -> xive_core_init()
-    this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive));
+    this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive), this.xiveCpus, (cpu) => cpu % config.nrChips);
     // xive_prepare_cpu() for every CPU: its IPI on its chip
     for (let cpu = 0; cpu < k.nrCpus; cpu++) xiveNativeGetIpi(k, this.xive, cpu, cpu % config.nrChips);
     this.bootIpis = this.fw.allocatedIpis();
@@ -86,6 +92,15 @@ export class PowernvPlatform implements PlatformInstance {
   // PHB MSI window; data = xive_num, validated against the PE OPAL routed it to; XIVE source
   // msi_base + xive_num; its Linux irq through the XIVE domain's reverse map.
   deliver(dev: Device, msg: MsiMsg): Delivery {
+    const r = this.msiWrite(dev, msg);
+    if ('blocked' in r) return r;
+    const irq = this.kernel.irqs.findMapping(this.xiveDomain, r.girq);
+    if (irq === 0) return { blocked: `XIVE source ${r.girq} has no Linux irq` };
+    return { irq };
+  }
+
+  /** The PHB's MSI window: which XIVE source a device's MSI write triggers. */
+  msiWrite(dev: Device, msg: MsiMsg): { girq: number } | { blocked: string } {
     if (!(dev instanceof PciDev)) return { blocked: `${dev.name} is not a PCI device` };
     const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
     const phb = this.phbs.find((p) => p.opal.msiAddr === addr);
@@ -93,9 +108,11 @@ export class PowernvPlatform implements PlatformInstance {
     if (msg.data >= phb.opal.msiCount) return { blocked: `MSI ${msg.data} beyond PHB${phb.opalId}'s range` };
     const pe = phb.opal.xivePe.get(msg.data);
     if (pe !== pnvIodaPeNumber(dev)) return { blocked: `MSI ${msg.data} not routed to PE ${pnvIodaPeNumber(dev)} (EEH freeze)` };
-    const irq = this.kernel.irqs.findMapping(this.xiveDomain, phb.msiBase + msg.data);
-    if (irq === 0) return { blocked: `XIVE source ${phb.msiBase + msg.data} has no Linux irq` };
-    return { irq };
+    return { girq: phb.msiBase + msg.data };
+  }
+
+  interruptFabric(): InterruptFabric {
+    return new PowernvXiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
   /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */

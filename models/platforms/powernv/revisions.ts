@@ -50,7 +50,7 @@ export const POWERNV_REVISIONS: readonly NamedRevision[] = [
   {
     name: 'pnv-v1-on-v6.16',
     description: 'the first posting of the conversion (with the untangle) on the v6.16 core: i - 1 error path, MSI xive_irq_data never freed',
-    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), '6ccb4ac2bf8a', SKIBOOT_FIX, 'cc0cc23babc9', 'f0ac60e6e311'],
+    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'da15c03b047d', '6ccb4ac2bf8a', SKIBOOT_FIX, 'cc0cc23babc9', 'f0ac60e6e311'],
     correct: false,
   },
   {
@@ -70,6 +70,13 @@ export const POWERNV_REVISIONS: readonly NamedRevision[] = [
     description:
       'the OPAL allocator as in v4.12..v5.3 with skiboot < 6.3.4: exhaustion returns 0xffffffff and Linux takes it as an irq number (MSI paths as in v6.18.y; the pre-conversion PCI/MSI domain is not modelled and does not use this allocator)',
     patches: V6_18_Y.filter((id) => id !== '6ccb4ac2bf8a' && id !== SKIBOOT_FIX),
+    correct: false,
+  },
+  {
+    name: 'xive-pre-da15c03b047d',
+    description:
+      'XIVE before da15c03b047d (v4.12..v5.3): no irq_get_irqchip_state, so free_irq() returns while an entry of the source is still in another CPU\'s event queue (MSI paths as in v6.18.y)',
+    patches: V6_18_Y.filter((id) => id !== 'da15c03b047d'),
     correct: false,
   },
   {

@@ -6,7 +6,18 @@
 import { Bitmap } from '../../kernel/bitmap';
 import type { Kernel } from '../../kernel/kernel';
 import { OPAL_PARAMETER, OPAL_RESOURCE, OPAL_SUCCESS, OPAL_WRONG_STATE, OPAL_XIVE_ANY_CHIP } from '../powerpc-common/firmware-codes';
+import type { IrqOrigin } from '../../kernel/irq-action';
 import { XIVE_ESB_GET, XIVE_ESB_INVALID, type EsbPage } from '../powerpc-common/xive-irq-data';
+import { XivePresenter } from '../powerpc-common/xive-presenter';
+
+/** OPAL_XIVE_SET_IRQ_CONFIG: the EAS of a source (target thread, priority, EQ data). */
+interface Eas {
+  readonly server: number;
+  readonly prio: number;
+  readonly eqData: number;
+}
+/** Priority 0xff in the EAS masks the source at the router. */
+export const XIVE_EAS_MASKED_PRIO = 0xff;
 
 /** skiboot's internal XIVE_ALLOC_NO_SPACE, returned as is by xive_try_allocate_irq() before e97391ae2bb5. */
 export const XIVE_ALLOC_NO_SPACE = 0xffffffff;
@@ -78,6 +89,10 @@ export class Skiboot {
   private readonly pq = new Map<number, number>();
   /** XIVE exploitation mode (xive_native_init asked for it). */
   readonly exploitation = true;
+  private readonly eas = new Map<number, Eas>();
+  /** Who raised the trigger a Q bit remembers (model bookkeeping). */
+  private readonly qOrigin = new Map<number, IrqOrigin | null>();
+  readonly presenter: XivePresenter;
 
   constructor(
     private readonly k: Kernel,
@@ -85,6 +100,7 @@ export class Skiboot {
     ipisPerChip: number,
     phbMsiCounts: readonly number[],
   ) {
+    this.presenter = new XivePresenter(k.nrCpus);
     for (let c = 0; c < nrChips; c++) {
       const base = c << 20;
       const phbsHere = phbMsiCounts.filter((_, i) => i % nrChips === c);
@@ -172,7 +188,53 @@ export class Skiboot {
         if (offset !== XIVE_ESB_GET) this.pq.set(girq, (offset >> 8) & 0b11);
         return old;
       },
+      // XIVE_ESB_STORE_EOI: PQ back to 00; a Q bit set meanwhile fires the source again
+      storeEoi: (): void => {
+        const old = this.pq.get(girq);
+        if (old === undefined || !this.isValidSource(girq)) return;
+        this.pq.set(girq, 0b00);
+        if ((old & 0b01) !== 0 && (old & 0b10) !== 0) this.trigger(girq, this.qOrigin.get(girq) ?? null);
+      },
     };
+  }
+
+  // opal_xive_set_irq_config(): route the source to a thread at a priority with the EQ data
+  setIrqConfig(girq: number, server: number, prio: number, eqData: number): number {
+    if (!this.isValidSource(girq)) return OPAL_PARAMETER;
+    this.eas.set(girq, { server, prio, eqData });
+    return OPAL_SUCCESS;
+  }
+
+  /**
+   * A trigger (the PHB turning an MSI into a source notification): the ESB state machine
+   * 00 -> 10 and an event queue entry; 10 -> 11 (coalesced, remembered in Q); 01 (off) and
+   * 11 stay as they are and nothing is queued.
+   */
+  trigger(girq: number, origin: IrqOrigin | null): string {
+    const pq = this.pq.get(girq);
+    if (pq === undefined || !this.isValidSource(girq)) return `XIVE source ${girq} not backed: dropped`;
+    if (pq === 0b01) return `XIVE source ${girq} off (PQ=01): dropped`;
+    if (pq === 0b10 || pq === 0b11) {
+      this.pq.set(girq, 0b11);
+      this.qOrigin.set(girq, origin);
+      return `XIVE source ${girq} PQ=${pq === 0b10 ? '10' : '11'} -> 11 (coalesced in Q)`;
+    }
+    this.pq.set(girq, 0b10);
+    const eas = this.eas.get(girq);
+    if (eas === undefined || eas.prio === XIVE_EAS_MASKED_PRIO) return `XIVE source ${girq} PQ=10, EAS masked: no queue entry`;
+    this.presenter.enqueue(eas.server, eas.prio, { data: eas.eqData, origin });
+    return `XIVE source ${girq} PQ=00 -> 10, entry ${eas.eqData} in the queue of CPU ${eas.server}`;
+  }
+
+  /** Sources whose Q bit holds a trigger that fires again on EOI. */
+  queuedTriggers(): { girq: number; origin: IrqOrigin | null }[] {
+    const out: { girq: number; origin: IrqOrigin | null }[] = [];
+    for (const [girq, pq] of this.pq) if (pq === 0b11) out.push({ girq, origin: this.qOrigin.get(girq) ?? null });
+    return out;
+  }
+
+  easOf(girq: number): Eas | undefined {
+    return this.eas.get(girq);
   }
 
   // opal_pci_set_xive_pe(): MSI xive_num of the PHB is validated against PE `pe`

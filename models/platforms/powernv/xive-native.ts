@@ -122,5 +122,7 @@ export function xiveNativeOps(xn: XiveNative): XiveOps {
   return {
     name: 'native',
     populateIrqData: (k, hw, xd) => xiveNativePopulateIrqData(k, xn, hw, xd, true),
+    // xive_native_configure_irq(): OPAL_XIVE_SET_IRQ_CONFIG, retried while busy
+    configureIrq: (_k, hw, target, prio, swIrq) => xn.fw.setIrqConfig(hw, target, prio, swIrq),
   };
 }

@@ -3,6 +3,15 @@ import type { Patch } from '../../kernel/patches';
 
 export const XIVE_COMMON_PATCHES: readonly Patch[] = [
   {
+    id: 'da15c03b047d',
+    title: 'powerpc/xive: Implement get_irqchip_state method for XIVE to fix shutdown race',
+    scope: 'powerpc',
+    release: 'v5.4',
+    link: 'seed 003; 20190813100648.GE9567@blackberry; Fixes: 243e25112d06, stable 4.12+',
+    summary:
+      'xive_get_irqchip_state() (saved_p, stale_p and the ESB P bit) lets __synchronize_irq() in free_irq() wait until no queue entry of the source is left; saved_p/stale_p kept consistent in mask, unmask and EOI; an entry without descriptor is reported and skipped',
+  },
+  {
     id: 'cc0cc23babc9',
     title: 'powerpc/xive: Untangle xive from child interrupt controller drivers',
     scope: 'powerpc',

@@ -11,6 +11,8 @@ export const XIVE_ESB_SET_PQ_00 = 0xc00;
 export const XIVE_ESB_SET_PQ_01 = 0xd00;
 export const XIVE_ESB_SET_PQ_10 = 0xe00;
 export const XIVE_ESB_SET_PQ_11 = 0xf00;
+export const XIVE_ESB_VAL_P = 0x2;
+export const XIVE_ESB_VAL_Q = 0x1;
 /** What a load from a source the firmware no longer backs returns. */
 export const XIVE_ESB_INVALID = 0xff;
 export const XIVE_INVALID_TARGET = -1;
@@ -20,6 +22,8 @@ export const XIVE_INVALID_CHIP_ID = -1;
 export interface EsbPage {
   /** MMIO load at `offset`: returns the old PQ bits (and applies a SET_PQ_xx). */
   load(offset: number): number;
+  /** XIVE_ESB_STORE_EOI store, where the source supports it. */
+  storeEoi?(): void;
 }
 
 /** ioremap() of an ESB page. */

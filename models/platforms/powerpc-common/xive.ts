@@ -7,7 +7,9 @@
 // Before that xd sat in handler_data and the PHB drivers' msi_free hooks freed it; those
 // revisions used the legacy global PCI/MSI domain, which the core model does not implement.
 import { ENOMEM } from '../../kernel/errno';
-import type { IrqChip, IrqDomain } from '../../kernel/irqdomain';
+import type { IrqDomain } from '../../kernel/irqdomain';
+import { xiveIrqChip } from './xive-chip';
+import type { XiveCpus } from './xive-cpu';
 import type { Kernel } from '../../kernel/kernel';
 import { XIVE_ESB_SET_PQ_01, XIVE_INVALID_TARGET, XiveIrqData, xiveCleanupIrqData, xiveEsbRead } from './xive-irq-data';
 
@@ -26,10 +28,10 @@ export interface XiveOps {
   readonly name: 'spapr' | 'native';
   /** populate_irq_data(): ask the firmware about source `hw`; 0 or a negative errno. */
   populateIrqData(k: Kernel, hw: number, xd: XiveIrqData): number;
+  /** configure_irq(): route source `hw` to a thread and priority with EQ data `swIrq` (absent: not modelled). */
+  configureIrq?(k: Kernel, hw: number, target: number, prio: number, swIrq: number): number;
 }
 
-// xive_irq_chip: every callback reads chip_data of the XIVE level (since cc0cc23babc9)
-export const xiveIrqChip: IrqChip = { name: 'XIVE-IRQ' };
 
 // xive_irq_alloc_data(): kzalloc, let the backend describe the source, switch it off (PQ=01)
 export function xiveIrqAllocData(k: Kernel, ops: XiveOps, hw: number): XiveIrqData | number {
@@ -72,7 +74,14 @@ function xiveIrqFreeData(k: Kernel, domain: IrqDomain, virq: number): void {
 }
 
 /** Builds the XIVE root domain ("XIVE-IRQ", irq_set_default_domain) on top of a backend. */
-export function createXiveDomain(k: Kernel, ops: XiveOps): IrqDomain {
+export function createXiveDomain(k: Kernel, ops: XiveOps, cpus: XiveCpus | null = null, cpuChip?: (cpu: number) => number): IrqDomain {
+  // xive_irq_chip: every callback reads chip_data of the XIVE level (since cc0cc23babc9)
+  const chip = xiveIrqChip(k, {
+    ...(ops.configureIrq !== undefined ? { configureIrq: ops.configureIrq } : {}),
+    cpus,
+    nrCpus: k.nrCpus,
+    ...(cpuChip !== undefined ? { cpuChip } : {}),
+  });
   return k.irqs.createDomain(
     'XIVE-IRQ',
     null,
@@ -84,7 +93,7 @@ export function createXiveDomain(k: Kernel, ops: XiveOps): IrqDomain {
         for (let i = 0; i < nrIrqs; i++) {
           const xd = xiveIrqAllocData(kk, ops, fwspec.hwirq + i);
           if (typeof xd === 'number') return xd;
-          kk.irqs.setHwirqAndChip(d, virq + i, fwspec.hwirq + i, xiveIrqChip, xd);
+          kk.irqs.setHwirqAndChip(d, virq + i, fwspec.hwirq + i, chip, xd);
         }
         return 0;
       },

@@ -73,20 +73,20 @@ export const PSERIES_REVISIONS: readonly NamedRevision[] = [
     name: 'pseries-v1-on-v6.16',
     description:
       'seed 000: the first posting of the conversion (with the untangle) on the v6.16 core: prepare once at domain creation, msi_post_free() disabling all MSIs after every free, i - 1 error path',
-    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'cc0cc23babc9', 'daaa574aba6f-v1'],
+    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'da15c03b047d', 'cc0cc23babc9', 'daaa574aba6f-v1'],
     correct: false,
   },
   {
     name: 'pseries-v1-underflow-fixed',
     description:
       'the seed 000 v1 conversion with the separate underflow fix (pseries-i-1-fix, posted Aug 4 2025) applied: post_free still disables the MSIs prepare enabled once, but the refused allocation no longer wraps',
-    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'cc0cc23babc9', 'daaa574aba6f-v1', 'pseries-i-1-fix'],
+    patches: [...patchesUpTo(CORE_PATCHES, 'v6.16'), 'da15c03b047d', 'cc0cc23babc9', 'daaa574aba6f-v1', 'pseries-i-1-fix'],
     correct: false,
   },
   {
     name: 'pseries-v2-2025-08-11',
     description: 'the v2 posting (teardown instead of post_free) on v6.17, before the separate underflow fix; teardown reads the template desc',
-    patches: [...patchesUpTo(CORE_PATCHES, 'v6.17'), 'cc0cc23babc9', 'daaa574aba6f'],
+    patches: [...patchesUpTo(CORE_PATCHES, 'v6.17'), 'da15c03b047d', 'cc0cc23babc9', 'daaa574aba6f'],
     correct: false,
   },
   {

@@ -7,7 +7,7 @@ import type { PlatformModel } from '../platform';
 import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
 import { DEFAULT_DRHD } from './dmar';
 import { X86Platform, type X86Config } from './instance';
-import { X86_PATCHES, x86Revisions } from './revisions';
+import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
 
 const COMMON_FAULTS: readonly FaultSite[] = [
   { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
@@ -41,7 +41,7 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
   return {
     name,
     title,
-    patches: X86_PATCHES,
+    patches: [...X86_PATCHES, ...VFIO_PATCHES],
     revisions: x86Revisions(vfBroken),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],

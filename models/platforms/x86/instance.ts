@@ -187,7 +187,7 @@ export class X86Platform implements PlatformInstance {
     const slot = (this.vec.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? 0;
     if (slot <= 0) return { blocked: `No irq handler for ${cpu}.${cfg.vector}` };
     if (this.kernel.irqs.desc(slot) === undefined) return { blocked: `vector_irq[${cpu}][${cfg.vector}] points at freed irq ${slot}` };
-    return { irq: slot };
+    return { irq: slot, cpu };
   }
 
   /** The live messages of the platform's own interrupts (DMAR fault events, HPET channels). */

@@ -40,7 +40,20 @@ export const X86_PATCHES: readonly Patch[] = [
   },
 ];
 
-export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES];
+/** VFIO is modelled with the x86 platforms only (the parents with dynamic MSI-X). */
+export const VFIO_PATCHES: readonly Patch[] = [
+  {
+    id: 'vfio-pci-dyn-msix',
+    title: 'vfio/pci: Support dynamic MSI-X (Reinette Chatre\'s series)',
+    scope: 'vfio',
+    release: 'v6.5',
+    // Upstream ids not found in the index: descriptive id for the series.
+    link: 'cover.1681837892.git.reinette.chatre@intel.com series, v6.5 (vdev->has_dyn_msix = pci_msix_can_alloc_dyn())',
+    summary: 'VFIO allocates a new MSI-X vector with pci_msix_alloc_irq_at() when the user enables it, instead of the user disabling and re-enabling MSI-X with more vectors',
+  },
+];
+
+export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES];
 
 const release = (tag: string, description: string): NamedRevision => ({
   name: tag,

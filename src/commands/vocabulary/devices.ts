@@ -3,7 +3,7 @@
 import { PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
 import { deviceReleaseDriver } from '../../../models/kernel/pci-msi';
 import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
-import { liveRids } from '../../abstract/state';
+import { liveRids, hasHandlers, treeHasHandlers } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } from '../args';
 import type { CommandOf } from '../command';
@@ -176,9 +176,10 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   kind: 'device_release_driver',
   summary: 'unbind the driver: its remove() frees platform MSI, devres frees PCI vectors (pcim_msi_release), then the MSI domains',
   weight: 2,
-  valid: (c, s) => s.devices.has(c.dev),
+  // the driver frees its irqs (free_irq) before it goes
+  valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev),
   generate(s, rng) {
-    const names = [...s.devices.keys()];
+    const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n));
     return names.length === 0 ? null : { kind: 'device_release_driver', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),
@@ -197,9 +198,10 @@ export const deviceDel: CommandSpec<'device_del'> = {
   kind: 'device_del',
   summary: 'hot-remove the device: unbind, then the struct device is released',
   weight: 2,
-  valid: (c, s) => s.devices.has(c.dev),
+  // the driver frees its irqs (free_irq) before it goes
+  valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev),
   generate(s, rng) {
-    const names = [...s.devices.keys()];
+    const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n));
     return names.length === 0 ? null : { kind: 'device_del', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),

@@ -2,7 +2,10 @@
 import type { CommandKind } from '../command';
 import type { AnySpec, CommandSpec } from '../spec';
 import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
+import { DELIVERY_COMMANDS } from './delivery';
 import { failNextCmd } from './faults';
+import { vfioPciSetIrqsIoctlCmd } from './vfio';
+import { pciMsixMaskCmd, pciMsixUnmaskCmd } from './msix-mask';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
@@ -21,6 +24,10 @@ export const VOCABULARY: readonly AnySpec[] = [
   deviceReleaseDriverCmd,
   deviceDel,
   failNextCmd,
+  ...DELIVERY_COMMANDS,
+  vfioPciSetIrqsIoctlCmd,
+  pciMsixMaskCmd,
+  pciMsixUnmaskCmd,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
 ];

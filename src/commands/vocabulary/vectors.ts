@@ -3,7 +3,7 @@
 import { PciDev } from '../../../models/kernel/device';
 import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
 import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
-import { sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
@@ -96,9 +96,10 @@ export const pciFreeIrqVectorsCmd: CommandSpec<'pci_free_irq_vectors'> = {
   kind: 'pci_free_irq_vectors',
   summary: 'pci_free_irq_vectors(dev): disable MSI/MSI-X and free every vector; the device domain stays',
   weight: 6,
-  valid: (c, s) => pciDev(s, c.dev) !== undefined,
+  // a driver frees its irqs (free_irq) before its vectors
+  valid: (c, s) => pciDev(s, c.dev) !== undefined && !hasHandlers(s, c.dev),
   generate(s, rng) {
-    const holding = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode !== 'none');
+    const holding = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode !== 'none' && !hasHandlers(s, d.name));
     return holding.length === 0 ? null : { kind: 'pci_free_irq_vectors', dev: pick(rng, holding).name };
   },
   expect: () => ({ kind: 'none' }),
@@ -170,12 +171,13 @@ export const pciMsixFreeIrqCmd: CommandSpec<'pci_msix_free_irq'> = {
   kind: 'pci_msix_free_irq',
   summary: 'pci_msix_free_irq(dev, index): free one dynamically allocated MSI-X vector; MSI-X stays enabled',
   weight: 4,
-  valid: (c, s) => pciDev(s, c.dev)?.dynamic.has(c.index) === true,
+  valid: (c, s) => pciDev(s, c.dev)?.dynamic.has(c.index) === true && !(s.handlers.get(c.dev)?.has(c.index) ?? false),
   generate(s, rng) {
-    const cands = [...s.devices.values()].filter((d) => d.dynamic.size > 0);
+    const free = (d: AbstractDevice): number[] => [...d.dynamic].filter((i) => !(s.handlers.get(d.name)?.has(i) ?? false));
+    const cands = [...s.devices.values()].filter((d) => free(d).length > 0);
     if (cands.length === 0) return null;
     const d = pick(rng, cands);
-    return { kind: 'pci_msix_free_irq', dev: d.name, index: pick(rng, [...d.dynamic]) };
+    return { kind: 'pci_msix_free_irq', dev: d.name, index: pick(rng, free(d)) };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {

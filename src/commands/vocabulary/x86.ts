@@ -11,7 +11,7 @@ import { X86_AMD_IR_CONFIG, X86_INTEL_IR_CONFIG, X86_NO_IR_CONFIG, x86AmdIrPlatf
 import type { X86Config } from '../../../models/platforms/x86/instance';
 import { X86Platform } from '../../../models/platforms/x86/instance';
 import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
-import { liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { hasHandlers, liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, hex, int, named, positional } from '../args';
 import type { CommandOf } from '../command';
@@ -75,6 +75,10 @@ function stateOf(s: AbstractState, sim: Simulation): X86Abstract {
 function isVf(x: X86Abstract, name: string): boolean {
   for (const vfs of x.vfs.values()) if (vfs.includes(name)) return true;
   return false;
+}
+
+function vfsHoldHandlers(s: AbstractState, x: X86Abstract, pf: string): boolean {
+  return (x.vfs.get(pf) ?? []).some((vf) => hasHandlers(s, vf));
 }
 
 function sriovEnabled(s: AbstractState, x: X86Abstract, pf: string): boolean {
@@ -177,11 +181,12 @@ export const pciDisableSriovCmd: CommandSpec<'pci_disable_sriov'> = {
   kind: 'pci_disable_sriov',
   summary: 'pci_disable_sriov(pf): every VF is unbound (devres frees its vectors) and removed, last first',
   weight: 1,
-  valid: (c, s, ctx) => isX86(ctx) && sriovEnabled(s, x86State(s, ctx.platform), c.dev),
+  // the VF drivers free their irqs before they are unbound
+  valid: (c, s, ctx) => isX86(ctx) && sriovEnabled(s, x86State(s, ctx.platform), c.dev) && !vfsHoldHandlers(s, x86State(s, ctx.platform), c.dev),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const x = x86State(s, ctx.platform);
-    const pfs = [...x.vfs.keys()].filter((n) => sriovEnabled(s, x, n));
+    const pfs = [...x.vfs.keys()].filter((n) => sriovEnabled(s, x, n) && !vfsHoldHandlers(s, x, n));
     return pfs.length === 0 ? null : { kind: 'pci_disable_sriov', dev: pick(rng, pfs) };
   },
   expect: () => ({ kind: 'exact', ret: 0, why: 'SR-IOV is enabled on the PF' }),

@@ -1,0 +1,124 @@
+// Interrupt presentation: where a device's MSI write waits until a CPU takes it, and what the
+// CPU does around the genirq flow. A platform may model its own (XIVE event queues with CPPR);
+// every other platform gets GenericFabric: the message goes through PlatformInstance.deliver()
+// (ITS translation to an LPI, x86 remapping to a (CPU, vector)), the irq is pending on the
+// target CPU (LPI pending table / local APIC IRR, one bit per irq, so repeats coalesce), the CPU
+// takes the oldest pending one, and the arch code EOIs after the flow (gic_eoi_irq / apic_eoi).
+// What is pending is the hardware's name for the interrupt (LPI, vector), translated to the irq
+// when taken: once the irq is freed the translation is gone (ITS DISCARD drops the pending
+// LPI; vector_irq[] says VECTOR_UNUSED and the CPU only acks), so a pending entry whose irq
+// descriptor is no longer the one it was raised for is dropped as spurious.
+import type { Device } from './device';
+import type { IrqOrigin } from './irq-action';
+import type { MsiMsg } from './irqdomain';
+
+/** An interrupt waiting somewhere a CPU can take it. */
+export interface InFlight {
+  readonly irq: number;
+  readonly cpu: number;
+  readonly origin: IrqOrigin | null;
+  /** e.g. `XIVE queue of CPU 1`, `LAPIC IRR of CPU 0`. */
+  readonly where: string;
+}
+
+/** What the CPU's external-interrupt entry got: the Linux irq and where it came from. */
+export interface TakenIrq {
+  readonly irq: number;
+  readonly origin: IrqOrigin | null;
+}
+
+export interface InterruptFabric {
+  readonly name: string;
+  /** The device's memory write reaches the interrupt controller; returns what became of it. */
+  signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string;
+  /** The CPU's interrupt entry (ppc_md.get_irq, the vector, the IAR read); null: nothing presented. */
+  takeNext(cpu: number): TakenIrq | null;
+  /** Why the CPU takes nothing, for annotations. */
+  idleReason(cpu: number): string;
+  /** The arch code after generic_handle_irq(): EOI where the chip does not do it itself. */
+  afterFlow(cpu: number, taken: TakenIrq, hadDesc: boolean): void;
+  inFlight(): readonly InFlight[];
+  /** Null when the CPU accepts every interrupt again, else why not (a raised priority, an un-EOIed vector). */
+  priorityRaised(cpu: number): string | null;
+  readonly nrCpus: number;
+}
+
+/** A platform's deliver() as GenericFabric needs it. */
+export type DeliverFn = (dev: Device, msg: MsiMsg) => { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
+
+interface Pending {
+  readonly irq: number;
+  readonly origin: IrqOrigin | null;
+  /** The descriptor the hardware name translated to when raised. */
+  readonly desc: object | undefined;
+}
+
+export class GenericFabric implements InterruptFabric {
+  readonly name = 'generic';
+  /** Per CPU: pending irqs in arrival order (one entry per irq: the pending bit). */
+  private readonly pending: Pending[][];
+  /** Per CPU: irqs taken and not yet EOIed (the in-service register). */
+  private readonly inService: number[][];
+
+  constructor(
+    private readonly deliver: DeliverFn,
+    /** irq_to_desc() */
+    private readonly descOf: (irq: number) => object | undefined,
+    readonly nrCpus: number,
+  ) {
+    this.pending = Array.from({ length: nrCpus }, () => []);
+    this.inService = Array.from({ length: nrCpus }, () => []);
+  }
+
+  signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string {
+    const d = this.deliver(dev, msg);
+    if ('blocked' in d) return `blocked: ${d.blocked}`;
+    const cpu = d.cpu !== undefined && d.cpu >= 0 && d.cpu < this.nrCpus ? d.cpu : 0;
+    const q = this.pending[cpu] as Pending[];
+    this.dropStale(cpu);
+    if (q.some((e) => e.irq === d.irq)) return `irq ${d.irq} already pending on CPU ${cpu} (coalesced)`;
+    q.push({ irq: d.irq, origin, desc: this.descOf(d.irq) });
+    return `irq ${d.irq} pending on CPU ${cpu}`;
+  }
+
+  takeNext(cpu: number): TakenIrq | null {
+    if ((this.inService[cpu]?.length ?? 0) > 0) return null;
+    this.dropStale(cpu);
+    const e = this.pending[cpu]?.shift();
+    if (e === undefined) return null;
+    this.inService[cpu]?.push(e.irq);
+    return { irq: e.irq, origin: e.origin };
+  }
+
+  /** Pending entries whose irq was freed since: their LPI or vector no longer translates. */
+  private dropStale(cpu: number): void {
+    const q = this.pending[cpu];
+    if (q === undefined) return;
+    for (let i = q.length - 1; i >= 0; i--) {
+      const e = q[i] as Pending;
+      if (this.descOf(e.irq) !== e.desc) q.splice(i, 1);
+    }
+  }
+
+  idleReason(cpu: number): string {
+    const isr = this.inService[cpu] ?? [];
+    if (isr.length > 0) return `CPU ${cpu} has irq ${isr.join(',')} in service (no EOI)`;
+    return `nothing pending on CPU ${cpu}`;
+  }
+
+  // apic_eoi() / gic_eoi_irq(): done for every taken interrupt, with or without a descriptor
+  afterFlow(cpu: number, taken: TakenIrq, _hadDesc: boolean): void {
+    const isr = this.inService[cpu] ?? [];
+    const i = isr.lastIndexOf(taken.irq);
+    if (i >= 0) isr.splice(i, 1);
+  }
+
+  inFlight(): InFlight[] {
+    return this.pending.flatMap((q, cpu) => q.filter((e) => this.descOf(e.irq) === e.desc).map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })));
+  }
+
+  priorityRaised(cpu: number): string | null {
+    const isr = this.inService[cpu] ?? [];
+    return isr.length === 0 ? null : `CPU ${cpu}: irq ${isr.join(',')} taken and never EOIed`;
+  }
+}

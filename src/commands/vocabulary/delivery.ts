@@ -1,0 +1,164 @@
+// Interrupt delivery commands: the driver's request_irq / free_irq on a vector it holds, the
+// device raising a vector (msi_raise), and a CPU taking the next interrupt presented to it
+// (cpu_handle_irq). The last two are not the driver thread: they run even while the driver
+// waits in free_irq(), and they are how the engines interleave CPUs.
+import { PciDev } from '../../../models/kernel/device';
+import { EINVAL } from '../../../models/kernel/errno';
+import { cpuHandleIrq } from '../../../models/kernel/irq-flow';
+import { freeIrq, requestIrq } from '../../../models/kernel/manage';
+import { pciIrqVector } from '../../../models/kernel/pci-msi';
+import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
+import type { AbstractDevice, AbstractState } from '../../abstract/state';
+import type { Simulation } from '../../sim/simulation';
+import { checkArgs, deviceName, int, named, positional } from '../args';
+import type { CommandOf } from '../command';
+import { chance, pick } from '../rng';
+import { ArgError, type Arg, type CommandSpec } from '../spec';
+
+/** Kernel() default: four CPUs. */
+export const DELIVERY_CPUS = 4;
+
+function namedInt(args: readonly Arg[], name: string): number {
+  const a = named(args, name);
+  if (a === undefined) throw new ArgError(`missing ${name}=N`, (args[args.length - 1]?.col ?? 0) + 1);
+  return int(a, name);
+}
+
+function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
+  checkArgs(args, 1, ['vec']);
+  return { dev: deviceName(positional(args, 0, 'device', 1)), vec: namedInt(args, 'vec') };
+}
+
+/** Vectors the driver holds on a PCI device (pci_irq_vector() answers for them). */
+export function heldVectors(d: AbstractDevice): number[] {
+  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return [];
+  const out = Array.from({ length: d.nvec }, (_, i) => i);
+  for (const i of d.dynamic) if (!out.includes(i)) out.push(i);
+  return out;
+}
+
+function handlersOf(s: AbstractState, dev: string): Set<number> {
+  let h = s.handlers.get(dev);
+  if (h === undefined) {
+    h = new Set();
+    s.handlers.set(dev, h);
+  }
+  return h;
+}
+
+function irqOf(sim: Simulation, dev: string, vec: number): number {
+  const d = sim.device(dev);
+  return d instanceof PciDev ? pciIrqVector(d, vec) : -EINVAL;
+}
+
+export const requestIrqCmd: CommandSpec<'request_irq'> = {
+  kind: 'request_irq',
+  summary: 'request_irq(dev, vec=N): install the driver\'s handler on the vector\'s irq; the first one starts it (irq_startup: route, unmask)',
+  weight: 6,
+  valid(c, s) {
+    const d = s.devices.get(c.dev);
+    return d !== undefined && heldVectors(d).includes(c.vec) && !(s.handlers.get(c.dev)?.has(c.vec) ?? false);
+  },
+  generate(s, rng) {
+    const options = [...s.devices.values()].flatMap((d) => heldVectors(d).filter((v) => !(s.handlers.get(d.name)?.has(v) ?? false)).map((v) => ({ dev: d.name, vec: v })));
+    if (options.length === 0) return null;
+    return { kind: 'request_irq', ...pick(rng, options) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'a vector the driver holds, no handler yet' }),
+  run(c, sim) {
+    const irq = irqOf(sim, c.dev, c.vec);
+    if (irq < 0) return { ret: irq };
+    return { ret: requestIrq(sim.kernel, irq, `${c.dev}:${c.vec}`, { dev: c.dev, vec: c.vec }) };
+  },
+  update(c, o, s) {
+    if (o.ret === 0) handlersOf(s, c.dev).add(c.vec);
+  },
+  format: (c) => [c.dev, `vec=${c.vec}`],
+  parse: (args) => ({ kind: 'request_irq', ...devVecArgs(args) }),
+  simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+};
+
+export const freeIrqCmd: CommandSpec<'free_irq'> = {
+  kind: 'free_irq',
+  summary: 'free_irq(dev, vec=N): remove the handler, shut the irq down, then __synchronize_irq() (which may wait for an interrupt in flight)',
+  weight: 4,
+  valid: (c, s) => s.handlers.get(c.dev)?.has(c.vec) ?? false,
+  generate(s, rng) {
+    const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
+    if (options.length === 0) return null;
+    return { kind: 'free_irq', ...pick(rng, options) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const irq = irqOf(sim, c.dev, c.vec);
+    if (irq < 0) return { ret: irq };
+    const r = freeIrq(sim.kernel, irq, { dev: c.dev, vec: c.vec }, 0);
+    if (r.wait !== null) sim.block(r.wait);
+    else sim.note(`cpu0: free_irq(${irq}) returns`);
+    return { ret: null };
+  },
+  update(c, _o, s, sim) {
+    s.handlers.get(c.dev)?.delete(c.vec);
+    sim.ledger.released(c.dev, c.vec);
+  },
+  format: (c) => [c.dev, `vec=${c.vec}`],
+  parse: (args) => ({ kind: 'free_irq', ...devVecArgs(args) }),
+  simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+};
+
+export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
+  kind: 'msi_raise',
+  summary: 'msi_raise(dev, vec=N): the device signals the vector (MSI-X entry message, or MSI data + N; a masked entry sets its Pending Bit)',
+  weight: 6,
+  concurrent: true,
+  valid(c, s) {
+    const d = s.devices.get(c.dev);
+    return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
+  },
+  generate(s, rng) {
+    const requested = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
+    const held = [...s.devices.values()].flatMap((d) => heldVectors(d).map((vec) => ({ dev: d.name, vec })));
+    const pool = requested.length > 0 && chance(rng, 75) ? requested : held.length > 0 ? held : requested;
+    if (pool.length === 0) return null;
+    return { kind: 'msi_raise', ...pick(rng, pool) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const d = sim.device(c.dev);
+    if (!(d instanceof PciDev)) return { ret: -EINVAL };
+    if (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+    sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
+    return { ret: null };
+  },
+  update: () => undefined,
+  format: (c) => [c.dev, `vec=${c.vec}`],
+  parse: (args) => ({ kind: 'msi_raise', ...devVecArgs(args) }),
+  simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+};
+
+export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
+  kind: 'cpu_handle_irq',
+  summary: 'cpu_handle_irq(cpu=N): the CPU takes the next interrupt presented to it, runs the flow handler of the irq it names, EOIs',
+  weight: 6,
+  concurrent: true,
+  valid: (c) => c.cpu >= 0 && c.cpu < DELIVERY_CPUS,
+  generate: (_s, rng) => ({ kind: 'cpu_handle_irq', cpu: pick(rng, [1, 2, 3, 0]) }),
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) return { ret: -EINVAL };
+    const ev = cpuHandleIrq(sim.kernel, fabric, c.cpu);
+    if (ev === null) sim.note(`cpu${c.cpu}: ${fabric.idleReason(c.cpu)}`);
+    else sim.noteIrq(ev);
+    return { ret: null };
+  },
+  update: () => undefined,
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args: readonly Arg[]): CommandOf<'cpu_handle_irq'> {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'cpu_handle_irq', cpu: namedInt(args, 'cpu') };
+  },
+  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+};
+
+export const DELIVERY_COMMANDS = [requestIrqCmd, freeIrqCmd, msiRaiseCmd, cpuHandleIrqCmd] as const;

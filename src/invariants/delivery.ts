@@ -1,0 +1,57 @@
+// Interrupt delivery invariants, read from the fabric (where interrupts wait), the interrupts
+// CPUs took this step, the devices' Pending Bits and the ledger of what drivers are owed.
+import { PciDev } from '../../models/kernel/device';
+import { originName } from '../../models/kernel/irq-action';
+import type { Invariant } from './invariant';
+
+export const irqHandledForOwner: Invariant = {
+  id: 'irq-handled-for-owner',
+  statement: 'nothing is handled for an irq that is freed, or by a handler the interrupt was never meant for',
+  rule: 'free_irq() returns only when no interrupt of the irq is in flight (__synchronize_irq with irq_get_irqchip_state); an irq number is reused only once nothing names it',
+  check({ sim, record }) {
+    for (const ev of sim.kernel.irqEvents) {
+      if (ev.step !== record.step) continue;
+      if (!ev.hadDesc) return `CPU ${ev.cpu} took irq ${ev.irq} (raised by ${originName(ev.origin)}) after the irq was freed: no irq_desc, no handler, no EOI`;
+      const o = ev.origin;
+      if (ev.ranFor !== null && o !== null && (o.dev !== ev.ranFor.dev || o.vec !== ev.ranFor.vec)) {
+        return `CPU ${ev.cpu} ran the handler of ${ev.ranFor.dev} vec ${ev.ranFor.vec} (irq ${ev.irq}) for an interrupt raised by ${originName(o)}`;
+      }
+    }
+    return null;
+  },
+};
+
+export const cpuPriorityRestored: Invariant = {
+  id: 'cpu-priority-restored',
+  statement: 'a CPU accepts interrupts again after each one it took (EOI done, priority restored)',
+  rule: 'every interrupt a CPU acknowledges is EOIed (apic_eoi, gic_eoi_irq, xive_irq_eoi -> CPPR 0xff)',
+  check({ sim }) {
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) return null;
+    for (let cpu = 0; cpu < fabric.nrCpus; cpu++) {
+      const why = fabric.priorityRaised(cpu);
+      if (why !== null) return why;
+    }
+    return null;
+  },
+};
+
+export const irqNotLost: Invariant = {
+  id: 'irq-not-lost',
+  statement: 'every interrupt raised on a vector its driver handles is handled, or still pending where it can be taken',
+  rule: 'an MSI is latched somewhere (Pending Bit, LPI pending table, IRR, event queue, Q bit) until a CPU takes it; nothing drops it while the driver wants it',
+  check({ sim }) {
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) return null;
+    const inFlight = fabric.inFlight();
+    for (const o of sim.ledger.outstanding()) {
+      if (inFlight.some((f) => f.origin !== null && f.origin.dev === o.dev && f.origin.vec === o.vec)) continue;
+      const dev = sim.devices.get(o.dev);
+      if (dev instanceof PciDev && dev.msixPending.has(o.vec)) continue;
+      return `${o.dev} vec ${o.vec} raised at step ${o.step + 1} while its driver had a handler: neither handled nor pending anywhere a CPU can take it`;
+    }
+    return null;
+  },
+};
+
+export const DELIVERY_INVARIANTS: readonly Invariant[] = [irqHandledForOwner, cpuPriorityRestored, irqNotLost];
