@@ -43,8 +43,17 @@ export interface UnitResult {
   readonly coverage: Coverage;
 }
 
+/**
+ * The last command's kind as far as a signature cares: the ways a device's MSI state is torn
+ * down (unbind, hot-remove, platform free-all, SR-IOV disable) end the same bugs, so one
+ * shrunk repro ending in device_del and another ending in device_release_driver are one finding.
+ */
+export function signatureKind(kind: string): string {
+  return ['device_del', 'device_release_driver', 'platform_device_msi_free_irqs_all', 'pci_disable_sriov'].includes(kind) ? 'teardown' : kind;
+}
+
 export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string): string {
-  return [invariant, platform, revision, lastKind].join('|');
+  return [invariant, platform, revision, signatureKind(lastKind)].join('|');
 }
 
 /** The known bug a finding is, if one has a golden repro at this platform and revision with this invariant. */
