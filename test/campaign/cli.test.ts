@@ -1,23 +1,11 @@
 // Campaign mode on the command line: the --json object, JUnit XML, merge of shards, and
 // one-line errors (exit 2) for bad campaign flags.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { lastJson, run } from '../cli-helpers';
 
-const root = path.join(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-campaign-cli-'));
-
-function run(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string) as Record<string, unknown>;
-}
 
 const common = ['--platform', 'gic-v3-its', '--revision', 'all', '--seeds', '1', '--runs-per-seed', '8'];
 

@@ -1,22 +1,9 @@
 // The CLI as a user and CI see it: exit codes (0 clean, 1 violation, 2 bad input), one-line
 // errors naming the flag or FILE:LINE:COL, and --json as the last stdout line.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-
-const root = path.join(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-
-function run(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string) as Record<string, unknown>;
-}
+import { cli, lastJson, run } from '../cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-cli-'));
 
