@@ -23,9 +23,14 @@ export function failsWith(config: SimulationConfig, commands: readonly Command[]
   return r.invalidAt === null && r.violation?.invariant === invariant;
 }
 
+/** The command's own simplifications (its spec's simplify()), simplest first. */
+function simplifications(cmd: Command): Command[] {
+  return (specOf(cmd.kind).simplify as (c: Command) => Command[])(cmd);
+}
+
 /** Simpler stand-ins for a command: its own simplifications, then unbinding or removing its device. */
 function simpler(cmd: Command): Command[] {
-  const out = (specOf(cmd.kind).simplify as (c: Command) => Command[])(cmd);
+  const out = simplifications(cmd);
   if ('dev' in cmd && !cmd.kind.endsWith('_add') && cmd.kind !== 'device_del') {
     out.push({ kind: 'device_del', dev: cmd.dev }, { kind: 'device_release_driver', dev: cmd.dev });
   }
@@ -60,6 +65,17 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
   /** The list a successful fails() stands for. */
   const taken = (cands: Command[]): Command[] => retargeted ?? cands;
   const without = (list: readonly Command[], ...drop: number[]): Command[] => list.filter((_c, x) => !drop.includes(x));
+  /** The first list that still fails with two commands deleted (never those at `keep`), or null. */
+  const deletePair = (list: readonly Command[], keep: readonly number[]): Command[] | null => {
+    for (let j = 0; j < list.length && attempts < budget; j++) {
+      for (let l = j + 1; l < list.length && attempts < budget; l++) {
+        if (keep.includes(j) || keep.includes(l)) continue;
+        const cand = without(list, j, l);
+        if (fails(cand)) return taken(cand);
+      }
+    }
+    return null;
+  };
   let best = [...start];
   let progress = true;
   while (progress && attempts < budget) {
@@ -80,21 +96,16 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     if (progress) continue;
     // 2. Remove pairs (a device add with its last use, a fault with its trigger...).
     if (best.length <= 16) {
-      pairs: for (let i = 0; i < best.length && attempts < budget; i++) {
-        for (let j = i + 1; j < best.length && attempts < budget; j++) {
-          const cand = without(best, i, j);
-          if (fails(cand)) {
-            best = taken(cand);
-            progress = true;
-            break pairs;
-          }
-        }
+      const cand = deletePair(best, []);
+      if (cand !== null) {
+        best = cand;
+        progress = true;
       }
     }
     if (progress) continue;
     // 3. Simplify arguments, one command at a time (same length, simpler text).
     for (let i = 0; i < best.length && attempts < budget; i++) {
-      for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
+      for (const s of simplifications(best[i] as Command)) {
         const cand = [...best.slice(0, i), s, ...best.slice(i + 1)];
         if (fails(cand)) {
           best = taken(cand);
@@ -126,18 +137,12 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     //    request/free pair that only served to steer an interrupt target).
     if (best.length <= 10) {
       triples: for (let i = 0; i < best.length && attempts < budget; i++) {
-        for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
-          const replaced = [...best.slice(0, i), s, ...best.slice(i + 1)];
-          for (let j = 0; j < best.length && attempts < budget; j++) {
-            for (let l = j + 1; l < best.length && attempts < budget; l++) {
-              if (j === i || l === i) continue;
-              const cand = without(replaced, j, l);
-              if (fails(cand)) {
-                best = taken(cand);
-                progress = true;
-                break triples;
-              }
-            }
+        for (const s of simplifications(best[i] as Command)) {
+          const cand = deletePair([...best.slice(0, i), s, ...best.slice(i + 1)], [i]);
+          if (cand !== null) {
+            best = cand;
+            progress = true;
+            break triples;
           }
         }
       }
@@ -151,18 +156,12 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         for (const t of concurrentVariants(best[k] as Command)) {
           for (let i = 0; i < best.length && attempts < budget; i++) {
             if (i === k) continue;
-            for (const s of (specOf((best[i] as Command).kind).simplify as (c: Command) => Command[])(best[i] as Command)) {
-              const replaced = best.map((c, x) => (x === k ? t : x === i ? s : c));
-              for (let j = 0; j < best.length && attempts < budget; j++) {
-                for (let l = j + 1; l < best.length && attempts < budget; l++) {
-                  if (j === i || l === i || j === k || l === k) continue;
-                  const cand = without(replaced, j, l);
-                  if (fails(cand)) {
-                    best = taken(cand);
-                    progress = true;
-                    break retarget;
-                  }
-                }
+            for (const s of simplifications(best[i] as Command)) {
+              const cand = deletePair(best.map((c, x) => (x === k ? t : x === i ? s : c)), [i, k]);
+              if (cand !== null) {
+                best = cand;
+                progress = true;
+                break retarget;
               }
             }
           }
