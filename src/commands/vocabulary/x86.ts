@@ -230,10 +230,9 @@ export const dmarSetInterruptCmd: CommandSpec<'dmar_set_interrupt'> = {
   },
   expect: () => ({ kind: 'none' }),
   run: (c, sim) => ({ ret: x86Of(sim).dmarSetInterrupt(c.unit) }),
-  update(c, o, s, sim) {
+  update(c, _o, s, sim) {
     // A failed request still leaves iommu->irq set when the allocation itself worked
     if ((x86Of(sim).iommus[c.unit]?.irq ?? 0) !== 0) stateOf(s, sim).dmarIrq.add(c.unit);
-    void o;
   },
   format: (c) => [`unit=${c.unit}`],
   parse(args) {
