@@ -161,7 +161,9 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   const shard = plan.shard !== undefined ? `${plan.shard.k}/${plan.shard.n}` : null;
   let junit: string | null = null;
   if (o.junit !== undefined) junit = writeJunit(o.junit, r, findings);
-  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
+  // A campaign with a state directory always leaves its report there (the morning's first look).
+  const htmlFile = o.html ?? (state !== undefined ? path.join(state.dir, 'report.html') : undefined);
+  const html = htmlFile !== undefined ? writeHtml(htmlFile, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
   if (o.json) {
     printJson({
       mode: 'campaign',
