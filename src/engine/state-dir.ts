@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { mergeCoverage, type Coverage } from './coverage';
 import type { PlanOptions } from './plan';
-import { signatureKind, type UnitFinding, type UnitResult } from './unit';
+import type { UnitFinding, UnitResult } from './unit';
 
 export interface Progress {
   /** Plan units finished (their indices), sorted. */
@@ -93,7 +93,11 @@ export class FindingStore {
 }
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9._+-]/g, '_');
-export const findingFile = (f: UnitFinding): string => `${safe(f.platform)}--${safe(f.revision)}--${safe(f.invariant)}--${safe(signatureKind(f.lastKind))}`;
+/** The file name of a signature's finding: platform--revision--invariant--kind. */
+export const findingFile = (f: UnitFinding): string => {
+  const [invariant = '', platform = '', revision = '', kind = ''] = f.signature.split('|');
+  return [platform, revision, invariant, kind].map(safe).join('--');
+};
 
 export class StateDir {
   constructor(readonly dir: string) {}

@@ -1,15 +1,15 @@
 // Runs one plan unit (src/engine/plan.ts) and returns plain data, so the same function runs
 // inline or in a worker thread and a result crosses threads and files unchanged.
-import { KNOWN_BUGS } from '../known-bugs';
 import { findPlatform } from '../platforms';
 import { printRepro } from '../repro/print';
 import { resolveRevision } from '../revision';
 import { runCampaign } from './campaign';
+import { matchKnownBug } from './triage';
 import { emptyCoverage, type Coverage } from './coverage';
 import type { Unit } from './plan';
 
 export interface UnitFinding {
-  /** invariant|platform|revision|kind of the last command: one finding per signature. */
+  /** invariant|platform|revision|kind (known:ID or the last command's kind): one finding per signature (signatureOf). */
   readonly signature: string;
   readonly invariant: string;
   readonly platform: string;
@@ -22,7 +22,7 @@ export interface UnitFinding {
   readonly runs: number;
   readonly swarm: boolean;
   readonly faults: readonly string[];
-  /** A known bug (golden repro) at this platform and revision with this invariant, or null: new. */
+  /** The fixed known bug triage recognised (src/engine/triage.ts matchKnownBug), or null: new. */
   readonly known: string | null;
   /** The revision is declared correct (not a known-bad intermediate state). */
   readonly revisionCorrect: boolean;
@@ -52,13 +52,13 @@ export function signatureKind(kind: string): string {
   return ['device_del', 'device_release_driver', 'platform_device_msi_free_irqs_all', 'pci_disable_sriov'].includes(kind) ? 'teardown' : kind;
 }
 
-export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string): string {
-  return [invariant, platform, revision, signatureKind(lastKind)].join('|');
-}
-
-/** The known bug a finding is, if one has a golden repro at this platform and revision with this invariant. */
-export function knownBugFor(platform: string, revision: string, invariant: string): string | null {
-  return KNOWN_BUGS.find((b) => b.platform === platform && b.revision === revision && b.invariant === invariant)?.id ?? null;
+/**
+ * A finding's signature: invariant|platform|revision|kind, where kind is `known:ID` for a
+ * finding triage recognised as a known bug (so each known bug is filed once, whatever command
+ * its shrunk repro ends in), else the signature kind of the last command.
+ */
+export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string, known: string | null = null): string {
+  return [invariant, platform, revision, known !== null ? `known:${known}` : signatureKind(lastKind)].join('|');
 }
 
 /** The command that replays run `run` of the unit alone (and finds what it found). */
@@ -83,9 +83,10 @@ export function runUnit(u: Unit): UnitResult {
     const cmds = f.repro.commands;
     const lastKind = cmds[cmds.length - 1]?.kind ?? 'none';
     const invariant = f.finding.violation.invariant;
+    const known = matchKnownBug(config, cmds, invariant)?.id ?? null;
     const repro = { ...f.repro, about: [...(f.repro.about ?? []), `reproduce: ${reproduce}`] };
     return {
-      signature: signatureOf(invariant, u.platform, u.revision, lastKind),
+      signature: signatureOf(invariant, u.platform, u.revision, lastKind, known),
       invariant,
       platform: u.platform,
       revision: u.revision,
@@ -96,7 +97,7 @@ export function runUnit(u: Unit): UnitResult {
       runs: u.runs,
       swarm: u.swarm,
       faults: u.faults,
-      known: knownBugFor(u.platform, u.revision, invariant),
+      known,
       revisionCorrect: revisionCorrect(u.platform, u.revision),
       repro: printRepro(repro),
       shrinkMs: f.shrinkMs,
