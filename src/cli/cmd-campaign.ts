@@ -26,6 +26,7 @@ export interface CampaignCliOptions {
   timeMs?: number;
   runsPerSeed: number;
   swarm: boolean;
+  weighting: 'even' | 'found-less';
   faults?: FaultClass[];
   maxSteps: number;
   workers: number;
@@ -48,6 +49,10 @@ function validatePlan(plan: PlanOptions): void {
   if (plan.platform !== 'all') platformOrFail('--platform', plan.platform);
   if (plan.revision !== undefined && plan.revision !== 'all') {
     for (const c of planConfigs(plan.platform, undefined)) configFor(platformOrFail('--platform', c.platform), plan.revision, plan.faults);
+  }
+  const n = planConfigs(plan.platform, plan.revision).length;
+  if (plan.weighting === 'found-less' && plan.shard !== undefined && plan.shard.n > n) {
+    throw new UsageError(`--shard: a weighted campaign is sharded by configuration and this one has ${n}; use at most ${n} shards, or --even to shard the seeds`);
   }
 }
 
@@ -73,6 +78,7 @@ export async function cmdCampaign(o: CampaignCliOptions): Promise<number> {
       faults: o.faults ?? DEFAULT_FAULTS,
       maxSteps: o.maxSteps,
       ...(o.shard !== undefined ? { shard: o.shard } : {}),
+      weighting: o.weighting,
     };
   }
   validatePlan(plan);
@@ -172,6 +178,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
       seed: plan.seed,
       runsPerSeed: plan.runsPerUnit,
       swarm: plan.swarm,
+      weighting: plan.weighting ?? 'even',
       shard,
       workers: o.workers,
       configurations: r.configs.length,
@@ -194,7 +201,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   }
   const lines: string[] = [];
   lines.push(
-    `msi-fuzz campaign: ${r.configs.length} configuration(s), seed ${plan.seed}, ${plan.runsPerUnit} runs per seed${plan.swarm ? ', swarm' : ''}${shard !== null ? `, shard ${shard}` : ''}, ${o.workers === 0 ? 'inline' : `${o.workers} worker(s)`}${r.stopped ? ' (stopped by SIGINT)' : ''}`,
+    `msi-fuzz campaign: ${r.configs.length} configuration(s), seed ${plan.seed}, ${plan.runsPerUnit} runs per seed, ${plan.weighting === 'found-less' ? 'weighted towards the configurations that found less' : 'one seed per configuration and round'}${plan.swarm ? ', swarm' : ''}${shard !== null ? `, shard ${shard}` : ''}, ${o.workers === 0 ? 'inline' : `${o.workers} worker(s)`}${r.stopped ? ' (stopped by SIGINT)' : ''}`,
     '',
   );
   const w = Math.max(20, ...r.configs.map((c) => c.platform.length + c.revision.length + 1));

@@ -64,7 +64,8 @@ export function signatureOf(invariant: string, platform: string, revision: strin
 /** The command that replays run `run` of the unit alone (and finds what it found). */
 export function reproduceCommand(u: Unit, run: number): string {
   const faults = u.faults.length === 0 ? 'none' : u.faults.join(',');
-  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --from-run ${run} --runs 1 --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}`;
+  const hunt = u.hunt !== undefined && u.hunt.length > 0 ? ` --hunt ${u.hunt.join(',')}` : '';
+  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --from-run ${run} --runs 1 --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}${hunt}`;
 }
 
 /** Is the revision declared correct (a finding there matters more than on a known-bad state)? */
@@ -75,7 +76,7 @@ export function revisionCorrect(platform: string, revision: string): boolean {
 export function runUnit(u: Unit): UnitResult {
   const platform = findPlatform(u.platform);
   if (platform === undefined) throw new Error(`unknown platform ${u.platform}`);
-  const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults };
+  const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults, ...(u.hunt !== undefined ? { hunt: u.hunt } : {}) };
   const coverage = emptyCoverage();
   const r = runCampaign({ config, seed: u.seed, runs: u.runs, maxSteps: u.maxSteps, swarm: u.swarm, skipOpenIssues: true, continueAfterFinding: true, coverage });
   const findings = r.findings.map((f): UnitFinding => {

@@ -2,8 +2,11 @@
 // it with the bug's fix (src/engine/triage.ts matchKnownBug), and the finding's signature is
 // then the bug, not the command its shrunk repro happens to end in.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runMulti } from '../../src/engine/multi';
+import { planConfigs } from '../../src/engine/plan';
+import { lastJson, run } from '../cli-helpers';
 import type { PlanOptions } from '../../src/engine/plan';
 import { fixedRevisionSpec, matchKnownBug } from '../../src/engine/triage';
 import { GOLDEN_DIR, KNOWN_BUGS } from '../../src/known-bugs';
@@ -39,5 +42,20 @@ describe('known bugs are filed once', () => {
     expect(oops[0]?.lastKind).toBe('hpet_assign_irq');
     const r2 = await runMulti({ plan: { ...plan, seed: 2 }, rounds: 1, workers: 0 });
     expect(r2.findings.find((f) => f.invariant === 'no-kernel-oops')).toMatchObject({ known: 'x86-dmar-null-callback', lastKind: 'dmar_set_interrupt' });
+  });
+
+  test('a campaign hunts the hidden commands of a known bug where it lives, and names them in the reproduce command', async () => {
+    const hunted = planConfigs('all', 'all').filter((c) => c.hunt !== undefined);
+    expect(hunted).toEqual([{ platform: 'x86-noir', revision: 'v5.10', hunt: ['vfio_pci_set_irqs_ioctl'] }]);
+    const plan: PlanOptions = { platform: 'x86-noir', revision: 'v5.10', seed: 3, runsPerUnit: 20, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40 };
+    const r = await runMulti({ plan, rounds: 1, workers: 0 });
+    const f = r.findings.find((x) => x.known === 'vfio-msix-reenable-lost-irq');
+    expect(f?.reproduce).toMatch(/ --hunt vfio_pci_set_irqs_ioctl$/);
+    const again = run(...(f?.reproduce ?? '').replace(/^msi-fuzz /, '').split(' '), '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-hunt-')), '--json');
+    expect(again.code).toBe(1);
+    expect(lastJson(again.stdout)).toMatchObject({ runs: 1, violations: [{ invariant: 'irq-not-lost', length: f?.length }] });
+    // Without the hunt the same run does not reach it: the command kind is hidden by default.
+    const bare = run(...(f?.reproduce ?? '').replace(/^msi-fuzz /, '').replace(/ --hunt \S+$/, '').split(' '), '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-hunt-')), '--json');
+    expect(lastJson(bare.stdout)['violations']).toEqual([]);
   });
 });
