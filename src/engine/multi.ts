@@ -95,17 +95,35 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   sample(true);
   const pool = o.workers > 0 ? workerpool.pool(workerScript(), { maxWorkers: o.workers, workerType: 'thread' }) : null;
   try {
-    while ((o.rounds === undefined || cursor.round < o.rounds) && !outOfBudget()) {
-      const units = cursor.next(foundBefore).filter((u) => !done.has(u.index));
+    // A weighted round depends on the rounds before it: each round is a batch, and the next
+    // starts when it is done (the barrier). An even round depends on nothing, so one batch runs
+    // every round (no worker idles at a round's end).
+    const weighted = o.plan.weighting === 'found-less';
+    const roundsLeft = (): boolean => o.rounds === undefined || cursor.round < o.rounds;
+    const batch = (): (() => Unit | null) => {
+      let queue: Unit[] = [];
+      let opened = false;
+      return () => {
+        for (;;) {
+          if (outOfBudget()) return null;
+          const u = queue.shift();
+          if (u !== undefined) return u;
+          if ((opened && weighted) || !roundsLeft()) return null;
+          opened = true;
+          queue = cursor.next(foundBefore).filter((x) => !done.has(x.index));
+        }
+      };
+    };
+    while (roundsLeft() && !outOfBudget()) {
+      const next = batch();
       if (pool === null) {
-        for (const u of units) {
-          if (outOfBudget()) break;
+        for (let u = next(); u !== null; u = next()) {
           fold(runUnit(u));
           // Let signal handlers run between units.
           await new Promise((res) => setImmediate(res));
         }
       } else {
-        await runRound(pool, units, o.workers, outOfBudget, fold);
+        await runBatch(pool, next, o.workers, fold);
       }
     }
   } finally {
@@ -116,15 +134,19 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands };
 }
 
-/** Runs one round's units on the pool (at most two in flight per worker); resolves when all dispatched ones are folded. */
-function runRound(pool: workerpool.Pool, units: readonly Unit[], workers: number, outOfBudget: () => boolean, fold: (r: UnitResult) => void): Promise<void> {
+/** Runs a batch of units on the pool (at most two in flight per worker); resolves when every unit it dispatched is folded. */
+function runBatch(pool: workerpool.Pool, next: () => Unit | null, workers: number, fold: (r: UnitResult) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let inFlight = 0;
-    let nextUnit = 0;
+    let exhausted = false;
     let finished = false;
     const pump = (): void => {
-      while (!finished && inFlight < workers * 2 && nextUnit < units.length && !outOfBudget()) {
-        const u = units[nextUnit++] as Unit;
+      while (!finished && !exhausted && inFlight < workers * 2) {
+        const u = next();
+        if (u === null) {
+          exhausted = true;
+          break;
+        }
         inFlight++;
         pool
           .exec('runUnit', [u])

@@ -30,20 +30,26 @@ export function fixedRevisionSpec(bug: KnownBug, currentRevision: string): strin
 }
 
 /**
- * The fixed known bug a finding is: one living at this platform and revision with this
- * invariant whose fix makes the failing commands pass (replayed leniently, as for open issues).
- * The same bug reached through different last commands (the DMAR and the HPET paths of one
- * missing callback) is then one finding; a failure the fix does not cure is not that bug.
+ * The fixed known bug a finding is: one with this invariant whose fix makes the failing commands
+ * pass (replayed leniently, as for open issues). At the bug's own platform and revision the fix
+ * is `fixedBy` (or the current revision); elsewhere it is `fixedBy` applied to the finding's
+ * revision, where that patch set exists and does not already hold the fix. So the same bug
+ * reached through different last commands (the DMAR and the HPET paths of one missing callback),
+ * or at another revision or platform that carries the same broken code, is one known bug; a
+ * failure the fix does not cure is not that bug.
  */
 export function matchKnownBug(config: SimulationConfig, commands: readonly Command[], invariant: string): KnownBug | null {
-  for (const bug of KNOWN_BUGS) {
-    if (bug.status !== 'fixed' || bug.platform !== config.platform.name || bug.revision !== config.revision.spec || bug.invariant !== invariant) continue;
+  const home = (b: KnownBug): boolean => b.platform === config.platform.name && b.revision === config.revision.spec;
+  const candidates = KNOWN_BUGS.filter((b) => b.status === 'fixed' && b.invariant === invariant && (home(b) || b.fixedBy !== undefined));
+  for (const bug of [...candidates.filter(home), ...candidates.filter((b) => !home(b))]) {
+    const spec = home(bug) ? fixedRevisionSpec(bug, config.platform.currentRevision) : `${config.revision.spec}${bug.fixedBy as string}`;
     let revision;
     try {
-      revision = resolveRevision(config.platform, fixedRevisionSpec(bug, config.platform.currentRevision));
+      revision = resolveRevision(config.platform, spec);
     } catch {
       continue;
     }
+    if (revision.patches.join() === config.revision.patches.join()) continue;
     const r = runCommands({ ...config, revision }, commands, true);
     if (r.violation?.invariant !== invariant) return bug;
   }

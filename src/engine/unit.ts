@@ -5,6 +5,7 @@ import { printRepro } from '../repro/print';
 import { resolveRevision } from '../revision';
 import { runCampaign } from './campaign';
 import { matchKnownBug } from './triage';
+import type { KnownBug } from '../known-bugs';
 import { emptyCoverage, type Coverage } from './coverage';
 import type { Unit } from './plan';
 
@@ -53,12 +54,14 @@ export function signatureKind(kind: string): string {
 }
 
 /**
- * A finding's signature: invariant|platform|revision|kind, where kind is `known:ID` for a
- * finding triage recognised as a known bug (so each known bug is filed once, whatever command
- * its shrunk repro ends in), else the signature kind of the last command.
+ * A finding's signature: invariant|platform|revision|kind of the last command (signatureKind).
+ * A finding triage recognised as a known bug takes the bug's own signature instead,
+ * invariant|platform|revision of the bug|known:ID, so each known bug is filed once, whatever
+ * command its shrunk repro ends in and wherever it was hit.
  */
-export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string, known: string | null = null): string {
-  return [invariant, platform, revision, known !== null ? `known:${known}` : signatureKind(lastKind)].join('|');
+export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string, known: KnownBug | null = null): string {
+  if (known !== null) return [known.invariant, known.platform, known.revision, `known:${known.id}`].join('|');
+  return [invariant, platform, revision, signatureKind(lastKind)].join('|');
 }
 
 /** The command that replays run `run` of the unit alone (and finds what it found). */
@@ -84,7 +87,7 @@ export function runUnit(u: Unit): UnitResult {
     const cmds = f.repro.commands;
     const lastKind = cmds[cmds.length - 1]?.kind ?? 'none';
     const invariant = f.finding.violation.invariant;
-    const known = matchKnownBug(config, cmds, invariant)?.id ?? null;
+    const known = matchKnownBug(config, cmds, invariant);
     const repro = { ...f.repro, about: [...(f.repro.about ?? []), `reproduce: ${reproduce}`] };
     return {
       signature: signatureOf(invariant, u.platform, u.revision, lastKind, known),
@@ -98,7 +101,7 @@ export function runUnit(u: Unit): UnitResult {
       runs: u.runs,
       swarm: u.swarm,
       faults: u.faults,
-      known,
+      known: known?.id ?? null,
       revisionCorrect: revisionCorrect(u.platform, u.revision),
       repro: printRepro(repro),
       shrinkMs: f.shrinkMs,

@@ -5,14 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runMulti } from '../../src/engine/multi';
-import { planConfigs } from '../../src/engine/plan';
-import { lastJson, run } from '../cli-helpers';
-import type { PlanOptions } from '../../src/engine/plan';
+import { planConfigs, type PlanOptions } from '../../src/engine/plan';
+import { FindingStore } from '../../src/engine/state-dir';
 import { fixedRevisionSpec, matchKnownBug } from '../../src/engine/triage';
 import { GOLDEN_DIR, KNOWN_BUGS } from '../../src/known-bugs';
 import { findPlatform } from '../../src/platforms';
 import { parseRepro } from '../../src/repro/parse';
 import { resolveRevision } from '../../src/revision';
+import { lastJson, run } from '../cli-helpers';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -42,6 +42,24 @@ describe('known bugs are filed once', () => {
     expect(oops[0]?.lastKind).toBe('hpet_assign_irq');
     const r2 = await runMulti({ plan: { ...plan, seed: 2 }, rounds: 1, workers: 0 });
     expect(r2.findings.find((f) => f.invariant === 'no-kernel-oops')).toMatchObject({ known: 'x86-dmar-null-callback', lastKind: 'dmar_set_interrupt' });
+  });
+
+  test('the same bug at another revision or platform that carries the broken code is that known bug, filed once', async () => {
+    const store = new FindingStore();
+    for (const [platform, revision] of [['x86-intel-ir', 'next-2020-09-25'], ['x86-amd-ir', 'next-2020-09-25'], ['x86-noir', 'tip-x86-irq-generic-ops']] as const) {
+      const plan: PlanOptions = { platform, revision, seed: 1, runsPerUnit: 50, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40 };
+      const r = await runMulti({ plan, rounds: 2, workers: 0 });
+      const oops = r.findings.filter((f) => f.invariant === 'no-kernel-oops');
+      expect(oops.map((f) => [f.known, f.platform, f.revision])).toEqual([['x86-dmar-null-callback', platform, revision]]);
+      for (const f of r.findings) store.add(f, f.unitIndex, f.hits);
+    }
+    expect(store.list().filter((f) => f.invariant === 'no-kernel-oops').map((f) => f.signature)).toEqual(['no-kernel-oops|x86-intel-ir|next-2020-09-25|known:x86-dmar-null-callback']);
+    // Where the fix is already applied, nothing is cured by it: not that bug.
+    const platform = findPlatform('x86-amd-ir');
+    if (platform === undefined) throw new Error('x86-amd-ir');
+    const golden = parseRepro(fs.readFileSync(path.join(root, GOLDEN_DIR, 'x86-dmar-null-callback.repro'), 'utf8'), 'golden');
+    const fixed = { platform, revision: resolveRevision(platform, 'v5.10-rc1'), faultClasses: golden.faults };
+    expect(matchKnownBug(fixed, golden.commands, 'no-kernel-oops')).toBeNull();
   });
 
   test('a campaign hunts the hidden commands of a known bug where it lives, and names them in the reproduce command', async () => {
