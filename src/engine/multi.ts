@@ -1,8 +1,8 @@
-// Runs a plan (src/engine/plan.ts) round by round: a round's units are dealt in plan order to
-// worker threads (workerpool) or run inline, results folded in as they arrive, and the next
-// round starts when the whole round is done (a barrier), so its weights come from complete
-// rounds. What a unit finds depends only on the unit, so the plan and its findings are the same
-// with any number of workers.
+// Runs a plan (src/engine/plan.ts) round by round: units are dealt in plan order to worker
+// threads (workerpool) or run inline, results folded in as they arrive. In a weighted plan the
+// next round starts when the whole round is done (a barrier), so its weights come from complete
+// rounds; an even plan needs none. What a unit finds depends only on the unit, so the plan and
+// its findings are the same with any number of workers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import workerpool from 'workerpool';
