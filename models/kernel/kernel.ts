@@ -9,7 +9,7 @@ import type { PatchSet } from './patches';
 import type { KernelReport, ReportKind } from './report';
 import type { MsiDomainBundle } from './msi';
 import type { InterruptFabric } from './irq-fabric';
-import type { IrqEvent } from './irq-flow';
+import type { HardirqFrame, IrqEvent } from './irq-flow';
 
 /** dmesg is kept short: it is for annotating repros, not for invariants. */
 const DMESG_LINES = 64;
@@ -33,11 +33,15 @@ export class Kernel implements HeapSanitizer {
   currentCpu = 0;
   /** Every interrupt a CPU took (irq-flow.ts). */
   readonly irqEvents: IrqEvent[] = [];
+  /** Per CPU: the handler it is inside (hardirq context), if any (irq-flow.ts). */
+  readonly hardirq: (HardirqFrame | null)[];
 
   constructor(
     readonly patches: PatchSet,
     readonly nrCpus: number = 4,
-  ) {}
+  ) {
+    this.hardirq = new Array<HardirqFrame | null>(nrCpus).fill(null);
+  }
 
   /** Is the upstream commit `id` part of the kernel being modelled? */
   applied(id: string): boolean {

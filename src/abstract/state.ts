@@ -32,6 +32,8 @@ export interface AbstractState {
   readonly extra: Map<string, unknown>;
   /** Vectors each driver has a handler for (request_irq), by device name. */
   readonly handlers: Map<string, Set<number>>;
+  /** CPUs inside a handler (cpu_irq_enter without its cpu_irq_exit yet). */
+  readonly inHandler: Set<number>;
   /** The driver thread (CPU 0) is stuck in a kernel wait: only devices and other CPUs act. */
   driverBlocked: boolean;
   /** What the parent supports, as pci_msi_domain_supports() would answer a driver. */
@@ -39,7 +41,7 @@ export interface AbstractState {
 }
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), driverBlocked: false, nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {
