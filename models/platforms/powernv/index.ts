@@ -15,7 +15,7 @@ import { msiBitmapAlloc, type MsiBitmap } from './msi-bitmap';
 import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOps } from './pci-ioda';
 import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
 import { Skiboot } from './skiboot';
-import { PowernvXiveFabric } from './xive-fabric';
+import { XiveFabric } from '../powerpc-common/xive-fabric';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
@@ -112,7 +112,7 @@ export class PowernvPlatform implements PlatformInstance {
   }
 
   interruptFabric(): InterruptFabric {
-    return new PowernvXiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
+    return new XiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
   /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */
