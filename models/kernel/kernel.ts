@@ -33,11 +33,26 @@ export class Kernel implements HeapSanitizer {
   currentCpu = 0;
   /** Every interrupt a CPU took (irq-flow.ts). */
   readonly irqEvents: IrqEvent[] = [];
+  /** cpu_online_mask: every CPU is up after smp_init(); cpuhotplug.ts takes them down and up. */
+  readonly cpuOnline: boolean[];
 
   constructor(
     readonly patches: PatchSet,
     readonly nrCpus: number = 4,
-  ) {}
+  ) {
+    this.cpuOnline = new Array<boolean>(nrCpus).fill(true);
+  }
+
+  cpuIsOnline(cpu: number): boolean {
+    return this.cpuOnline[cpu] === true;
+  }
+
+  /** cpu_online_mask as a list. */
+  onlineCpus(): number[] {
+    const out: number[] = [];
+    this.cpuOnline.forEach((on, cpu) => on && out.push(cpu));
+    return out;
+  }
 
   /** Is the upstream commit `id` part of the kernel being modelled? */
   applied(id: string): boolean {

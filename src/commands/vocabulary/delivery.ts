@@ -126,7 +126,10 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   run(c, sim) {
     const d = sim.device(c.dev);
     if (!(d instanceof PciDev)) return { ret: -EINVAL };
-    if (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+    // Owed to the driver: a vector it handles, unless the irq is shut down with its managed CPUs
+    const irq = pciIrqVector(d, c.vec);
+    const managedDown = irq > 0 && sim.kernel.irqs.desc(irq)?.managedShutdown === true;
+    if ((sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },
