@@ -48,8 +48,12 @@ export class LapicFabric implements InterruptFabric {
     if (!this.v.isOnline(cpu)) return `blocked: CPU ${cpu} is offline`;
     const irq = (this.v.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? 0;
     const irr = this.irr(cpu);
-    if (irr.has(cfg.vector)) return `vector ${cfg.vector} already pending in the IRR of CPU ${cpu} (coalesced)`;
-    irr.set(cfg.vector, { irq, origin, desc: irq > 0 ? this.k.irqs.desc(irq) : undefined });
+    const desc = irq > 0 ? this.k.irqs.desc(irq) : undefined;
+    const old = irr.get(cfg.vector);
+    // One bit per vector: a raise while it is set merges with it; the CPU will take it as the
+    // irq the vector names now (a bit left by an irq since freed counts for this one)
+    if (old !== undefined && old.desc === desc && old.irq === irq) return `vector ${cfg.vector} already pending in the IRR of CPU ${cpu} (coalesced)`;
+    irr.set(cfg.vector, { irq, origin, desc });
     return irq > 0 ? `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (irq ${irq})` : `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (vector_irq: no irq)`;
   }
 
