@@ -6,6 +6,7 @@
 // synchronize is not modelled here: see the README, "Interrupt delivery".) A wait is returned to the caller as a KernelWait: the CPU running free_irq()
 // spins there while other CPUs run, and the harness re-polls it after every step.
 import { chipCall, irqGetIrqchipStateActive } from './chip-call';
+import { irqDoSetAffinity, irqSetupAffinity } from './affinity';
 import { EBUSY, EINVAL } from './errno';
 import { IrqAction } from './irq-action';
 import type { IrqDesc } from './irqdomain';
@@ -22,11 +23,39 @@ export interface KernelWait {
   resume(): boolean;
 }
 
-// irq_startup(): chip->irq_startup, else irq_enable() (unmask); the desc is enabled and started
-export function irqStartup(k: Kernel, desc: IrqDesc): void {
+// __irq_startup(): activate, then chip->irq_startup, else irq_enable() (unmask)
+function irqStartupChip(k: Kernel, desc: IrqDesc): void {
+  if (!desc.irqData.activated && k.irqs.activateIrq(desc.irqData, false) !== 0) return;
   desc.disabled = false;
   desc.started = true;
   if (!chipCall(k, desc.irqData, 'irqStartup')) chipCall(k, desc.irqData, 'irqUnmask');
+}
+
+// irq_startup() with __irq_startup_managed(): a managed irq none of whose CPUs is online is not
+// started (IRQ_STARTUP_ABORT, managed shutdown until one comes up); a managed one is routed
+// inside its mask before it starts, any other one after (irq_setup_affinity)
+export function irqStartup(k: Kernel, desc: IrqDesc): void {
+  if (desc.started) {
+    desc.disabled = false;
+    return;
+  }
+  if (desc.affinityManaged) {
+    desc.managedShutdown = false;
+    if (!desc.affinity.some((c) => k.cpuIsOnline(c))) {
+      desc.managedShutdown = true;
+      return;
+    }
+    if (k.irqs.activateIrq(desc.irqData, false) !== 0) {
+      k.warn('__irq_startup_managed', `irq ${desc.irq}: irq_domain_activate_irq() failed`);
+      desc.managedShutdown = true;
+      return;
+    }
+    irqDoSetAffinity(k, desc, desc.affinity, false);
+    irqStartupChip(k, desc);
+    return;
+  }
+  irqStartupChip(k, desc);
+  irqSetupAffinity(k, desc);
 }
 
 // irq_shutdown(): chip->irq_shutdown, else mask; the desc is disabled
@@ -37,6 +66,12 @@ export function irqShutdown(k: Kernel, desc: IrqDesc): void {
   if (!chipCall(k, desc.irqData, 'irqShutdown')) chipCall(k, desc.irqData, 'irqMask');
 }
 
+// irq_shutdown_and_deactivate(): what CPU hotplug does to a managed irq that lost its last CPU
+export function irqShutdownAndDeactivate(k: Kernel, desc: IrqDesc): void {
+  irqShutdown(k, desc);
+  k.irqs.deactivateIrq(desc.irqData);
+}
+
 // request_irq() -> request_threaded_irq(): kzalloc the irqaction; __setup_irq(): no sharing
 // (MSIs are exclusive), irq_activate() (irq_domain_activate_irq(); a no-op for an irq activated
 // early at allocation, MSI_FLAG_ACTIVATE_EARLY), then irq_startup()
@@ -45,7 +80,8 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
   if (desc === undefined) return -EINVAL;
   if (desc.action !== null) return -EBUSY;
   const action = k.heap.kmalloc(new IrqAction(name, owner));
-  const ret = k.irqs.activateIrq(desc.irqData, false);
+  // irq_activate(): managed irqs are activated by the managed startup instead
+  const ret = desc.affinityManaged ? 0 : k.irqs.activateIrq(desc.irqData, false);
   if (ret !== 0) {
     k.heap.kfree('request_threaded_irq', action);
     return ret;

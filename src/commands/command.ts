@@ -67,3 +67,5 @@ export interface Outcome {
 
 export const PCI_IRQ_MSI = 1 << 1;
 export const PCI_IRQ_MSIX = 1 << 2;
+/** Managed vectors spread over the CPUs (irq_create_affinity_masks). */
+export const PCI_IRQ_AFFINITY = 1 << 3;

@@ -1,7 +1,9 @@
 // Interrupt delivery invariants, read from the fabric (where interrupts wait), the interrupts
-// CPUs took this step, the devices' Pending Bits and the ledger of what drivers are owed.
+// CPUs took this step, the devices' Pending Bits, the ledger of what drivers are owed, and what
+// moves and CPU offline left behind.
 import { PciDev } from '../../models/kernel/device';
 import { originName } from '../../models/kernel/irq-action';
+import { effectiveCpuOf } from '../../models/kernel/affinity';
 import type { Invariant } from './invariant';
 
 export const irqHandledForOwner: Invariant = {
@@ -38,6 +40,28 @@ export const cpuPriorityRestored: Invariant = {
   },
 };
 
+export const nothingLeftBehind: Invariant = {
+  id: 'nothing-left-behind',
+  statement: 'no vector, LPI or queue entry is left behind by a move or by CPU offline',
+  rule: 'migrate_one_irq() moves every activated irq off the dying CPU (or shuts a managed one down) and the arch forwards what is pending there (x86 fixup_irqs); a move carries the pending state (ITS MOVI) or keeps the old vector until its cleanup (x86), and the cleanup frees it; irq_affinity_online_cpu() restarts a managed irq when one of its CPUs comes back',
+  check({ sim }) {
+    const k = sim.kernel;
+    const left = k.fabric?.leftBehind?.() ?? [];
+    if (left.length > 0) return left[0] as string;
+    for (const desc of k.irqs.descs.values()) {
+      const top = desc.irqData;
+      if (top.activated) {
+        const cpu = effectiveCpuOf(top);
+        if (cpu >= 0 && !k.cpuIsOnline(cpu)) return `irq ${desc.irq} is still routed to offline CPU ${cpu}`;
+      }
+      if (desc.managedShutdown && desc.action !== null && desc.affinity.some((c) => k.cpuIsOnline(c))) {
+        return `managed irq ${desc.irq} stays shut down although CPU ${desc.affinity.filter((c) => k.cpuIsOnline(c)).join(',')} of its mask is online`;
+      }
+    }
+    return null;
+  },
+};
+
 export const irqNotLost: Invariant = {
   id: 'irq-not-lost',
   statement: 'every interrupt raised on a vector its driver handles is handled, or still pending where it can be taken',
@@ -59,4 +83,4 @@ export const irqNotLost: Invariant = {
   },
 };
 
-export const DELIVERY_INVARIANTS: readonly Invariant[] = [irqHandledForOwner, cpuPriorityRestored, irqNotLost];
+export const DELIVERY_INVARIANTS: readonly Invariant[] = [irqHandledForOwner, cpuPriorityRestored, nothingLeftBehind, irqNotLost];

@@ -127,7 +127,10 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   run(c, sim) {
     const d = sim.device(c.dev);
     if (!(d instanceof PciDev)) return { ret: -EINVAL };
-    if (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+    // Owed to the driver: a vector it handles, unless the irq is shut down with its managed CPUs
+    const irq = pciIrqVector(d, c.vec);
+    const managedDown = irq > 0 && sim.kernel.irqs.desc(irq)?.managedShutdown === true;
+    if ((sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },
@@ -177,9 +180,9 @@ export const cpuIrqEnterCmd: CommandSpec<'cpu_irq_enter'> = {
   summary: 'cpu_irq_enter(cpu=N): CPU N (1-3) takes the next interrupt presented to it and enters the handler, which keeps running (IRQD_IRQ_INPROGRESS) until cpu_irq_exit',
   weight: 3,
   concurrent: true,
-  valid: (c, s) => HANDLER_CPUS.includes(c.cpu) && !s.inHandler.has(c.cpu),
+  valid: (c, s) => HANDLER_CPUS.includes(c.cpu) && !s.inHandler.has(c.cpu) && s.online.has(c.cpu),
   generate(s, rng) {
-    const free = HANDLER_CPUS.filter((c) => !s.inHandler.has(c));
+    const free = HANDLER_CPUS.filter((c) => !s.inHandler.has(c) && s.online.has(c));
     return free.length === 0 ? null : { kind: 'cpu_irq_enter', cpu: pick(rng, free) };
   },
   expect: () => ({ kind: 'none' }),
