@@ -16,6 +16,8 @@ import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOp
 import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
 import { Skiboot } from './skiboot';
 import { XiveFabric } from '../powerpc-common/xive-fabric';
+import { xiveArchCpuHotplug } from '../powerpc-common/xive-hotplug';
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
@@ -111,6 +113,11 @@ export class PowernvPlatform implements PlatformInstance {
     return { girq: phb.msiBase + msg.data };
   }
 
+  // pnv_smp_cpu_disable() / pseries_cpu_disable() -> xive_smp_disable_cpu()
+  archCpuHotplug(): ArchCpuHotplug {
+    return xiveArchCpuHotplug(this.kernel, this.xiveCpus, this.xiveDomain);
+  }
+
   interruptFabric(): InterruptFabric {
     return new XiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
@@ -173,7 +180,7 @@ export const powernvPlatform: PlatformModel = {
   revisions: POWERNV_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
-  capabilities: { platformMsi: false },
+  capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PowernvPlatform(k),
 };
 

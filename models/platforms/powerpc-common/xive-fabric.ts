@@ -43,7 +43,8 @@ export class XiveFabric implements InterruptFabric {
   }
 
   takeNext(cpu: number): TakenIrq | null {
-    if (!this.cpus.interrupted(cpu)) return null;
+    // an offline thread takes nothing
+    if (!this.k.cpuIsOnline(cpu) || !this.cpus.interrupted(cpu)) return null;
     // __do_irq(): irq = ppc_md.get_irq(); 0 is "no interrupt"
     const got = this.cpus.getIrq(this.k, cpu);
     return got === null || got.irq === 0 ? null : got;
@@ -62,12 +63,27 @@ export class XiveFabric implements InterruptFabric {
   inFlight(): InFlight[] {
     const out: InFlight[] = [];
     this.fw.presenter.queues.forEach((q, cpu) => {
+      if (!this.k.cpuIsOnline(cpu)) return;
       for (const e of q) out.push({ irq: e.data, cpu, origin: e.origin, where: `XIVE event queue of CPU ${cpu}` });
     });
     for (const t of this.fw.queuedTriggers()) {
       const eas = this.fw.easOf(t.girq);
       if (eas !== undefined) out.push({ irq: eas.eqData, cpu: eas.server, origin: t.origin, where: `Q bit of XIVE source ${t.girq} (fires again on EOI)` });
     }
+    return out;
+  }
+
+  /** Queue entries of an irq that still exists, left in the queue of an offline CPU. */
+  leftBehind(): string[] {
+    const out: string[] = [];
+    this.fw.presenter.queues.forEach((q, cpu) => {
+      if (this.k.cpuIsOnline(cpu)) return;
+      for (const e of q) {
+        if (this.k.irqs.desc(e.data) === undefined) continue;
+        const by = e.origin === null ? '' : ` (raised by ${e.origin.dev} vec ${e.origin.vec})`;
+        out.push(`irq ${e.data}${by} in the XIVE event queue of offline CPU ${cpu}`);
+      }
+    });
     return out;
   }
 

@@ -274,6 +274,7 @@ export class SpaprHypervisor {
       slot.msiMsg = null;
     } else {
       slot.msiMsg = { ...msg, data: slot.lisnBase };
+      dev.msiCapMsg = { ...slot.msiMsg };
     }
     return { status: RTAS_SUCCESS, rets: [num, 1, type === 'msix' ? 2 : 1] };
   }

@@ -19,6 +19,8 @@ import { xiveSpaprOps } from './xive-spapr';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
 import { XiveFabric } from '../powerpc-common/xive-fabric';
+import { xiveArchCpuHotplug } from '../powerpc-common/xive-hotplug';
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 
 export interface PseriesConfig {
   readonly flavour: HvFlavour;
@@ -127,6 +129,11 @@ export class PseriesPlatform implements PlatformInstance {
     return { girq: msg.data };
   }
 
+  // pnv_smp_cpu_disable() / pseries_cpu_disable() -> xive_smp_disable_cpu()
+  archCpuHotplug(): ArchCpuHotplug {
+    return xiveArchCpuHotplug(this.kernel, this.xiveCpus, this.xiveDomain);
+  }
+
   interruptFabric(): InterruptFabric {
     return new XiveFabric(this.kernel, this.hv, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
@@ -193,7 +200,7 @@ export const pseriesPlatform: PlatformModel = {
   revisions: PSERIES_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
-  capabilities: { platformMsi: false },
+  capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PseriesPlatform(k),
 };
 
