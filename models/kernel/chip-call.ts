@@ -3,7 +3,7 @@
 // device level forwards startup, shutdown, mask, unmask and EOI to the MSI parent the way
 // irq_chip_startup_parent() / irq_chip_eoi_parent() do, so the parent that owns the source
 // (XIVE, the GIC) acts.
-import type { IrqChip, IrqData } from './irqdomain';
+import { IRQ_DOMAIN_FLAG_MSI, type IrqChip, type IrqData } from './irqdomain';
 import type { Kernel } from './kernel';
 
 type ChipOp = 'irqStartup' | 'irqShutdown' | 'irqMask' | 'irqUnmask' | 'irqEoi';
@@ -37,4 +37,55 @@ export function irqGetIrqchipStateActive(k: Kernel, top: IrqData): boolean | nul
     if (fn !== undefined) return fn.call(d.chip, k, d);
   }
   return null;
+}
+
+export const IRQ_SET_MASK_OK = 0;
+export const IRQ_SET_MASK_OK_NOCOPY = 1;
+/** The chip did the whole job (remapped, or an ITS MOVI): the device's message does not change. */
+export const IRQ_SET_MASK_OK_DONE = 2;
+const EINVAL = 22;
+
+// msi_domain_set_affinity() (kernel/irq/msi.c), the irq_set_affinity MSI_FLAG_USE_DEF_CHIP_OPS
+// gives an MSI domain's chip: the parent moves the interrupt; unless it says DONE, the device
+// gets the recomposed message
+function msiDomainSetAffinity(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number {
+  const parent = data.parentData;
+  if (parent === null) return -EINVAL;
+  const ret = chipSetAffinity(k, parent, dest, force);
+  if (ret >= 0 && ret !== IRQ_SET_MASK_OK_DONE) {
+    const composed = k.irqs.composeMsiMsg(data);
+    if (composed !== null) data.chip?.writeMsiMsg?.(k, data, composed.msg);
+  }
+  return ret;
+}
+
+/** chip->irq_set_affinity() of the level `data`, or -EINVAL when the chip has none. */
+export function chipSetAffinity(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number {
+  const own = data.chip?.irqSetAffinity;
+  if (own !== undefined) return own.call(data.chip, k, data, dest, force);
+  if ((data.domain.flags & IRQ_DOMAIN_FLAG_MSI) !== 0 && data.chip !== null) return msiDomainSetAffinity(k, data, dest, force);
+  return -EINVAL;
+}
+
+/** irq_chip_set_affinity_parent(): a level that only forwards the move to its parent. */
+export function chipSetAffinityParent(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number {
+  return data.parentData === null ? -EINVAL : chipSetAffinity(k, data.parentData, dest, force);
+}
+
+/** irq_can_set_affinity(): the top chip has a setter and, for the MSI default, some parent does. */
+export function chipCanSetAffinity(top: IrqData): boolean {
+  for (let d: IrqData | null = top; d !== null; d = d.parentData) {
+    if (d.chip?.irqSetAffinity !== undefined) return true;
+    if ((d.domain.flags & IRQ_DOMAIN_FLAG_MSI) === 0 || d.chip === null) return false;
+  }
+  return false;
+}
+
+// irq_chip_retrigger_hierarchy(): the first level with irq_retrigger resends the interrupt
+export function chipRetrigger(k: Kernel, top: IrqData): boolean {
+  for (let d: IrqData | null = top; d !== null; d = d.parentData) {
+    const fn = d.chip?.irqRetrigger;
+    if (fn !== undefined) return fn.call(d.chip, k, d);
+  }
+  return false;
 }

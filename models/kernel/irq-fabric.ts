@@ -41,6 +41,15 @@ export interface InterruptFabric {
   /** Null when the CPU accepts every interrupt again, else why not (a raised priority, an un-EOIed vector). */
   priorityRaised(cpu: number): string | null;
   readonly nrCpus: number;
+  /**
+   * What a move or a CPU offline left behind and nothing will take or clean up: an interrupt
+   * pending on an offline CPU, or where its irq no longer routes (for the invariant).
+   */
+  leftBehind?(): string[];
+  /** The pending state of `irq` follows it to another CPU (GIC MOVI). */
+  movePending?(irq: number, fromCpu: number, toCpu: number): void;
+  /** The pending state of `irq` on `cpu` is removed (GIC DISCARD). */
+  discardPending?(irq: number, cpu: number): void;
 }
 
 /** A platform's deliver() as GenericFabric needs it. */
@@ -51,6 +60,17 @@ interface Pending {
   readonly origin: IrqOrigin | null;
   /** The descriptor the hardware name translated to when raised. */
   readonly desc: object | undefined;
+  /** The platform named the target CPU (ITS collection); false: CPU 0 by default. */
+  readonly routed: boolean;
+}
+
+/** What GenericFabric reads from the kernel. */
+export interface FabricKernelView {
+  /** irq_to_desc() */
+  descOf(irq: number): object | undefined;
+  cpuIsOnline(cpu: number): boolean;
+  /** The CPU the irq is routed to now (effective affinity), -1 when the platform does not track it. */
+  targetOf(irq: number): number;
 }
 
 export class GenericFabric implements InterruptFabric {
@@ -62,27 +82,52 @@ export class GenericFabric implements InterruptFabric {
 
   constructor(
     private readonly deliver: DeliverFn,
-    /** irq_to_desc() */
-    private readonly descOf: (irq: number) => object | undefined,
+    private readonly kv: FabricKernelView,
     readonly nrCpus: number,
   ) {
     this.pending = Array.from({ length: nrCpus }, () => []);
     this.inService = Array.from({ length: nrCpus }, () => []);
   }
 
+  private descOf(irq: number): object | undefined {
+    return this.kv.descOf(irq);
+  }
+
   signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string {
     const d = this.deliver(dev, msg);
     if ('blocked' in d) return `blocked: ${d.blocked}`;
-    const cpu = d.cpu !== undefined && d.cpu >= 0 && d.cpu < this.nrCpus ? d.cpu : 0;
+    const routed = d.cpu !== undefined && d.cpu >= 0 && d.cpu < this.nrCpus;
+    const cpu = routed ? (d.cpu as number) : 0;
+    // A redistributor whose CPU is offline does not take it
+    if (!this.kv.cpuIsOnline(cpu)) return `blocked: irq ${d.irq} routed to offline CPU ${cpu}`;
     const q = this.pending[cpu] as Pending[];
     this.dropStale(cpu);
     if (q.some((e) => e.irq === d.irq)) return `irq ${d.irq} already pending on CPU ${cpu} (coalesced)`;
-    q.push({ irq: d.irq, origin, desc: this.descOf(d.irq) });
+    q.push({ irq: d.irq, origin, desc: this.descOf(d.irq), routed });
     return `irq ${d.irq} pending on CPU ${cpu}`;
   }
 
+  // MOVI: the pending state of the LPI follows it to the new redistributor
+  movePending(irq: number, fromCpu: number, toCpu: number): void {
+    const from = this.pending[fromCpu];
+    const to = this.pending[toCpu];
+    if (from === undefined || to === undefined || fromCpu === toCpu) return;
+    const i = from.findIndex((e) => e.irq === irq);
+    if (i < 0) return;
+    const [e] = from.splice(i, 1);
+    if (e !== undefined && !to.some((x) => x.irq === irq)) to.push(e);
+  }
+
+  // DISCARD: the pending state of the LPI is removed
+  discardPending(irq: number, cpu: number): void {
+    const q = this.pending[cpu];
+    if (q === undefined) return;
+    const i = q.findIndex((e) => e.irq === irq);
+    if (i >= 0) q.splice(i, 1);
+  }
+
   takeNext(cpu: number): TakenIrq | null {
-    if ((this.inService[cpu]?.length ?? 0) > 0) return null;
+    if ((this.inService[cpu]?.length ?? 0) > 0 || !this.kv.cpuIsOnline(cpu)) return null;
     this.dropStale(cpu);
     const e = this.pending[cpu]?.shift();
     if (e === undefined) return null;
@@ -114,7 +159,23 @@ export class GenericFabric implements InterruptFabric {
   }
 
   inFlight(): InFlight[] {
-    return this.pending.flatMap((q, cpu) => q.filter((e) => this.descOf(e.irq) === e.desc).map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })));
+    return this.pending.flatMap((q, cpu) =>
+      this.kv.cpuIsOnline(cpu) ? q.filter((e) => this.descOf(e.irq) === e.desc).map((e) => ({ irq: e.irq, cpu, origin: e.origin, where: `pending on CPU ${cpu}` })) : [],
+    );
+  }
+
+  /** Pending on an offline CPU, or on a CPU the irq is no longer routed to (its pending state did not follow a move). */
+  leftBehind(): string[] {
+    const out: string[] = [];
+    this.pending.forEach((q, cpu) => {
+      for (const e of q) {
+        if (this.descOf(e.irq) !== e.desc) continue;
+        const by = e.origin === null ? '' : ` (raised by ${e.origin.dev} vec ${e.origin.vec})`;
+        if (!this.kv.cpuIsOnline(cpu)) out.push(`irq ${e.irq}${by} pending on offline CPU ${cpu}`);
+        else if (e.routed && this.kv.targetOf(e.irq) >= 0 && this.kv.targetOf(e.irq) !== cpu) out.push(`irq ${e.irq}${by} pending on CPU ${cpu}, but routed to CPU ${this.kv.targetOf(e.irq)}`);
+      }
+    });
+    return out;
   }
 
   priorityRaised(cpu: number): string | null {

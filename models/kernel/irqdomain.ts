@@ -31,6 +31,19 @@ export interface IrqChip {
   irqEoi?(k: Kernel, data: IrqData): void;
   /** irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE): is an interrupt of this source in flight? */
   irqGetIrqchipStateActive?(k: Kernel, data: IrqData): boolean;
+  /**
+   * irq_set_affinity(): route the source to a CPU of `dest`; returns IRQ_SET_MASK_OK*, or a
+   * negative errno. An MSI domain level without one gets msi_domain_set_affinity() (chip-call.ts).
+   */
+  irqSetAffinity?(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number;
+  /** irq_retrigger(): resend the interrupt to where it is routed now (x86 fixup_irqs()). */
+  irqRetrigger?(k: Kernel, data: IrqData): boolean;
+}
+
+/** struct irq_affinity_desc: one vector's mask from irq_create_affinity_masks(). */
+export interface IrqAffinityDesc {
+  readonly mask: readonly number[];
+  readonly isManaged: boolean;
 }
 
 export interface IrqDomainOps {
@@ -123,10 +136,20 @@ export class IrqDesc {
   disabled = true;
   /** irqd_is_started() */
   started = false;
-  /** IRQS_PENDING: an interrupt arrived while disabled or without a handler. */
+  /** IRQS_PENDING: an interrupt arrived while disabled, without a handler, or while in progress elsewhere. */
   pendingReplay = false;
+  /** IRQD_IRQ_INPROGRESS: a CPU is running the handler (handle_irq_event() sets and clears it). */
+  inProgress = false;
   /** Offset of this irq inside a multi-MSI descriptor (irq_set_msi_desc_off). */
   msiOffset = 0;
+  /** irq_common_data.affinity: the CPUs the irq may be routed to (all CPUs unless set). */
+  affinity: number[] = [];
+  /** irqd_affinity_is_managed(): the mask came from irq_create_affinity_masks() and is the kernel's. */
+  affinityManaged = false;
+  /** irqd_is_managed_and_shutdown(): shut down because no CPU of its managed mask is online. */
+  managedShutdown = false;
+  /** IRQD_AFFINITY_SET: someone chose the mask (irq_setup_affinity keeps it). */
+  affinitySet = false;
 
   constructor(
     readonly irq: number,
@@ -193,8 +216,9 @@ export class IrqCore {
     return domain.revmap.get(hwirq)?.irq ?? 0;
   }
 
-  // __irq_domain_alloc_irqs(domain, -1, nr_irqs, node, arg, false, affinity)
-  allocIrqs(domain: IrqDomain, nrIrqs: number, arg: unknown): number {
+  // __irq_domain_alloc_irqs(domain, -1, nr_irqs, node, arg, false, affinity): alloc_descs()
+  // gives each descriptor its mask and marks managed ones (IRQD_AFFINITY_MANAGED)
+  allocIrqs(domain: IrqDomain, nrIrqs: number, arg: unknown, affinity: readonly IrqAffinityDesc[] | null = null): number {
     if (domain.ops.alloc === undefined) return -EINVAL;
     // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap
     const virq = this.allocatedIrqs.findZeroArea(nrIrqs, 0);
@@ -209,7 +233,11 @@ export class IrqCore {
       for (let l = chain.length - 1; l >= 0; l--) {
         parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
       }
-      this.descs.set(virq + i, new IrqDesc(virq + i, parentData as IrqData));
+      const desc = new IrqDesc(virq + i, parentData as IrqData);
+      const aff = affinity?.[i];
+      desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
+      desc.affinityManaged = aff?.isManaged ?? false;
+      this.descs.set(virq + i, desc);
     }
     const ret = domain.ops.alloc(this.k, domain, virq, nrIrqs, arg);
     if (ret < 0) {

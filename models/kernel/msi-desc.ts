@@ -2,6 +2,7 @@
 // msi_insert_desc, msi_free_desc_range). PCI MSI has one descriptor covering nvec_used
 // consecutive irqs; MSI-X and platform MSI have one per vector.
 import type { KObject } from './heap';
+import type { IrqAffinityDesc } from './irqdomain';
 
 export interface MsiMsgSnapshot {
   addressHi: number;
@@ -17,6 +18,8 @@ export class MsiDesc {
   msg: MsiMsgSnapshot | null = null;
   /** pci.msi_attrib.multiple: log2 of the power-of-two block the device is told to use. */
   multiple = 0;
+  /** msi_desc::affinity: one mask per irq of the descriptor (managed spreading), or null. */
+  affinity: IrqAffinityDesc[] | null = null;
 
   constructor(
     readonly dev: KObject,

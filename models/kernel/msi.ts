@@ -397,10 +397,16 @@ function msiHandlePciFail(domain: IrqDomain, desc: MsiDesc, allocated: number): 
   return allocated > 0 ? allocated : -ENOSPC;
 }
 
-// msi_init_virq(): with ACTIVATE_EARLY the vector is activated (and its message written) now
+// msi_init_virq(): with ACTIVATE_EARLY the vector is activated (and its message written) now;
+// a managed irq with no online CPU in its mask is shut down until better times instead
 function msiInitVirq(k: Kernel, domain: IrqDomain, virq: number, activate: boolean): number {
   const data = k.irqs.getIrqData(domain, virq);
   if (data === null || !activate) return 0;
+  const desc = k.irqs.desc(virq);
+  if (desc !== undefined && desc.affinityManaged && !desc.affinity.some((c) => k.cpuIsOnline(c))) {
+    desc.managedShutdown = true;
+    return 0;
+  }
   return k.irqs.activateIrq(data, false);
 }
 
@@ -423,7 +429,7 @@ function msiDomainAllocIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl
     }
     info.ops.prepare_desc?.(domain, arg, desc);
     mustHave('__msi_domain_alloc_irqs', info.ops.set_desc, 'set_desc')(arg, desc);
-    const virq = k.irqs.allocIrqs(domain, desc.nvecUsed, arg);
+    const virq = k.irqs.allocIrqs(domain, desc.nvecUsed, arg, desc.affinity);
     if (virq < 0) return msiHandlePciFail(domain, desc, allocated);
     // irq_set_msi_desc_off(): associate every irq of the descriptor
     for (let i = 0; i < desc.nvecUsed; i++) {

@@ -34,10 +34,13 @@ import {
   type MsiDomainTemplate,
 } from './msi-types';
 import { getCountOrder } from './bitmap';
+import { irqCalcAffinityVectors, irqCreateAffinityMasks } from './affinity-masks';
 
 export const PCI_IRQ_INTX = 1 << 0;
 export const PCI_IRQ_MSI = 1 << 1;
 export const PCI_IRQ_MSIX = 1 << 2;
+/** Spread the vectors over the CPUs as managed interrupts (irq_create_affinity_masks). */
+export const PCI_IRQ_AFFINITY = 1 << 3;
 
 // pci_msi_domain_write_msg(): the device level stores the message in the MSI capability or
 // the MSI-X table entry of the vector.
@@ -55,6 +58,7 @@ const pciMsiChip = (name: string): IrqChip => ({
     } else if (data.irq === desc.irq) {
       // MSI: one address/data pair; vector i of a multi-MSI block signals data + i
       desc.msg = { ...msg };
+      dev.msiCapMsg = { ...msg };
     }
   },
   // pci_msi_unmask_irq() / pci_msi_mask_irq() on the MSI-X entry, then the parent (MASK_PARENT);
@@ -161,11 +165,15 @@ function pciFreeMsiIrqs(k: Kernel, dev: PciDev): void {
 }
 
 // msix_capability_init() -> msix_setup_interrupts()
-function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
+function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean): number {
   dev.msixEnabled = true;
-  // msix_setup_msi_descs(): one descriptor per vector, index i
+  const masks = affd ? irqCreateAffinityMasks(nvec, k.nrCpus) : null;
+  // msix_setup_msi_descs(): one descriptor per vector, index i, with its mask
   for (let i = 0; i < nvec; i++) {
-    const ret = msiInsertDesc(k, dev, new MsiDesc(dev, 1, true), MSI_DEFAULT_DOMAIN, i);
+    const desc = new MsiDesc(dev, 1, true);
+    const m = masks?.[i];
+    if (m !== undefined) desc.affinity = [m];
+    const ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, i);
     if (ret !== 0) {
       pciFreeMsiIrqs(k, dev);
       dev.msixEnabled = false;
@@ -182,11 +190,12 @@ function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
 }
 
 // msi_capability_init()
-function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
+function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean): number {
   // Reject multi-MSI early on irq domain enabled architectures
   if (nvec > 1 && !pciMsiDomainSupports(dev, MSI_FLAG_MULTI_PCI_MSI)) return 1;
-  // msi_setup_msi_desc(): a single descriptor for the whole block
+  // msi_setup_msi_desc(): a single descriptor for the whole block, one mask per irq
   const desc = new MsiDesc(dev, nvec, false);
+  if (affd) desc.affinity = irqCreateAffinityMasks(nvec, k.nrCpus);
   desc.multiple = getCountOrder(nvec);
   let ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, 0);
   if (ret !== 0) return ret;
@@ -202,7 +211,7 @@ function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number): number {
 }
 
 // __pci_enable_msix_range()
-function pciEnableMsixRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number): number {
+function pciEnableMsixRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number, affd: boolean): number {
   if (maxvec < minvec) return -ERANGE;
   if (dev.msiEnabled) return -EINVAL; // "can't enable MSI-X (MSI already enabled)"
   if (dev.msixEnabled) {
@@ -214,11 +223,15 @@ function pciEnableMsixRange(k: Kernel, dev: PciDev, minvec: number, maxvec: numb
   if (hwsize < 0) return hwsize;
   let nvec = Math.min(maxvec, hwsize);
   if (nvec < minvec) return -ENOSPC;
+  if (affd) {
+    nvec = irqCalcAffinityVectors(minvec, nvec, k.nrCpus);
+    if (nvec < minvec) return -ENOSPC;
+  }
   let rc = pciSetupMsiContext(k, dev);
   if (rc !== 0) return rc;
   if (!pciSetupMsixDeviceDomain(k, dev, hwsize)) return -ENODEV;
   for (;;) {
-    rc = msixCapabilityInit(k, dev, nvec);
+    rc = msixCapabilityInit(k, dev, nvec, affd);
     if (rc === 0) return nvec;
     if (rc < 0) return rc;
     if (rc < minvec) return -ENOSPC;
@@ -227,7 +240,7 @@ function pciEnableMsixRange(k: Kernel, dev: PciDev, minvec: number, maxvec: numb
 }
 
 // __pci_enable_msi_range(): the domain is sized before nvec is clamped to maxvec (9cc82d99b13c)
-function pciEnableMsiRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number): number {
+function pciEnableMsiRange(k: Kernel, dev: PciDev, minvec: number, maxvec: number, affd: boolean): number {
   if (dev.msixEnabled) return -EINVAL; // "can't enable MSI (MSI-X already enabled)"
   if (maxvec < minvec) return -ERANGE;
   if (dev.msiEnabled) {
@@ -242,8 +255,12 @@ function pciEnableMsiRange(k: Kernel, dev: PciDev, minvec: number, maxvec: numbe
   if (rc !== 0) return rc;
   if (!pciSetupMsiDeviceDomain(k, dev, nvec)) return -ENODEV;
   if (nvec > maxvec) nvec = maxvec;
+  if (affd) {
+    nvec = irqCalcAffinityVectors(minvec, nvec, k.nrCpus);
+    if (nvec < minvec) return -ENOSPC;
+  }
   for (;;) {
-    rc = msiCapabilityInit(k, dev, nvec);
+    rc = msiCapabilityInit(k, dev, nvec, affd);
     if (rc === 0) return nvec;
     if (rc < 0) return rc;
     if (rc < minvec) return -ENOSPC;
@@ -251,15 +268,17 @@ function pciEnableMsiRange(k: Kernel, dev: PciDev, minvec: number, maxvec: numbe
   }
 }
 
-// pci_alloc_irq_vectors(): MSI-X first, then MSI (INTx is not modelled: no legacy irq)
+// pci_alloc_irq_vectors() -> pci_alloc_irq_vectors_affinity(): MSI-X first, then MSI (INTx is
+// not modelled: no legacy irq); PCI_IRQ_AFFINITY uses the default struct irq_affinity
 export function pciAllocIrqVectors(k: Kernel, dev: PciDev, minVecs: number, maxVecs: number, flags: number): number {
   let nvecs = -ENOSPC;
+  const affd = (flags & PCI_IRQ_AFFINITY) !== 0;
   if ((flags & PCI_IRQ_MSIX) !== 0) {
-    nvecs = pciEnableMsixRange(k, dev, minVecs, maxVecs);
+    nvecs = pciEnableMsixRange(k, dev, minVecs, maxVecs, affd);
     if (nvecs > 0) return nvecs;
   }
   if ((flags & PCI_IRQ_MSI) !== 0) {
-    nvecs = pciEnableMsiRange(k, dev, minVecs, maxVecs);
+    nvecs = pciEnableMsiRange(k, dev, minVecs, maxVecs, affd);
     if (nvecs > 0) return nvecs;
   }
   return nvecs;

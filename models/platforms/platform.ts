@@ -7,6 +7,7 @@ import type { FaultSite } from '../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../kernel/irqdomain';
 import type { Kernel } from '../kernel/kernel';
 import type { InterruptFabric } from '../kernel/irq-fabric';
+import type { ArchCpuHotplug } from '../kernel/cpuhotplug';
 import type { NamedRevision, Patch } from '../kernel/patches';
 
 /** One pool of parent resources, for the "back to baseline" and "no leak" invariants. */
@@ -53,11 +54,22 @@ export interface PlatformInstance {
    * Absent: the core's generic one (a per-CPU pending set fed by deliver(), EOI by the CPU).
    */
   interruptFabric?(): InterruptFabric;
+  /**
+   * Optional: what the arch / interrupt controller does around the generic CPU hotplug code
+   * (models/kernel/cpuhotplug.ts): x86 lapic_can_unplug_cpu / fixup_irqs / lapic_offline /
+   * lapic_online. Absent: the generic code alone.
+   */
+  archCpuHotplug?(): ArchCpuHotplug;
 }
 
 export interface PlatformCapabilities {
   /** Platform devices can use per-device MSI (platform_device_msi_init_and_alloc_irqs). */
   readonly platformMsi: boolean;
+  /**
+   * The MSI parent's chips implement irq_set_affinity: affinity writes and CPU hotplug
+   * (irq_set_affinity, cpu_down, cpu_up) are generated on this platform.
+   */
+  readonly affinity?: boolean;
 }
 
 export interface PlatformModel {

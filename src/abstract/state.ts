@@ -32,14 +32,25 @@ export interface AbstractState {
   readonly extra: Map<string, unknown>;
   /** Vectors each driver has a handler for (request_irq), by device name. */
   readonly handlers: Map<string, Set<number>>;
+  /** CPUs inside a handler (cpu_irq_enter without its cpu_irq_exit yet). */
+  readonly inHandler: Set<number>;
   /** The driver thread (CPU 0) is stuck in a kernel wait: only devices and other CPUs act. */
   driverBlocked: boolean;
-  /** What the parent supports, as pci_msi_domain_supports() would answer a driver. */
-  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean };
+  /** cpu_online_mask as an admin sees it (cpu_down / cpu_up). */
+  readonly online: Set<number>;
+  /**
+   * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
+   * its chips move interrupts (irq_set_affinity, CPU hotplug).
+   */
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
 }
 
+/** Kernel() default: four possible CPUs, all brought up by smp_init(). */
+export const NR_CPUS = 4;
+
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), driverBlocked: false, nextDevice: 0, nextBridge: 0, caps };
+  const online = new Set(Array.from({ length: NR_CPUS }, (_, i) => i));
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {

@@ -1,7 +1,7 @@
 // Argument parsing and printing helpers shared by the command specs.
 import { formatRid } from '../../models/kernel/device';
 import { ArgError, type Arg } from './spec';
-import { PCI_IRQ_MSI, PCI_IRQ_MSIX } from './command';
+import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX } from './command';
 
 export function positional(args: readonly Arg[], i: number, what: string, lastCol: number): Arg {
   const a = args.filter((x) => x.name === null)[i];
@@ -47,13 +47,14 @@ export { formatRid };
 const FLAG_NAMES: readonly [string, number][] = [
   ['PCI_IRQ_MSI', PCI_IRQ_MSI],
   ['PCI_IRQ_MSIX', PCI_IRQ_MSIX],
+  ['PCI_IRQ_AFFINITY', PCI_IRQ_AFFINITY],
 ];
 
 export function irqFlags(a: Arg): number {
   let flags = 0;
   for (const part of a.value.split('|').map((p) => p.trim())) {
     const f = FLAG_NAMES.find(([n]) => n === part);
-    if (f === undefined) throw new ArgError(`unknown flag '${part}' (expected PCI_IRQ_MSI, PCI_IRQ_MSIX)`, a.col);
+    if (f === undefined) throw new ArgError(`unknown flag '${part}' (expected PCI_IRQ_MSI, PCI_IRQ_MSIX, PCI_IRQ_AFFINITY)`, a.col);
     flags |= f[1];
   }
   return flags;

@@ -29,6 +29,8 @@ export type Command =
   | { readonly kind: 'free_irq'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'msi_raise'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'cpu_handle_irq'; readonly cpu: number }
+  | { readonly kind: 'cpu_irq_enter'; readonly cpu: number }
+  | { readonly kind: 'cpu_irq_exit'; readonly cpu: number }
   | { readonly kind: 'vfio_pci_set_irqs_ioctl'; readonly dev: string; readonly count: number }
   | { readonly kind: 'pci_msix_mask'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'pci_msix_unmask'; readonly dev: string; readonly vec: number }
@@ -65,3 +67,5 @@ export interface Outcome {
 
 export const PCI_IRQ_MSI = 1 << 1;
 export const PCI_IRQ_MSIX = 1 << 2;
+/** Managed vectors spread over the CPUs (irq_create_affinity_masks). */
+export const PCI_IRQ_AFFINITY = 1 << 3;

@@ -1,7 +1,9 @@
 // Interrupt delivery invariants, read from the fabric (where interrupts wait), the interrupts
-// CPUs took this step, the devices' Pending Bits and the ledger of what drivers are owed.
+// CPUs took this step, the devices' Pending Bits, the ledger of what drivers are owed, and what
+// moves and CPU offline left behind.
 import { PciDev } from '../../models/kernel/device';
 import { originName } from '../../models/kernel/irq-action';
+import { effectiveCpuOf } from '../../models/kernel/affinity';
 import type { Invariant } from './invariant';
 
 export const irqHandledForOwner: Invariant = {
@@ -24,13 +26,37 @@ export const irqHandledForOwner: Invariant = {
 export const cpuPriorityRestored: Invariant = {
   id: 'cpu-priority-restored',
   statement: 'a CPU accepts interrupts again after each one it took (EOI done, priority restored)',
-  rule: 'every interrupt a CPU acknowledges is EOIed (apic_eoi, gic_eoi_irq, xive_irq_eoi -> CPPR 0xff)',
+  rule: 'every interrupt a CPU acknowledges is EOIed (apic_eoi, gic_eoi_irq, xive_irq_eoi -> CPPR 0xff) when its handler returns; a CPU still inside a handler is not judged yet',
   check({ sim }) {
     const fabric = sim.kernel.fabric;
     if (fabric === null) return null;
     for (let cpu = 0; cpu < fabric.nrCpus; cpu++) {
+      // a CPU still inside a handler has its EOI to come
+      if ((sim.kernel.hardirq[cpu] ?? null) !== null) continue;
       const why = fabric.priorityRaised(cpu);
       if (why !== null) return why;
+    }
+    return null;
+  },
+};
+
+export const nothingLeftBehind: Invariant = {
+  id: 'nothing-left-behind',
+  statement: 'no vector, LPI or queue entry is left behind by a move or by CPU offline',
+  rule: 'migrate_one_irq() moves every activated irq off the dying CPU (or shuts a managed one down) and the arch forwards what is pending there (x86 fixup_irqs); a move carries the pending state (ITS MOVI) or keeps the old vector until its cleanup (x86), and the cleanup frees it; irq_affinity_online_cpu() restarts a managed irq when one of its CPUs comes back',
+  check({ sim }) {
+    const k = sim.kernel;
+    const left = k.fabric?.leftBehind?.() ?? [];
+    if (left.length > 0) return left[0] as string;
+    for (const desc of k.irqs.descs.values()) {
+      const top = desc.irqData;
+      if (top.activated) {
+        const cpu = effectiveCpuOf(top);
+        if (cpu >= 0 && !k.cpuIsOnline(cpu)) return `irq ${desc.irq} is still routed to offline CPU ${cpu}`;
+      }
+      if (desc.managedShutdown && desc.action !== null && desc.affinity.some((c) => k.cpuIsOnline(c))) {
+        return `managed irq ${desc.irq} stays shut down although CPU ${desc.affinity.filter((c) => k.cpuIsOnline(c)).join(',')} of its mask is online`;
+      }
     }
     return null;
   },
@@ -39,13 +65,16 @@ export const cpuPriorityRestored: Invariant = {
 export const irqNotLost: Invariant = {
   id: 'irq-not-lost',
   statement: 'every interrupt raised on a vector its driver handles is handled, or still pending where it can be taken',
-  rule: 'an MSI is latched somewhere (Pending Bit, LPI pending table, IRR, event queue, Q bit) until a CPU takes it; nothing drops it while the driver wants it',
+  rule: 'an MSI is latched somewhere (Pending Bit, LPI pending table, IRR, event queue, Q bit, IRQS_PENDING while the handler runs elsewhere) until a CPU takes it; nothing drops it while the driver wants it',
   check({ sim }) {
     const fabric = sim.kernel.fabric;
     if (fabric === null) return null;
     const inFlight = fabric.inFlight();
+    // IRQS_PENDING latched while another CPU runs the handler: it runs again on return
+    const latched = sim.kernel.hardirq.flatMap((f) => f?.latched ?? []);
     for (const o of sim.ledger.outstanding()) {
       if (inFlight.some((f) => f.origin !== null && f.origin.dev === o.dev && f.origin.vec === o.vec)) continue;
+      if (latched.some((l) => l.dev === o.dev && l.vec === o.vec)) continue;
       const dev = sim.devices.get(o.dev);
       if (dev instanceof PciDev && dev.msixPending.has(o.vec)) continue;
       return `${o.dev} vec ${o.vec} raised at step ${o.step + 1} while its driver had a handler: neither handled nor pending anywhere a CPU can take it`;
@@ -54,4 +83,4 @@ export const irqNotLost: Invariant = {
   },
 };
 
-export const DELIVERY_INVARIANTS: readonly Invariant[] = [irqHandledForOwner, cpuPriorityRestored, irqNotLost];
+export const DELIVERY_INVARIANTS: readonly Invariant[] = [irqHandledForOwner, cpuPriorityRestored, nothingLeftBehind, irqNotLost];

@@ -1,7 +1,8 @@
 // One modelled machine being driven: the kernel at a revision, the platform booted into it,
 // the devices by name, and the driver's abstract view. Engines, the shrinker and replay all
 // execute commands through Simulation.execute(), so a repro replays exactly as it was found.
-import { PciBridge, type Device } from '../../models/kernel/device';
+import { PciBridge, PciDev, type Device } from '../../models/kernel/device';
+import { pciIrqVector } from '../../models/kernel/pci-msi';
 import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import { KernelOops } from '../../models/kernel/report';
@@ -13,7 +14,8 @@ import type { Expectation } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
 import type { ResolvedRevision } from '../revision';
 import { GenericFabric } from '../../models/kernel/irq-fabric';
-import { cpuHandleIrq, type IrqEvent } from '../../models/kernel/irq-flow';
+import { effectiveCpuOf } from '../../models/kernel/affinity';
+import { cpuHandleIrq, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
 import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
@@ -61,7 +63,16 @@ export class Simulation {
   constructor(readonly config: SimulationConfig) {
     this.kernel = new Kernel(new PatchSet(config.revision.patches));
     this.platform = config.platform.boot(this.kernel);
-    this.kernel.fabric = this.platform.interruptFabric?.() ?? new GenericFabric((d, m) => this.platform.deliver(d, m), (irq) => this.kernel.irqs.desc(irq), this.kernel.nrCpus);
+    const k = this.kernel;
+    const view = {
+      descOf: (irq: number) => k.irqs.desc(irq),
+      cpuIsOnline: (cpu: number) => k.cpuIsOnline(cpu),
+      targetOf: (irq: number) => {
+        const top = k.irqs.desc(irq)?.irqData;
+        return top === undefined ? -1 : effectiveCpuOf(top);
+      },
+    };
+    k.fabric = this.platform.interruptFabric?.() ?? new GenericFabric((d, m) => this.platform.deliver(d, m), view, k.nrCpus);
     this.faultSites = config.platform.faultSites.filter((f) => config.faultClasses.includes(f.class)).map((f) => f.name);
     this.state = newAbstractState(this.probeCaps());
   }
@@ -76,6 +87,7 @@ export class Simulation {
       multiMsi: (flags & MSI_FLAG_MULTI_PCI_MSI) !== 0,
       dynMsix: (flags & MSI_FLAG_PCI_MSIX_ALLOC_DYN) !== 0,
       platformMsi: probe.platformMsi,
+      affinity: probe.affinity === true,
     };
   }
 
@@ -166,10 +178,31 @@ export class Simulation {
     }
   }
 
+  /**
+   * A managed irq shut down with the last CPU of its mask owes nothing: the driver of a managed
+   * queue (blk-mq) quiesces it before its CPUs go, and the device's raises meanwhile are dropped.
+   */
+  releaseManagedShutdown(): void {
+    for (const o of this.ledger.outstanding()) {
+      const dev = this.devices.get(o.dev);
+      const irq = dev instanceof PciDev ? pciIrqVector(dev, o.vec) : -1;
+      if (irq > 0 && this.kernel.irqs.desc(irq)?.managedShutdown === true) this.ledger.released(o.dev, o.vec);
+    }
+  }
+
   /** Records a handled interrupt in the ledger and the interleaving. */
   noteIrq(ev: IrqEvent): void {
     if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
     this.note(`cpu${ev.cpu}: takes irq ${ev.irq} (raised by ${originName(ev.origin)}): ${ev.what}`);
+  }
+
+  /** A CPU returned from a handler: the line, and the handler runs repeated for what arrived meanwhile. */
+  noteIrqExit(cpu: number, ex: IrqExit): void {
+    this.note(`cpu${cpu}: ${ex.what}`);
+    for (const ev of ex.reruns) {
+      if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
+      this.note(`cpu${cpu}: ${ev.what} (raised by ${originName(ev.origin)})`);
+    }
   }
 
   private markDegraded(command: Command): void {

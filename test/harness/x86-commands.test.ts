@@ -4,6 +4,7 @@ import type { Command } from '../../src/commands/command';
 import { formatCommand } from '../../src/commands/spec';
 import { specOf } from '../../src/commands/vocabulary';
 import { X86_COMMANDS } from '../../src/commands/vocabulary/x86';
+import { AFFINITY_COMMANDS } from '../../src/commands/vocabulary/affinity';
 import { runCampaign } from '../../src/engine/campaign';
 import { runCommands } from '../../src/engine/runner';
 import { invariantsFor } from '../../src/invariants/registry';
@@ -38,7 +39,7 @@ const SAMPLES: Command[] = [
 ];
 
 test('every x86 command kind has a sample', () => {
-  expect(new Set(SAMPLES.map((c) => c.kind))).toEqual(new Set(X86_COMMANDS.map((s) => s.kind)));
+  expect(new Set(SAMPLES.map((c) => c.kind))).toEqual(new Set([...X86_COMMANDS, ...AFFINITY_COMMANDS].map((s) => s.kind)));
 });
 
 test.each(SAMPLES.map((c) => [formatCommand(specOf(c.kind) as never, c), c] as const))('%s round-trips', (text, c) => {
@@ -73,9 +74,12 @@ test.each([
   expect(() => parse([text])).toThrow(re);
 });
 
-test('x86 commands are not valid on other platforms', () => {
-  const r = runCommands(config('gic-v3-its', 'v6.18'), [{ kind: 'cpu_down', cpu: 1 }]);
-  expect(r.invalidAt).toBe(0);
+test('x86 commands are not valid on other platforms; hotplug is, where the parent moves interrupts', () => {
+  expect(runCommands(config('gic-v3-its', 'v6.18'), [{ kind: 'vector_cleanup_callback', cpu: 1 }]).invalidAt).toBe(0);
+  expect(runCommands(config('gic-v3-its', 'v6.18'), [{ kind: 'cpu_down', cpu: 1 }]).invalidAt).toBeNull();
+  // XIVE moves interrupts too (xive_irq_set_affinity), on pseries and powernv
+  expect(runCommands(config('pseries', 'v6.18.y'), [{ kind: 'cpu_down', cpu: 1 }]).invalidAt).toBeNull();
+  expect(runCommands(config('pseries', 'v6.18.y'), [{ kind: 'vector_cleanup_callback', cpu: 1 }]).invalidAt).toBe(0);
 });
 
 test('x86 invariants are registered for the x86 platforms only', () => {

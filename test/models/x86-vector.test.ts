@@ -2,6 +2,7 @@
 // moves with deferred cleanup, CPU hotplug, managed interrupts, and the sanitizer reports.
 import type { IrqData } from '../../models/kernel/irqdomain';
 import { MsiAllocInfo } from '../../models/kernel/msi-alloc-info';
+import { freeIrq, requestIrq } from '../../models/kernel/manage';
 import { PCI_IRQ_MSI, PCI_IRQ_MSIX, pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector } from '../../models/kernel/pci-msi';
 import { x86IntelIrPlatform, x86NoIrPlatform } from '../../models/platforms/x86';
 import { initIrqAllocInfo } from '../../models/platforms/x86/alloc-info';
@@ -137,13 +138,15 @@ describe('x86 vector matrix', () => {
   test('managed interrupts reserve on every CPU of the mask and shut down with it', () => {
     const { k, p } = bootX86(x86NoIrPlatform, 'v6.18');
     const arg = new MsiAllocInfo();
-    initIrqAllocInfo(arg).managed = [1, 2];
-    const virq = k.irqs.allocIrqs(p.vectorDomain, 2, arg);
+    initIrqAllocInfo(arg);
+    const mask = { mask: [1, 2], isManaged: true };
+    const virq = k.irqs.allocIrqs(p.vectorDomain, 2, arg, [mask, mask]);
     expect(virq).toBeGreaterThan(0);
     const m = p.vec.matrix;
     expect(m.maps.map((cm) => cm.managed)).toEqual([0, 2, 2, 0]);
     expect(p.matrixViolations()).toEqual([]);
-    for (const irq of [virq, virq + 1]) expect(k.irqs.activateIrq(top(k, irq), false)).toBe(0);
+    // request_irq(): activation, then the managed startup inside the mask
+    for (const irq of [virq, virq + 1]) expect(requestIrq(k, irq, `t${irq}`, { dev: 't', vec: irq })).toBe(0);
     expect(m.maps[1]?.managedAllocated ?? 0).toBeGreaterThan(0);
     expect(p.setAffinity(virq, [1])).toBe(-5);
     expect(p.cpuOffline(1)).toBe(0);
@@ -155,6 +158,7 @@ describe('x86 vector matrix', () => {
     expect(apicd?.managedShutdown).toBe(false);
     expect(apicd?.cpu).toBe(2);
     expect(p.cpuOnline(1)).toBe(0);
+    for (const irq of [virq, virq + 1]) freeIrq(k, irq, { dev: 't', vec: irq }, 0);
     k.irqs.freeIrqs('test', virq, 2);
     expect(m.maps.map((cm) => cm.managed)).toEqual([0, 0, 0, 0]);
     expect(p.matrixViolations()).toEqual([]);

@@ -123,7 +123,8 @@ export class ItsPlatform implements PlatformInstance {
     if (ite === undefined) return { blocked: `EventID ${msg.data} of DeviceID ${devId.toString(16)} is not mapped` };
     const irq = this.kernel.irqs.findMapping(this.gicDomain, ite.lpi);
     if (irq === 0) return { blocked: `LPI ${ite.lpi} has no Linux irq` };
-    return { irq };
+    // The ITE's collection: the redistributor (CPU) the LPI becomes pending at
+    return { irq, cpu: ite.col };
   }
 }
 
@@ -141,7 +142,7 @@ export const gicV3ItsPlatform: PlatformModel = {
   revisions: ITS_REVISIONS,
   currentRevision: 'v6.18',
   faultSites: FAULT_SITES,
-  capabilities: { platformMsi: true },
+  capabilities: { platformMsi: true, affinity: true },
   boot: (k: Kernel) => new ItsPlatform(k),
 };
 

@@ -9,6 +9,7 @@ import type { Kernel } from '../../kernel/kernel';
 import { derefInfo, MSI_ALLOC_FLAGS_PROXY_DEVICE, type MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import { KernelOops } from '../../kernel/report';
+import { IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { LpiRangeAllocator } from './lpi-range';
 
 /** GITS_TRANSLATER offset in the ITS frame: the doorbell every MSI is written to. */
@@ -65,7 +66,8 @@ export interface ItsHwDevice {
 export type ItsCommand =
   | { op: 'MAPD'; devId: number; valid: boolean }
   | { op: 'MAPTI'; devId: number; event: number; lpi: number; col: number }
-  | { op: 'DISCARD'; devId: number; event: number };
+  | { op: 'DISCARD'; devId: number; event: number }
+  | { op: 'MOVI'; devId: number; event: number; col: number };
 
 /** struct its_node, plus the hardware state its command queue programs. */
 export class ItsNode {
@@ -113,6 +115,11 @@ export class ItsNode {
       case 'DISCARD':
         this.hwDeviceTable.get(cmd.devId)?.events.delete(cmd.event);
         break;
+      case 'MOVI': {
+        const ite = this.hwDeviceTable.get(cmd.devId)?.events.get(cmd.event);
+        if (ite !== undefined) ite.col = cmd.col;
+        break;
+      }
     }
     this.k.printk(`its: ${describeCommand(cmd)}`);
   }
@@ -131,6 +138,8 @@ function describeCommand(cmd: ItsCommand): string {
       return `MAPTI dev=${hex(cmd.devId)} event=${cmd.event} lpi=${cmd.lpi} col=${cmd.col}`;
     case 'DISCARD':
       return `DISCARD dev=${hex(cmd.devId)} event=${cmd.event}`;
+    case 'MOVI':
+      return `MOVI dev=${hex(cmd.devId)} event=${cmd.event} col=${cmd.col}`;
   }
 }
 
@@ -262,11 +271,43 @@ function itsGetEventId(k: Kernel, site: string, d: IrqData): number {
   return d.hwirq - itsDev.lpiBase;
 }
 
-// its_select_cpu(): the online CPU with the fewest LPIs
-function itsSelectCpu(its: ItsNode): number {
-  let best = 0;
-  for (let cpu = 1; cpu < its.lpiCount.length; cpu++) if ((its.lpiCount[cpu] ?? 0) < (its.lpiCount[best] ?? 0)) best = cpu;
+// its_select_cpu() -> cpumask_pick_least_loaded(): of the irq's affinity mask and `mask`, the
+// online CPU with the fewest LPIs (first one on a tie); a non-managed irq whose mask has no
+// online CPU left takes any online one. No NUMA nodes modelled. -1: none.
+function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number[]): number {
+  const desc = k.irqs.desc(d.irq);
+  const online = mask.filter((c) => k.cpuIsOnline(c));
+  let cands = desc === undefined ? online : online.filter((c) => desc.affinity.includes(c));
+  if (cands.length === 0 && desc?.affinityManaged !== true) cands = online;
+  let best = -1;
+  for (const cpu of cands) if (best < 0 || (its.lpiCount[cpu] ?? 0) < (its.lpiCount[best] ?? 0)) best = cpu;
   return best;
+}
+
+// its_set_affinity(): pick the target, MOVI the event to its collection (the LPI's pending
+// state goes with it: the GIC moves it to the new redistributor), DONE: the message is unchanged
+function itsSetAffinity(k: Kernel, d: IrqData, mask: readonly number[], force: boolean): number {
+  const itsDev = k.heap.deref('its_set_affinity', d.chipData as ItsDevice | null, 'chip_data');
+  const its = itsDev.its;
+  const id = itsGetEventId(k, 'its_set_affinity', d);
+  const prevCpu = itsDev.colMap.cpus[id] ?? 0;
+  its.lpiCount[prevCpu] = Math.max(0, (its.lpiCount[prevCpu] ?? 0) - 1);
+  let cpu: number;
+  if (!force) cpu = itsSelectCpu(k, its, d, mask);
+  else cpu = mask.reduce((b, c) => (b < 0 || (its.lpiCount[c] ?? 0) < (its.lpiCount[b] ?? 0) ? c : b), -1);
+  if (cpu < 0 || cpu >= k.nrCpus) {
+    its.lpiCount[prevCpu] = (its.lpiCount[prevCpu] ?? 0) + 1;
+    return -EINVAL;
+  }
+  // don't set the affinity when the target cpu is same as current one
+  if (cpu !== prevCpu) {
+    its.send({ op: 'MOVI', devId: itsDev.deviceId, event: id, col: cpu });
+    k.fabric?.movePending?.(d.irq, prevCpu, cpu);
+    itsDev.colMap.cpus[id] = cpu;
+    d.effectiveCpu = cpu;
+  }
+  its.lpiCount[cpu] = (its.lpiCount[cpu] ?? 0) + 1;
+  return IRQ_SET_MASK_OK_DONE;
 }
 
 export function makeItsIrqChip(): IrqChip {
@@ -278,6 +319,7 @@ export function makeItsIrqChip(): IrqChip {
       const addr = itsDev.its.translater;
       return { addressHi: Math.floor(addr / 2 ** 32), addressLo: addr % 2 ** 32, data: itsGetEventId(k, 'its_irq_compose_msi_msg', d) };
     },
+    irqSetAffinity: itsSetAffinity,
   };
 }
 
@@ -328,7 +370,7 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
     activate(k, _domain, d) {
       const itsDev = k.heap.deref('its_irq_domain_activate', d.chipData as ItsDevice | null, 'chip_data');
       const event = itsGetEventId(k, 'its_irq_domain_activate', d);
-      const cpu = itsSelectCpu(itsDev.its);
+      const cpu = itsSelectCpu(k, itsDev.its, d, k.onlineCpus());
       if (cpu < 0) return -EINVAL;
       itsDev.its.lpiCount[cpu] = (itsDev.its.lpiCount[cpu] ?? 0) + 1;
       itsDev.colMap.cpus[event] = cpu;
@@ -343,7 +385,9 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       const cpu = itsDev.colMap.cpus[event] ?? 0;
       itsDev.its.lpiCount[cpu] = Math.max(0, (itsDev.its.lpiCount[cpu] ?? 0) - 1);
       d.effectiveCpu = -1;
+      // DISCARD also removes the LPI's pending state at its redistributor
       itsDev.its.send({ op: 'DISCARD', devId: itsDev.deviceId, event });
+      k.fabric?.discardPending?.(d.irq, cpu);
     },
   };
 }

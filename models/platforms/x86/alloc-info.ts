@@ -14,8 +14,6 @@ export class X86IrqAllocInfo implements ArchAllocInfo {
   data: KObject | null = null;
   /** info->mask: a fixed destination, assigned a real vector at allocation. */
   mask: readonly number[] | null = null;
-  /** The managed affinity of the interrupt (irqd_affinity_is_managed), null if not managed. */
-  managed: readonly number[] | null = null;
 
   clone(): X86IrqAllocInfo {
     const c = new X86IrqAllocInfo();
@@ -23,7 +21,6 @@ export class X86IrqAllocInfo implements ArchAllocInfo {
     c.devid = this.devid;
     c.data = this.data;
     c.mask = this.mask;
-    c.managed = this.managed;
     return c;
   }
 }

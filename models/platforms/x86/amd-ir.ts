@@ -6,12 +6,12 @@ import { roundupPowOfTwo } from '../../kernel/bitmap';
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENODEV, ENOMEM, ENOSPC } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
-import type { IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
+import type { IrqChip, IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import { x86Info, type X86IrqAllocInfo } from './alloc-info';
-import { chipSetAffinity, IRQ_SET_MASK_OK_DONE, type X86IrqChip } from './chip';
+import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { requesterId } from './dmar';
 import { amdFillMsiMsg, type IrqCfg } from './msi-msg';
 import { irqdCfg, vectorScheduleCleanup } from './vector';
@@ -210,7 +210,7 @@ function amdIrSetAffinity(k: Kernel, d: IrqData, dest: readonly number[], force:
   return IRQ_SET_MASK_OK_DONE;
 }
 
-export const amdIrChip: X86IrqChip = {
+export const amdIrChip: IrqChip = {
   name: 'AMD-IR',
   // ir_compose_msi_msg()
   composeMsiMsg(k, d) {

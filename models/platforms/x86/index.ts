@@ -45,7 +45,7 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
     revisions: x86Revisions(vfBroken),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],
-    capabilities: { platformMsi: false },
+    capabilities: { platformMsi: false, affinity: true },
     boot: (k: Kernel) => new X86Platform(k, config),
   };
 }

@@ -5,12 +5,18 @@ import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { EINVAL, ENODEV } from '../../kernel/errno';
 import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
+import { irqShutdownAndDeactivate, irqStartup } from '../../kernel/manage';
+import { cpuDown, cpuUp } from '../../kernel/cpuhotplug';
+import { writeIrqAffinity } from '../../kernel/affinity';
 import { getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
 import type { Delivery, PlatformInstance, ResourceUsage } from '../platform';
 import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
 import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
-import { cpuOffline, cpuOnline, apicAckEdge, irqSetAffinity } from './hotplug';
+import { apicAckEdge, x86CpuHotplug } from './hotplug';
+import { LapicFabric } from './lapic-fabric';
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
+import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { HpetMsi } from './hpet-msi';
 import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, INTR_REMAP_TABLE_ENTRIES } from './intel-ir';
 import { matrixConsistency } from './matrix';
@@ -61,7 +67,6 @@ export class X86Platform implements PlatformInstance {
     this.vec = new X86Vector(k, k.nrCpus);
     this.vectorDomain = createVectorDomain(k, this.vec);
     lapicOnline(this.vec, 0);
-    this.vec.online[0] = true;
     // irq_remapping_prepare() / irq_remapping_enable(): one INTEL-IR domain per unit
     config.dmar.forEach((drhd, i) => {
       const iommu = newIntelIommu(k, i, drhd, config.maxHandleMask);
@@ -81,8 +86,8 @@ export class X86Platform implements PlatformInstance {
     const hpetParent = this.hpetIrDomain();
     this.hpet = new HpetMsi(k, HPET_ID, config.hpetChannels, hpetParent ?? this.vectorDomain, hpetParent !== null);
     this.hpetDev = new PlatformDevice('hpet0', this.hpetSourceId() ?? 0);
-    // smp_init(): the secondary CPUs come up
-    for (let cpu = 1; cpu < k.nrCpus; cpu++) cpuOnline(k, this.vec, cpu);
+    // smp_init(): the secondary CPUs come up (cpu_online_mask already has them)
+    for (let cpu = 1; cpu < k.nrCpus; cpu++) lapicOnline(this.vec, cpu);
     this.sriov = new Sriov(k, (dev) => this.msiParentFor(dev));
   }
 
@@ -152,6 +157,18 @@ export class X86Platform implements PlatformInstance {
   }
 
   // --- the hardware path of a message ---
+
+  /** The local APICs as the interrupt presentation (IRR per vector, vector_irq[] at take time). */
+  interruptFabric(): InterruptFabric {
+    return new LapicFabric(this.kernel, this.vec, (dev, msg) => {
+      if (!isInterruptAddress(msg)) return { blocked: `write to ${msg.addressHi.toString(16)}:${msg.addressLo.toString(16)} is not in the interrupt address range` };
+      return this.translate(dev, msg);
+    });
+  }
+
+  archCpuHotplug(): ArchCpuHotplug {
+    return x86CpuHotplug(this.kernel, this.vec);
+  }
 
   deliver(dev: Device, msg: MsiMsg): Delivery {
     if (!isInterruptAddress(msg)) return { blocked: `write to ${msg.addressHi.toString(16)}:${msg.addressLo.toString(16)} is not in the interrupt address range` };
@@ -306,18 +323,18 @@ export class X86Platform implements PlatformInstance {
 
   // --- commands the harness can drive ---
 
-  /** Take a CPU down (0 = ok, -EBUSY for the boot or last CPU, -ENOSPC when its vectors cannot move). */
+  /** cpu_down() through the generic hotplug code with the x86 hooks. */
   cpuOffline(cpu: number): number {
-    return cpuOffline(this.kernel, this.vec, cpu);
+    return cpuDown(this.kernel, this.archCpuHotplug(), cpu);
   }
 
   cpuOnline(cpu: number): number {
-    return cpuOnline(this.kernel, this.vec, cpu);
+    return cpuUp(this.kernel, this.archCpuHotplug(), cpu);
   }
 
   /** Write /proc/irq/N/smp_affinity. */
   setAffinity(irq: number, cpus: readonly number[]): number {
-    return irqSetAffinity(this.kernel, this.vec, irq, cpus);
+    return writeIrqAffinity(this.kernel, irq, cpus);
   }
 
   /** The device fires `irq`: it arrives where its message points, which may complete a move. */
@@ -391,16 +408,20 @@ export class X86Platform implements PlatformInstance {
     return 0;
   }
 
-  // request_irq() -> irq_startup() -> irq_activate()
+  // request_irq() -> irq_startup() (activate, then the affinity setup)
   private requestIrq(irq: number): number {
-    const top = this.kernel.irqs.desc(irq)?.irqData;
-    return top === undefined ? -EINVAL : this.kernel.irqs.activateIrq(top, false);
+    const desc = this.kernel.irqs.desc(irq);
+    if (desc === undefined) return -EINVAL;
+    const ret = this.kernel.irqs.activateIrq(desc.irqData, false);
+    if (ret !== 0) return ret;
+    irqStartup(this.kernel, desc);
+    return 0;
   }
 
   // free_irq() -> irq_shutdown() -> irq_domain_deactivate_irq()
   private freeIrq(irq: number): void {
-    const top = this.kernel.irqs.desc(irq)?.irqData;
-    if (top !== undefined) this.kernel.irqs.deactivateIrq(top);
+    const desc = this.kernel.irqs.desc(irq);
+    if (desc !== undefined) irqShutdownAndDeactivate(this.kernel, desc);
   }
 
   /** pci_enable_sriov(pf, numVfs): VFs are added to kernel.devices with their MSI domain set. */

@@ -7,13 +7,13 @@ import { Bitmap, getCountOrder } from '../../kernel/bitmap';
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENOMEM } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
-import type { IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
+import type { IrqChip, IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import { KernelOops } from '../../kernel/report';
 import { x86Info, type X86IrqAllocInfo } from './alloc-info';
-import { chipSetAffinity, IRQ_SET_MASK_OK_DONE, type X86IrqChip } from './chip';
+import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { requesterId, type DrhdConfig } from './dmar';
 import { decodeRemappable, intelFillMsiMsg, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { irqdCfg, vectorScheduleCleanup } from './vector';
@@ -221,7 +221,7 @@ function intelIrSetAffinity(k: Kernel, d: IrqData, dest: readonly number[], forc
   return IRQ_SET_MASK_OK_DONE;
 }
 
-export const intelIrChip: X86IrqChip = {
+export const intelIrChip: IrqChip = {
   name: 'INTEL-IR',
   // intel_ir_compose_msi_msg(): the message prepared at allocation
   composeMsiMsg(k, d) {

@@ -5,12 +5,13 @@
 // the cleanup timer (or the first interrupt on the new target) frees it.
 import { EBUSY, EINVAL, ENOMEM } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
-import type { IrqData, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
+import type { IrqChip, IrqData, IrqDesc, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
+import type { IrqOrigin } from '../../kernel/irq-action';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import { KernelOops } from '../../kernel/report';
 import { x86Info, type X86IrqAllocInfo } from './alloc-info';
-import { IRQ_SET_MASK_OK, type X86IrqChip } from './chip';
+import { IRQ_SET_MASK_OK } from '../../kernel/chip-call';
 import { IrqMatrix } from './matrix';
 import { irqMsiComposeMsg, MANAGED_IRQ_SHUTDOWN_VECTOR, type IrqCfg } from './msi-msg';
 
@@ -42,22 +43,39 @@ export class ApicChipData extends KObject {
   hasReserved = false;
   /** The CPU whose vector_cleanup list holds `clist`, or -1 when unhashed. */
   clistCpu = -1;
-  /** irqd_affinity_is_managed(): a managed-affinity descriptor. */
-  readonly affinityManaged: boolean;
-  /** irqd_is_managed_and_shutdown() */
-  managedShutdown = false;
-  /** irq_data_get_affinity_mask(): kept here because only this level reads it. */
-  affinity: number[];
-
   constructor(
     readonly irq: number,
-    affinity: readonly number[],
-    affinityManaged: boolean,
+    /** The descriptor: its affinity mask and managed state are the core's (irq_common_data). */
+    private readonly desc: IrqDesc,
   ) {
     super();
-    this.affinity = [...affinity];
-    this.affinityManaged = affinityManaged;
   }
+
+  /** irq_data_get_affinity_mask() */
+  get affinity(): number[] {
+    return this.desc.affinity;
+  }
+
+  /** irqd_affinity_is_managed() */
+  get affinityManaged(): boolean {
+    return this.desc.affinityManaged;
+  }
+
+  /** irqd_is_managed_and_shutdown() */
+  get managedShutdown(): boolean {
+    return this.desc.managedShutdown;
+  }
+}
+
+/** A set IRR bit. */
+export interface IrrEntry {
+  readonly irq: number;
+  origin: IrqOrigin | null;
+  /**
+   * The descriptor vector_irq[] named when it was set: an entry that outlived its irq (freed,
+   * its number and vector reused since) is spurious, as in the generic presentation.
+   */
+  readonly desc: object | undefined;
 }
 
 /** The vector domain's global state: vector_matrix, per-CPU vector_irq and vector_cleanup, cpu_online_mask. */
@@ -69,7 +87,13 @@ export class X86Vector {
   readonly cleanup: ApicChipData[][];
   /** per_cpu(vector_cleanup).timer pending */
   readonly timerPending: boolean[];
+  /** cpu_online_mask (the kernel's, shared). */
   readonly online: boolean[];
+  /**
+   * Each local APIC's IRR: vector -> what set it (the irq vector_irq[] named when the message
+   * arrived, and who raised it, model bookkeeping). One bit per vector: repeats coalesce.
+   */
+  readonly irr: Map<number, IrrEntry>[];
   domain: IrqDomain | null = null;
 
   constructor(
@@ -80,7 +104,8 @@ export class X86Vector {
     this.vectorIrq = Array.from({ length: nrCpus }, () => new Int32Array(NR_VECTORS));
     this.cleanup = Array.from({ length: nrCpus }, () => []);
     this.timerPending = new Array<boolean>(nrCpus).fill(false);
-    this.online = new Array<boolean>(nrCpus).fill(false);
+    this.online = k.cpuOnline;
+    this.irr = Array.from({ length: nrCpus }, () => new Map<number, IrrEntry>());
   }
 
   onlineCpus(): number[] {
@@ -315,8 +340,12 @@ export const vectorDomainOps: IrqDomainOps = {
         err = -ENOMEM;
         break;
       }
-      const managed = info?.managed ?? null;
-      const apicd = k.heap.kmalloc(new ApicChipData(virq + i, managed ?? v.allCpus(), managed !== null));
+      const desc = k.irqs.desc(virq + i);
+      if (desc === undefined) {
+        err = -EINVAL;
+        break;
+      }
+      const apicd = k.heap.kmalloc(new ApicChipData(virq + i, desc));
       irqd.chip = lapicController;
       irqd.chipData = apicd;
       irqd.hwirq = virq + i;
@@ -374,7 +403,7 @@ function apicSetAffinity(k: Kernel, irqd: IrqData, dest: readonly number[]): num
 }
 
 /** lapic_controller: composes compatibility-format messages from the cfg. */
-export const lapicController: X86IrqChip = {
+export const lapicController: IrqChip = {
   name: 'APIC',
   // x86_vector_msi_compose_msg()
   composeMsiMsg(k, d) {
@@ -382,6 +411,7 @@ export const lapicController: X86IrqChip = {
     return irqMsiComposeMsg(apicd.cfg, false);
   },
   irqSetAffinity: (k, d, dest) => apicSetAffinity(k, d, dest),
+  irqRetrigger: (k, d) => apicRetriggerIrq(k, d),
 };
 
 // free_moved_vector()
@@ -422,11 +452,33 @@ export function irqCompleteMove(k: Kernel, v: X86Vector, apicd: ApicChipData, cp
   if (apicd.cpu === cpu) vectorScheduleCleanupLocked(k, v, apicd);
 }
 
-// __vector_cleanup(): the IRR is never found set in the model, so every queued vector is freed
-export function vectorCleanup(k: Kernel, v: X86Vector, cpu: number): void {
+// __vector_cleanup(): free the old vectors queued on this CPU, except one still pending in its
+// IRR (the interrupt arrived on the old target after the move): keep it queued and re-arm the
+// timer so the CPU gets a chance to handle it. lapic_offline() does not check the IRR:
+// fixup_irqs() has just forwarded what was pending.
+export function vectorCleanup(k: Kernel, v: X86Vector, cpu: number, checkIrr = true): void {
   const list = v.cleanup[cpu] as ApicChipData[];
-  for (const apicd of [...list]) freeMovedVector(v, k.heap.deref('__vector_cleanup', apicd, 'apic_chip_data'));
-  v.timerPending[cpu] = false;
+  let rearm = false;
+  for (const apicd of [...list]) {
+    const a = k.heap.deref('__vector_cleanup', apicd, 'apic_chip_data');
+    if (checkIrr && (v.irr[cpu] as Map<number, IrrEntry>).has(a.prevVector)) {
+      k.printk(`Moved interrupt pending in old target APIC ${a.irq}`);
+      rearm = true;
+      continue;
+    }
+    freeMovedVector(v, a);
+  }
+  v.timerPending[cpu] = rearm;
+}
+
+// apic_retrigger_irq(): an IPI with the irq's current vector to its current CPU
+function apicRetriggerIrq(k: Kernel, d: IrqData): boolean {
+  const v = vecOf(d);
+  const apicd = apicChipData(k, 'apic_retrigger_irq', d);
+  if (apicd.vector === 0 || !v.isOnline(apicd.cpu)) return false;
+  const irr = v.irr[apicd.cpu] as Map<number, IrrEntry>;
+  if (!irr.has(apicd.vector)) irr.set(apicd.vector, { irq: apicd.irq, origin: null, desc: k.irqs.desc(apicd.irq) });
+  return true;
 }
 
 // irq_force_complete_move(): a move involving the outgoing CPU is finished by force
@@ -451,7 +503,7 @@ export function lapicCanUnplugCpu(k: Kernel, v: X86Vector, cpu: number): number 
 
 // lapic_offline()
 export function lapicOffline(k: Kernel, v: X86Vector, cpu: number): void {
-  vectorCleanup(k, v, cpu);
+  vectorCleanup(k, v, cpu, false);
   v.matrix.offline(cpu);
   if ((v.cleanup[cpu] as ApicChipData[]).length > 0) k.warn('lapic_offline', `CPU ${cpu} cleanup list not empty`);
 }
@@ -460,6 +512,8 @@ export function lapicOffline(k: Kernel, v: X86Vector, cpu: number): void {
 export function lapicOnline(v: X86Vector, cpu: number): void {
   v.matrix.online(cpu);
   (v.vectorIrq[cpu] as Int32Array).fill(VECTOR_UNUSED);
+  // The APIC comes out of INIT with an empty IRR
+  (v.irr[cpu] as Map<number, IrrEntry>).clear();
 }
 
 // arch_early_irq_init() + lapic_assign_system_vectors(): the matrix, the system vectors, the boot CPU

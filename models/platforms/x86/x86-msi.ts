@@ -3,7 +3,7 @@
 // x86_msi_prepare() only records the allocation type, so there is nothing to tear down.
 import type { Device } from '../../kernel/device';
 import { EINVAL } from '../../kernel/errno';
-import type { IrqData, IrqDomain } from '../../kernel/irqdomain';
+import type { IrqChip, IrqData, IrqDomain } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import { MATCH_PCI_MSI } from '../../kernel/msi-lib';
@@ -18,7 +18,7 @@ import {
   type MsiParentOps,
 } from '../../kernel/msi-types';
 import { initIrqAllocInfo } from './alloc-info';
-import { chipSetAffinity, IRQ_SET_MASK_OK_DONE, type X86IrqChip } from './chip';
+import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { irqMsiComposeMsg } from './msi-msg';
 import { irqdCfg } from './vector';
 
@@ -66,7 +66,7 @@ function x86InitDevMsiInfo(k: Kernel, _dev: Device, domain: IrqDomain, realParen
     case 'ANY': {
       // The vector domain itself: non-remapped MSI needs the careful affinity setter
       if (domain !== realParent) k.warn('x86_init_dev_msi_info', 'vector domain is not the real parent');
-      const chip: X86IrqChip = { ...info.chip, irqSetAffinity: msiSetAffinity };
+      const chip: IrqChip = { ...info.chip, irqSetAffinity: msiSetAffinity };
       info.chip = chip;
       break;
     }

@@ -8,6 +8,7 @@ import { vfioPciSetIrqsIoctlCmd } from './vfio';
 import { pciMsixMaskCmd, pciMsixUnmaskCmd } from './msix-mask';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
+import { AFFINITY_COMMANDS } from './affinity';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
 
@@ -28,6 +29,7 @@ export const VOCABULARY: readonly AnySpec[] = [
   vfioPciSetIrqsIoctlCmd,
   pciMsixMaskCmd,
   pciMsixUnmaskCmd,
+  ...AFFINITY_COMMANDS,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
 ];

@@ -6,8 +6,9 @@ import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt,
 import { hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
-import { PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
-import { pick } from '../rng';
+import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
+import { NR_CPUS } from '../../abstract/state';
+import { chance, pick } from '../rng';
 import type { CommandSpec, Expectation } from '../spec';
 import { deviceOnlySyntax, forgetVectors } from './common';
 
@@ -30,8 +31,11 @@ function expectAlloc(c: CommandOf<'pci_alloc_irq_vectors'>, s: AbstractState, si
   const d = pciDev(s, c.dev);
   if (d === undefined) return { kind: 'none' };
   // What each mode can give; MSI is the fallback when MSI-X is absent or fails.
-  const msix = (c.flags & PCI_IRQ_MSIX) !== 0 && d.msixSize > 0 && Math.min(c.max, d.msixSize) >= c.min ? Math.min(c.max, d.msixSize) : 0;
-  const msiN = s.caps.multiMsi ? Math.min(c.max, d.msiCap) : Math.min(1, d.msiCap);
+  // PCI_IRQ_AFFINITY: no more vectors than possible CPUs (irq_calc_affinity_vectors)
+  const cap = (c.flags & PCI_IRQ_AFFINITY) !== 0 ? NR_CPUS : Infinity;
+  const msixN = Math.min(c.max, d.msixSize, cap);
+  const msix = (c.flags & PCI_IRQ_MSIX) !== 0 && d.msixSize > 0 && msixN >= c.min ? msixN : 0;
+  const msiN = s.caps.multiMsi ? Math.min(c.max, d.msiCap, cap) : Math.min(1, d.msiCap);
   const msi = (c.flags & PCI_IRQ_MSI) !== 0 && d.msiCap > 0 && msiN >= c.min ? msiN : 0;
   if (msix === 0 && msi === 0) return { kind: 'error', why: 'no mode can provide min vectors' };
   const [best, need, why] =
@@ -58,7 +62,10 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     const min = pick(rng, [1, 1, 1, 2, cap]);
     const max = Math.max(min, pick(rng, [1, cap, cap, 3, cap + 1, 2 * cap]));
     const flags = pick(rng, [PCI_IRQ_MSI | PCI_IRQ_MSIX, PCI_IRQ_MSI | PCI_IRQ_MSIX, PCI_IRQ_MSIX, PCI_IRQ_MSI]);
-    return { kind: 'pci_alloc_irq_vectors', dev: d.name, min, max, flags };
+    // Managed vectors (a block driver's queues), only where the parent moves interrupts (the
+    // extra draw happens there only, so other platforms draw what they drew before)
+    const affinity = s.caps.affinity && chance(rng, 25) ? PCI_IRQ_AFFINITY : 0;
+    return { kind: 'pci_alloc_irq_vectors', dev: d.name, min, max, flags: flags | affinity };
   },
   expect: expectAlloc,
   run(c, sim) {
@@ -87,7 +94,9 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     if (c.min > 1) out.push({ ...c, min: 1 });
     if (c.max > c.min) out.push({ ...c, max: c.min });
     if (c.max > 1 && c.min === 1) out.push({ ...c, max: Math.ceil(c.max / 2) });
-    if (c.flags === (PCI_IRQ_MSI | PCI_IRQ_MSIX)) out.push({ ...c, flags: PCI_IRQ_MSIX }, { ...c, flags: PCI_IRQ_MSI });
+    const aff = c.flags & PCI_IRQ_AFFINITY;
+    if (aff !== 0) out.push({ ...c, flags: c.flags & ~PCI_IRQ_AFFINITY });
+    if ((c.flags & ~PCI_IRQ_AFFINITY) === (PCI_IRQ_MSI | PCI_IRQ_MSIX)) out.push({ ...c, flags: PCI_IRQ_MSIX | aff }, { ...c, flags: PCI_IRQ_MSI | aff });
     return out;
   },
 };

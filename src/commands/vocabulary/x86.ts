@@ -1,9 +1,10 @@
 // x86-only commands: SR-IOV (pci_enable_sriov / pci_disable_sriov), the platform's own MSI
 // users (dmar_set_interrupt / dmar_free_interrupt for the VT-d fault events, hpet_assign_irq /
-// hpet_free_irq for HPET channels), CPU hotplug (cpu_down / cpu_up), affinity writes
-// (irq_set_affinity), an interrupt arriving (generic_handle_irq) and the vector cleanup timer
-// (vector_cleanup_callback). Each spec checks ctx.platform; the driver-visible x86 state (online
-// CPUs, enabled VFs, requested DMAR/HPET irqs) lives in s.extra under 'x86'.
+// hpet_free_irq for HPET channels), an interrupt arriving (generic_handle_irq) and the vector
+// cleanup timer (vector_cleanup_callback). Affinity writes and CPU hotplug are generic
+// (affinity.ts); they reach the DMAR and HPET irqs through x86PlatformIrqTargets(). Each spec
+// checks ctx.platform; the driver-visible x86 state (enabled VFs, requested DMAR/HPET irqs)
+// lives in s.extra under 'x86'.
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
@@ -13,9 +14,8 @@ import { X86Platform } from '../../../models/platforms/x86/instance';
 import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
 import { hasHandlers, liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
-import { checkArgs, deviceName, hex, int, named, positional } from '../args';
-import type { CommandOf } from '../command';
-import { chance, pick } from '../rng';
+import { checkArgs, deviceName, int, named, positional } from '../args';
+import { pick } from '../rng';
 import { ArgError, type AnySpec, type Arg, type CommandSpec, type VocabContext } from '../spec';
 import { MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
@@ -26,13 +26,10 @@ const CONFIGS = new Map<string, X86Config>([
   [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
   [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
 ]);
-/** Kernel() default: four possible CPUs, all brought up by smp_init(). */
-const NR_CPUS = 4;
 /** VFs count on top of the generic device cap. */
 const MAX_LIVE_WITH_VFS = MAX_LIVE_DEVICES + 4;
 
 interface X86Abstract {
-  readonly online: Set<number>;
   readonly dmarUnits: number;
   readonly hpetChannels: number;
   readonly dmarIrq: Set<number>;
@@ -51,7 +48,6 @@ function x86State(s: AbstractState, platform: string): X86Abstract {
   if (x === undefined) {
     const cfg = CONFIGS.get(platform);
     x = {
-      online: new Set(Array.from({ length: NR_CPUS }, (_, i) => i)),
       dmarUnits: cfg?.dmar.length ?? 0,
       hpetChannels: cfg?.hpetChannels ?? 0,
       dmarIrq: new Set(),
@@ -108,16 +104,6 @@ function requiredInt(args: readonly Arg[], name: string): number {
   const a = named(args, name);
   if (a === undefined) throw new ArgError(`missing ${name}=N`, endCol(args));
   return int(a, name);
-}
-
-function cpuMask(cpus: readonly number[]): number {
-  return cpus.reduce((m, c) => m | (1 << c), 0);
-}
-
-function maskCpus(mask: number): number[] {
-  const out: number[] = [];
-  for (let c = 0; c < NR_CPUS; c++) if ((mask & (1 << c)) !== 0) out.push(c);
-  return out;
 }
 
 // --- SR-IOV ---
@@ -316,56 +302,22 @@ export const hpetFreeIrqCmd: CommandSpec<'hpet_free_irq'> = {
   simplify: () => [],
 };
 
-// --- CPU hotplug ---
-
-export const cpuDownCmd: CommandSpec<'cpu_down'> = {
-  kind: 'cpu_down',
-  summary: 'cpu_down(cpu=N): take a CPU offline; its interrupts move (or managed ones shut down), then lapic_offline()',
-  weight: 1,
-  valid: (c, s, ctx) => isX86(ctx) && c.cpu > 0 && c.cpu < NR_CPUS && x86State(s, ctx.platform).online.has(c.cpu),
-  generate(s, rng, ctx) {
-    if (!isX86(ctx)) return null;
-    const on = [...x86State(s, ctx.platform).online].filter((c) => c !== 0);
-    return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
-  },
-  expect: () => ({ kind: 'none' }),
-  run: (c, sim) => ({ ret: x86Of(sim).cpuOffline(c.cpu) }),
-  update(c, o, s, sim) {
-    if (o.ret === 0) stateOf(s, sim).online.delete(c.cpu);
-  },
-  format: (c) => [`cpu=${c.cpu}`],
-  parse(args) {
-    checkArgs(args, 0, ['cpu']);
-    return { kind: 'cpu_down', cpu: requiredInt(args, 'cpu') };
-  },
-  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
-};
-
-export const cpuUpCmd: CommandSpec<'cpu_up'> = {
-  kind: 'cpu_up',
-  summary: 'cpu_up(cpu=N): bring an offline CPU back (lapic_online, managed interrupts restarted)',
-  weight: 1,
-  valid: (c, s, ctx) => isX86(ctx) && c.cpu > 0 && c.cpu < NR_CPUS && !x86State(s, ctx.platform).online.has(c.cpu),
-  generate(s, rng, ctx) {
-    if (!isX86(ctx)) return null;
-    const x = x86State(s, ctx.platform);
-    const off = Array.from({ length: NR_CPUS }, (_, i) => i).filter((c) => !x.online.has(c));
-    return off.length === 0 ? null : { kind: 'cpu_up', cpu: pick(rng, off) };
-  },
-  expect: () => ({ kind: 'exact', ret: 0, why: 'the CPU is offline' }),
-  run: (c, sim) => ({ ret: x86Of(sim).cpuOnline(c.cpu) }),
-  update(c, o, s, sim) {
-    if (o.ret === 0) stateOf(s, sim).online.add(c.cpu);
-  },
-  format: (c) => [`cpu=${c.cpu}`],
-  parse(args) {
-    checkArgs(args, 0, ['cpu']);
-    return { kind: 'cpu_up', cpu: requiredInt(args, 'cpu') };
-  },
-  simplify: () => [],
-};
-
 // --- interrupts of a device (or of the platform) ---
+
+/** The platform's own requested irqs as (target, vec): HPET channels and DMAR units (none off x86). */
+export function x86PlatformIrqTargets(s: AbstractState): { target: string; vec: number }[] {
+  const x = s.extra.get('x86') as X86Abstract | undefined;
+  if (x === undefined) return [];
+  return [...[...x.hpetIrq].map((ch) => ({ target: 'hpet', vec: ch })), ...[...x.dmarIrq].map((u) => ({ target: 'dmar', vec: u }))];
+}
+
+/** The Linux irq of `hpet` channel / `dmar` unit `vec`, or -EINVAL. */
+export function x86PlatformIrq(sim: Simulation, target: string, vec: number): number {
+  if (!(sim.platform instanceof X86Platform)) return -EINVAL;
+  if (target === 'hpet') return sim.platform.hpet.channels[vec]?.irq || -EINVAL;
+  if (target === 'dmar') return sim.platform.iommus[vec]?.irq || -EINVAL;
+  return -EINVAL;
+}
 
 /** Live (target, vec) pairs: device vectors the driver holds, requested HPET channels and DMAR units. */
 function irqTargets(s: AbstractState, x: X86Abstract): { target: string; vec: number }[] {
@@ -398,45 +350,6 @@ function parseTarget(args: readonly Arg[]): { target: string; vec: number } {
   return { target: deviceName(t), vec: requiredInt(args, 'vec') };
 }
 
-const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
-
-export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
-  kind: 'irq_set_affinity',
-  summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (or hpet/dmar): a new vector, the old one kept until cleanup',
-  weight: 3,
-  valid: (c, s, ctx) => isX86(ctx) && c.cpus > 0 && c.cpus < 1 << NR_CPUS && targetValid(s, x86State(s, ctx.platform), c.target, c.vec),
-  generate(s, rng, ctx) {
-    if (!isX86(ctx)) return null;
-    const x = x86State(s, ctx.platform);
-    const ts = irqTargets(s, x);
-    if (ts.length === 0) return null;
-    const t = pick(rng, ts);
-    // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
-    const online = cpuMask([...x.online]);
-    const good = MASKS.filter((m) => (m & online) !== 0);
-    const cpus = chance(rng, 85) && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
-    return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
-  },
-  expect: () => ({ kind: 'none' }),
-  run(c, sim) {
-    const irq = targetIrq(sim, c.target, c.vec);
-    if (irq < 0) return { ret: irq };
-    return { ret: x86Of(sim).setAffinity(irq, maskCpus(c.cpus)) };
-  },
-  update: () => undefined,
-  format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
-  parse(args) {
-    checkArgs(args, 1, ['vec', 'cpus']);
-    return { kind: 'irq_set_affinity', ...parseTarget(args), cpus: requiredInt(args, 'cpus') };
-  },
-  simplify(c) {
-    const out: CommandOf<'irq_set_affinity'>[] = [];
-    if (c.vec > 0) out.push({ ...c, vec: 0 });
-    for (const m of [0x1, 0x2]) if (c.cpus !== m) out.push({ ...c, cpus: m });
-    return out;
-  },
-};
-
 export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
   kind: 'generic_handle_irq',
   summary: 'generic_handle_irq(dev, vec=N): the vector fires on the CPU its message targets (apic_ack_edge completes a pending move)',
@@ -468,10 +381,10 @@ export const vectorCleanupCallbackCmd: CommandSpec<'vector_cleanup_callback'> = 
   kind: 'vector_cleanup_callback',
   summary: 'vector_cleanup_callback(cpu=N): the per-CPU cleanup timer frees the vectors left behind by moves',
   weight: 1,
-  valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).online.has(c.cpu),
+  valid: (c, s, ctx) => isX86(ctx) && s.online.has(c.cpu),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
-    return { kind: 'vector_cleanup_callback', cpu: pick(rng, [...x86State(s, ctx.platform).online]) };
+    return { kind: 'vector_cleanup_callback', cpu: pick(rng, [...s.online]) };
   },
   expect: () => ({ kind: 'none' }),
   run: (c, sim) => ({ ret: x86Of(sim).vectorCleanupTimer(c.cpu) }),
@@ -491,9 +404,6 @@ export const X86_COMMANDS: readonly AnySpec[] = [
   dmarFreeInterruptCmd,
   hpetAssignIrqCmd,
   hpetFreeIrqCmd,
-  cpuDownCmd,
-  cpuUpCmd,
-  irqSetAffinityCmd,
   genericHandleIrqCmd,
   vectorCleanupCallbackCmd,
 ];

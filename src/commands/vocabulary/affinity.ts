@@ -1,0 +1,156 @@
+// Affinity and CPU hotplug, on every platform whose MSI parent moves interrupts
+// (PlatformCapabilities.affinity): a write to /proc/irq/N/smp_affinity (irq_set_affinity),
+// taking a CPU down and bringing it back (cpu_down / cpu_up) through the generic genirq code
+// (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
+import { PciDev } from '../../../models/kernel/device';
+import { EINVAL } from '../../../models/kernel/errno';
+import { writeIrqAffinity } from '../../../models/kernel/affinity';
+import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
+import { cpuHandleIrq } from '../../../models/kernel/irq-flow';
+import { pciIrqVector } from '../../../models/kernel/pci-msi';
+import { NR_CPUS, type AbstractState } from '../../abstract/state';
+import type { Simulation } from '../../sim/simulation';
+import { checkArgs, deviceName, hex, int, named, positional } from '../args';
+import type { CommandOf } from '../command';
+import { chance, pick } from '../rng';
+import { ArgError, type Arg, type CommandSpec } from '../spec';
+import { heldVectors } from './delivery';
+import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
+
+function endCol(args: readonly Arg[]): number {
+  const last = args[args.length - 1];
+  return last === undefined ? 1 : last.col + (last.name !== null ? last.name.length + 1 : 0) + last.value.length;
+}
+
+function requiredInt(args: readonly Arg[], name: string): number {
+  const a = named(args, name);
+  if (a === undefined) throw new ArgError(`missing ${name}=N`, endCol(args));
+  return int(a, name);
+}
+
+function cpuMask(cpus: readonly number[]): number {
+  return cpus.reduce((m, c) => m | (1 << c), 0);
+}
+
+function maskCpus(mask: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < NR_CPUS; c++) if ((mask & (1 << c)) !== 0) out.push(c);
+  return out;
+}
+
+/** Live (target, vec) pairs: PCI vectors drivers hold, and the platform's own irqs (x86 HPET, DMAR). */
+function irqTargets(s: AbstractState): { target: string; vec: number }[] {
+  const out: { target: string; vec: number }[] = [];
+  for (const d of s.devices.values()) for (const vec of heldVectors(d)) out.push({ target: d.name, vec });
+  return [...out, ...x86PlatformIrqTargets(s)];
+}
+
+/** The Linux irq behind a target, or a negative errno. */
+function targetIrq(sim: Simulation, target: string, vec: number): number {
+  if (target === 'hpet' || target === 'dmar') return x86PlatformIrq(sim, target, vec);
+  const dev = sim.devices.get(target);
+  return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
+}
+
+const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
+
+export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
+  kind: 'irq_set_affinity',
+  summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (x86: or hpet/dmar): the parent moves it (x86: a new vector, the old one kept until cleanup; ITS: MOVI)',
+  weight: 3,
+  valid: (c, s) => s.caps.affinity && c.cpus > 0 && c.cpus < 1 << NR_CPUS && irqTargets(s).some((t) => t.target === c.target && t.vec === c.vec),
+  generate(s, rng) {
+    if (!s.caps.affinity) return null;
+    const ts = irqTargets(s);
+    if (ts.length === 0) return null;
+    const t = pick(rng, ts);
+    // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
+    const online = cpuMask([...s.online]);
+    const good = MASKS.filter((m) => (m & online) !== 0);
+    const cpus = chance(rng, 85) && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
+    return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const irq = targetIrq(sim, c.target, c.vec);
+    if (irq < 0) return { ret: irq };
+    return { ret: writeIrqAffinity(sim.kernel, irq, maskCpus(c.cpus)) };
+  },
+  update: () => undefined,
+  format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
+  parse(args) {
+    checkArgs(args, 1, ['vec', 'cpus']);
+    const t = positional(args, 0, 'device, hpet or dmar', endCol(args));
+    return { kind: 'irq_set_affinity', target: deviceName(t), vec: requiredInt(args, 'vec'), cpus: requiredInt(args, 'cpus') };
+  },
+  simplify(c) {
+    const out: CommandOf<'irq_set_affinity'>[] = [];
+    if (c.vec > 0) out.push({ ...c, vec: 0 });
+    for (const m of [0x1, 0x2]) if (c.cpus !== m) out.push({ ...c, cpus: m });
+    return out;
+  },
+};
+
+export const cpuDownCmd: CommandSpec<'cpu_down'> = {
+  kind: 'cpu_down',
+  summary: 'cpu_down(cpu=N): take a CPU offline: it first takes what is pending (stop_machine runs with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
+  weight: 1,
+  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
+  generate(s, rng) {
+    if (!s.caps.affinity) return null;
+    const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
+    return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const k = sim.kernel;
+    // take_cpu_down() runs in stop_machine(): every CPU spins with interrupts enabled before
+    // the step that disables them, so the outgoing CPU takes what is already pending for it
+    const fabric = k.fabric;
+    if (fabric !== null && k.cpuIsOnline(c.cpu)) {
+      for (let n = 0; n < 16; n++) {
+        const ev = cpuHandleIrq(k, fabric, c.cpu);
+        if (ev === null) break;
+        sim.noteIrq(ev);
+      }
+    }
+    const ret = cpuDown(k, sim.platform.archCpuHotplug?.() ?? {}, c.cpu);
+    if (ret === 0) sim.releaseManagedShutdown();
+    return { ret };
+  },
+  update(c, o, s) {
+    if (o.ret === 0) s.online.delete(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args) {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'cpu_down', cpu: requiredInt(args, 'cpu') };
+  },
+  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+};
+
+export const cpuUpCmd: CommandSpec<'cpu_up'> = {
+  kind: 'cpu_up',
+  summary: 'cpu_up(cpu=N): bring an offline CPU back (x86 lapic_online), then irq_affinity_online_cpu() restarts the managed interrupts shut down for want of it',
+  weight: 1,
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && !s.online.has(c.cpu),
+  generate(s, rng) {
+    if (!s.caps.affinity) return null;
+    const off = Array.from({ length: NR_CPUS }, (_, i) => i).filter((c) => !s.online.has(c));
+    return off.length === 0 ? null : { kind: 'cpu_up', cpu: pick(rng, off) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'the CPU is offline' }),
+  run: (c, sim) => ({ ret: cpuUp(sim.kernel, sim.platform.archCpuHotplug?.() ?? {}, c.cpu) }),
+  update(c, o, s) {
+    if (o.ret === 0) s.online.add(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse(args) {
+    checkArgs(args, 0, ['cpu']);
+    return { kind: 'cpu_up', cpu: requiredInt(args, 'cpu') };
+  },
+  simplify: () => [],
+};
+
+export const AFFINITY_COMMANDS = [irqSetAffinityCmd, cpuDownCmd, cpuUpCmd] as const;
