@@ -28,7 +28,13 @@ interface Opts {
   devices: number;
   platforms: string[];
   workersTimeMs: number;
+  /** Sections to run (engines, bugs, devices, workers, memory); all by default. */
+  only: Set<string>;
+  /** Known bugs to time (ids); all by default. */
+  bugs: string[] | null;
 }
+
+const SECTIONS = ['engines', 'bugs', 'devices', 'workers', 'memory'];
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs: readonly number[]): number => {
@@ -174,6 +180,7 @@ interface BugRow {
 function knownBugs(o: Opts): BugRow[] {
   const rows: BugRow[] = [];
   for (const bug of KNOWN_BUGS) {
+    if (o.bugs !== null && !o.bugs.includes(bug.id)) continue;
     const platform = findPlatform(bug.platform);
     if (platform === undefined) continue;
     const config = configFor(platform, bug.revision, bug.faults);
@@ -300,44 +307,59 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 async function bench(o: Opts): Promise<number> {
   const t0 = now();
+  const on = (section: string): boolean => o.only.has(section);
   log(`msi-fuzz bench: node ${process.version}, ${require('node:os').cpus().length} CPUs`);
-  const eng = engines(o);
-  log('\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants');
-  log(table(['platform', 'revision', 'runs', '(a) bare', '(b) engine', '(c) fc', 'b/a', 'b/c'], eng.map((r) => [r.platform, r.revision, r.runs, r.bareCps, r.engineCps, r.fcCps, r.bOverA, r.bOverC])));
-  const bugs = knownBugs(o);
-  log(`\nknown bugs: time to first detection over seeds 1..${o.seeds} (cap ${o.bugCapMs / 1000}s each), shrunk length, shrink time`);
-  log(
-    table(
-      ['bug', 'found', 'median ms', 'max ms', 'min len', 'shrunk max', 'at min', 'shrink med ms', 'shrink max ms'],
-      bugs.map((b) => [b.id, `${b.found}/${b.seeds}`, b.medianMs, b.maxMs, b.minimal, b.shrunkMax, `${b.atMinimal}/${b.found}`, b.shrinkMedianMs, b.shrinkMaxMs]),
-    ),
-  );
-  progress('devices');
-  const small = deviceCost('gic-v3-its', 4, 4000);
-  const large = deviceCost('gic-v3-its', o.devices, 4000);
-  progressDone();
-  log(`\nper-command cost (free/alloc cycle on 4 devices, invariants after every step), gic-v3-its`);
-  log(table(['devices', 'us/command', 'violations'], [small, large].map((d) => [d.devices, d.perCommandUs, d.violations.join(',') || 'none'])));
-  log(`ratio ${o.devices}/4: ${round(large.perCommandUs / small.perCommandUs)}`);
+  let eng: EngineRow[] | null = null;
+  if (on('engines')) {
+    eng = engines(o);
+    log('\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants');
+    log(table(['platform', 'revision', 'runs', '(a) bare', '(b) engine', '(c) fc', 'b/a', 'b/c'], eng.map((r) => [r.platform, r.revision, r.runs, r.bareCps, r.engineCps, r.fcCps, r.bOverA, r.bOverC])));
+  }
+  let bugs: BugRow[] | null = null;
+  if (on('bugs')) {
+    bugs = knownBugs(o);
+    log(`\nknown bugs: time to first detection over seeds 1..${o.seeds} (cap ${o.bugCapMs / 1000}s each), shrunk length, shrink time`);
+    log(
+      table(
+        ['bug', 'found', 'median ms', 'max ms', 'min len', 'shrunk max', 'at min', 'shrink med ms', 'shrink max ms'],
+        bugs.map((b) => [b.id, `${b.found}/${b.seeds}`, b.medianMs, b.maxMs, b.minimal, b.shrunkMax, `${b.atMinimal}/${b.found}`, b.shrinkMedianMs, b.shrinkMaxMs]),
+      ),
+    );
+  }
+  let devices: { small: DeviceFigures; large: DeviceFigures; ratio: number } | null = null;
+  if (on('devices')) {
+    progress('devices');
+    const small = deviceCost('gic-v3-its', 4, 4000);
+    const large = deviceCost('gic-v3-its', o.devices, 4000);
+    progressDone();
+    devices = { small, large, ratio: round(large.perCommandUs / small.perCommandUs) };
+    log(`\nper-command cost (free/alloc cycle on 4 devices, invariants after every step), gic-v3-its`);
+    log(table(['devices', 'us/command', 'violations'], [small, large].map((d) => [d.devices, d.perCommandUs, d.violations.join(',') || 'none'])));
+    log(`ratio ${o.devices}/4: ${devices.ratio}`);
+  }
   let workers: WorkerFigures | null = null;
-  if (o.workersTimeMs > 0) {
+  if (on('workers') && o.workersTimeMs > 0) {
     progress('workers');
     workers = await benchWorkers(o.workersTimeMs);
     progressDone();
     log(`\nworkers (every platform at its current revision, units of 100 runs, ${o.workersTimeMs / 1000}s of dispatch per setting): 1 worker ${workers.oneCps} cmd/s, 2 workers ${workers.twoCps} cmd/s, ratio ${workers.ratio}`);
   }
-  const mem = memory(o);
-  log(`\nresident memory over a ${mem.seconds}s run (gic-v3-its): start ${mem.startMb} MB, end ${mem.endMb} MB, max ${mem.maxMb} MB, first-quarter median ${mem.firstQuarterMedianMb} MB, last-quarter median ${mem.lastQuarterMedianMb} MB (${mem.growthPct}%)`);
+  let mem: MemoryFigures | null = null;
+  if (on('memory')) {
+    mem = memory(o);
+    log(`\nresident memory over a ${mem.seconds}s run (gic-v3-its): start ${mem.startMb} MB, end ${mem.endMb} MB, max ${mem.maxMb} MB, first-quarter median ${mem.firstQuarterMedianMb} MB, last-quarter median ${mem.lastQuarterMedianMb} MB (${mem.growthPct}%)`);
+  }
   const totalS = round((now() - t0) / 1000, 1);
+  // A section not run has no verdict (null).
   const targets = {
-    bOverA: eng.every((r) => r.bOverA >= 0.7),
-    bOverC: eng.every((r) => r.bOverC >= 1.5),
+    bOverA: eng === null ? null : eng.every((r) => r.bOverA >= 0.7),
+    bOverC: eng === null ? null : eng.every((r) => r.bOverC >= 1.5),
     workers: workers === null ? null : workers.ratio >= 1.8,
-    devices: large.perCommandUs / small.perCommandUs <= 2,
-    bugMedian: bugs.every((b) => b.found === b.seeds && b.medianMs < 200),
-    bugMax: bugs.every((b) => b.found === b.seeds && b.maxMs < 2000),
-    shrunkMinimal: bugs.every((b) => b.atMinimal === b.found),
-    memoryFlat: Math.abs(mem.growthPct) <= 10,
+    devices: devices === null ? null : devices.ratio <= 2,
+    bugMedian: bugs === null ? null : bugs.every((b) => b.found === b.seeds && b.medianMs < 200),
+    bugMax: bugs === null ? null : bugs.every((b) => b.found === b.seeds && b.maxMs < 2000),
+    shrunkMinimal: bugs === null ? null : bugs.every((b) => b.atMinimal === b.found),
+    memoryFlat: mem === null ? null : Math.abs(mem.growthPct) <= 10,
   };
   log(`\ntargets: ${Object.entries(targets).map(([k, v]) => `${k} ${v === null ? 'n/a' : v ? 'met' : 'MISSED'}`).join(', ')}; total ${totalS}s`);
   log(
@@ -346,7 +368,7 @@ async function bench(o: Opts): Promise<number> {
       cpus: require('node:os').cpus().length,
       engines: eng,
       knownBugs: bugs,
-      devices: { small, large, ratio: round(large.perCommandUs / small.perCommandUs) },
+      devices,
       workers,
       memory: mem,
       targets,
@@ -354,6 +376,12 @@ async function bench(o: Opts): Promise<number> {
     }),
   );
   return 0;
+}
+
+function sectionList(text: string): string[] {
+  const list = text.split(',');
+  for (const x of list) if (!SECTIONS.includes(x)) throw new UsageError(`--only: unknown section '${x}' (${SECTIONS.join(', ')})`);
+  return list;
 }
 
 function main(argv: readonly string[]): Promise<number> {
@@ -365,6 +393,8 @@ function main(argv: readonly string[]): Promise<number> {
     .option('--devices <n>', 'large machine size for the per-command cost', '256')
     .option('--workers-time <duration>', 'dispatch time of each of the 1- and 2-worker runs (0 to skip)', '3s')
     .option('--platforms <list>', 'platforms for the engine comparison (comma list or all)', 'all')
+    .option('--only <list>', `sections to run (comma list of ${SECTIONS.join(', ')})`, SECTIONS.join(','))
+    .option('--bugs <list>', 'known bugs to time (comma list of ids, or all)', 'all')
     .exitOverride();
   try {
     cli.parse([...argv], { from: 'user' });
@@ -378,6 +408,8 @@ function main(argv: readonly string[]): Promise<number> {
       devices: parseCount('--devices', String(v['devices']), 4),
       workersTimeMs: parseDuration('--workers-time', String(v['workersTime'])),
       platforms,
+      only: new Set(sectionList(String(v['only']))),
+      bugs: v['bugs'] === 'all' ? null : String(v['bugs']).split(','),
     });
   } catch (e) {
     if (e instanceof UsageError) {
