@@ -210,6 +210,7 @@ export class IrqCore {
         parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
       }
       this.descs.set(virq + i, new IrqDesc(virq + i, parentData as IrqData));
+      this.k.touchIrq(virq + i);
     }
     const ret = domain.ops.alloc(this.k, domain, virq, nrIrqs, arg);
     if (ret < 0) {
@@ -223,6 +224,7 @@ export class IrqCore {
 
   // irq_domain_insert_irq(): publish every level in its domain's reverse map
   private insertIrq(virq: number): void {
+    this.k.touchIrq(virq);
     for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
       const other = data.domain.revmap.get(data.hwirq);
       if (other !== undefined && other !== data && !data.domain.sharedHwirqs) {
@@ -236,6 +238,7 @@ export class IrqCore {
 
   // irq_domain_remove_irq()
   private removeIrq(virq: number): void {
+    this.k.touchIrq(virq);
     for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
       if (!data.mapped) continue;
       if (data.domain.revmap.get(data.hwirq) === data) data.domain.revmap.delete(data.hwirq);
@@ -293,6 +296,7 @@ export class IrqCore {
 
   // irq_domain_reset_irq_data()
   resetIrqData(data: IrqData): void {
+    this.k.touchIrq(data.irq);
     data.hwirq = 0;
     data.chip = null;
     data.chipData = null;
@@ -302,6 +306,7 @@ export class IrqCore {
   setHwirqAndChip(domain: IrqDomain, virq: number, hwirq: number, chip: IrqChip, chipData: unknown): number {
     const data = this.getIrqData(domain, virq);
     if (data === null) return -ENOENT;
+    this.k.touchIrq(virq);
     data.hwirq = hwirq;
     data.chip = chip;
     data.chipData = chipData;
@@ -310,6 +315,7 @@ export class IrqCore {
 
   private freeIrqDataAndDescs(virq: number, nrIrqs: number): void {
     for (let i = 0; i < nrIrqs; i++) {
+      this.k.touchIrq(virq + i);
       if (!this.descs.delete(virq + i)) {
         this.k.report('double-free', 'irq_free_descs', `irq ${virq + i} freed but not allocated`);
       }
@@ -350,6 +356,7 @@ export class IrqCore {
   }
 
   private markActivated(data: IrqData, on: boolean): void {
+    this.k.touchIrq(data.irq);
     for (let d: IrqData | null = data; d !== null; d = d.parentData) d.activated = on;
   }
 

@@ -10,6 +10,7 @@ import type { KernelReport, ReportKind } from './report';
 import type { MsiDomainBundle } from './msi';
 import type { InterruptFabric } from './irq-fabric';
 import type { IrqEvent } from './irq-flow';
+import { StepDirty } from './dirty';
 
 /** dmesg is kept short: it is for annotating repros, not for invariants. */
 const DMESG_LINES = 64;
@@ -33,6 +34,8 @@ export class Kernel implements HeapSanitizer {
   currentCpu = 0;
   /** Every interrupt a CPU took (irq-flow.ts). */
   readonly irqEvents: IrqEvent[] = [];
+  /** What the current step changed (cleared by beginStep). */
+  readonly dirty = new StepDirty();
 
   constructor(
     readonly patches: PatchSet,
@@ -48,6 +51,19 @@ export class Kernel implements HeapSanitizer {
   beginStep(step: number): void {
     this.step = step;
     this.retiredMsiDomains = [];
+    this.dirty.clear();
+  }
+
+  /** An irq's descriptor or hierarchy data changes: it, and the device whose descriptor owns it, are dirty. */
+  touchIrq(irq: number): void {
+    this.dirty.irqs.add(irq);
+    const desc = this.irqs.desc(irq)?.msiDesc;
+    if (desc !== null && desc !== undefined) this.dirty.devices.add(desc.dev);
+  }
+
+  /** A device's MSI state (descriptors, domains, message, table) changes. */
+  touchDevice(dev: KObject): void {
+    this.dirty.devices.add(dev);
   }
 
   report(kind: ReportKind, site: string, message: string): void {
@@ -62,6 +78,10 @@ export class Kernel implements HeapSanitizer {
 
   useAfterFree(site: string, obj: KObject): void {
     this.report('kasan-use-after-free', site, `${obj.kind}@${hex(obj.addr)} used after kfree()`);
+  }
+
+  released(obj: KObject): void {
+    this.dirty.objects.add(obj);
   }
 
   doubleFree(site: string, what: string): void {

@@ -7,14 +7,14 @@ import fc from 'fast-check';
 import type { Command } from '../commands/command';
 import { PCI_IRQ_MSIX } from '../commands/command';
 import { runCampaign } from '../engine/campaign';
-import { commandsArbitrary } from '../engine/fc-engine';
+import { commandsArbitrary, modelRun } from '../engine/fc-engine';
 import { generateCommand } from '../engine/generate';
 import { runSeed, SeededRng } from '../engine/random-engine';
-import { checkRecord } from '../engine/runner';
+import { checkRecord, finalCheck } from '../engine/runner';
 import { invariantsFor } from '../invariants/registry';
 import { KNOWN_BUGS } from '../known-bugs';
 import { allPlatforms, findPlatform } from '../platforms';
-import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 import { configFor } from '../cli/setup';
 import { DEFAULT_FAULTS, parseCount, parseDuration } from '../cli/options';
 import { UsageError } from '../cli/errors';
@@ -77,11 +77,16 @@ function bareLoop(config: SimulationConfig, lists: readonly Command[][]): number
   let n = 0;
   for (const list of lists) {
     const sim = new Simulation(config);
+    let record: StepRecord | undefined;
+    let stop = false;
     for (const cmd of list) {
-      const record = sim.execute(cmd);
+      record = sim.execute(cmd);
       n++;
-      if (checkRecord(sim, record, invariants) !== null || sim.dead) break;
+      stop = checkRecord(sim, record, invariants) !== null || sim.dead;
+      if (stop) break;
     }
+    // The end-of-run full check the engines make too.
+    if (!stop) finalCheck(sim, record, invariants);
   }
   return n;
 }
@@ -95,9 +100,7 @@ function fcRate(config: SimulationConfig, timeMs: number, seed: number): { comma
     const arb = commandsArbitrary(config, 'medium', true);
     fc.assert(
       fc.property(arb, (cmds) => {
-        const real = { sim: new Simulation(config), executed: [] as Command[] };
-        fc.modelRun(() => ({ model: {}, real }), cmds);
-        commands += real.executed.length;
+        commands += modelRun(config, cmds, true).executed.length;
       }),
       { seed: seed + batch++, numRuns: 20 },
     );

@@ -5,11 +5,11 @@ import type { Command } from '../commands/command';
 import type { Rng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
-import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 import { generateCommand } from './generate';
 import { swarmVocabulary } from './swarm';
 import { beforeStep, noteStep, type Coverage } from './coverage';
-import { checkRecord } from './runner';
+import { checkRecord, finalCheck } from './runner';
 
 export interface Finding {
   readonly violation: Violation;
@@ -50,17 +50,19 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const commands: Command[] = [];
   const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);
+  let record: StepRecord | undefined;
   for (let i = 0; i < steps; i++) {
     const cmd = generateCommand(sim.state, rng, ctx, enabled);
     if (cmd === null) break;
     commands.push(cmd);
     const before = coverage !== undefined ? beforeStep(sim, cmd, lastModes) : null;
-    const record = sim.execute(cmd);
+    record = sim.execute(cmd);
     stats.commands++;
     if (coverage !== undefined && before !== null) noteStep(coverage, sim, cmd, before, record, lastModes);
     const violation = checkRecord(sim, record, invariants);
     if (violation !== null) return { violation, commands, run };
     if (sim.dead) break;
   }
-  return null;
+  const violation = finalCheck(sim, record, invariants);
+  return violation === null ? null : { violation, commands, run };
 }
