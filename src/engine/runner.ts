@@ -19,7 +19,7 @@ export interface RunResult {
  * step and at the end of a run (finalCheck), where every invariant scans the whole state: a
  * safety net, so a change the dirty sets did not record is still found, later.
  */
-export const FULL_CHECK_EVERY = 32;
+export const FULL_CHECK_EVERY = 128;
 
 /** Checks one executed step against the invariants (incrementally where they allow it, or in full). */
 export function checkRecord(sim: Simulation, record: StepRecord, invariants: readonly Invariant[], full = false): Violation | null {

@@ -2,9 +2,9 @@
 import type { StepDirty } from '../../models/kernel/dirty';
 import type { Kernel } from '../../models/kernel/kernel';
 import { LPI_BASE, LpiRangeFreed } from '../../models/platforms/gic-v3-its/lpi-range';
-import { ItsDevice, ItsItt, type ItsNode } from '../../models/platforms/gic-v3-its/its';
+import { ItsDevice, ItsItt, ItsMapdSent, type ItsNode } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
-import type { IrqData, IrqDesc } from '../../models/kernel/irqdomain';
+import type { IrqDesc } from '../../models/kernel/irqdomain';
 import type { Invariant } from './invariant';
 
 function itsOf(p: unknown): ItsPlatform | null {
@@ -96,7 +96,7 @@ function mapdBalance(its: ItsNode): string | null {
 }
 
 /** The ITS level of a live irq belongs to a live, listed its_device. */
-function irqItsDevice(p: ItsPlatform, listed: ReadonlySet<ItsDevice>, desc: IrqDesc): string | null {
+function irqItsDevice(p: ItsPlatform, listed: { has(d: ItsDevice): boolean }, desc: IrqDesc): string | null {
   for (let l = desc.irqData as typeof desc.irqData | null; l !== null; l = l.parentData) {
     if (l.domain !== p.itsDomain || l.chipData === null) continue;
     const dev = l.chipData as ItsDevice;
@@ -105,40 +105,55 @@ function irqItsDevice(p: ItsPlatform, listed: ReadonlySet<ItsDevice>, desc: IrqD
   return null;
 }
 
-function lifetime(k: Kernel, p: ItsPlatform, touched: StepDirty | null): string | null {
+function lifetime(k: Kernel, p: ItsPlatform): string | null {
   const its = p.its;
-  // The list, its objects and the MAPD balance change only through the ITS node or a kfree().
-  const listChanged = touched === null || touched.objects.has(its) || [...touched.objects].some((o) => o instanceof ItsDevice || o instanceof ItsItt);
-  if (listChanged) {
-    const why = itsDeviceList(its);
+  const why = itsDeviceList(its);
+  if (why !== null) return why;
+  const listed = new Set(its.devices);
+  for (const desc of k.irqs.descs.values()) {
+    const why = irqItsDevice(p, listed, desc);
     if (why !== null) return why;
   }
-  const listed = new Set(its.devices);
-  if (touched === null) {
-    for (const desc of k.irqs.descs.values()) {
-      const why = irqItsDevice(p, listed, desc);
-      if (why !== null) return why;
-    }
-  } else {
-    // An irq changes hands only when it is dirty; an its_device leaving the list or freed this
-    // step strands the irqs still holding its LPIs, found through the ITS domain's reverse map
-    // (hwirq-unique, checked before, keeps that map true).
-    for (const irq of touched.irqs) {
-      const desc = k.irqs.desc(irq);
-      const why = desc === undefined ? null : irqItsDevice(p, listed, desc);
-      if (why !== null) return why;
-    }
-    const domain = p.itsDomain;
-    for (const o of touched.objects) {
-      if (!(o instanceof ItsDevice) || (!o.freed && listed.has(o))) continue;
-      for (let lpi = o.lpiBase; lpi < o.lpiBase + o.nrLpis; lpi++) {
-        const desc = domain.revmap.has(lpi) ? k.irqs.desc((domain.revmap.get(lpi) as IrqData).irq) : undefined;
-        const why = desc === undefined ? null : irqItsDevice(p, listed, desc);
-        if (why !== null) return why;
+  return mapdBalance(its);
+}
+
+/**
+ * The same rules over what the step changed. The state before the step held them, and the
+ * its_device list, the objects on it and the MAPD balance change only through entries the
+ * model puts in the dirty set (its_devices created or freed, ITTs freed, MAPDs sent); an irq
+ * changes hands only when it is dirty. Each finding is confirmed and worded by the full check.
+ */
+function lifetimeMayBreak(k: Kernel, p: ItsPlatform, touched: StepDirty): boolean {
+  const its = p.its;
+  const listed = { has: (d: ItsDevice): boolean => its.devices.includes(d) };
+  for (const o of touched.objects) {
+    if (o instanceof ItsDevice) {
+      const onList = its.devices.includes(o);
+      // Listing or unlisting a DeviceID changes what its MAPD balance must be.
+      if ((its.mapdBalance.get(o.deviceId) ?? 0) !== (its.findDevice(o.deviceId) !== null ? 1 : 0) && its.mapdBalance.has(o.deviceId)) return true;
+      if (onList && (o.freed || o.itt.freed)) return true;
+      if (onList && its.devices.some((d) => d !== o && d.deviceId === o.deviceId)) return true;
+      // Leaving the list (or freed) strands the irqs still holding its LPIs: found through the
+      // ITS domain's reverse map (hwirq-unique, checked before, keeps that map true).
+      if (!onList || o.freed) {
+        for (let lpi = o.lpiBase; lpi < o.lpiBase + o.nrLpis; lpi++) {
+          const data = p.itsDomain.revmap.get(lpi);
+          const desc = data === undefined ? undefined : k.irqs.desc(data.irq);
+          if (desc !== undefined && irqItsDevice(p, listed, desc) !== null) return true;
+        }
       }
+    } else if (o instanceof ItsItt) {
+      if (its.devices.some((d) => d.itt === o)) return true;
+    } else if (o instanceof ItsMapdSent) {
+      const n = its.mapdBalance.get(o.devId) ?? 0;
+      if (n !== (its.findDevice(o.devId) !== null ? 1 : 0)) return true;
     }
   }
-  return listChanged ? mapdBalance(its) : null;
+  for (const irq of touched.irqs) {
+    const desc = k.irqs.desc(irq);
+    if (desc !== undefined && irqItsDevice(p, listed, desc) !== null) return true;
+  }
+  return false;
 }
 
 export const itsDeviceLifetime: Invariant = {
@@ -148,10 +163,10 @@ export const itsDeviceLifetime: Invariant = {
   rule: 'its_device lives from its_msi_prepare() to its_msi_teardown() (or the last LPI free before 6.16)',
   check({ sim }) {
     const p = itsOf(sim.platform);
-    return p === null ? null : lifetime(sim.kernel, p, null);
+    return p === null ? null : lifetime(sim.kernel, p);
   },
-  checkTouched({ sim }, touched) {
-    const p = itsOf(sim.platform);
-    return p === null ? null : lifetime(sim.kernel, p, touched);
+  checkTouched(ctx, touched) {
+    const p = itsOf(ctx.sim.platform);
+    return p !== null && lifetimeMayBreak(ctx.sim.kernel, p, touched) ? this.check(ctx) : null;
   },
 };

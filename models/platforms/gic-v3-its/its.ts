@@ -67,6 +67,11 @@ export type ItsCommand =
   | { op: 'MAPTI'; devId: number; event: number; lpi: number; col: number }
   | { op: 'DISCARD'; devId: number; event: number };
 
+/** A MAPD sent during the current step (a dirty-set entry): the balance of this DeviceID changed. */
+export class ItsMapdSent {
+  constructor(readonly devId: number) {}
+}
+
 /** struct its_node, plus the hardware state its command queue programs. */
 export class ItsNode {
   /** its->its_device_list */
@@ -103,6 +108,7 @@ export class ItsNode {
         // Every function behind the DeviceID is affected; the MAPD balance changes.
         this.k.dirty.sharedRouting = true;
         this.k.dirty.objects.add(this);
+        this.k.dirty.objects.add(new ItsMapdSent(cmd.devId));
         this.mapdBalance.set(cmd.devId, (this.mapdBalance.get(cmd.devId) ?? 0) + (cmd.valid ? 1 : -1));
         if (cmd.valid && itt !== undefined) this.hwDeviceTable.set(cmd.devId, { itt, size: itt.entries, events: new Map() });
         else this.hwDeviceTable.delete(cmd.devId);
