@@ -134,8 +134,13 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize);
     if (cands.length === 0) return null;
     const d = pick(rng, cands);
-    const free = [...Array(d.msixSize).keys()].filter((i) => !usedMsixIndices(d).has(i));
-    const index = pick(rng, ['any' as const, 'any' as const, free[0] ?? 0, free[free.length - 1] ?? 0]);
+    // The first and the last free index (the used set built once: tables have up to 2048 entries).
+    const used = usedMsixIndices(d);
+    let first = 0;
+    while (first < d.msixSize && used.has(first)) first++;
+    let last = d.msixSize - 1;
+    while (last >= 0 && used.has(last)) last--;
+    const index = pick(rng, ['any' as const, 'any' as const, first < d.msixSize ? first : 0, last >= 0 ? last : 0]);
     return { kind: 'pci_msix_alloc_irq_at', dev: d.name, index };
   },
   expect(c, s, sim) {
