@@ -8,8 +8,7 @@ import type { Command } from '../commands/command';
 import { PCI_IRQ_MSIX } from '../commands/command';
 import { runCampaign } from '../engine/campaign';
 import { commandsArbitrary, modelRun } from '../engine/fc-engine';
-import { generateCommand } from '../engine/generate';
-import { runSeed, SeededRng } from '../engine/random-engine';
+import { randomRun } from '../engine/random-engine';
 import { checkRecord, finalCheck } from '../engine/runner';
 import { invariantsFor } from '../invariants/registry';
 import { KNOWN_BUGS } from '../known-bugs';
@@ -58,23 +57,12 @@ const progress = (s: string): void => {
 };
 const progressDone = (): void => progress('');
 
-/** The command lists the random engine draws for runs [0, runs) of `seed` (the engine's own loop, recording). */
+/** The command lists the random engine runs for runs [0, runs) of `seed` (the engine's own loop, recording). */
 function pregenerate(config: SimulationConfig, seed: number, runs: number, maxSteps: number): Command[][] {
   const out: Command[][] = [];
-  const invariants = invariantsFor(config.platform.name);
   for (let run = 0; run < runs; run++) {
-    const rng = new SeededRng(runSeed(seed, run));
-    const sim = new Simulation(config);
-    const ctx = { faultSites: sim.faultSites, platform: config.platform.name };
     const commands: Command[] = [];
-    const steps = 8 + rng.below(maxSteps - 7);
-    for (let i = 0; i < steps; i++) {
-      const cmd = generateCommand(sim.state, rng, ctx);
-      if (cmd === null) break;
-      commands.push(cmd);
-      const record = sim.execute(cmd);
-      if (checkRecord(sim, record, invariants) !== null || sim.dead) break;
-    }
+    randomRun(config, seed, run, maxSteps, { runs: 0, commands: 0 }, false, undefined, commands);
     out.push(commands);
   }
   return out;
