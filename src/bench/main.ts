@@ -183,7 +183,9 @@ function knownBugs(o: Opts): BugRow[] {
     if (o.bugs !== null && !o.bugs.includes(bug.id)) continue;
     const platform = findPlatform(bug.platform);
     if (platform === undefined) continue;
-    const config = configFor(platform, bug.revision, bug.faults);
+    // What `run --known-bug` does: the bug's hidden command kinds are generated too.
+    const base = configFor(platform, bug.revision, bug.faults);
+    const config = bug.commands !== undefined ? { ...base, hunt: bug.commands } : base;
     const detect: number[] = [];
     const shrinkMs: number[] = [];
     const lengths: number[] = [];
