@@ -8,32 +8,46 @@ import type { AnySpec, VocabContext } from '../commands/spec';
 import { VOCABULARY } from '../commands/vocabulary';
 
 /**
- * A kind's weight in the current state: its base weight times 1 + log2(choices), where choices
- * is how many devices it could act on now (kinds that do not say count as one). A kind with
- * nothing to offer weighs 0 and costs nothing (its generator is not run); one with more targets
- * is drawn more often, sub-linearly, so a state with many devices holding vectors gets its
- * teardowns and a state with idle devices its allocations without one kind crowding out the rest.
- * Integer weights (x4) keep the draw exact and deterministic from the seed.
+ * Kinds' weights in the current state. Kinds that say how many devices they could act on now
+ * (`choices`) share what their base weights add up to in proportion to base x (1 + log2
+ * choices): the state decides which device operation comes next (teardowns when many devices
+ * hold vectors, allocations when many are idle) without changing how often device operations
+ * come against the other actors (delivery, faults, platform sources). A kind with nothing to
+ * offer weighs 0 and its generator is not even run. Kinds without `choices` keep their base
+ * weight. Integer weights (x16) keep the draw exact and deterministic from the seed.
  */
-function stateWeight(sp: AnySpec, base: number, s: AbstractState): number {
-  if (sp.choices === undefined) return base * 4;
-  const n = sp.choices(s);
-  return n <= 0 ? 0 : Math.round(base * 4 * (1 + Math.log2(n)));
+function stateWeights(specs: readonly AnySpec[], bases: readonly number[], s: AbstractState): number[] {
+  const raw = specs.map((sp, x) => {
+    const base = bases[x] as number;
+    if (sp.choices === undefined) return base;
+    const n = sp.choices(s);
+    return n <= 0 ? 0 : base * (1 + Math.log2(n));
+  });
+  let baseSum = 0;
+  let rawSum = 0;
+  specs.forEach((sp, x) => {
+    if (sp.choices === undefined || (raw[x] as number) <= 0) return;
+    baseSum += bases[x] as number;
+    rawSum += raw[x] as number;
+  });
+  const scale = rawSum > 0 ? baseSum / rawSum : 1;
+  return specs.map((sp, x) => Math.round(16 * (raw[x] as number) * (sp.choices === undefined ? 1 : scale)));
 }
 
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
   // Try kinds in weighted random order until one yields a valid command; a kind that has
   // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
-  const pool: AnySpec[] = [];
-  const weights: number[] = [];
+  const candidates: AnySpec[] = [];
+  const bases: number[] = [];
   for (const sp of enabled) {
     const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
     if (base <= 0 || (s.driverBlocked && sp.concurrent !== true)) continue;
-    const w = stateWeight(sp, base, s);
-    if (w <= 0) continue;
-    pool.push(sp);
-    weights.push(w);
+    candidates.push(sp);
+    bases.push(base);
   }
+  const all = stateWeights(candidates, bases, s);
+  const pool = candidates.filter((_sp, x) => (all[x] as number) > 0);
+  const weights = all.filter((w) => w > 0);
   let total = weights.reduce((n, w) => n + w, 0);
   while (pool.length > 0) {
     let r = rng.below(total);
