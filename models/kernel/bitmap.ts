@@ -8,6 +8,8 @@ export class Bitmap {
   private readonly bits: Uint8Array;
   /** No bit below this index is clear: searches start here (what the kernel gets from word scans). */
   private lowestClear = 0;
+  /** Number of set bits, kept as bits change: bitmap_weight() without scanning the whole map. */
+  private setCount = 0;
 
   constructor(readonly nbits: number) {
     this.bits = new Uint8Array(nbits);
@@ -18,13 +20,11 @@ export class Bitmap {
   }
 
   weight(): number {
-    let n = 0;
-    for (let i = 0; i < this.nbits; i++) n += this.bits[i] ?? 0;
-    return n;
+    return this.setCount;
   }
 
   empty(): boolean {
-    return this.bits.indexOf(1) < 0;
+    return this.setCount === 0;
   }
 
   setBits(): number[] {
@@ -40,7 +40,13 @@ export class Bitmap {
   }
 
   private mark(pos: number, n: number): void {
-    this.bits.fill(1, pos, pos + n);
+    const end = Math.min(pos + n, this.nbits);
+    for (let i = Math.max(0, pos); i < end; i++) {
+      if (this.bits[i] === 0) {
+        this.bits[i] = 1;
+        this.setCount++;
+      }
+    }
     if (pos <= this.lowestClear) {
       while (this.lowestClear < this.nbits && this.bits[this.lowestClear] === 1) this.lowestClear++;
     }
@@ -76,6 +82,7 @@ export class Bitmap {
         continue;
       }
       if (this.bits[i] !== 1) onStale(`bit ${i} released while clear`);
+      else this.setCount--;
       this.bits[i] = 0;
     }
     if (pos < this.lowestClear) this.lowestClear = Math.max(0, pos);

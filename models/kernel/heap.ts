@@ -16,6 +16,8 @@ export abstract class KObject {
 export interface HeapSanitizer {
   useAfterFree(site: string, obj: KObject): void;
   doubleFree(site: string, what: string): void;
+  /** kfree() released `obj` (it is freed from now on). */
+  released(obj: KObject): void;
 }
 
 // Kernel-looking addresses whose low 32 bits are far above any 16-bit PCI RID, so a
@@ -44,6 +46,7 @@ export class Heap {
     }
     obj.freed = true;
     this.live.delete(obj.addr);
+    this.sanitizer.released(obj);
   }
 
   /** What a pointer value read back as an integer points at, if anything live. */

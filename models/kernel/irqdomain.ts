@@ -238,6 +238,7 @@ export class IrqCore {
       desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
       desc.affinityManaged = aff?.isManaged ?? false;
       this.descs.set(virq + i, desc);
+      this.k.touchIrq(virq + i);
     }
     const ret = domain.ops.alloc(this.k, domain, virq, nrIrqs, arg);
     if (ret < 0) {
@@ -251,6 +252,7 @@ export class IrqCore {
 
   // irq_domain_insert_irq(): publish every level in its domain's reverse map
   private insertIrq(virq: number): void {
+    this.k.touchIrq(virq);
     for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
       const other = data.domain.revmap.get(data.hwirq);
       if (other !== undefined && other !== data && !data.domain.sharedHwirqs) {
@@ -264,6 +266,7 @@ export class IrqCore {
 
   // irq_domain_remove_irq()
   private removeIrq(virq: number): void {
+    this.k.touchIrq(virq);
     for (let data = this.descs.get(virq)?.irqData ?? null; data !== null; data = data.parentData) {
       if (!data.mapped) continue;
       if (data.domain.revmap.get(data.hwirq) === data) data.domain.revmap.delete(data.hwirq);
@@ -321,6 +324,7 @@ export class IrqCore {
 
   // irq_domain_reset_irq_data()
   resetIrqData(data: IrqData): void {
+    this.k.touchIrq(data.irq);
     data.hwirq = 0;
     data.chip = null;
     data.chipData = null;
@@ -330,6 +334,7 @@ export class IrqCore {
   setHwirqAndChip(domain: IrqDomain, virq: number, hwirq: number, chip: IrqChip, chipData: unknown): number {
     const data = this.getIrqData(domain, virq);
     if (data === null) return -ENOENT;
+    this.k.touchIrq(virq);
     data.hwirq = hwirq;
     data.chip = chip;
     data.chipData = chipData;
@@ -338,6 +343,7 @@ export class IrqCore {
 
   private freeIrqDataAndDescs(virq: number, nrIrqs: number): void {
     for (let i = 0; i < nrIrqs; i++) {
+      this.k.touchIrq(virq + i);
       if (!this.descs.delete(virq + i)) {
         this.k.report('double-free', 'irq_free_descs', `irq ${virq + i} freed but not allocated`);
       }
@@ -378,6 +384,7 @@ export class IrqCore {
   }
 
   private markActivated(data: IrqData, on: boolean): void {
+    this.k.touchIrq(data.irq);
     for (let d: IrqData | null = data; d !== null; d = d.parentData) d.activated = on;
   }
 

@@ -10,6 +10,7 @@ import type { KernelReport, ReportKind } from './report';
 import type { MsiDomainBundle } from './msi';
 import type { InterruptFabric } from './irq-fabric';
 import type { HardirqFrame, IrqEvent } from './irq-flow';
+import { StepDirty } from './dirty';
 
 /** dmesg is kept short: it is for annotating repros, not for invariants. */
 const DMESG_LINES = 64;
@@ -37,6 +38,8 @@ export class Kernel implements HeapSanitizer {
   readonly hardirq: (HardirqFrame | null)[];
   /** cpu_online_mask: every CPU is up after smp_init(); cpuhotplug.ts takes them down and up. */
   readonly cpuOnline: boolean[];
+  /** What the current step changed (cleared by beginStep). */
+  readonly dirty = new StepDirty();
 
   constructor(
     readonly patches: PatchSet,
@@ -66,6 +69,19 @@ export class Kernel implements HeapSanitizer {
   beginStep(step: number): void {
     this.step = step;
     this.retiredMsiDomains = [];
+    this.dirty.clear();
+  }
+
+  /** An irq's descriptor or hierarchy data changes: it, and the device whose descriptor owns it, are dirty. */
+  touchIrq(irq: number): void {
+    this.dirty.irqs.add(irq);
+    const desc = this.irqs.desc(irq)?.msiDesc;
+    if (desc !== null && desc !== undefined) this.dirty.devices.add(desc.dev);
+  }
+
+  /** A device's MSI state (descriptors, domains, message, table) changes. */
+  touchDevice(dev: KObject): void {
+    this.dirty.devices.add(dev);
   }
 
   report(kind: ReportKind, site: string, message: string): void {
@@ -80,6 +96,10 @@ export class Kernel implements HeapSanitizer {
 
   useAfterFree(site: string, obj: KObject): void {
     this.report('kasan-use-after-free', site, `${obj.kind}@${hex(obj.addr)} used after kfree()`);
+  }
+
+  released(obj: KObject): void {
+    this.dirty.objects.add(obj);
   }
 
   doubleFree(site: string, what: string): void {

@@ -167,6 +167,7 @@ function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
   const md = k.heap.kmalloc(new MsiDeviceData());
+  k.touchDevice(dev);
   dev.msiData = md;
   dev.devres.push({
     name: 'msi_device_data_release',
@@ -177,6 +178,7 @@ export function msiSetupDeviceData(k: Kernel, dev: Device): number {
         const slot = md.domains[domid] as MsiDomainSlot;
         if (slot.store.size > 0) k.warn('msi_device_data_release', `${dev.name}: ${slot.store.size} MSI descriptors left in domain ${domid}`);
       }
+      k.touchDevice(dev);
       dev.msiData = null;
       k.heap.kfree('msi_device_data_release', md);
     },
@@ -250,6 +252,7 @@ export function msiCreateDeviceIrqDomain(
   const domain = msiCreateIrqDomain(k, name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
   domain.dev = dev;
   bundle.domain = domain;
+  k.touchDevice(dev);
   slot.domain = domain;
 
   if (k.applied('1396e89e09f0')) {
@@ -278,6 +281,7 @@ export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number):
   const slot = slotOf(dev, domid);
   const domain = slot?.domain ?? null;
   if (slot === null || domain === null || !domain.isMsiDevice()) return;
+  k.touchDevice(dev);
   slot.domain = null;
   const bundle = bundleOf(k, domain);
   const info = domain.hostData as MsiDomainInfo;
@@ -317,6 +321,7 @@ export function msiStore(dev: Device, domid: number): Map<number, MsiDesc> | nul
 export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
   const store = msiStore(dev, domid);
   if (store === null) return -ENODEV;
+  k.touchDevice(dev);
   const hwsize = msiDomainGetHwsize(dev, domid);
   if (index === MSI_ANY_INDEX) {
     for (let i = 0; i < hwsize; i++) {
@@ -352,6 +357,7 @@ function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInf
 function msiFreeDescRange(k: Kernel, dev: Device, domid: number, first: number, last: number): void {
   const store = msiStore(dev, domid);
   if (store === null) return;
+  k.touchDevice(dev);
   for (const [idx, desc] of [...store.entries()]) {
     if (idx < first || idx > last) continue;
     if (desc.irq !== 0) {
@@ -437,6 +443,7 @@ function msiDomainAllocIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl
       if (d !== undefined) {
         d.msiDesc = desc;
         d.msiOffset = i;
+        k.touchIrq(virq + i);
       }
       if (i === 0) desc.irq = virq;
       const ret = msiInitVirq(k, domain, virq + i, activate);
@@ -508,6 +515,7 @@ function msiDomainFreeIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl:
       if (data !== null && data.activated) k.irqs.deactivateIrq(data);
     }
     k.irqs.freeIrqs('__msi_domain_free_irqs', desc.irq, desc.nvecUsed);
+    k.touchDevice(desc.dev);
     desc.irq = 0;
   }
 }

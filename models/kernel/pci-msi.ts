@@ -49,6 +49,7 @@ const pciMsiChip = (name: string): IrqChip => ({
   writeMsiMsg(k: Kernel, data: IrqData, msg) {
     const desc = k.irqs.desc(data.irq)?.msiDesc;
     if (desc === undefined || desc === null) return;
+    k.touchIrq(data.irq);
     const dev = desc.dev as PciDev;
     if (desc.isMsix) {
       const entry = dev.msixTable[desc.msiIndex];

@@ -14,6 +14,7 @@ const platformMsiChip: IrqChip = {
   writeMsiMsg(k: Kernel, data: IrqData, msg) {
     const desc = k.irqs.desc(data.irq)?.msiDesc;
     if (desc !== undefined && desc !== null) desc.msg = { ...msg };
+    k.touchIrq(data.irq);
   },
 };
 

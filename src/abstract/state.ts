@@ -82,3 +82,10 @@ export function treeHasHandlers(s: AbstractState, name: string): boolean {
   for (const [dev, vecs] of s.handlers) if (vecs.size > 0 && (dev === name || dev.startsWith(`${name}vf`))) return true;
   return false;
 }
+
+/** How many devices satisfy `pred` (a command kind's choices). */
+export function count(s: AbstractState, pred: (d: AbstractDevice) => boolean): number {
+  let n = 0;
+  for (const d of s.devices.values()) if (pred(d)) n++;
+  return n;
+}

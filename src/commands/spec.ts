@@ -50,6 +50,12 @@ export interface CommandSpec<K extends CommandKind> {
   readonly concurrent?: boolean;
   /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
   readonly huntWeight?: number;
+  /**
+   * How many devices this kind could act on in the current state (0: nothing to offer, so it is
+   * not even tried). Generation weighs the kind by it (src/engine/generate.ts); kinds without it
+   * count as one.
+   */
+  choices?(s: AbstractState): number;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
   /** A random command of this kind that is valid now, or null. */

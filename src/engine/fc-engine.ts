@@ -8,9 +8,9 @@ import type { Command } from '../commands/command';
 import { ChoiceRng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
-import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 import { generateCommand } from './generate';
-import { checkRecord } from './runner';
+import { checkRecord, finalCheck } from './runner';
 import { matchOpenIssue } from './triage';
 
 const CHOICES_PER_COMMAND = 8;
@@ -18,9 +18,10 @@ const CHOICES_PER_COMMAND = 8;
 // still shrinks each choice towards 0, the first and simplest option.
 const CHOICE_MAX = 0xffff;
 
-interface Real {
+export interface Real {
   readonly sim: Simulation;
   readonly executed: Command[];
+  last?: StepRecord;
 }
 
 /** Thrown inside fc.modelRun when an invariant breaks; carries what to shrink further. */
@@ -55,19 +56,35 @@ class ChoiceStep implements fc.Command<object, Real> {
     if (cmd === null) return;
     real.executed.push(cmd);
     const record = sim.execute(cmd);
+    real.last = record;
     const v = checkRecord(sim, record, invariantsFor(this.config.platform.name));
-    if (v === null) return;
-    // An open upstream issue (recognised by replay with its proposed fix) is not this run's finding.
-    if (this.skipOpen && matchOpenIssue(this.config, real.executed, v.invariant) !== null) {
-      sim.dead = true;
-      return;
-    }
-    throw new InvariantBroken(v, [...real.executed]);
+    if (v !== null) broken(this.config, real, v, this.skipOpen);
   }
 
   toString(): string {
     return this.resolved === null ? `choices(${this.choices.join(',')})` : JSON.stringify(this.resolved);
   }
+}
+
+/** Throws InvariantBroken for `v`, unless it is a known open issue (then the run ends quietly). */
+function broken(config: SimulationConfig, real: Real, v: Violation, skipOpen: boolean): void {
+  // An open upstream issue (recognised by replay with its proposed fix) is not this run's finding.
+  if (skipOpen && matchOpenIssue(config, real.executed, v.invariant) !== null) {
+    real.sim.dead = true;
+    return;
+  }
+  throw new InvariantBroken(v, [...real.executed]);
+}
+
+/** One fast-check run: fc.modelRun over a fresh machine, then the end-of-run full check (src/engine/runner.ts). */
+export function modelRun(config: SimulationConfig, cmds: Iterable<fc.Command<object, Real>>, skipOpen: boolean): Real {
+  const real: Real = { sim: new Simulation(config), executed: [] };
+  fc.modelRun(() => ({ model: {}, real }), cmds);
+  if (!real.sim.dead) {
+    const v = finalCheck(real.sim, real.last, invariantsFor(config.platform.name));
+    if (v !== null) broken(config, real, v, skipOpen);
+  }
+  return real;
 }
 
 export interface FcOptions {
@@ -96,8 +113,9 @@ export function commandsArbitrary(config: SimulationConfig, size: fc.SizeForArbi
 
 export function fcCheck(o: FcOptions): FcResult {
   let last: InvariantBroken | null = null;
-  const property = fc.property(commandsArbitrary(o.config, o.size ?? 'medium', o.skipOpenIssues ?? true), (cmds) => {
-    fc.modelRun(() => ({ model: {}, real: { sim: new Simulation(o.config), executed: [] } }), cmds);
+  const skipOpen = o.skipOpenIssues ?? true;
+  const property = fc.property(commandsArbitrary(o.config, o.size ?? 'medium', skipOpen), (cmds) => {
+    modelRun(o.config, cmds, skipOpen);
   });
   const details = fc.check(property, { seed: o.seed, numRuns: o.numRuns });
   if (!details.failed) return { failed: false, numRuns: details.numRuns };

@@ -5,11 +5,15 @@ import type { Command } from '../commands/command';
 import type { Rng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
-import { Simulation, type SimulationConfig } from '../sim/simulation';
+import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 import { generateCommand } from './generate';
 import { swarmVocabulary } from './swarm';
 import { beforeStep, noteStep, type Coverage } from './coverage';
-import { checkRecord } from './runner';
+import { checkRecord, finalCheck } from './runner';
+import type { AbstractState } from '../abstract/state';
+import type { VocabContext } from '../commands/spec';
+import { specOf } from '../commands/vocabulary';
+import { MAX_LIVE_DEVICES } from '../commands/vocabulary/devices';
 
 export interface Finding {
   readonly violation: Violation;
@@ -38,8 +42,30 @@ export function runSeed(seed: number, run: number): string {
   return `msi-fuzz:${seed}:${run}`;
 }
 
-/** Executes one random run; returns the finding, if any. */
-export function randomRun(config: SimulationConfig, seed: number, run: number, maxSteps: number, stats: RunStats, swarm = false, coverage?: Coverage): Finding | null {
+/**
+ * The orderly end of a run, as at driver unload: every handler freed, then every device's driver
+ * released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
+ * quiescent point random runs seldom reach by chance. Deterministic from the state, so a run
+ * still replays from (seed, run, config). Returns the next valid teardown command, or null.
+ */
+export function nextTeardown(s: AbstractState, ctx: VocabContext): Command | null {
+  if (s.driverBlocked) return null;
+  for (const [dev, vecs] of s.handlers) {
+    for (const vec of vecs) {
+      const c: Command = { kind: 'free_irq', dev, vec };
+      if (specOf(c.kind).valid(c as never, s, ctx)) return c;
+    }
+  }
+  for (const [dev, d] of s.devices) {
+    if (d.mode === 'none') continue;
+    const c: Command = { kind: 'device_release_driver', dev };
+    if (specOf(c.kind).valid(c as never, s, ctx)) return c;
+  }
+  return null;
+}
+
+/** Executes one random run (then its teardown); returns the finding, if any. `sink` gets the commands run. */
+export function randomRun(config: SimulationConfig, seed: number, run: number, maxSteps: number, stats: RunStats, swarm = false, coverage?: Coverage, sink?: Command[]): Finding | null {
   const rng = new SeededRng(runSeed(seed, run));
   // Swarm testing draws the run's switched-off kinds from a stream of its own, so the
   // default (no swarm) draws exactly what it always drew.
@@ -47,20 +73,28 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
-  const commands: Command[] = [];
+  const commands: Command[] = sink ?? [];
   const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);
-  for (let i = 0; i < steps; i++) {
-    const cmd = generateCommand(sim.state, rng, ctx, enabled);
+  let record: StepRecord | undefined;
+  // A bound on the teardown too: each command frees a handler or a device's vectors.
+  const limit = steps + 4 * MAX_LIVE_DEVICES + 64;
+  for (let i = 0; i < limit; i++) {
+    const cmd = i < steps ? generateCommand(sim.state, rng, ctx, enabled) : nextTeardown(sim.state, ctx);
+    if (cmd === null && i < steps) {
+      i = steps - 1;
+      continue;
+    }
     if (cmd === null) break;
     commands.push(cmd);
     const before = coverage !== undefined ? beforeStep(sim, cmd, lastModes) : null;
-    const record = sim.execute(cmd);
+    record = sim.execute(cmd);
     stats.commands++;
     if (coverage !== undefined && before !== null) noteStep(coverage, sim, cmd, before, record, lastModes);
     const violation = checkRecord(sim, record, invariants);
     if (violation !== null) return { violation, commands, run };
     if (sim.dead) break;
   }
-  return null;
+  const violation = finalCheck(sim, record, invariants);
+  return violation === null ? null : { violation, commands, run };
 }

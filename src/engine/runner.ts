@@ -14,10 +14,24 @@ export interface RunResult {
   readonly sim: Simulation;
 }
 
-/** Checks one executed step against the invariants. */
-export function checkRecord(sim: Simulation, record: StepRecord, invariants: readonly Invariant[]): Violation | null {
+/**
+ * Incremental invariants check only what a step touched, except on every FULL_CHECK_EVERY-th
+ * step and at the end of a run (finalCheck), where every invariant scans the whole state: a
+ * safety net, so a change the dirty sets did not record is still found, later.
+ */
+export const FULL_CHECK_EVERY = 128;
+
+/** Checks one executed step against the invariants (incrementally where they allow it, or in full). */
+export function checkRecord(sim: Simulation, record: StepRecord, invariants: readonly Invariant[], full = false): Violation | null {
   const reports = sim.kernel.reports.slice(record.firstReport);
-  return checkStep({ sim, record, reports }, invariants);
+  const periodic = record.step % FULL_CHECK_EVERY === FULL_CHECK_EVERY - 1;
+  const touched = full || periodic ? null : sim.touched();
+  return checkStep({ sim, record, reports, touched }, invariants);
+}
+
+/** The end-of-run safety net: the last step checked again, every invariant in full. */
+export function finalCheck(sim: Simulation, last: StepRecord | undefined, invariants: readonly Invariant[]): Violation | null {
+  return last === undefined ? null : checkRecord(sim, last, invariants, true);
 }
 
 /**
@@ -42,5 +56,5 @@ export function runCommands(config: SimulationConfig, commands: readonly Command
     if (violation !== null) return { violation, records, invalidAt: null, sim };
     if (sim.dead) break;
   }
-  return { violation: null, records, invalidAt: null, sim };
+  return { violation: finalCheck(sim, records[records.length - 1], invariants), records, invalidAt: null, sim };
 }

@@ -1,7 +1,10 @@
 // GICv3 ITS invariants, reading the ITS model's state directly.
-import { LPI_BASE } from '../../models/platforms/gic-v3-its/lpi-range';
-import type { ItsDevice } from '../../models/platforms/gic-v3-its/its';
+import type { StepDirty } from '../../models/kernel/dirty';
+import type { Kernel } from '../../models/kernel/kernel';
+import { LPI_BASE, LpiRangeFreed } from '../../models/platforms/gic-v3-its/lpi-range';
+import { ItsDevice, ItsItt, ItsMapdSent, type ItsNode } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
+import type { IrqDesc } from '../../models/kernel/irqdomain';
 import type { Invariant } from './invariant';
 
 function itsOf(p: unknown): ItsPlatform | null {
@@ -29,7 +32,129 @@ export const itsLpiAccounting: Invariant = {
     const end = LPI_BASE + its.lpis.nrLpis;
     return at === end ? null : `LPIs ${at}..${end - 1} are neither free nor owned by a live its_device`;
   },
+  // A cheap filter over what the step changed, falling back to the full scan (and its message)
+  // whenever the tiling may be broken. The state before the step was checked and tiled, and an
+  // its_device's range is fixed at creation, so a step can break the tiling only through the
+  // free list (kept sorted and disjoint), a sum that no longer adds up (a leak or a double
+  // hand-out), a device created this step or a range freed this step.
+  checkTouched(ctx, touched) {
+    const p = itsOf(ctx.sim.platform);
+    if (p === null) return null;
+    const its = p.its;
+    if (!touched.objects.has(its.lpis) && !touched.objects.has(its)) return null;
+    return lpiTilingMayBreak(its, touched) ? this.check(ctx) : null;
+  },
 };
+
+function overlaps(a: number, an: number, b: number, bn: number): boolean {
+  return a < b + bn && b < a + an;
+}
+
+function lpiTilingMayBreak(its: ItsNode, touched: StepDirty): boolean {
+  const end = LPI_BASE + its.lpis.nrLpis;
+  let at = LPI_BASE;
+  let sum = 0;
+  for (const r of its.lpis.free) {
+    if (r.base < at || r.span <= 0) return true;
+    at = r.base + r.span;
+    sum += r.span;
+  }
+  if (at > end) return true;
+  for (const d of its.devices) sum += d.nrLpis;
+  if (sum !== its.lpis.nrLpis) return true;
+  for (const o of touched.objects) {
+    if (o instanceof ItsDevice && !o.freed) {
+      if (its.lpis.free.some((r) => overlaps(r.base, r.span, o.lpiBase, o.nrLpis))) return true;
+      if (its.devices.some((d) => d !== o && overlaps(d.lpiBase, d.nrLpis, o.lpiBase, o.nrLpis))) return true;
+    } else if (o instanceof LpiRangeFreed) {
+      if (its.devices.some((d) => overlaps(d.lpiBase, d.nrLpis, o.base, o.span))) return true;
+    }
+  }
+  return false;
+}
+
+/** The its_device list: none freed or with a freed ITT, one per DeviceID; MAPD balance matches it. */
+function itsDeviceList(its: ItsNode): string | null {
+  const byId = new Map<number, ItsDevice>();
+  for (const d of its.devices) {
+    if (d.freed) return `its_device ${d.deviceId.toString(16)} is on the device list after kfree()`;
+    if (d.itt.freed) return `its_device ${d.deviceId.toString(16)} has a freed ITT`;
+    if (byId.has(d.deviceId)) return `two its_devices for DeviceID ${d.deviceId.toString(16)}`;
+    byId.set(d.deviceId, d);
+  }
+  return null;
+}
+
+function mapdBalance(its: ItsNode): string | null {
+  const listed = new Set<number>();
+  for (const d of its.devices) listed.add(d.deviceId);
+  for (const [devId, n] of its.mapdBalance) {
+    const live = listed.has(devId);
+    if (n !== (live ? 1 : 0)) return `DeviceID ${devId.toString(16)}: ${n} net MAPD(valid=1) with ${live ? 'a' : 'no'} live its_device`;
+  }
+  return null;
+}
+
+/** The ITS level of a live irq belongs to a live, listed its_device. */
+function irqItsDevice(p: ItsPlatform, listed: { has(d: ItsDevice): boolean }, desc: IrqDesc): string | null {
+  for (let l = desc.irqData as typeof desc.irqData | null; l !== null; l = l.parentData) {
+    if (l.domain !== p.itsDomain || l.chipData === null) continue;
+    const dev = l.chipData as ItsDevice;
+    if (dev.freed || !listed.has(dev)) return `irq ${l.irq} (LPI ${l.hwirq}) belongs to an its_device that was freed`;
+  }
+  return null;
+}
+
+function lifetime(k: Kernel, p: ItsPlatform): string | null {
+  const its = p.its;
+  const why = itsDeviceList(its);
+  if (why !== null) return why;
+  const listed = new Set(its.devices);
+  for (const desc of k.irqs.descs.values()) {
+    const why = irqItsDevice(p, listed, desc);
+    if (why !== null) return why;
+  }
+  return mapdBalance(its);
+}
+
+/**
+ * The same rules over what the step changed. The state before the step held them, and the
+ * its_device list, the objects on it and the MAPD balance change only through entries the
+ * model puts in the dirty set (its_devices created or freed, ITTs freed, MAPDs sent); an irq
+ * changes hands only when it is dirty. Each finding is confirmed and worded by the full check.
+ */
+function lifetimeMayBreak(k: Kernel, p: ItsPlatform, touched: StepDirty): boolean {
+  const its = p.its;
+  const listed = { has: (d: ItsDevice): boolean => its.devices.includes(d) };
+  for (const o of touched.objects) {
+    if (o instanceof ItsDevice) {
+      const onList = its.devices.includes(o);
+      // Listing or unlisting a DeviceID changes what its MAPD balance must be.
+      if ((its.mapdBalance.get(o.deviceId) ?? 0) !== (its.findDevice(o.deviceId) !== null ? 1 : 0) && its.mapdBalance.has(o.deviceId)) return true;
+      if (onList && (o.freed || o.itt.freed)) return true;
+      if (onList && its.devices.some((d) => d !== o && d.deviceId === o.deviceId)) return true;
+      // Leaving the list (or freed) strands the irqs still holding its LPIs: found through the
+      // ITS domain's reverse map (hwirq-unique, checked before, keeps that map true).
+      if (!onList || o.freed) {
+        for (let lpi = o.lpiBase; lpi < o.lpiBase + o.nrLpis; lpi++) {
+          const data = p.itsDomain.revmap.get(lpi);
+          const desc = data === undefined ? undefined : k.irqs.desc(data.irq);
+          if (desc !== undefined && irqItsDevice(p, listed, desc) !== null) return true;
+        }
+      }
+    } else if (o instanceof ItsItt) {
+      if (its.devices.some((d) => d.itt === o)) return true;
+    } else if (o instanceof ItsMapdSent) {
+      const n = its.mapdBalance.get(o.devId) ?? 0;
+      if (n !== (its.findDevice(o.devId) !== null ? 1 : 0)) return true;
+    }
+  }
+  for (const irq of touched.irqs) {
+    const desc = k.irqs.desc(irq);
+    if (desc !== undefined && irqItsDevice(p, listed, desc) !== null) return true;
+  }
+  return false;
+}
 
 export const itsDeviceLifetime: Invariant = {
   id: 'its-device-lifetime',
@@ -38,24 +163,10 @@ export const itsDeviceLifetime: Invariant = {
   rule: 'its_device lives from its_msi_prepare() to its_msi_teardown() (or the last LPI free before 6.16)',
   check({ sim }) {
     const p = itsOf(sim.platform);
-    if (p === null) return null;
-    const its = p.its;
-    for (const d of its.devices) {
-      if (d.freed) return `its_device ${d.deviceId.toString(16)} is on the device list after kfree()`;
-      if (d.itt.freed) return `its_device ${d.deviceId.toString(16)} has a freed ITT`;
-      if (its.devices.filter((o) => o.deviceId === d.deviceId).length > 1) return `two its_devices for DeviceID ${d.deviceId.toString(16)}`;
-    }
-    for (const data of sim.kernel.irqs.descs.values()) {
-      for (let l = data.irqData as typeof data.irqData | null; l !== null; l = l.parentData) {
-        if (l.domain !== p.itsDomain || l.chipData === null) continue;
-        const dev = l.chipData as ItsDevice;
-        if (dev.freed || !its.devices.includes(dev)) return `irq ${l.irq} (LPI ${l.hwirq}) belongs to an its_device that was freed`;
-      }
-    }
-    for (const [devId, n] of its.mapdBalance) {
-      const listed = its.findDevice(devId) !== null;
-      if (n !== (listed ? 1 : 0)) return `DeviceID ${devId.toString(16)}: ${n} net MAPD(valid=1) with ${listed ? 'a' : 'no'} live its_device`;
-    }
-    return null;
+    return p === null ? null : lifetime(sim.kernel, p);
+  },
+  checkTouched(ctx, touched) {
+    const p = itsOf(ctx.sim.platform);
+    return p !== null && lifetimeMayBreak(ctx.sim.kernel, p, touched) ? this.check(ctx) : null;
   },
 };

@@ -1,5 +1,8 @@
 // Invariants of the genirq/MSI core: prepare/teardown pairing per device domain, descriptor
 // association, and hwirq uniqueness per domain.
+import { Device } from '../../models/kernel/device';
+import type { IrqData, IrqDesc } from '../../models/kernel/irqdomain';
+import type { Kernel } from '../../models/kernel/kernel';
 import type { MsiDomainInfo } from '../../models/kernel/msi-types';
 import type { Invariant } from './invariant';
 
@@ -21,6 +24,34 @@ export const prepareTeardownPairing: Invariant = {
   },
 };
 
+/** A device's descriptors against the irqs they claim (I10, I11). */
+function deviceDescriptors(k: Kernel, dev: Device): string | null {
+  const md = dev.msiData;
+  if (md === null) return null;
+  for (const [domid, slot] of md.domains.entries()) {
+    const hwsize = slot.domain === null ? Infinity : (slot.domain.hostData as MsiDomainInfo).hwsize;
+    for (const [idx, desc] of slot.store) {
+      if (idx >= hwsize) return `${dev.name} domain ${domid}: descriptor index ${idx} >= hwsize ${hwsize}`;
+      if (desc.irq === 0) continue;
+      for (let i = 0; i < desc.nvecUsed; i++) {
+        const d = k.irqs.desc(desc.irq + i);
+        if (d === undefined) return `${dev.name}: descriptor ${idx} claims irq ${desc.irq + i}, which is not allocated`;
+        if (d.msiDesc !== desc) return `${dev.name}: irq ${desc.irq + i} does not point back at descriptor ${idx}`;
+      }
+    }
+  }
+  return null;
+}
+
+/** An irq's MSI descriptor owns it. */
+function irqOwnedByDesc(d: IrqDesc): string | null {
+  const desc = d.msiDesc;
+  if (desc !== null && (desc.irq === 0 || d.irq < desc.irq || d.irq >= desc.irq + desc.nvecUsed)) {
+    return `irq ${d.irq} points at an MSI descriptor (index ${desc.msiIndex}) that does not own it`;
+  }
+  return null;
+}
+
 export const msiDescAssociation: Invariant = {
   id: 'msi-desc-association',
   statement: 'desc->irq is set exactly when its irqs are allocated and point back at the descriptor, and msi_index < hwsize',
@@ -28,48 +59,71 @@ export const msiDescAssociation: Invariant = {
   check({ sim }) {
     const k = sim.kernel;
     for (const dev of k.devices) {
-      const md = dev.msiData;
-      if (md === null) continue;
-      for (const [domid, slot] of md.domains.entries()) {
-        const hwsize = slot.domain === null ? Infinity : (slot.domain.hostData as MsiDomainInfo).hwsize;
-        for (const [idx, desc] of slot.store) {
-          if (idx >= hwsize) return `${dev.name} domain ${domid}: descriptor index ${idx} >= hwsize ${hwsize}`;
-          if (desc.irq === 0) continue;
-          for (let i = 0; i < desc.nvecUsed; i++) {
-            const d = k.irqs.desc(desc.irq + i);
-            if (d === undefined) return `${dev.name}: descriptor ${idx} claims irq ${desc.irq + i}, which is not allocated`;
-            if (d.msiDesc !== desc) return `${dev.name}: irq ${desc.irq + i} does not point back at descriptor ${idx}`;
-          }
-        }
-      }
+      const why = deviceDescriptors(k, dev);
+      if (why !== null) return why;
     }
     for (const d of k.irqs.descs.values()) {
-      const desc = d.msiDesc;
-      if (desc !== null && (desc.irq === 0 || d.irq < desc.irq || d.irq >= desc.irq + desc.nvecUsed)) {
-        return `irq ${d.irq} points at an MSI descriptor (index ${desc.msiIndex}) that does not own it`;
-      }
+      const why = irqOwnedByDesc(d);
+      if (why !== null) return why;
+    }
+    return null;
+  },
+  // Descriptors change only on devices the model marks dirty, irq descriptors only on dirty irqs.
+  checkTouched({ sim }, touched) {
+    const k = sim.kernel;
+    for (const dev of touched.devices) {
+      if (!(dev instanceof Device) || dev.removed) continue;
+      const why = deviceDescriptors(k, dev);
+      if (why !== null) return why;
+    }
+    for (const irq of touched.irqs) {
+      const d = k.irqs.desc(irq);
+      const why = d === undefined ? null : irqOwnedByDesc(d);
+      if (why !== null) return why;
     }
     return null;
   },
 };
+
+/** One level of a live irq against its domain's reverse map; `seen` finds two irqs with one hwirq. */
+function hwirqLevel(data: IrqData, seen: Map<object, Map<number, number>> | null): string | null {
+  // Domains whose driver knowingly repeats hwirqs (AMD-IR: (devid << 16) + i per allocation) are exempt
+  if (!data.mapped || data.domain.sharedHwirqs) return null;
+  if (seen !== null) {
+    let m = seen.get(data.domain);
+    if (m === undefined) seen.set(data.domain, (m = new Map()));
+    const other = m.get(data.hwirq);
+    if (other !== undefined) return `${data.domain.name}: hwirq ${data.hwirq} used by irq ${other} and irq ${data.irq}`;
+    m.set(data.hwirq, data.irq);
+  }
+  const owner = data.domain.revmap.get(data.hwirq);
+  if (owner === data) return null;
+  // Another live, mapped irq holds the reverse-map entry: two irqs share the hwirq.
+  if (seen === null && owner !== undefined && owner.mapped) return `${data.domain.name}: hwirq ${data.hwirq} used by irq ${Math.min(owner.irq, data.irq)} and irq ${Math.max(owner.irq, data.irq)}`;
+  return `${data.domain.name}: reverse map of hwirq ${data.hwirq} does not point at irq ${data.irq}`;
+}
 
 export const hwirqUnique: Invariant = {
   id: 'hwirq-unique',
   statement: 'within a domain, every live irq has its own hwirq and the reverse map agrees',
   rule: 'hardware IDs are unique per domain: device hwirq = msi_index, ITS events, LPIs, vectors, IRTEs (I9)',
   check({ sim }) {
-    const k = sim.kernel;
     const seen = new Map<object, Map<number, number>>();
-    for (const desc of k.irqs.descs.values()) {
-      for (let data = desc.irqData as typeof desc.irqData | null; data !== null; data = data.parentData) {
-        // Domains whose driver knowingly repeats hwirqs (AMD-IR: (devid << 16) + i per allocation) are exempt
-        if (!data.mapped || data.domain.sharedHwirqs) continue;
-        let m = seen.get(data.domain);
-        if (m === undefined) seen.set(data.domain, (m = new Map()));
-        const other = m.get(data.hwirq);
-        if (other !== undefined) return `${data.domain.name}: hwirq ${data.hwirq} used by irq ${other} and irq ${data.irq}`;
-        m.set(data.hwirq, data.irq);
-        if (data.domain.revmap.get(data.hwirq) !== data) return `${data.domain.name}: reverse map of hwirq ${data.hwirq} does not point at irq ${data.irq}`;
+    for (const desc of sim.kernel.irqs.descs.values()) {
+      for (let data = desc.irqData as IrqData | null; data !== null; data = data.parentData) {
+        const why = hwirqLevel(data, seen);
+        if (why !== null) return why;
+      }
+    }
+    return null;
+  },
+  // A level's hwirq and mapping change only on dirty irqs; a second irq taking a live irq's
+  // hwirq (mapped now, so dirty) finds the reverse map pointing at the other.
+  checkTouched({ sim }, touched) {
+    for (const irq of touched.irqs) {
+      for (let data = sim.kernel.irqs.desc(irq)?.irqData ?? null; data !== null; data = data.parentData) {
+        const why = hwirqLevel(data, null);
+        if (why !== null) return why;
       }
     }
     return null;

@@ -1,9 +1,10 @@
 // Platform-generic invariants, read through the PlatformInstance views: message routing,
 // resources back to baseline, and the driver-visible outcome.
-import { PciDev, type Device } from '../../models/kernel/device';
+import { Device, PciDev } from '../../models/kernel/device';
 import { errname } from '../../models/kernel/errno';
 import type { MsiMsg } from '../../models/kernel/irqdomain';
 import type { MsiDesc } from '../../models/kernel/msi-desc';
+import type { Simulation } from '../sim/simulation';
 import type { Invariant } from './invariant';
 
 /** Every (message, irq) pair a device could signal right now. */
@@ -43,19 +44,37 @@ export const messageRouting: Invariant = {
   statement: 'every live vector\'s message, sent with its device\'s requester ID, reaches the irq that owns it',
   rule: 'the composed message and the parent\'s translation tables agree (ITS DeviceID/EventID -> LPI, IRTE, vector)',
   check({ sim }) {
-    const k = sim.kernel;
-    for (const dev of k.devices) {
-      for (const v of liveVectors(dev)) {
-        const top = k.irqs.desc(v.irq)?.irqData;
-        if (top === undefined || !top.activated) continue;
-        const got = sim.platform.deliver(dev, v.msg);
-        if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
-        if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
-      }
+    for (const dev of sim.kernel.devices) {
+      const why = routeDevice(sim, dev);
+      if (why !== null) return why;
+    }
+    return null;
+  },
+  // A device's messages change only when its MSI state or an irq of it changes (it is dirty
+  // then); a translation shared between devices (sharedRouting) sends it back to the full scan.
+  checkTouched(ctx, touched) {
+    if (touched.sharedRouting) return this.check(ctx);
+    for (const dev of touched.devices) {
+      if (!(dev instanceof Device) || dev.removed) continue;
+      const why = routeDevice(ctx.sim, dev);
+      if (why !== null) return why;
     }
     return null;
   },
 };
+
+/** Every live vector of `dev`, sent with its requester ID, reaches its own irq. */
+function routeDevice(sim: Simulation, dev: Device): string | null {
+  const k = sim.kernel;
+  for (const v of liveVectors(dev)) {
+    const top = k.irqs.desc(v.irq)?.irqData;
+    if (top === undefined || !top.activated) continue;
+    const got = sim.platform.deliver(dev, v.msg);
+    if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
+    if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
+  }
+  return null;
+}
 
 export const resourcesBaseline: Invariant = {
   id: 'resources-baseline',

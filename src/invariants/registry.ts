@@ -39,8 +39,9 @@ export function invariantsFor(platform: string): Invariant[] {
 
 /** Checks every invariant that applies; returns the first violation. */
 export function checkStep(ctx: CheckContext, invariants: readonly Invariant[]): Violation | null {
+  const touched = ctx.touched;
   for (const inv of invariants) {
-    const msg = inv.check(ctx);
+    const msg = touched !== null && inv.checkTouched !== undefined ? inv.checkTouched(ctx, touched) : inv.check(ctx);
     if (msg !== null) return { invariant: inv.id, message: msg, step: ctx.record.step };
   }
   return null;

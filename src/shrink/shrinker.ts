@@ -1,9 +1,9 @@
 // Shrinks a failing command list to a minimal one that still violates the same invariant.
 // fast-check and random runs stop at local minima; this pass finishes the job the way
-// syzkaller's repro minimiser does: drop chunks, drop pairs, simplify arguments, try a
-// simpler command together with one deletion, move a device's or another CPU's action to
-// another point of the interleaving together with one deletion, and repeat until nothing
-// smaller fails.
+// syzkaller's repro minimiser does: drop chunks, drop every command of one device, drop
+// pairs, simplify arguments, try a simpler command together with one deletion, move a
+// device's or another CPU's action to another point of the interleaving together with one
+// deletion, and repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
@@ -33,6 +33,21 @@ function simpler(cmd: Command): Command[] {
   const out = simplifications(cmd);
   if ('dev' in cmd && !cmd.kind.endsWith('_add') && cmd.kind !== 'device_del') {
     out.push({ kind: 'device_del', dev: cmd.dev }, { kind: 'device_release_driver', dev: cmd.dev });
+  }
+  return out;
+}
+
+/** The device (or bridge, or target) a command names, if any. */
+function deviceOf(cmd: Command): string | null {
+  return 'dev' in cmd ? cmd.dev : 'bridge' in cmd && cmd.kind === 'pci_bridge_add' ? cmd.bridge : 'target' in cmd ? cmd.target : null;
+}
+
+/** The devices the list names, in order of first appearance. */
+function deviceNames(list: readonly Command[]): string[] {
+  const out: string[] = [];
+  for (const c of list) {
+    const d = deviceOf(c);
+    if (d !== null && !out.includes(d)) out.push(d);
   }
   return out;
 }
@@ -91,6 +106,17 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         }
       }
       if (size === 1) break;
+    }
+    if (progress) continue;
+    // 1b. Remove a whole device: every command that names it (its add, allocations, handlers,
+    // teardown), which are spread over the list where no chunk or pair covers them.
+    for (const name of deviceNames(best)) {
+      if (attempts >= budget) break;
+      const cand = best.filter((c) => deviceOf(c) !== name);
+      if (cand.length < best.length && fails(cand)) {
+        best = taken(cand);
+        progress = true;
+      }
     }
     if (progress) continue;
     // 2. Remove pairs (a device add with its last use, a fault with its trigger...).

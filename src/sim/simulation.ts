@@ -19,6 +19,7 @@ import { cpuHandleIrq, type IrqEvent, type IrqExit } from '../../models/kernel/i
 import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
+import type { StepDirty } from '../../models/kernel/dirty';
 
 export type FaultClass = 'resource' | 'kmalloc' | 'firmware';
 
@@ -59,6 +60,8 @@ export class Simulation {
   /** Driver commands issued while the driver thread waits: they run when the wait ends. */
   private readonly deferred: Command[] = [];
   private notes: string[] = [];
+  /** The step ran a command that names no device: its effects are not scoped (see touched()). */
+  private unscoped = false;
 
   constructor(readonly config: SimulationConfig) {
     this.kernel = new Kernel(new PatchSet(config.revision.patches));
@@ -96,6 +99,7 @@ export class Simulation {
     const spec = specOf(command.kind);
     const step = this.step++;
     this.kernel.beginStep(step);
+    this.unscoped = false;
     this.notes = [];
     const firstReport = this.kernel.reports.length;
     const expectation = spec.expect(command as never, this.state, this);
@@ -117,6 +121,7 @@ export class Simulation {
 
   private runOne(command: Command): { outcome: Outcome | null; oops: KernelOops | null } {
     const spec = specOf(command.kind);
+    this.scope(command);
     const fired = this.kernel.faults.firedSites().length;
     let outcome: Outcome | null = null;
     let oops: KernelOops | null = null;
@@ -133,6 +138,23 @@ export class Simulation {
       spec.update(command as never, outcome, this.state, this);
     }
     return { outcome, oops };
+  }
+
+  /**
+   * The device a command names is dirty whatever the model records (a mask bit, an affinity):
+   * a command naming none (CPU hotplug, fault arming, platform sources, a CPU taking an
+   * interrupt) makes its step unscoped.
+   */
+  private scope(command: Command): void {
+    const name = 'dev' in command ? command.dev : 'target' in command ? command.target : null;
+    const dev = name === null ? undefined : this.devices.get(name);
+    if (dev === undefined) this.unscoped = true;
+    else this.kernel.touchDevice(dev);
+  }
+
+  /** What the current step touched (the kernel's dirty sets), or null if it must be checked in full. */
+  touched(): StepDirty | null {
+    return this.unscoped ? null : this.kernel.dirty;
   }
 
   /** The driver thread waits in the kernel from now on (a command's run() calls this). */

@@ -18,9 +18,9 @@ export function healthyOn(platformName: string, revision: string | undefined, co
   return { sim: r.sim, record };
 }
 
-/** The invariant's own message after the breakage, or null if it holds. */
+/** The invariant's own message (its full check) after the breakage, or null if it holds. */
 export function verdict(id: string, sim: Simulation, record: StepRecord): string | null {
   const inv = findInvariant(id);
   if (inv === undefined) throw new Error(`no invariant ${id}`);
-  return checkRecord(sim, record, [inv])?.message ?? null;
+  return checkRecord(sim, record, [inv], true)?.message ?? null;
 }

@@ -69,6 +69,11 @@ export type ItsCommand =
   | { op: 'DISCARD'; devId: number; event: number }
   | { op: 'MOVI'; devId: number; event: number; col: number };
 
+/** A MAPD sent during the current step (a dirty-set entry): the balance of this DeviceID changed. */
+export class ItsMapdSent {
+  constructor(readonly devId: number) {}
+}
+
 /** struct its_node, plus the hardware state its command queue programs. */
 export class ItsNode {
   /** its->its_device_list */
@@ -102,6 +107,10 @@ export class ItsNode {
     if (this.cmdLog.length > 32) this.cmdLog.shift();
     switch (cmd.op) {
       case 'MAPD':
+        // Every function behind the DeviceID is affected; the MAPD balance changes.
+        this.k.dirty.sharedRouting = true;
+        this.k.dirty.objects.add(this);
+        this.k.dirty.objects.add(new ItsMapdSent(cmd.devId));
         this.mapdBalance.set(cmd.devId, (this.mapdBalance.get(cmd.devId) ?? 0) + (cmd.valid ? 1 : -1));
         if (cmd.valid && itt !== undefined) this.hwDeviceTable.set(cmd.devId, { itt, size: itt.entries, events: new Map() });
         else this.hwDeviceTable.delete(cmd.devId);
@@ -194,6 +203,8 @@ function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number):
   }
   const dev = k.heap.kmalloc(new ItsDevice(its, devId, nrItes, itt, lpi.map, colMap, lpi.base, lpi.nr));
   its.devices.push(dev);
+  k.dirty.objects.add(its);
+  k.dirty.objects.add(dev);
   // Map device to its ITT
   its.send({ op: 'MAPD', devId, valid: true }, itt);
   return dev;
@@ -204,6 +215,8 @@ function itsFreeDevice(k: Kernel, itsDev: ItsDevice): void {
   const its = itsDev.its;
   const i = its.devices.indexOf(itsDev);
   if (i >= 0) its.devices.splice(i, 1);
+  k.dirty.objects.add(its);
+  k.dirty.objects.add(itsDev);
   k.heap.kfree('its_free_device', itsDev.colMap);
   k.heap.kfree('its_free_device', itsDev.itt);
   k.heap.kfree('its_free_device', itsDev);

@@ -12,6 +12,14 @@ export interface LpiRange {
   span: number;
 }
 
+/** A range free_lpi_range() gave back during the current step (a dirty-set entry). */
+export class LpiRangeFreed {
+  constructor(
+    readonly base: number,
+    readonly span: number,
+  ) {}
+}
+
 export class LpiRangeAllocator {
   /** Free ranges, sorted by base, never adjacent (they are merged). */
   readonly free: LpiRange[] = [];
@@ -28,6 +36,7 @@ export class LpiRangeAllocator {
   // alloc_lpi_range(): first range that is large enough, carved from its start
   allocRange(nr: number): { err: number; base: number } {
     if (this.k.faults.shouldFail('alloc_lpi_range')) return { err: -28, base: 0 };
+    this.k.dirty.objects.add(this);
     for (let i = 0; i < this.free.length; i++) {
       const r = this.free[i] as LpiRange;
       if (r.span >= nr) {
@@ -44,6 +53,8 @@ export class LpiRangeAllocator {
   // free_lpi_range(): insert after the last range below `base`, merge with neighbours.
   // The kernel cannot tell a range that is already free; the model reports the overlap.
   freeRange(base: number, nr: number): void {
+    this.k.dirty.objects.add(this);
+    this.k.dirty.objects.add(new LpiRangeFreed(base, nr));
     for (const r of this.free) {
       if (base < r.base + r.span && r.base < base + nr) {
         this.k.report('double-free', 'free_lpi_range', `LPIs ${base}..${base + nr - 1} freed but ${Math.max(base, r.base)}.. already free`);

@@ -115,6 +115,7 @@ function pseriesMsiOpsTeardown(k: Kernel, domain: IrqDomain, arg: MsiAllocInfo |
 function pseriesMsiWriteMsg(k: Kernel, data: { irq: number }, msg: { addressHi: number; addressLo: number; data: number }): void {
   const desc = k.irqs.desc(data.irq)?.msiDesc ?? null;
   if (desc !== null) desc.msg = { ...msg };
+  k.touchIrq(data.irq);
 }
 
 // pseries_init_dev_msi_info()

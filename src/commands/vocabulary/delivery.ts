@@ -9,7 +9,7 @@ import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/ir
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
-import type { AbstractDevice, AbstractState } from '../../abstract/state';
+import { count, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, int, named, positional } from '../args';
 import type { CommandOf } from '../command';
@@ -56,6 +56,7 @@ export const requestIrqCmd: CommandSpec<'request_irq'> = {
   kind: 'request_irq',
   summary: 'request_irq(dev, vec=N): install the driver\'s handler on the vector\'s irq; the first one starts it (irq_startup: route, unmask)',
   weight: 6,
+  choices: (s) => count(s, (d) => heldVectors(d).some((v) => !(s.handlers.get(d.name)?.has(v) ?? false))),
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return d !== undefined && heldVectors(d).includes(c.vec) && !(s.handlers.get(c.dev)?.has(c.vec) ?? false);
@@ -83,6 +84,7 @@ export const freeIrqCmd: CommandSpec<'free_irq'> = {
   kind: 'free_irq',
   summary: 'free_irq(dev, vec=N): remove the handler, shut the irq down, then __synchronize_irq() (which may wait for an interrupt in flight)',
   weight: 4,
+  choices: (s) => [...s.handlers.values()].filter((v) => v.size > 0).length,
   valid: (c, s) => s.handlers.get(c.dev)?.has(c.vec) ?? false,
   generate(s, rng) {
     const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));

@@ -3,7 +3,7 @@
 import { PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
 import { deviceReleaseDriver } from '../../../models/kernel/pci-msi';
 import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
-import { liveRids, hasHandlers, treeHasHandlers } from '../../abstract/state';
+import { count, liveRids, hasHandlers, treeHasHandlers } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } from '../args';
 import type { CommandOf } from '../command';
@@ -176,6 +176,7 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   kind: 'device_release_driver',
   summary: 'unbind the driver: its remove() frees platform MSI, devres frees PCI vectors (pcim_msi_release), then the MSI domains',
   weight: 2,
+  choices: (s) => count(s, (d) => !hasHandlers(s, d.name)),
   // the driver frees its irqs (free_irq) before it goes
   valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev),
   generate(s, rng) {
@@ -198,6 +199,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
   kind: 'device_del',
   summary: 'hot-remove the device: unbind, then the struct device is released',
   weight: 2,
+  choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name)),
   // the driver frees its irqs (free_irq) before it goes
   valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev),
   generate(s, rng) {

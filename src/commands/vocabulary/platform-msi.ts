@@ -2,6 +2,7 @@
 import type { PlatformDevice } from '../../../models/kernel/device';
 import { platformDeviceMsiFreeIrqsAll, platformDeviceMsiInitAndAllocIrqs } from '../../../models/kernel/platform-msi';
 import { checkArgs, deviceName, int, positional } from '../args';
+import { count } from '../../abstract/state';
 import { pick } from '../rng';
 import type { CommandSpec } from '../spec';
 import { deviceOnlySyntax, forgetVectors } from './common';
@@ -10,6 +11,7 @@ export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_allo
   kind: 'platform_device_msi_init_and_alloc_irqs',
   summary: 'platform_device_msi_init_and_alloc_irqs(dev, nvec): create the device MSI domain and allocate nvec vectors',
   weight: 5,
+  choices: (s) => (s.caps.platformMsi ? count(s, (d) => d.bus === 'platform' && d.mode === 'none') : 0),
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return s.caps.platformMsi && d?.bus === 'platform' && d.mode === 'none' && c.nvec >= 1 && c.nvec <= 256;
@@ -46,6 +48,7 @@ export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_a
   kind: 'platform_device_msi_free_irqs_all',
   summary: 'platform_device_msi_free_irqs_all(dev): free the vectors and remove the device MSI domain',
   weight: 4,
+  choices: (s) => count(s, (d) => d.mode === 'platform'),
   valid: (c, s) => s.devices.get(c.dev)?.mode === 'platform',
   generate(s, rng) {
     const busy = [...s.devices.values()].filter((d) => d.mode === 'platform');

@@ -3,7 +3,7 @@
 import { PciDev } from '../../../models/kernel/device';
 import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
 import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
-import { hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
@@ -50,6 +50,7 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
   kind: 'pci_alloc_irq_vectors',
   summary: 'pci_alloc_irq_vectors(dev, min, max, flags): MSI-X, else MSI; returns the vector count',
   weight: 10,
+  choices: (s) => count(s, (d) => d.bus === 'pci' && d.mode === 'none'),
   valid(c, s) {
     const d = pciDev(s, c.dev);
     return d !== undefined && d.mode === 'none' && c.min >= 1 && c.max >= c.min && c.max <= 4096 && (c.flags & (PCI_IRQ_MSI | PCI_IRQ_MSIX)) !== 0;
@@ -105,6 +106,7 @@ export const pciFreeIrqVectorsCmd: CommandSpec<'pci_free_irq_vectors'> = {
   kind: 'pci_free_irq_vectors',
   summary: 'pci_free_irq_vectors(dev): disable MSI/MSI-X and free every vector; the device domain stays',
   weight: 6,
+  choices: (s) => count(s, (d) => d.bus === 'pci' && d.mode !== 'none' && !hasHandlers(s, d.name)),
   // a driver frees its irqs (free_irq) before its vectors
   valid: (c, s) => pciDev(s, c.dev) !== undefined && !hasHandlers(s, c.dev),
   generate(s, rng) {
@@ -133,6 +135,7 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
   kind: 'pci_msix_alloc_irq_at',
   summary: 'pci_msix_alloc_irq_at(dev, index|any): one more MSI-X vector while MSI-X is enabled (parents with PCI_MSIX_ALLOC_DYN)',
   weight: 5,
+  choices: (s) => (s.caps.dynMsix ? count(s, (d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize) : 0),
   valid(c, s) {
     const d = pciDev(s, c.dev);
     if (d === undefined || !s.caps.dynMsix || d.mode !== 'msix') return false;
@@ -143,8 +146,13 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize);
     if (cands.length === 0) return null;
     const d = pick(rng, cands);
-    const free = [...Array(d.msixSize).keys()].filter((i) => !usedMsixIndices(d).has(i));
-    const index = pick(rng, ['any' as const, 'any' as const, free[0] ?? 0, free[free.length - 1] ?? 0]);
+    // The first and the last free index (the used set built once: tables have up to 2048 entries).
+    const used = usedMsixIndices(d);
+    let first = 0;
+    while (first < d.msixSize && used.has(first)) first++;
+    let last = d.msixSize - 1;
+    while (last >= 0 && used.has(last)) last--;
+    const index = pick(rng, ['any' as const, 'any' as const, first < d.msixSize ? first : 0, last >= 0 ? last : 0]);
     return { kind: 'pci_msix_alloc_irq_at', dev: d.name, index };
   },
   expect(c, s, sim) {
@@ -180,6 +188,7 @@ export const pciMsixFreeIrqCmd: CommandSpec<'pci_msix_free_irq'> = {
   kind: 'pci_msix_free_irq',
   summary: 'pci_msix_free_irq(dev, index): free one dynamically allocated MSI-X vector; MSI-X stays enabled',
   weight: 4,
+  choices: (s) => count(s, (d) => [...d.dynamic].some((i) => !(s.handlers.get(d.name)?.has(i) ?? false))),
   valid: (c, s) => pciDev(s, c.dev)?.dynamic.has(c.index) === true && !(s.handlers.get(c.dev)?.has(c.index) ?? false),
   generate(s, rng) {
     const free = (d: AbstractDevice): number[] => [...d.dynamic].filter((i) => !(s.handlers.get(d.name)?.has(i) ?? false));
