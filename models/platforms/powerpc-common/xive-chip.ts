@@ -111,10 +111,18 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       if (xd === null) return;
       xd.savedP = false;
       if (k.applied('da15c03b047d')) xd.staleP = false;
-      const target = pickTarget(k, xd, affinityOf(k, data));
+      let target = pickTarget(k, xd, affinityOf(k, data));
       if (target < 0) {
-        k.warn('xive_irq_startup', `irq ${data.irq}: no online target in the affinity mask`);
-        return;
+        // No online CPU in the affinity mask (every one went down while the irq was not
+        // started): try again breaking affinity, with cpu_online_mask; -ENXIO when even that
+        // fails, which __setup_irq() ignores (no WARN in either case)
+        const online = Array.from({ length: env.nrCpus }, (_, c) => c).filter((c) => k.cpuIsOnline(c));
+        target = pickTarget(k, xd, online);
+        if (target < 0) {
+          k.printk(`xive_irq_startup: irq ${data.irq}: no online CPU, -ENXIO`);
+          return;
+        }
+        k.printk(`irq ${data.irq} started with broken affinity`);
       }
       xd.target = target;
       data.effectiveCpu = target;
