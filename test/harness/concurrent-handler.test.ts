@@ -178,16 +178,3 @@ describe('interleaved repros', () => {
   });
 });
 
-// The finding: deactivating the first irq of a multi-MSI block writes the all-zero message to
-// the MSI capability (pci_msi_domain_write_msg() writes for desc->irq only), while the block's
-// other irqs stay activated: their interrupts now go to address 0.
-test('multi-MSI: free_irq() of the first vector zeroes the block\'s message (message-routing)', () => {
-  const cmds: Command[] = [
-    { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 2, msix: 0 },
-    { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 2, max: 2, flags: 2 },
-    { kind: 'request_irq', dev: 'dev0', vec: 0 },
-    { kind: 'free_irq', dev: 'dev0', vec: 0 },
-  ];
-  const r = runCommands(config('gic-v3-its'), cmds);
-  expect(r.violation?.invariant).toBe('message-routing');
-});
