@@ -6,6 +6,11 @@ import type { FaultClass } from './sim/simulation';
 export interface KnownBug {
   readonly id: string;
   readonly platform: string;
+  /**
+   * For open bugs in the core: the other platforms where triage recognises the same finding (at
+   * whatever revision it occurs) by replaying it with `fixPatch`, a core patch.
+   */
+  readonly alsoOn?: readonly string[];
   readonly revision: string;
   readonly invariant: string;
   /** Driver calls in the shortest repro (the shrinker must reach it). */
@@ -100,6 +105,20 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     fixPatch: '87350178tl',
     source: 'thread "PCI MSI issue with reinserting a driver" (John Garry 2021; tglx\'s IRQ_DOMAIN_FREE_BULK proposal, 2023-08-30), not merged as far as we found',
     description: 'a non-power-of-two Multi-MSI allocation takes an aligned power-of-two event block, but the generic path frees one event per irq: the rest of the block stays allocated, its_msi_teardown() WARNs and leaks',
+  },
+  {
+    id: 'multi-msi-deactivate-zeroes-block',
+    platform: 'gic-v3-its',
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv'],
+    revision: 'v6.18',
+    invariant: 'message-routing',
+    minimalLength: 4,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-multi-msi-deactivate',
+    source: 'msi-fuzz model finding (__free_irq() deactivates; msi_domain_deactivate() writes a zero message; pci_msi_domain_write_msg() writes the MSI capability for desc->irq only); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'free_irq() of the first vector of a multi-MSI block deactivates its irq: the all-zero message goes to the MSI capability, which is the whole block\'s message, while the block\'s other irqs stay activated: their interrupts go to address 0',
   },
   {
     id: 'pseries-nvme-post-free',

@@ -53,4 +53,12 @@ export const CORE_PATCHES: readonly Patch[] = [
     link: '87350178tl.ffs@tglx (Re: PCI MSI issue with reinserting a driver, 2023-08-30)',
     summary: 'irq_domain_free_irqs_hierarchy() frees a range in one call for domains that ask for it; the ITS asks, so a Multi-MSI block is released whole',
   },
+  {
+    id: 'msi-fuzz-multi-msi-deactivate',
+    title: 'PCI/MSI: Keep a multi-MSI block\'s message while one of its irqs is activated (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (README, "Findings at current upstream"); not posted, not upstream',
+    summary: 'pci_msi_domain_write_msg(): a multi-MSI block\'s message is written as zero only when no other irq of the block is activated, and an irq activated while the block\'s first irq is not writes the block\'s message',
+  },
 ];

@@ -2,8 +2,8 @@
 // and irq_shutdown(); __synchronize_irq() -> __synchronize_hardirq(), which waits until no CPU
 // runs the handler (IRQD_IRQ_INPROGRESS) and, since 62e0468650c3, also polls the interrupt
 // controller (irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE)) until no interrupt is in flight;
-// then free_irq() kfree()s the irqaction. (__free_irq()'s irq_domain_deactivate_irq() after the
-// synchronize is not modelled here: see the README, "Interrupt delivery".) A wait is returned to the caller as a KernelWait: the CPU running free_irq()
+// then __free_irq() deactivates the irq (irq_domain_deactivate_irq) and free_irq() kfree()s the
+// irqaction. A wait is returned to the caller as a KernelWait: the CPU running free_irq()
 // spins there while other CPUs run, and the harness re-polls it after every step.
 import { chipCall, irqGetIrqchipStateActive } from './chip-call';
 import { irqDoSetAffinity, irqSetupAffinity } from './affinity';
@@ -74,7 +74,8 @@ export function irqShutdownAndDeactivate(k: Kernel, desc: IrqDesc): void {
 
 // request_irq() -> request_threaded_irq(): kzalloc the irqaction; __setup_irq(): no sharing
 // (MSIs are exclusive), irq_activate() (irq_domain_activate_irq(); a no-op for an irq activated
-// early at allocation, MSI_FLAG_ACTIVATE_EARLY), then irq_startup()
+// early at allocation, MSI_FLAG_ACTIVATE_EARLY, and needed again after free_irq() deactivated
+// it), then irq_startup()
 export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: string; vec: number }): number {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) return -EINVAL;
@@ -107,8 +108,8 @@ function syncHardirqWhy(k: Kernel, desc: IrqDesc): string | null {
 }
 
 // free_irq() -> __free_irq(): remove the action, shut the line down, then __synchronize_irq();
-// once nothing is in flight free_irq() kfree()s the action. Returns the wait when a handler
-// runs or an interrupt is still in flight.
+// once nothing is in flight the last action's irq is deactivated, and free_irq() kfree()s the
+// action. Returns the wait when a handler runs or an interrupt is still in flight.
 export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: number }, cpu: number): { ret: number; wait: KernelWait | null } {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) {
@@ -121,15 +122,17 @@ export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: numbe
     return { ret: -EINVAL, wait: null };
   }
   desc.action = null;
-  // If this was the last handler, shut down the IRQ line
+  // If this was the last handler, shut down the IRQ line (deactivation after synchronize)
   irqShutdown(k, desc);
-  // after __synchronize_irq(): free_irq()'s kfree(action)
-  const finish = (): void => {
+  // after __synchronize_irq(): "There is no interrupt on the fly anymore. Deactivate it
+  // completely." (no sharing: this was the last action); then free_irq()'s kfree(action)
+  const finish = (d: IrqDesc | undefined): void => {
+    if (d !== undefined && d.action === null) k.irqs.deactivateIrq(d.irqData);
     k.heap.kfree('free_irq', action);
   };
   const first = syncHardirqWhy(k, desc);
   if (first === null) {
-    finish();
+    finish(desc);
     return { ret: 0, wait: null };
   }
   let why = first;
@@ -146,7 +149,7 @@ export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: numbe
         why = now;
         return false;
       }
-      finish();
+      finish(d);
       return true;
     },
   };

@@ -12,6 +12,8 @@ export interface Patch {
   readonly scope: string;
   /** First release tag containing it; absent for postings that never landed. */
   readonly release?: string;
+  /** Set for a change nobody posted upstream: who proposes it (`msi-fuzz`). */
+  readonly proposedBy?: string;
   /** Where it was posted or merged (lore message-id or tip-bot mail). */
   readonly link: string;
   /** Patches that must also be applied (code this one edits was introduced there). */

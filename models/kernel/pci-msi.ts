@@ -3,7 +3,7 @@
 import type { Device } from './device';
 import { PciDev } from './device';
 import { EINVAL, ENODEV, ENOSPC, ENOTSUPP, ERANGE } from './errno';
-import type { IrqChip, IrqData } from './irqdomain';
+import type { IrqChip, IrqData, MsiMsg } from './irqdomain';
 import type { Kernel } from './kernel';
 import { chipCallParent } from './chip-call';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from './pci-msi-signal';
@@ -56,6 +56,8 @@ const pciMsiChip = (name: string): IrqChip => ({
       // msix_prepare_msi_desc() / msix_mask_all(): a new entry starts masked until irq_startup()
       const masked = entry?.masked ?? true;
       dev.msixTable[desc.msiIndex] = { addressHi: msg.addressHi, addressLo: msg.addressLo, data: msg.data, masked };
+    } else if (k.applied('msi-fuzz-multi-msi-deactivate') && desc.nvecUsed > 1) {
+      pciMsiWriteBlockMsg(k, data.irq, desc, dev, msg);
     } else if (data.irq === desc.irq) {
       // MSI: one address/data pair; vector i of a multi-MSI block signals data + i
       desc.msg = { ...msg };
@@ -84,6 +86,24 @@ const pciMsiChip = (name: string): IrqChip => ({
     chipCallParent(k, data, 'irqEoi');
   },
 });
+
+// msi-fuzz's proposal (not upstream), for pci_msi_domain_write_msg(): a multi-MSI block has one
+// message for all its irqs, so one irq's deactivation (msi_domain_deactivate()'s zero message)
+// must not clear it while another irq of the block is activated, and an irq activated while the
+// block's first irq is not must write it (its own message, vector bits cleared), or the block
+// stays at address 0.
+function pciMsiWriteBlockMsg(k: Kernel, irq: number, desc: MsiDesc, dev: PciDev, msg: MsiMsg): void {
+  const activated = (i: number): boolean => k.irqs.desc(i)?.irqData.activated === true;
+  let others = false;
+  for (let i = desc.irq; i < desc.irq + desc.nvecUsed; i++) if (i !== irq && activated(i)) others = true;
+  const zero = msg.addressHi === 0 && msg.addressLo === 0 && msg.data === 0;
+  if (zero && others) return;
+  if (!zero && irq !== desc.irq && activated(desc.irq)) return;
+  const mask = (1 << desc.multiple) - 1;
+  const block = { ...msg, data: irq === desc.irq ? msg.data : msg.data & ~mask };
+  desc.msg = { ...block };
+  dev.msiCapMsg = { ...block };
+}
 
 /** The MSI-X entry of the irq (MSI without per-vector masking is left alone). */
 function pciMsiEntryMask(k: Kernel, data: IrqData, mask: boolean): void {

@@ -18,9 +18,9 @@ export function listing(): Record<string, unknown> {
     })),
     patches: [...CORE_PATCHES, ...platforms.flatMap((p) => p.patches)]
       .filter((p, i, all) => all.findIndex((q) => q.id === p.id) === i)
-      .map((p) => ({ id: p.id, title: p.title, scope: p.scope, release: p.release ?? null, link: p.link, summary: p.summary, requires: p.requires ?? [], conflicts: p.conflicts ?? [] })),
+      .map((p) => ({ id: p.id, title: p.title, scope: p.scope, release: p.release ?? null, ...(p.proposedBy !== undefined ? { proposedBy: p.proposedBy } : {}), link: p.link, summary: p.summary, requires: p.requires ?? [], conflicts: p.conflicts ?? [] })),
     invariants: INVARIANTS.map((i) => ({ id: i.id, statement: i.statement, rule: i.rule, platforms: i.platforms ?? 'all' })),
-    knownBugs: KNOWN_BUGS.map((b) => ({ id: b.id, platform: b.platform, revision: b.revision, invariant: b.invariant, minimalLength: b.minimalLength, source: b.source, status: b.status, faults: b.faults })),
+    knownBugs: KNOWN_BUGS.map((b) => ({ id: b.id, platform: b.platform, ...(b.alsoOn !== undefined ? { alsoOn: b.alsoOn } : {}), revision: b.revision, invariant: b.invariant, minimalLength: b.minimalLength, source: b.source, status: b.status, faults: b.faults })),
     commands: VOCABULARY.map((c) => ({ name: c.kind, summary: c.summary })),
   };
 }
@@ -36,7 +36,7 @@ export function cmdList(json: boolean): number {
   out.push('Platforms:');
   for (const p of platforms) out.push(`  ${p.name.padEnd(14)} ${p.title} (current: ${p.currentRevision})`);
   out.push('', 'Patches (core and per platform):');
-  for (const p of l['patches'] as { id: string; scope: string; release: string | null; title: string }[]) out.push(`  ${p.id.padEnd(16)} ${p.scope.padEnd(12)} ${(p.release ?? 'posted').padEnd(7)} ${p.title}`);
+  for (const p of l['patches'] as { id: string; scope: string; release: string | null; proposedBy?: string; title: string }[]) out.push(`  ${p.id.padEnd(16)} ${p.scope.padEnd(12)} ${(p.release ?? p.proposedBy ?? 'posted').padEnd(7)} ${p.title}`);
   out.push('', 'Named revisions:');
   for (const p of platforms) {
     for (const r of p.revisions) out.push(`  ${p.name.padEnd(14)} ${r.name.padEnd(30)} ${r.correct ? 'correct ' : 'KNOWN-BAD'} ${r.description}`);
@@ -44,7 +44,7 @@ export function cmdList(json: boolean): number {
   out.push('', 'Invariants:');
   for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(28)} ${i.statement}${i.platforms !== undefined ? ` [${i.platforms.join(', ')}]` : ''}`);
   out.push('', 'Known bugs:');
-  for (const b of KNOWN_BUGS) out.push(`  ${b.id.padEnd(30)} ${b.platform}@${b.revision} ${b.invariant} (min ${b.minimalLength})${b.status === 'open' ? ' OPEN upstream' : ''}`);
+  for (const b of KNOWN_BUGS) out.push(`  ${b.id.padEnd(30)} ${b.platform}@${b.revision} ${b.invariant} (min ${b.minimalLength})${b.status === 'open' ? ' OPEN upstream' : ''}${b.alsoOn !== undefined ? ` (also ${b.alsoOn.join(', ')})` : ''}`);
   out.push('', 'Commands:');
   for (const c of VOCABULARY) out.push(`  ${c.kind.padEnd(42)} ${c.summary}`);
   process.stdout.write(`${out.join('\n')}\n`);

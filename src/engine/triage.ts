@@ -9,7 +9,8 @@ import { runCommands } from './runner';
 
 export function matchOpenIssue(config: SimulationConfig, commands: readonly Command[], invariant: string): KnownBug | null {
   for (const bug of KNOWN_BUGS) {
-    if (bug.status !== 'open' || bug.fixPatch === undefined || bug.platform !== config.platform.name) continue;
+    if (bug.status !== 'open' || bug.fixPatch === undefined) continue;
+    if (bug.platform !== config.platform.name && !(bug.alsoOn ?? []).includes(config.platform.name)) continue;
     let revision;
     try {
       revision = resolveRevision(config.platform, `${config.revision.spec}+${bug.fixPatch}`);

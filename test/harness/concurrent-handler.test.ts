@@ -1,6 +1,7 @@
 // A handler running on one CPU across steps (cpu_irq_enter / cpu_irq_exit) while free_irq()
 // starts on CPU 0: __synchronize_hardirq() waits for IRQD_IRQ_INPROGRESS, the irqaction is
 // kfree()d only when free_irq() returns; the interleaving prints, parses, replays and shrinks.
+import { PciDev } from '../../models/kernel/device';
 import type { Command } from '../../src/commands/command';
 import { runCommands } from '../../src/engine/runner';
 import { findKnownBug, type KnownBug } from '../../src/known-bugs';
@@ -93,6 +94,34 @@ describe('a handler in progress on another CPU', () => {
   });
 });
 
+describe('free_irq deactivates, request_irq activates again', () => {
+  test.each(['gic-v3-its', 'x86-intel-ir', 'x86-amd-ir', 'x86-noir', 'pseries', 'powernv'])('%s', (platform) => {
+    const cmds: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 2 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 2, max: 2, flags: 4 },
+      { kind: 'request_irq', dev: 'dev0', vec: 1 },
+      { kind: 'free_irq', dev: 'dev0', vec: 1 },
+    ];
+    const cfg = config(platform);
+    const freed = runCommands(cfg, cmds);
+    expect(freed.violation).toBeNull();
+    const dev = freed.sim.device('dev0') as PciDev;
+    const top = freed.sim.kernel.irqs.desc(freed.sim.kernel.irqs.descs.size > 0 ? [...freed.sim.kernel.irqs.descs.keys()].sort((a, b) => a - b)[1] ?? 0 : 0);
+    expect(top?.irqData.activated).toBe(false);
+    // msi_domain_deactivate() wrote an all-zero message (pseries_msi_write_msg() leaves the
+    // table to the hypervisor); vector 0, never requested, keeps its own
+    const nonzero = (e: { addressHi: number; addressLo: number; data: number } | null | undefined): boolean => e !== null && e !== undefined && (e.addressHi !== 0 || e.addressLo !== 0 || e.data !== 0);
+    expect(nonzero(dev.msixTable[1])).toBe(platform === 'pseries');
+    expect(nonzero(dev.msixTable[0])).toBe(true);
+    const again = runCommands(cfg, [...cmds, { kind: 'request_irq', dev: 'dev0', vec: 1 }, { kind: 'msi_raise', dev: 'dev0', vec: 1 }, { kind: 'cpu_handle_irq', cpu: 0 }, { kind: 'cpu_handle_irq', cpu: 1 }, { kind: 'cpu_handle_irq', cpu: 2 }, { kind: 'cpu_handle_irq', cpu: 3 }]);
+    expect(again.violation).toBeNull();
+    const dev2 = again.sim.device('dev0') as PciDev;
+    expect(nonzero(dev2.msixTable[1])).toBe(true);
+    expect(again.sim.ledger.outstanding()).toEqual([]);
+    expect(again.records.flatMap((x) => x.notes).join('\n')).toMatch(/handler dev0:1/);
+  });
+});
+
 describe('interleaved repros', () => {
   test('cpu_irq_enter / cpu_irq_exit print, parse and replay with the same interleaving', () => {
     const cfg = config('powernv');
@@ -148,3 +177,4 @@ describe('interleaved repros', () => {
     }
   });
 });
+

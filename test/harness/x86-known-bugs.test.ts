@@ -24,7 +24,7 @@ describe.each(['x86-dmar-null-callback', 'x86-vf-compat-format'])('%s', (id) => 
 
   test.each([1, 2, 3])('seed %i: found and shrunk to the minimal length', (seed) => {
     const t0 = Date.now();
-    const r = runCampaign({ config: configFor(bug), seed, runs: 300, target: bug.invariant });
+    const r = runCampaign({ config: configFor(bug), seed, runs: 300, target: bug.invariant, skipOpenIssues: true });
     expect(r.findings).toHaveLength(1);
     const f = r.findings[0];
     if (f === undefined) return;
