@@ -32,16 +32,22 @@ describe('known bugs are filed once', () => {
   });
 
   test('the DMAR and the HPET oops of x86-dmar-null-callback are one finding of that bug', async () => {
-    // Seed 5's first oops ends in hpet_assign_irq, seed 6's in dmar_set_interrupt (round r runs seed + r).
-    const plan: PlanOptions = { platform: 'x86-intel-ir', revision: 'next-2020-09-25', seed: 5, runsPerUnit: 50, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40 };
-    const r = await runMulti({ plan, rounds: 2, workers: 0 });
-    const oops = r.findings.filter((f) => f.invariant === 'no-kernel-oops');
-    expect(oops).toHaveLength(1);
-    expect(oops[0]).toMatchObject({ known: 'x86-dmar-null-callback', signature: 'no-kernel-oops|x86-intel-ir|next-2020-09-25|known:x86-dmar-null-callback', length: 1, hits: 2 });
-    // Both paths were taken: the kept repro is unit 0's (hpet), the other unit hit the DMAR one.
-    expect(oops[0]?.lastKind).toBe('hpet_assign_irq');
-    const r2 = await runMulti({ plan: { ...plan, seed: 6 }, rounds: 1, workers: 0 });
-    expect(r2.findings.find((f) => f.invariant === 'no-kernel-oops')).toMatchObject({ known: 'x86-dmar-null-callback', lastKind: 'dmar_set_interrupt' });
+    // Seeds are searched rather than named, so that model changes that shift the traces do not
+    // silently turn this into a test of one path: both paths must show up, and the store must
+    // keep one finding for both.
+    const store = new FindingStore();
+    const kinds = new Set<string>();
+    for (let seed = 1; seed <= 16 && kinds.size < 2; seed++) {
+      const plan: PlanOptions = { platform: 'x86-intel-ir', revision: 'next-2020-09-25', seed, runsPerUnit: 50, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40 };
+      const r = await runMulti({ plan, rounds: 1, workers: 0 });
+      for (const f of r.findings.filter((x) => x.invariant === 'no-kernel-oops')) {
+        expect(f).toMatchObject({ known: 'x86-dmar-null-callback', signature: 'no-kernel-oops|x86-intel-ir|next-2020-09-25|known:x86-dmar-null-callback', length: 1 });
+        kinds.add(f.lastKind);
+        store.add(f, seed, f.hits);
+      }
+    }
+    expect([...kinds].sort()).toEqual(['dmar_set_interrupt', 'hpet_assign_irq']);
+    expect(store.list().filter((f) => f.invariant === 'no-kernel-oops')).toHaveLength(1);
   });
 
   test('the same bug at another revision or platform that carries the broken code is that known bug, filed once', async () => {
