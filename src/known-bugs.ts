@@ -18,6 +18,12 @@ export interface KnownBug {
   readonly status: 'fixed' | 'open';
   /** For open bugs, a proposed (unmerged) patch that makes the golden repro pass. */
   readonly fixPatch?: string;
+  /**
+   * For fixed bugs, the fix as patches to add to or drop from `revision` (`+d27e623ace6a`), where
+   * the fixing commit is modelled; without it the platform's current revision stands for the fix.
+   * Triage recognises a finding as this bug when the fix makes its failure go away.
+   */
+  readonly fixedBy?: string;
   /** Where the bug comes from: seed thread, commit, or model finding. */
   readonly source: string;
   readonly description: string;
@@ -32,6 +38,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 4,
     faults: [],
     status: 'fixed',
+    fixedBy: '+713335b6ee29',
     source: 'seeds/002 (maz, "Changing prepare first breaks nvme and igbxe"); fixed by ordering 713335b6ee29 before 1396e89e09f0',
     description: 'prepare runs once at domain creation, but the ITS still frees its_device on the last LPI free: alloc 1, free, alloc N uses the freed its_device',
   },
@@ -43,6 +50,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 3,
     faults: [],
     status: 'fixed',
+    fixedBy: '-713335b6ee29-v1+713335b6ee29',
     source: 'seeds/002 (lpieralisi review of [PATCH 2/4]); fixed in v2 (713335b6ee29 reads scratchpad[0].ptr)',
     description: 'the first its_msi_teardown() reads the DeviceID from scratchpad[0].ul, which its_msi_prepare() overwrote with the its_device pointer',
   },
@@ -54,6 +62,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 3,
     faults: [],
     status: 'fixed',
+    fixedBy: '+03c298760ed9',
     source: 'seeds/002 (maz: "a temporary leak of ITTs in the ITS driver between patches (2) and (4)"); fixed by 03c298760ed9',
     description: 'the ITS no longer frees on the last LPI free, and the core does not call msi_teardown() yet: every removed device leaks its ITT, LPIs and DeviceID mapping',
   },
@@ -65,6 +74,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 2,
     faults: [],
     status: 'fixed',
+    fixedBy: '+9cc82d99b13c',
     source: 'Zenghui Yu\'s report; fixed by 9cc82d99b13c "PCI/MSI: Size device MSI domain with the maximum number of vectors"',
     description: 'with prepare at creation, the PCI/MSI domain of size 1 sizes the ITS device for one event: a Multi-MSI device gets one vector',
   },
@@ -99,6 +109,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 4,
     faults: [],
     status: 'fixed',
+    fixedBy: '-daaa574aba6f-v1+daaa574aba6f',
     source: 'seeds/000 (Power11 LPAR, dedicated nvme: H_INT_GET_SOURCE_INFO lisn=0x1 failed -55, soft lockup); fixed by daaa574aba6f (teardown instead of post_free)',
     description: 'prepare (ibm,change-msi) runs once at creation, msi_post_free() disables every MSI after the free: the next allocation asks the hypervisor for a disabled source (H_P2). Hunted with the underflow fix applied, since at the v1 conversion the same step also wraps the i - 1 error path (no-soft-lockup comes first)',
   },
@@ -110,6 +121,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 3,
     faults: ['firmware'],
     status: 'fixed',
+    fixedBy: '+pseries-i-1-fix',
     source: 'seeds/000 (soft lockup in irq_domain_free_irqs_hierarchy); fixed by the i - 1 -> i error path fix',
     description: 'a failing XIVE parent allocation at i = 0 (here an H_INT_GET_SOURCE_INFO hardware error) makes pseries_irq_domain_alloc() free i - 1 = UINT_MAX parents; the code predates the conversion and is hunted at its v2, where post_free is gone and only the fault reaches it',
   },
@@ -121,6 +133,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 7,
     faults: [],
     status: 'fixed',
+    fixedBy: '+6ccb4ac2bf8a',
     source: 'seeds/003 (skiboot returned 0xffffffff on exhaustion); fixed by 6ccb4ac2bf8a',
     description: 'OPAL_XIVE_ALLOCATE_IRQ on an exhausted chip returns 0xffffffff, which old Linux takes for an interrupt number: the 7th IPI asked for on chip 0 (6 free after the boot IPIs) comes back as 0xffffffff; a KVM source given it oopses on its ESB load',
   },
@@ -132,6 +145,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 1,
     faults: [],
     status: 'fixed',
+    fixedBy: '+d27e623ace6a',
     source: 'seeds/001 (Qian Cai / Peter Zijlstra: RIP 0 in dmar_alloc_hwirq at boot); broken by 9006c133a422, fixed by d27e623ace6a "x86/apic/msi: Unbreak DMAR and HPET MSI"',
     description: 'DMAR-MSI and HPET-MSI dropped their get_hwirq for the core default without MSI_FLAG_USE_DEF_DOM_OPS: msi_domain_alloc() calls a NULL msi_domain_ops::get_hwirq on the first fault-event (or HPET) irq',
   },
@@ -143,6 +157,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 3,
     faults: [],
     status: 'fixed',
+    fixedBy: '+ff828729be44',
     source: 'seeds/001 ("Blocked a compatibility format interrupt request"); broken by 85a8dfc57a0b, fixed by ff828729be44 "iommu/vt-d: Cure VF irqdomain hickup"',
     description: 'the DMAR bus notifier sets the remapping domain only on devices DMAR lists; an SR-IOV VF keeps the plain vector domain and sends compatibility-format MSIs that interrupt remapping blocks',
   },
@@ -154,6 +169,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 7,
     faults: [],
     status: 'fixed',
+    fixedBy: '+da15c03b047d',
     source: 'seeds/003 (Paul Mackerras, "Implement get_irqchip_state method for XIVE to fix shutdown race"); broken by 243e25112d06, fixed by da15c03b047d',
     description:
       'free_irq() shuts the source down while its entry still sits in another CPU\'s XIVE event queue; without irq_get_irqchip_state __synchronize_irq() does not wait, the vectors are freed, and the CPU then takes an irq with no descriptor: no handler, no EOI, its CPPR stays raised',
@@ -167,6 +183,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     commands: ['vfio_pci_set_irqs_ioctl'],
     faults: [],
     status: 'fixed',
+    fixedBy: '+vfio-pci-dyn-msix',
     source: 'seeds/004 (tglx, "genirq, PCI/MSI: Support for per device MSI and PCI/IMS - Part 2": "the MSI-X disable/enable dance can just result in losing interrupts"); avoided by VFIO\'s dynamic MSI-X (pci_msix_alloc_irq_at, v6.5)',
     description:
       'VFIO without dynamic MSI-X grows a passed-through function\'s MSI-X by disabling it and enabling it again with more vectors; an interrupt the device raises on a vector in use while MSI-X is disabled is never sent',
@@ -179,6 +196,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 5,
     faults: [],
     status: 'fixed',
+    fixedBy: '+a6c11c0a5235',
     source: 'a6c11c0a5235 (Dongli Zhang, "genirq/cpuhotplug, x86/vector: Prevent vector leak during CPU offline", v6.10, backported to stable)',
     description:
       'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',

@@ -67,6 +67,11 @@ export function chipSetAffinity(k: Kernel, data: IrqData, dest: readonly number[
   return -EINVAL;
 }
 
+/** irq_chip_set_affinity_parent(): a level that only forwards the move to its parent. */
+export function chipSetAffinityParent(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number {
+  return data.parentData === null ? -EINVAL : chipSetAffinity(k, data.parentData, dest, force);
+}
+
 /** irq_can_set_affinity(): the top chip has a setter and, for the MSI default, some parent does. */
 export function chipCanSetAffinity(top: IrqData): boolean {
   for (let d: IrqData | null = top; d !== null; d = d.parentData) {

@@ -55,6 +55,12 @@ export class PciDev extends Device {
   msixEnabled = false;
   /** The MSI-X table as the device sees it (programmed through pci_msi_domain_write_msg). */
   readonly msixTable: (MsixEntry | null)[];
+  /**
+   * The MSI capability's Message Address/Data registers: what the function sends for MSI. Linux
+   * writes them in __pci_write_msi_msg() (and caches the message in msi_desc::msg); on pseries
+   * the hypervisor writes them during ibm,change-msi and Linux only caches.
+   */
+  msiCapMsg: { addressHi: number; addressLo: number; data: number } | null = null;
   /** PCI_MSI_FLAGS_ENABLE/QSIZE as programmed: how many consecutive data values the device uses. */
   msiMultipleEnabled = 0;
   /** devm/pcim managed device: pcim_msi_release() frees vectors on unbind. */

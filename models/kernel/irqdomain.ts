@@ -136,8 +136,10 @@ export class IrqDesc {
   disabled = true;
   /** irqd_is_started() */
   started = false;
-  /** IRQS_PENDING: an interrupt arrived while disabled or without a handler. */
+  /** IRQS_PENDING: an interrupt arrived while disabled, without a handler, or while in progress elsewhere. */
   pendingReplay = false;
+  /** IRQD_IRQ_INPROGRESS: a CPU is running the handler (handle_irq_event() sets and clears it). */
+  inProgress = false;
   /** Offset of this irq inside a multi-MSI descriptor (irq_set_msi_desc_off). */
   msiOffset = 0;
   /** irq_common_data.affinity: the CPUs the irq may be routed to (all CPUs unless set). */

@@ -9,7 +9,7 @@ import type { PatchSet } from './patches';
 import type { KernelReport, ReportKind } from './report';
 import type { MsiDomainBundle } from './msi';
 import type { InterruptFabric } from './irq-fabric';
-import type { IrqEvent } from './irq-flow';
+import type { HardirqFrame, IrqEvent } from './irq-flow';
 
 /** dmesg is kept short: it is for annotating repros, not for invariants. */
 const DMESG_LINES = 64;
@@ -33,6 +33,8 @@ export class Kernel implements HeapSanitizer {
   currentCpu = 0;
   /** Every interrupt a CPU took (irq-flow.ts). */
   readonly irqEvents: IrqEvent[] = [];
+  /** Per CPU: the handler it is inside (hardirq context), if any (irq-flow.ts). */
+  readonly hardirq: (HardirqFrame | null)[];
   /** cpu_online_mask: every CPU is up after smp_init(); cpuhotplug.ts takes them down and up. */
   readonly cpuOnline: boolean[];
 
@@ -40,6 +42,7 @@ export class Kernel implements HeapSanitizer {
     readonly patches: PatchSet,
     readonly nrCpus: number = 4,
   ) {
+    this.hardirq = new Array<HardirqFrame | null>(nrCpus).fill(null);
     this.cpuOnline = new Array<boolean>(nrCpus).fill(true);
   }
 

@@ -1,8 +1,10 @@
-// kernel/irq/manage.c and chip.c: request_irq() / free_irq() with irq_startup() and
-// irq_shutdown(), and __synchronize_irq(), which since 62e0468650c3 also polls the interrupt
-// controller (irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE)) until no interrupt is in flight.
-// A wait is returned to the caller as a KernelWait: the CPU running free_irq() spins there
-// while other CPUs run, and the harness re-polls it after every step.
+// kernel/irq/manage.c and chip.c: request_irq() / free_irq() with irq_activate(), irq_startup()
+// and irq_shutdown(); __synchronize_irq() -> __synchronize_hardirq(), which waits until no CPU
+// runs the handler (IRQD_IRQ_INPROGRESS) and, since 62e0468650c3, also polls the interrupt
+// controller (irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE)) until no interrupt is in flight;
+// then free_irq() kfree()s the irqaction. (__free_irq()'s irq_domain_deactivate_irq() after the
+// synchronize is not modelled here: see the README, "Interrupt delivery".) A wait is returned to the caller as a KernelWait: the CPU running free_irq()
+// spins there while other CPUs run, and the harness re-polls it after every step.
 import { chipCall, irqGetIrqchipStateActive } from './chip-call';
 import { irqDoSetAffinity, irqSetupAffinity } from './affinity';
 import { EBUSY, EINVAL } from './errno';
@@ -13,7 +15,7 @@ import type { Kernel } from './kernel';
 /** A kernel thread spinning on a condition (free_irq() in __synchronize_irq()). */
 export interface KernelWait {
   readonly cpu: number;
-  /** What it waits for, for repro annotations. */
+  /** What it waits for now, for repro annotations. */
   readonly what: string;
   /** What happens when the wait ends (`free_irq() returns`). */
   readonly done: string;
@@ -70,26 +72,43 @@ export function irqShutdownAndDeactivate(k: Kernel, desc: IrqDesc): void {
   k.irqs.deactivateIrq(desc.irqData);
 }
 
-// request_irq() -> request_threaded_irq() -> __setup_irq(): no sharing (MSIs are exclusive);
-// the first action starts the interrupt (irq_activate_and_startup; MSIs are activated early)
+// request_irq() -> request_threaded_irq(): kzalloc the irqaction; __setup_irq(): no sharing
+// (MSIs are exclusive), irq_activate() (irq_domain_activate_irq(); a no-op for an irq activated
+// early at allocation, MSI_FLAG_ACTIVATE_EARLY), then irq_startup()
 export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: string; vec: number }): number {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) return -EINVAL;
   if (desc.action !== null) return -EBUSY;
-  desc.action = new IrqAction(name, owner);
+  const action = k.heap.kmalloc(new IrqAction(name, owner));
+  // irq_activate(): managed irqs are activated by the managed startup instead
+  const ret = desc.affinityManaged ? 0 : k.irqs.activateIrq(desc.irqData, false);
+  if (ret !== 0) {
+    k.heap.kfree('request_threaded_irq', action);
+    return ret;
+  }
+  desc.action = action;
   desc.pendingReplay = false;
   irqStartup(k, desc);
   return 0;
 }
 
-// __synchronize_hardirq(desc, sync_chip = true): handlers run to completion in the model, so
-// only the chip state can be in progress; true = still in flight
-function syncHardirqInProgress(k: Kernel, desc: IrqDesc): boolean {
-  return irqGetIrqchipStateActive(k, desc.irqData) === true;
+/** The CPU whose handler has the irq in progress, or -1. */
+function inProgressOn(k: Kernel, desc: IrqDesc): number {
+  if (!desc.inProgress) return -1;
+  return k.hardirq.findIndex((f) => f !== null && f.desc === desc);
 }
 
-// free_irq() -> __free_irq(): remove the action, shut the line down, then __synchronize_irq()
-// before the action is freed. Returns the wait when an interrupt is still in flight.
+// __synchronize_hardirq(desc, sync_chip = true): first IRQD_IRQ_INPROGRESS (a handler running
+// on another CPU), then the chip's view; why it must still wait, or null
+function syncHardirqWhy(k: Kernel, desc: IrqDesc): string | null {
+  if (desc.inProgress) return `__synchronize_hardirq(${desc.irq}): IRQD_IRQ_INPROGRESS, CPU ${inProgressOn(k, desc)} runs the handler`;
+  if (irqGetIrqchipStateActive(k, desc.irqData) === true) return `__synchronize_irq(${desc.irq}): irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) says in flight`;
+  return null;
+}
+
+// free_irq() -> __free_irq(): remove the action, shut the line down, then __synchronize_irq();
+// once nothing is in flight free_irq() kfree()s the action. Returns the wait when a handler
+// runs or an interrupt is still in flight.
 export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: number }, cpu: number): { ret: number; wait: KernelWait | null } {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) {
@@ -102,17 +121,33 @@ export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: numbe
     return { ret: -EINVAL, wait: null };
   }
   desc.action = null;
-  // If this was the last handler, shut down the IRQ line (deactivation after synchronize)
+  // If this was the last handler, shut down the IRQ line
   irqShutdown(k, desc);
-  // __synchronize_irq(desc)
-  if (!syncHardirqInProgress(k, desc)) return { ret: 0, wait: null };
+  // after __synchronize_irq(): free_irq()'s kfree(action)
+  const finish = (): void => {
+    k.heap.kfree('free_irq', action);
+  };
+  const first = syncHardirqWhy(k, desc);
+  if (first === null) {
+    finish();
+    return { ret: 0, wait: null };
+  }
+  let why = first;
   const wait: KernelWait = {
     cpu,
-    what: `__synchronize_irq(${irq}): irq_get_irqchip_state(IRQCHIP_STATE_ACTIVE) says in flight`,
+    get what() {
+      return why;
+    },
     done: `__synchronize_irq(${irq}) done, free_irq() returns`,
     resume: () => {
       const d = k.irqs.desc(irq);
-      return d === undefined || !syncHardirqInProgress(k, d);
+      const now = d === undefined ? null : syncHardirqWhy(k, d);
+      if (now !== null) {
+        why = now;
+        return false;
+      }
+      finish();
+      return true;
     },
   };
   return { ret: 0, wait };

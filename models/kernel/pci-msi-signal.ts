@@ -23,9 +23,10 @@ export function pciSignalVector(k: Kernel, dev: PciDev, vec: number, origin: Irq
   }
   if (dev.msiEnabled) {
     const desc = msiStore(dev, MSI_DEFAULT_DOMAIN)?.get(0);
-    if (desc === undefined || desc.msg === null || vec >= desc.nvecUsed) return `MSI vector ${vec} not enabled: nothing sent`;
+    const cap = dev.msiCapMsg;
+    if (desc === undefined || cap === null || vec >= desc.nvecUsed) return `MSI vector ${vec} not enabled: nothing sent`;
     const mask = (1 << desc.multiple) - 1;
-    return fabric.signal(dev, { ...desc.msg, data: (desc.msg.data & ~mask) | vec }, origin);
+    return fabric.signal(dev, { ...cap, data: (cap.data & ~mask) | vec }, origin);
   }
   return 'MSI and MSI-X disabled: nothing sent, the interrupt is lost';
 }

@@ -58,6 +58,7 @@ const pciMsiChip = (name: string): IrqChip => ({
     } else if (data.irq === desc.irq) {
       // MSI: one address/data pair; vector i of a multi-MSI block signals data + i
       desc.msg = { ...msg };
+      dev.msiCapMsg = { ...msg };
     }
   },
   // pci_msi_unmask_irq() / pci_msi_mask_irq() on the MSI-X entry, then the parent (MASK_PARENT);

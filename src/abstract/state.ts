@@ -32,6 +32,8 @@ export interface AbstractState {
   readonly extra: Map<string, unknown>;
   /** Vectors each driver has a handler for (request_irq), by device name. */
   readonly handlers: Map<string, Set<number>>;
+  /** CPUs inside a handler (cpu_irq_enter without its cpu_irq_exit yet). */
+  readonly inHandler: Set<number>;
   /** The driver thread (CPU 0) is stuck in a kernel wait: only devices and other CPUs act. */
   driverBlocked: boolean;
   /** cpu_online_mask as an admin sees it (cpu_down / cpu_up). */
@@ -48,7 +50,7 @@ export const NR_CPUS = 4;
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
   const online = new Set(Array.from({ length: NR_CPUS }, (_, i) => i));
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), driverBlocked: false, online, nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {

@@ -26,6 +26,7 @@ export interface CampaignCliOptions {
   timeMs?: number;
   runsPerSeed: number;
   swarm: boolean;
+  weighting: 'even' | 'found-less';
   faults?: FaultClass[];
   maxSteps: number;
   workers: number;
@@ -48,6 +49,10 @@ function validatePlan(plan: PlanOptions): void {
   if (plan.platform !== 'all') platformOrFail('--platform', plan.platform);
   if (plan.revision !== undefined && plan.revision !== 'all') {
     for (const c of planConfigs(plan.platform, undefined)) configFor(platformOrFail('--platform', c.platform), plan.revision, plan.faults);
+  }
+  const n = planConfigs(plan.platform, plan.revision).length;
+  if (plan.weighting === 'found-less' && plan.shard !== undefined && plan.shard.n > n) {
+    throw new UsageError(`--shard: a weighted campaign is sharded by configuration and this one has ${n}; use at most ${n} shards, or --even to shard the seeds`);
   }
 }
 
@@ -73,6 +78,7 @@ export async function cmdCampaign(o: CampaignCliOptions): Promise<number> {
       faults: o.faults ?? DEFAULT_FAULTS,
       maxSteps: o.maxSteps,
       ...(o.shard !== undefined ? { shard: o.shard } : {}),
+      weighting: o.weighting,
     };
   }
   validatePlan(plan);
@@ -161,7 +167,9 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   const shard = plan.shard !== undefined ? `${plan.shard.k}/${plan.shard.n}` : null;
   let junit: string | null = null;
   if (o.junit !== undefined) junit = writeJunit(o.junit, r, findings);
-  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
+  // A campaign with a state directory always leaves its report there (the morning's first look).
+  const htmlFile = o.html ?? (state !== undefined ? path.join(state.dir, 'report.html') : undefined);
+  const html = htmlFile !== undefined ? writeHtml(htmlFile, `msi-fuzz campaign: ${plan.platform} @ ${plan.revision ?? 'current'}, seed ${plan.seed}`, r.progress, r.findings, r.configs.map((c) => `${c.platform}@${c.revision}`)) : null;
   if (o.json) {
     printJson({
       mode: 'campaign',
@@ -170,6 +178,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
       seed: plan.seed,
       runsPerSeed: plan.runsPerUnit,
       swarm: plan.swarm,
+      weighting: plan.weighting ?? 'even',
       shard,
       workers: o.workers,
       configurations: r.configs.length,
@@ -192,7 +201,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   }
   const lines: string[] = [];
   lines.push(
-    `msi-fuzz campaign: ${r.configs.length} configuration(s), seed ${plan.seed}, ${plan.runsPerUnit} runs per seed${plan.swarm ? ', swarm' : ''}${shard !== null ? `, shard ${shard}` : ''}, ${o.workers === 0 ? 'inline' : `${o.workers} worker(s)`}${r.stopped ? ' (stopped by SIGINT)' : ''}`,
+    `msi-fuzz campaign: ${r.configs.length} configuration(s), seed ${plan.seed}, ${plan.runsPerUnit} runs per seed, ${plan.weighting === 'found-less' ? 'weighted towards the configurations that found less' : 'one seed per configuration and round'}${plan.swarm ? ', swarm' : ''}${shard !== null ? `, shard ${shard}` : ''}, ${o.workers === 0 ? 'inline' : `${o.workers} worker(s)`}${r.stopped ? ' (stopped by SIGINT)' : ''}`,
     '',
   );
   const w = Math.max(20, ...r.configs.map((c) => c.platform.length + c.revision.length + 1));

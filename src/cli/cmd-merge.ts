@@ -1,6 +1,7 @@
 // msi-fuzz merge DIR...: joins the state directories of shards (or of separate campaigns with
 // the same plan): findings deduplicated by signature (shortest repro kept, hits summed),
 // statistics and coverage added, the units done united. --into writes the merged directory.
+import * as path from 'node:path';
 import { emptyProgress, FindingStore, mergeProgress, StateDir } from '../engine/state-dir';
 import type { PlanOptions } from '../engine/plan';
 import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
@@ -44,7 +45,8 @@ export function cmdMerge(o: MergeOptions): number {
     out.writeProgress(progress);
   }
   const configurations = Object.keys(progress.perConfig).sort();
-  const html = o.html !== undefined ? writeHtml(o.html, `msi-fuzz: ${o.dirs.length} merged state directories`, progress, findings, configurations) : null;
+  const htmlFile = o.html ?? (o.into !== undefined ? path.join(o.into, 'report.html') : undefined);
+  const html = htmlFile !== undefined ? writeHtml(htmlFile, `msi-fuzz: ${o.dirs.length} merged state directories`, progress, findings, configurations) : null;
   const fresh = findings.filter((f) => f.known === null);
   const cov = coverageSummary(progress.coverage);
   if (o.json) {

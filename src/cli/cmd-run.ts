@@ -21,6 +21,8 @@ export interface RunOptions {
   maxSteps: number;
   swarm?: boolean;
   firstRun?: number;
+  /** Hidden command kinds to generate (a campaign finding's `--hunt`); a known bug brings its own. */
+  hunt?: string[];
 }
 
 export function cmdRun(o: RunOptions): number {
@@ -32,7 +34,8 @@ export function cmdRun(o: RunOptions): number {
   if (platformName === undefined) throw new UsageError('--platform: required (or --known-bug)');
   const platform = platformOrFail('--platform', platformName);
   const base = configFor(platform, bug !== undefined && o.revision === undefined ? bug.revision : o.revision, o.faults ?? bug?.faults ?? DEFAULT_FAULTS);
-  const config = bug?.commands !== undefined ? { ...base, hunt: bug.commands } : base;
+  const hunt = o.hunt ?? bug?.commands;
+  const config = hunt !== undefined ? { ...base, hunt } : base;
   const budget = o.runs === undefined && o.timeMs === undefined ? { timeMs: 10_000 } : { ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}) };
   const progress = startProgress(interactive() && !o.json);
   const label = `${platform.name}@${config.revision.spec}`;

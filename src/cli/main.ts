@@ -10,7 +10,7 @@ import { cmdCampaign, parseWorkers } from './cmd-campaign';
 import { cmdMerge } from './cmd-merge';
 import { parseShard } from '../engine/plan';
 import { EXIT_USAGE, UsageError } from './errors';
-import { parseCount, parseDuration, parseFaults } from './options';
+import { parseCount, parseDuration, parseFaults, parseHunt } from './options';
 
 function build(): Command {
   const program = new Command('msi-fuzz')
@@ -40,6 +40,8 @@ function build(): Command {
     .option('--max-steps <n>', 'commands per run at most', '40')
     .option('--from-run <n>', 'index of the first run (a finding names its run: --from-run R --runs 1 replays it alone)', '0')
     .option('--swarm', 'swarm testing: each run switches off a seeded random subset of command kinds')
+    .option('--hunt <kinds>', 'also generate these command kinds hidden from default fuzzing (comma-separated; a known bug\'s, as a campaign finding names them)')
+    .option('--even', 'campaign: one seed per configuration and round (default: more seeds for the configurations that found less)')
     .option('--workers <n|auto>', 'campaign: worker threads (auto: one per CPU)')
     .option('--seeds <n>', 'campaign: seed rounds (each configuration runs seeds S..S+n-1)')
     .option('--runs-per-seed <n>', 'campaign: runs per seed and configuration (one plan unit)', '200')
@@ -58,8 +60,10 @@ function build(): Command {
       const maxSteps = parseCount('--max-steps', String(opts['maxSteps']), 8);
       const seed = parseCount('--seed', String(opts['seed']));
       if (campaign) {
+        if (opts['even'] === true && opts['resume'] === true) throw new UsageError('--even: a resumed campaign keeps its plan');
         if (str('knownBug') !== undefined) throw new UsageError('--known-bug: not with campaign options (--platform all, --revision all, --workers, --seeds, --state, --shard, --junit)');
         if (str('runs') !== undefined) throw new UsageError('--runs: in a campaign the budget is --seeds N or --time; runs per seed are --runs-per-seed');
+        if (str('hunt') !== undefined) throw new UsageError('--hunt: a campaign hunts the commands of the known bugs at each configuration itself');
         const shardText = str('shard');
         const shard = shardText === undefined ? undefined : parseShard(shardText);
         if (shard === null) throw new UsageError(`--shard: expected K/N with 1 <= K <= N, got '${shardText}'`);
@@ -72,6 +76,7 @@ function build(): Command {
           ...(str('time') !== undefined ? { timeMs: parseDuration('--time', str('time') as string) } : {}),
           runsPerSeed: parseCount('--runs-per-seed', String(opts['runsPerSeed']), 1),
           swarm: opts['swarm'] === true,
+          weighting: opts['even'] === true ? 'even' : 'found-less',
           ...faults,
           maxSteps,
           workers: str('workers') !== undefined ? parseWorkers(str('workers') as string) : 0,
@@ -95,6 +100,7 @@ function build(): Command {
         ...faults,
         maxSteps,
         swarm: opts['swarm'] === true,
+        ...(str('hunt') !== undefined ? { hunt: parseHunt(str('hunt') as string) } : {}),
         firstRun: parseCount('--from-run', String(opts['fromRun'])),
         out: String(opts['out']),
         json: opts['json'] === true,

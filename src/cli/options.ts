@@ -1,5 +1,6 @@
 // Parsing of option values that commander leaves as strings: durations, counts, fault classes.
 import type { FaultClass } from '../sim/simulation';
+import { isCommandKind } from '../commands/vocabulary';
 import { UsageError } from './errors';
 
 export function parseDuration(flag: string, text: string): number {
@@ -32,3 +33,11 @@ export function parseFaults(flag: string, text: string): FaultClass[] {
 
 /** Default fault classes: failures that happen in the field (exhaustion, firmware errors), not kmalloc failures. */
 export const DEFAULT_FAULTS: readonly FaultClass[] = ['resource', 'firmware'];
+
+/** `--hunt k1,k2`: command kinds of the vocabulary (hidden ones are what it is for). */
+export function parseHunt(text: string): string[] {
+  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  for (const k of kinds) if (!isCommandKind(k)) throw new UsageError(`--hunt: unknown command kind '${k}' (see msi-fuzz list)`);
+  if (kinds.length === 0) throw new UsageError('--hunt: expected command kinds, comma-separated');
+  return kinds;
+}

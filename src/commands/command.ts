@@ -29,6 +29,8 @@ export type Command =
   | { readonly kind: 'free_irq'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'msi_raise'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'cpu_handle_irq'; readonly cpu: number }
+  | { readonly kind: 'cpu_irq_enter'; readonly cpu: number }
+  | { readonly kind: 'cpu_irq_exit'; readonly cpu: number }
   | { readonly kind: 'vfio_pci_set_irqs_ioctl'; readonly dev: string; readonly count: number }
   | { readonly kind: 'pci_msix_mask'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'pci_msix_unmask'; readonly dev: string; readonly vec: number }

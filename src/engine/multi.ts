@@ -1,10 +1,12 @@
-// Runs a plan (src/engine/plan.ts): units dealt in plan order to worker threads (workerpool)
-// or run inline, results folded in as they arrive. What a unit finds depends only on the
-// unit, so the findings of a given set of units are the same with any number of workers.
+// Runs a plan (src/engine/plan.ts) round by round: units are dealt in plan order to worker
+// threads (workerpool) or run inline, results folded in as they arrive. In a weighted plan the
+// next round starts when the whole round is done (a barrier), so its weights come from complete
+// rounds; an even plan needs none. What a unit finds depends only on the unit, so the plan and
+// its findings are the same with any number of workers.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import workerpool from 'workerpool';
-import { planConfigs, shardIndices, unitAt, type PlanConfig, type PlanOptions, type Unit } from './plan';
+import { planConfigs, RoundCursor, type PlanConfig, type PlanOptions, type Unit } from './plan';
 import { addResult, emptyProgress, FindingStore, StateDir, type Progress, type StoredFinding } from './state-dir';
 import { runUnit, type UnitResult } from './unit';
 import { STATES } from './coverage';
@@ -14,7 +16,7 @@ const SAMPLE_MS = 2000;
 
 export interface MultiOptions {
   readonly plan: PlanOptions;
-  /** Seed rounds: units with index < rounds * configurations (deterministic budget). */
+  /** Plan rounds (deterministic budget: the same units and findings on any machine). */
   readonly rounds?: number;
   /** Wall-time budget: no new unit starts after it. */
   readonly timeMs?: number;
@@ -51,6 +53,8 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   const t0 = Date.now();
   const configs = planConfigs(o.plan.platform, o.plan.revision);
   if (configs.length === 0) throw new Error('the plan has no configuration');
+  // A weighted plan shards by configuration: a shard must own one.
+  if (o.plan.weighting === 'found-less' && o.plan.shard !== undefined && o.plan.shard.n > configs.length) throw new Error(`a weighted plan of ${configs.length} configuration(s) has fewer than ${o.plan.shard.n} shards' worth`);
   const progress = o.resume === true && o.state !== undefined ? o.state.readProgress() : emptyProgress();
   const store = new FindingStore();
   if (o.resume === true && o.state !== undefined) for (const f of o.state.readFindings()) store.add(f, f.unitIndex, f.hits);
@@ -68,17 +72,10 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
     const states = STATES.filter((s) => (progress.coverage[`state:${s}`] ?? 0) > 0).length;
     timeline.push({ t: offset + now - t0, commands: progress.commands, states, findings: store.bySignature.size });
   };
-  const limit = o.rounds !== undefined ? o.rounds * configs.length : Infinity;
-  const indices = shardIndices(o.plan);
-  const next = (): Unit | null => {
-    if (o.stopRequested?.() === true) return null;
-    if (o.timeMs !== undefined && Date.now() - t0 >= o.timeMs) return null;
-    for (;;) {
-      const i = indices.next().value as number;
-      if (i >= limit) return null;
-      if (!done.has(i)) return unitAt(o.plan, configs, i);
-    }
-  };
+  const cursor = new RoundCursor(o.plan, configs);
+  const keys = configs.map((c) => `${c.platform}@${c.revision}`);
+  const foundBefore = (c: number, round: number): number => Object.values(progress.perConfig[keys[c] as string]?.found ?? {}).filter((r) => r < round).length;
+  const outOfBudget = (): boolean => o.stopRequested?.() === true || (o.timeMs !== undefined && Date.now() - t0 >= o.timeMs);
   const fold = (r: UnitResult): void => {
     // Findings first: once a unit counts as done, what it found is on disk.
     for (const f of r.findings) {
@@ -96,47 +93,78 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
     o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0, progress.commands - startCommands);
   };
   sample(true);
-  if (o.workers <= 0) {
-    for (let u = next(); u !== null; u = next()) {
-      fold(runUnit(u));
-      // Let signal handlers run between units.
-      await new Promise((res) => setImmediate(res));
+  const pool = o.workers > 0 ? workerpool.pool(workerScript(), { maxWorkers: o.workers, workerType: 'thread' }) : null;
+  try {
+    // A weighted round depends on the rounds before it: each round is a batch, and the next
+    // starts when it is done (the barrier). An even round depends on nothing, so one batch runs
+    // every round (no worker idles at a round's end).
+    const weighted = o.plan.weighting === 'found-less';
+    const roundsLeft = (): boolean => o.rounds === undefined || cursor.round < o.rounds;
+    const batch = (): (() => Unit | null) => {
+      let queue: Unit[] = [];
+      let opened = false;
+      return () => {
+        for (;;) {
+          if (outOfBudget()) return null;
+          const u = queue.shift();
+          if (u !== undefined) return u;
+          if ((opened && weighted) || !roundsLeft()) return null;
+          opened = true;
+          queue = cursor.next(foundBefore).filter((x) => !done.has(x.index));
+        }
+      };
+    };
+    while (roundsLeft() && !outOfBudget()) {
+      const next = batch();
+      if (pool === null) {
+        for (let u = next(); u !== null; u = next()) {
+          fold(runUnit(u));
+          // Let signal handlers run between units.
+          await new Promise((res) => setImmediate(res));
+        }
+      } else {
+        await runBatch(pool, next, o.workers, fold);
+      }
     }
-  } else {
-    const pool = workerpool.pool(workerScript(), { maxWorkers: o.workers, workerType: 'thread' });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let inFlight = 0;
-        let finished = false;
-        const pump = (): void => {
-          while (!finished && inFlight < o.workers * 2) {
-            const u = next();
-            if (u === null) break;
-            inFlight++;
-            pool
-              .exec('runUnit', [u])
-              .then((r: UnitResult) => {
-                inFlight--;
-                fold(r);
-                pump();
-              })
-              .catch((e: unknown) => {
-                finished = true;
-                reject(e instanceof Error ? e : new Error(String(e)));
-              });
-          }
-          if (inFlight === 0 && !finished) {
-            finished = true;
-            resolve();
-          }
-        };
-        pump();
-      });
-    } finally {
-      await pool.terminate();
-    }
+  } finally {
+    await pool?.terminate();
   }
   sample(true);
   o.state?.writeProgress(progress);
   return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands };
+}
+
+/** Runs a batch of units on the pool (at most two in flight per worker); resolves when every unit it dispatched is folded. */
+function runBatch(pool: workerpool.Pool, next: () => Unit | null, workers: number, fold: (r: UnitResult) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    let exhausted = false;
+    let finished = false;
+    const pump = (): void => {
+      while (!finished && !exhausted && inFlight < workers * 2) {
+        const u = next();
+        if (u === null) {
+          exhausted = true;
+          break;
+        }
+        inFlight++;
+        pool
+          .exec('runUnit', [u])
+          .then((r: UnitResult) => {
+            inFlight--;
+            fold(r);
+            pump();
+          })
+          .catch((e: unknown) => {
+            finished = true;
+            reject(e instanceof Error ? e : new Error(String(e)));
+          });
+      }
+      if (inFlight === 0 && !finished) {
+        finished = true;
+        resolve();
+      }
+    };
+    pump();
+  });
 }

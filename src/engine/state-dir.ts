@@ -7,7 +7,16 @@ import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { mergeCoverage, type Coverage } from './coverage';
 import type { PlanOptions } from './plan';
-import { signatureKind, type UnitFinding, type UnitResult } from './unit';
+import type { UnitFinding, UnitResult } from './unit';
+
+export interface ConfigProgress {
+  units: number;
+  runs: number;
+  commands: number;
+  findings: number;
+  /** Each signature this configuration found, with the first plan round that found it (what a weighted plan's next rounds are computed from). */
+  found?: Record<string, number>;
+}
 
 export interface Progress {
   /** Plan units finished (their indices), sorted. */
@@ -19,7 +28,7 @@ export interface Progress {
   coverage: Coverage;
   openIssues: Record<string, number>;
   /** Units run per configuration, and the findings they made, for the summary. */
-  perConfig: Record<string, { units: number; runs: number; commands: number; findings: number }>;
+  perConfig: Record<string, ConfigProgress>;
   /** Samples for the report's plots: campaign time (ms, over all sessions), commands, coverage states reached, findings. */
   timeline?: { t: number; commands: number; states: number; findings: number }[];
 }
@@ -43,6 +52,10 @@ export function addResult(p: Progress, r: UnitResult): void {
   c.runs += r.runs;
   c.commands += r.commands;
   c.findings += r.findings.length;
+  for (const f of r.findings) {
+    const found = (c.found ??= {});
+    found[f.signature] = Math.min(found[f.signature] ?? Infinity, r.unit.round);
+  }
 }
 
 export function mergeProgress(into: Progress, from: Progress): Progress {
@@ -58,6 +71,10 @@ export function mergeProgress(into: Progress, from: Progress): Progress {
     c.runs += v.runs;
     c.commands += v.commands;
     c.findings += v.findings;
+    for (const [sig, round] of Object.entries(v.found ?? {})) {
+      const found = (c.found ??= {});
+      found[sig] = Math.min(found[sig] ?? Infinity, round);
+    }
   }
   return into;
 }
@@ -93,7 +110,11 @@ export class FindingStore {
 }
 
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9._+-]/g, '_');
-export const findingFile = (f: UnitFinding): string => `${safe(f.platform)}--${safe(f.revision)}--${safe(f.invariant)}--${safe(signatureKind(f.lastKind))}`;
+/** The file name of a signature's finding: platform--revision--invariant--kind. */
+export const findingFile = (f: UnitFinding): string => {
+  const [invariant = '', platform = '', revision = '', kind = ''] = f.signature.split('|');
+  return [platform, revision, invariant, kind].map(safe).join('--');
+};
 
 export class StateDir {
   constructor(readonly dir: string) {}

@@ -21,3 +21,37 @@ export function matchOpenIssue(config: SimulationConfig, commands: readonly Comm
   }
   return null;
 }
+
+/** The revision at which `bug` is gone: its revision with its fix applied, or the platform's current revision. */
+export function fixedRevisionSpec(bug: KnownBug, currentRevision: string): string {
+  if (bug.fixedBy !== undefined) return `${bug.revision}${bug.fixedBy}`;
+  if (bug.fixPatch !== undefined) return `${bug.revision}+${bug.fixPatch}`;
+  return currentRevision;
+}
+
+/**
+ * The fixed known bug a finding is: one with this invariant whose fix makes the failing commands
+ * pass (replayed leniently, as for open issues). At the bug's own platform and revision the fix
+ * is `fixedBy` (or the current revision); elsewhere it is `fixedBy` applied to the finding's
+ * revision, where that patch set exists and does not already hold the fix. So the same bug
+ * reached through different last commands (the DMAR and the HPET paths of one missing callback),
+ * or at another revision or platform that carries the same broken code, is one known bug; a
+ * failure the fix does not cure is not that bug.
+ */
+export function matchKnownBug(config: SimulationConfig, commands: readonly Command[], invariant: string): KnownBug | null {
+  const home = (b: KnownBug): boolean => b.platform === config.platform.name && b.revision === config.revision.spec;
+  const candidates = KNOWN_BUGS.filter((b) => b.status === 'fixed' && b.invariant === invariant && (home(b) || b.fixedBy !== undefined));
+  for (const bug of [...candidates.filter(home), ...candidates.filter((b) => !home(b))]) {
+    const spec = home(bug) ? fixedRevisionSpec(bug, config.platform.currentRevision) : `${config.revision.spec}${bug.fixedBy as string}`;
+    let revision;
+    try {
+      revision = resolveRevision(config.platform, spec);
+    } catch {
+      continue;
+    }
+    if (revision.patches.join() === config.revision.patches.join()) continue;
+    const r = runCommands({ ...config, revision }, commands, true);
+    if (r.violation?.invariant !== invariant) return bug;
+  }
+  return null;
+}

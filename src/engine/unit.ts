@@ -1,15 +1,16 @@
 // Runs one plan unit (src/engine/plan.ts) and returns plain data, so the same function runs
 // inline or in a worker thread and a result crosses threads and files unchanged.
-import { KNOWN_BUGS } from '../known-bugs';
 import { findPlatform } from '../platforms';
 import { printRepro } from '../repro/print';
 import { resolveRevision } from '../revision';
 import { runCampaign } from './campaign';
+import { matchKnownBug } from './triage';
+import type { KnownBug } from '../known-bugs';
 import { emptyCoverage, type Coverage } from './coverage';
 import type { Unit } from './plan';
 
 export interface UnitFinding {
-  /** invariant|platform|revision|kind of the last command: one finding per signature. */
+  /** invariant|platform|revision|kind (known:ID or the last command's kind): one finding per signature (signatureOf). */
   readonly signature: string;
   readonly invariant: string;
   readonly platform: string;
@@ -22,7 +23,7 @@ export interface UnitFinding {
   readonly runs: number;
   readonly swarm: boolean;
   readonly faults: readonly string[];
-  /** A known bug (golden repro) at this platform and revision with this invariant, or null: new. */
+  /** The fixed known bug triage recognised (src/engine/triage.ts matchKnownBug), or null: new. */
   readonly known: string | null;
   /** The revision is declared correct (not a known-bad intermediate state). */
   readonly revisionCorrect: boolean;
@@ -52,19 +53,22 @@ export function signatureKind(kind: string): string {
   return ['device_del', 'device_release_driver', 'platform_device_msi_free_irqs_all', 'pci_disable_sriov'].includes(kind) ? 'teardown' : kind;
 }
 
-export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string): string {
+/**
+ * A finding's signature: invariant|platform|revision|kind of the last command (signatureKind).
+ * A finding triage recognised as a known bug takes the bug's own signature instead,
+ * invariant|platform|revision of the bug|known:ID, so each known bug is filed once, whatever
+ * command its shrunk repro ends in and wherever it was hit.
+ */
+export function signatureOf(invariant: string, platform: string, revision: string, lastKind: string, known: KnownBug | null = null): string {
+  if (known !== null) return [known.invariant, known.platform, known.revision, `known:${known.id}`].join('|');
   return [invariant, platform, revision, signatureKind(lastKind)].join('|');
-}
-
-/** The known bug a finding is, if one has a golden repro at this platform and revision with this invariant. */
-export function knownBugFor(platform: string, revision: string, invariant: string): string | null {
-  return KNOWN_BUGS.find((b) => b.platform === platform && b.revision === revision && b.invariant === invariant)?.id ?? null;
 }
 
 /** The command that replays run `run` of the unit alone (and finds what it found). */
 export function reproduceCommand(u: Unit, run: number): string {
   const faults = u.faults.length === 0 ? 'none' : u.faults.join(',');
-  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --from-run ${run} --runs 1 --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}`;
+  const hunt = u.hunt !== undefined && u.hunt.length > 0 ? ` --hunt ${u.hunt.join(',')}` : '';
+  return `msi-fuzz run --platform ${u.platform} --revision ${u.revision} --seed ${u.seed} --from-run ${run} --runs 1 --faults ${faults} --max-steps ${u.maxSteps}${u.swarm ? ' --swarm' : ''}${hunt}`;
 }
 
 /** Is the revision declared correct (a finding there matters more than on a known-bad state)? */
@@ -75,7 +79,7 @@ export function revisionCorrect(platform: string, revision: string): boolean {
 export function runUnit(u: Unit): UnitResult {
   const platform = findPlatform(u.platform);
   if (platform === undefined) throw new Error(`unknown platform ${u.platform}`);
-  const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults };
+  const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults, ...(u.hunt !== undefined ? { hunt: u.hunt } : {}) };
   const coverage = emptyCoverage();
   const r = runCampaign({ config, seed: u.seed, runs: u.runs, maxSteps: u.maxSteps, swarm: u.swarm, skipOpenIssues: true, continueAfterFinding: true, coverage });
   const findings = r.findings.map((f): UnitFinding => {
@@ -83,9 +87,10 @@ export function runUnit(u: Unit): UnitResult {
     const cmds = f.repro.commands;
     const lastKind = cmds[cmds.length - 1]?.kind ?? 'none';
     const invariant = f.finding.violation.invariant;
+    const known = matchKnownBug(config, cmds, invariant);
     const repro = { ...f.repro, about: [...(f.repro.about ?? []), `reproduce: ${reproduce}`] };
     return {
-      signature: signatureOf(invariant, u.platform, u.revision, lastKind),
+      signature: signatureOf(invariant, u.platform, u.revision, lastKind, known),
       invariant,
       platform: u.platform,
       revision: u.revision,
@@ -96,7 +101,7 @@ export function runUnit(u: Unit): UnitResult {
       runs: u.runs,
       swarm: u.swarm,
       faults: u.faults,
-      known: knownBugFor(u.platform, u.revision, invariant),
+      known: known?.id ?? null,
       revisionCorrect: revisionCorrect(u.platform, u.revision),
       repro: printRepro(repro),
       shrinkMs: f.shrinkMs,

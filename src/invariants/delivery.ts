@@ -26,11 +26,13 @@ export const irqHandledForOwner: Invariant = {
 export const cpuPriorityRestored: Invariant = {
   id: 'cpu-priority-restored',
   statement: 'a CPU accepts interrupts again after each one it took (EOI done, priority restored)',
-  rule: 'every interrupt a CPU acknowledges is EOIed (apic_eoi, gic_eoi_irq, xive_irq_eoi -> CPPR 0xff)',
+  rule: 'every interrupt a CPU acknowledges is EOIed (apic_eoi, gic_eoi_irq, xive_irq_eoi -> CPPR 0xff) when its handler returns; a CPU still inside a handler is not judged yet',
   check({ sim }) {
     const fabric = sim.kernel.fabric;
     if (fabric === null) return null;
     for (let cpu = 0; cpu < fabric.nrCpus; cpu++) {
+      // a CPU still inside a handler has its EOI to come
+      if ((sim.kernel.hardirq[cpu] ?? null) !== null) continue;
       const why = fabric.priorityRaised(cpu);
       if (why !== null) return why;
     }
@@ -63,13 +65,16 @@ export const nothingLeftBehind: Invariant = {
 export const irqNotLost: Invariant = {
   id: 'irq-not-lost',
   statement: 'every interrupt raised on a vector its driver handles is handled, or still pending where it can be taken',
-  rule: 'an MSI is latched somewhere (Pending Bit, LPI pending table, IRR, event queue, Q bit) until a CPU takes it; nothing drops it while the driver wants it',
+  rule: 'an MSI is latched somewhere (Pending Bit, LPI pending table, IRR, event queue, Q bit, IRQS_PENDING while the handler runs elsewhere) until a CPU takes it; nothing drops it while the driver wants it',
   check({ sim }) {
     const fabric = sim.kernel.fabric;
     if (fabric === null) return null;
     const inFlight = fabric.inFlight();
+    // IRQS_PENDING latched while another CPU runs the handler: it runs again on return
+    const latched = sim.kernel.hardirq.flatMap((f) => f?.latched ?? []);
     for (const o of sim.ledger.outstanding()) {
       if (inFlight.some((f) => f.origin !== null && f.origin.dev === o.dev && f.origin.vec === o.vec)) continue;
+      if (latched.some((l) => l.dev === o.dev && l.vec === o.vec)) continue;
       const dev = sim.devices.get(o.dev);
       if (dev instanceof PciDev && dev.msixPending.has(o.vec)) continue;
       return `${o.dev} vec ${o.vec} raised at step ${o.step + 1} while its driver had a handler: neither handled nor pending anywhere a CPU can take it`;

@@ -17,8 +17,11 @@ function liveVectors(dev: Device): { msg: MsiMsg; irq: number; what: string }[] 
       if (dev instanceof PciDev && desc.isMsix) {
         const e = dev.msixTable[desc.msiIndex];
         if (e !== null && e !== undefined) out.push({ msg: e, irq: desc.irq, what: `MSI-X entry ${desc.msiIndex}` });
+      } else if (dev instanceof PciDev) {
+        // what the function sends: its MSI capability registers
+        if (dev.msiCapMsg !== null) for (const v of multiMsiVectors(desc, dev.msiCapMsg)) out.push(v);
       } else if (desc.msg !== null) {
-        for (const v of multiMsiVectors(desc)) out.push(v);
+        for (const v of multiMsiVectors(desc, desc.msg)) out.push(v);
       }
     }
   }
@@ -26,8 +29,7 @@ function liveVectors(dev: Device): { msg: MsiMsg; irq: number; what: string }[] 
 }
 
 /** A multi-MSI function signals its base data with the low log2(count) bits replaced by the vector number. */
-function multiMsiVectors(desc: MsiDesc): { msg: MsiMsg; irq: number; what: string }[] {
-  const base = desc.msg as MsiMsg;
+function multiMsiVectors(desc: MsiDesc, base: MsiMsg): { msg: MsiMsg; irq: number; what: string }[] {
   const mask = (1 << desc.multiple) - 1;
   const out: { msg: MsiMsg; irq: number; what: string }[] = [];
   for (let i = 0; i < desc.nvecUsed; i++) {

@@ -110,7 +110,7 @@ ${findingRows || '<tr><td colspan="6">no violation</td></tr>'}
 <p id="unreached">${unreached.length === 0 ? 'every state of the list was reached' : `not reached: ${unreached.map(esc).join(', ')}`}</p>
 <div class="grid">${barChart('states reached (steps)', states.map((s) => ({ ...s, highlight: s.value === 0 })))}${barChart('commands executed', commands)}</div>
 <h2>Configurations</h2>
-<table><thead><tr><th>configuration</th><th>seeds</th><th>runs</th><th>commands</th><th>findings</th></tr></thead><tbody>
+<table id="configurations"><thead><tr><th>configuration</th><th>seeds</th><th>runs</th><th>commands</th><th>findings</th></tr></thead><tbody>
 ${r.configurations.map((c) => { const s = p.perConfig[c] ?? { units: 0, runs: 0, commands: 0, findings: 0 }; return `<tr><td>${esc(c)}</td><td>${s.units}</td><td>${s.runs}</td><td>${s.commands}</td><td>${s.findings}</td></tr>`; }).join('\n')}
 </tbody></table>
 </body></html>

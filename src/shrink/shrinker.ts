@@ -51,10 +51,9 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     retargeted = null;
     if (failsAsIs(cands)) return true;
     let last = -1;
-    for (let x = cands.length - 1; x >= 0; x--) if ((cands[x] as Command).kind === 'cpu_handle_irq') { last = x; break; }
+    for (let x = cands.length - 1; x >= 0; x--) if (TAKES_IRQ.has((cands[x] as Command).kind)) { last = x; break; }
     if (last < 0) return false;
-    for (const t of concurrentVariants(cands[last] as Command)) {
-      const alt = cands.map((c, x) => (x === last ? t : c));
+    for (const alt of rechosen(cands, last)) {
       if (failsAsIs(alt)) {
         retargeted = alt;
         return true;
@@ -153,11 +152,11 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     if (best.length <= 10) {
       retarget: for (let k = 0; k < best.length && attempts < budget; k++) {
         if (specOf((best[k] as Command).kind).concurrent !== true) continue;
-        for (const t of concurrentVariants(best[k] as Command)) {
+        for (const alt of rechosen(best, k)) {
           for (let i = 0; i < best.length && attempts < budget; i++) {
             if (i === k) continue;
             for (const s of simplifications(best[i] as Command)) {
-              const cand = deletePair(best.map((c, x) => (x === k ? t : x === i ? s : c)), [i, k]);
+              const cand = deletePair(alt.map((c, x) => (x === i ? s : c)), [i, k]);
               if (cand !== null) {
                 best = cand;
                 progress = true;
@@ -196,10 +195,32 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
   return { commands: best, attempts };
 }
 
-/** Every other CPU for cpu_handle_irq; nothing else is re-chosen. */
-function concurrentVariants(cmd: Command): Command[] {
-  if (cmd.kind !== 'cpu_handle_irq') return [];
-  return [0, 1, 2, 3].filter((c) => c !== cmd.cpu).map((cpu) => ({ ...cmd, cpu }));
+/** The commands whose CPU takes an interrupt: the CPU is a free variable of the shrinker. */
+const TAKES_IRQ = new Set(['cpu_handle_irq', 'cpu_irq_enter']);
+
+/**
+ * The list with the CPU of the command at `k` re-chosen: every other CPU for cpu_handle_irq;
+ * for cpu_irq_enter every other handler CPU (1-3), its cpu_irq_exit (the next one on the old
+ * CPU) following it; where the new CPU is inside a handler already the list is invalid and not taken.
+ */
+function rechosen(list: readonly Command[], k: number): Command[][] {
+  const cmd = list[k] as Command;
+  if (cmd.kind === 'cpu_handle_irq') return [0, 1, 2, 3].filter((c) => c !== cmd.cpu).map((cpu) => list.map((c, x) => (x === k ? { ...cmd, cpu } : c)));
+  if (cmd.kind !== 'cpu_irq_enter') return [];
+  let exit = -1;
+  for (let x = k + 1; x < list.length; x++) {
+    const c = list[x] as Command;
+    if (c.kind === 'cpu_irq_exit' && c.cpu === cmd.cpu) {
+      exit = x;
+      break;
+    }
+  }
+  const out: Command[][] = [];
+  for (const cpu of [1, 2, 3]) {
+    if (cpu === cmd.cpu) continue;
+    out.push(list.map((c, x) => (x === k ? { ...cmd, cpu } : x === exit ? { kind: 'cpu_irq_exit', cpu } : c)));
+  }
+  return out;
 }
 
 /** Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance. */

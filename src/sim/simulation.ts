@@ -15,7 +15,7 @@ import { specOf } from '../commands/vocabulary';
 import type { ResolvedRevision } from '../revision';
 import { GenericFabric } from '../../models/kernel/irq-fabric';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
-import { cpuHandleIrq, type IrqEvent } from '../../models/kernel/irq-flow';
+import { cpuHandleIrq, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
 import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
@@ -194,6 +194,15 @@ export class Simulation {
   noteIrq(ev: IrqEvent): void {
     if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
     this.note(`cpu${ev.cpu}: takes irq ${ev.irq} (raised by ${originName(ev.origin)}): ${ev.what}`);
+  }
+
+  /** A CPU returned from a handler: the line, and the handler runs repeated for what arrived meanwhile. */
+  noteIrqExit(cpu: number, ex: IrqExit): void {
+    this.note(`cpu${cpu}: ${ex.what}`);
+    for (const ev of ex.reruns) {
+      if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
+      this.note(`cpu${cpu}: ${ev.what} (raised by ${originName(ev.origin)})`);
+    }
   }
 
   private markDegraded(command: Command): void {

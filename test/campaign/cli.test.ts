@@ -34,9 +34,13 @@ describe('msi-fuzz run (campaign mode) and merge', () => {
     expect(xml).toContain('name="gic-v3-its@prepare-before-its-teardown"');
   });
 
-  test('merge of shard 1/2 and 2/2 gives the unsharded findings; --into writes a state directory', () => {
-    const full = lastJson(run('run', ...common, '--json').stdout);
-    for (const k of [1, 2]) run('run', ...common, '--shard', `${k}/2`, '--state', path.join(tmp, `s${k}`), '--json');
+  test('merge of shard 1/2 and 2/2 gives the unsharded findings over weighted rounds; --into writes a state directory and its report', () => {
+    // Two rounds: the second is weighted by what the first found, per configuration, so shards (by configuration) agree with the whole.
+    const two = [...common.slice(0, 4), '--seeds', '2', ...common.slice(6)];
+    const full = lastJson(run('run', ...two, '--json').stdout);
+    expect(full['weighting']).toBe('found-less');
+    expect(full['units']).toBeGreaterThan(2 * (full['configurations'] as number));
+    for (const k of [1, 2]) run('run', ...two, '--shard', `${k}/2`, '--state', path.join(tmp, `s${k}`), '--json');
     const into = path.join(tmp, 'merged');
     const m = run('merge', path.join(tmp, 's1'), path.join(tmp, 's2'), '--into', into, '--json');
     const j = lastJson(m.stdout);
@@ -44,6 +48,8 @@ describe('msi-fuzz run (campaign mode) and merge', () => {
     const sig = (x: Record<string, unknown>): string[] => (x['findings'] as { signature: string; length: number }[]).map((f) => `${f.signature}:${f.length}`).sort();
     expect(sig(j)).toEqual(sig(full));
     expect(fs.existsSync(path.join(into, 'plan.json'))).toBe(true);
+    expect(j['html']).toBe(path.join(into, 'report.html'));
+    expect(fs.readFileSync(path.join(into, 'report.html'), 'utf8')).toContain('<table id="findings">');
   });
 
   test('bad campaign flags: one line naming the flag, exit 2', () => {
@@ -51,6 +57,8 @@ describe('msi-fuzz run (campaign mode) and merge', () => {
       [['run', '--platform', 'all', '--shard', '3/2'], '--shard'],
       [['run', '--platform', 'all', '--workers', 'many'], '--workers'],
       [['run', '--platform', 'all', '--runs', '5'], '--runs'],
+      [['run', '--platform', 'gic-v3-its', '--revision', 'v6.18', '--shard', '1/2'], '--shard'],
+      [['run', '--platform', 'x86-noir', '--runs', '5', '--hunt', 'no_such_command'], '--hunt'],
       [['run', '--resume'], '--resume'],
       [['merge', path.join(tmp, 'nothing-here')], 'merge'],
     ] as const) {

@@ -15,7 +15,9 @@ import { msiBitmapAlloc, type MsiBitmap } from './msi-bitmap';
 import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOps } from './pci-ioda';
 import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
 import { Skiboot } from './skiboot';
-import { PowernvXiveFabric } from './xive-fabric';
+import { XiveFabric } from '../powerpc-common/xive-fabric';
+import { xiveArchCpuHotplug } from '../powerpc-common/xive-hotplug';
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
@@ -111,8 +113,13 @@ export class PowernvPlatform implements PlatformInstance {
     return { girq: phb.msiBase + msg.data };
   }
 
+  // pnv_smp_cpu_disable() / pseries_cpu_disable() -> xive_smp_disable_cpu()
+  archCpuHotplug(): ArchCpuHotplug {
+    return xiveArchCpuHotplug(this.kernel, this.xiveCpus, this.xiveDomain);
+  }
+
   interruptFabric(): InterruptFabric {
-    return new PowernvXiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
+    return new XiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
   /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */
@@ -173,7 +180,7 @@ export const powernvPlatform: PlatformModel = {
   revisions: POWERNV_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
-  capabilities: { platformMsi: false },
+  capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PowernvPlatform(k),
 };
 

@@ -1,6 +1,7 @@
 // arch/powerpc/platforms/powernv/pci-ioda.c, the MSI part: the per-PHB "PNV-MSI" MSI parent
 // (f0ac60e6e311), pnv_irq_domain_alloc/free over the PHB's msi_bmp, and the message compose
 // that programs the PHB through OPAL. There is no prepare/teardown and no per-device state.
+import { chipSetAffinityParent } from '../../kernel/chip-call';
 import type { Device, PciDev } from '../../kernel/device';
 import { EIO, ENOSPC, ENXIO } from '../../kernel/errno';
 import type { IrqChip, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
@@ -87,6 +88,8 @@ function pnvPciIodaMsiSetup(k: Kernel, phb: PnvPhb, pdev: PciDev, xiveNum: numbe
 export function pnvMsiIrqChip(): IrqChip {
   return {
     name: 'PNV-MSI',
+    // .irq_set_affinity = irq_chip_set_affinity_parent
+    irqSetAffinity: chipSetAffinityParent,
     composeMsiMsg(k, d) {
       const msg: MsiMsg = { addressHi: 0, addressLo: 0, data: 0 };
       const desc = k.irqs.desc(d.irq)?.msiDesc ?? null;

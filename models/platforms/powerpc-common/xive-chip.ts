@@ -1,7 +1,11 @@
 // The irq_chip callbacks of xive_irq_chip (arch/powerpc/sysdev/xive/common.c) that interrupt
-// delivery uses: startup (pick a target, route the source, unmask), shutdown (mask, route to
-// XIVE_BAD_IRQ), mask/unmask through the ESB with saved_p, EOI, and since da15c03b047d
-// irq_get_irqchip_state, which tells __synchronize_irq() that a queue entry may still exist.
+// delivery uses: startup (pick a target in the affinity mask, route the source, unmask),
+// shutdown (mask, route to XIVE_BAD_IRQ), mask/unmask through the ESB with saved_p, EOI,
+// set_affinity (retarget the source; entries already in the old queue are taken there),
+// retrigger, and since da15c03b047d irq_get_irqchip_state, which tells __synchronize_irq() that
+// a queue entry may still exist.
+import { IRQ_SET_MASK_OK } from '../../kernel/chip-call';
+import { EINVAL, ENXIO } from '../../kernel/errno';
 import type { IrqChip, IrqData } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { XiveCpus } from './xive-cpu';
@@ -11,6 +15,7 @@ import {
   XIVE_ESB_SET_PQ_00,
   XIVE_ESB_SET_PQ_01,
   XIVE_ESB_SET_PQ_10,
+  XIVE_ESB_SET_PQ_11,
   XIVE_ESB_VAL_P,
   XIVE_INVALID_CHIP_ID,
   XIVE_INVALID_TARGET,
@@ -60,7 +65,7 @@ function xiveDoSourceSetMask(k: Kernel, xd: XiveIrqData, mask: boolean): void {
 }
 
 // xive_do_source_eoi(): a store EOI where the source has it, else a load that resets PQ
-function xiveDoSourceEoi(k: Kernel, xd: XiveIrqData): void {
+export function xiveDoSourceEoi(k: Kernel, xd: XiveIrqData): void {
   const mapping = k.heap.deref('xive_do_source_eoi', xd.eoiMmio, 'xd->eoi_mmio');
   if ((xd.flags & XIVE_IRQ_FLAG_STORE_EOI) !== 0 && mapping.page.storeEoi !== undefined) {
     mapping.page.storeEoi();
@@ -69,21 +74,35 @@ function xiveDoSourceEoi(k: Kernel, xd: XiveIrqData): void {
   mapping.page.load(XIVE_ESB_SET_PQ_00);
 }
 
+// xive_irq_retrigger(): PQ=11, then an EOI, which fires the source again (MSIs only)
+export function xiveIrqRetrigger(k: Kernel, xd: XiveIrqData): void {
+  xiveEsbRead(k, 'xive_irq_retrigger', xd, XIVE_ESB_SET_PQ_11);
+  xiveDoSourceEoi(k, xd);
+}
+
 export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
   let fuzz = 0;
-  // xive_find_target_in_mask(): the (fuzz % weight)-th CPU of the mask (queues never fill here)
-  const findTargetInMask = (mask: number[], f: number): number => mask[f % mask.length] ?? -1;
-  // xive_pick_irq_target(): CPUs on the source's chip first, then any CPU (affinity = all)
-  const pickTarget = (xd: XiveIrqData): number => {
-    const all = Array.from({ length: env.nrCpus }, (_, c) => c);
+  // xive_find_target_in_mask(): the (fuzz % weight)-th CPU of the mask, the first online one
+  // from there (queues never fill here)
+  const findTargetInMask = (k: Kernel, mask: readonly number[], f: number): number => {
+    if (mask.length === 0) return -1;
+    for (let i = 0; i < mask.length; i++) {
+      const cpu = mask[(f + i) % mask.length] as number;
+      if (k.cpuIsOnline(cpu)) return cpu;
+    }
+    return -1;
+  };
+  // xive_pick_irq_target(): CPUs of the mask on the source's chip first, then any CPU of the mask
+  const pickTarget = (k: Kernel, xd: XiveIrqData, mask: readonly number[]): number => {
     if (xd.srcChip !== XIVE_INVALID_CHIP_ID && env.cpuChip !== undefined) {
-      const local = all.filter((c) => env.cpuChip?.(c) === xd.srcChip);
-      const cpu = local.length === 0 ? -1 : findTargetInMask(local, fuzz++);
+      const local = mask.filter((c) => env.cpuChip?.(c) === xd.srcChip);
+      const cpu = local.length === 0 ? -1 : findTargetInMask(k, local, fuzz++);
       if (cpu >= 0) return cpu;
       if (local.length > 0) fuzz--;
     }
-    return findTargetInMask(all, fuzz++);
+    return findTargetInMask(k, mask, fuzz++);
   };
+  const affinityOf = (k: Kernel, data: IrqData): readonly number[] => k.irqs.desc(data.irq)?.affinity ?? Array.from({ length: env.nrCpus }, (_, c) => c);
   const chip: IrqChip = {
     name: 'XIVE-IRQ',
     // xive_irq_startup()
@@ -92,8 +111,13 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       if (xd === null) return;
       xd.savedP = false;
       if (k.applied('da15c03b047d')) xd.staleP = false;
-      const target = pickTarget(xd);
+      const target = pickTarget(k, xd, affinityOf(k, data));
+      if (target < 0) {
+        k.warn('xive_irq_startup', `irq ${data.irq}: no online target in the affinity mask`);
+        return;
+      }
       xd.target = target;
+      data.effectiveCpu = target;
       env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq);
       xiveDoSourceSetMask(k, xd, false);
     },
@@ -108,6 +132,26 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       xiveDoSourceSetMask(k, xd, true);
       env.configureIrq?.(k, xd.hwIrq, xd.target, 0xff, XIVE_BAD_IRQ);
       xd.target = XIVE_INVALID_TARGET;
+      data.effectiveCpu = -1;
+    },
+    // xive_irq_set_affinity(): keep an online target already in the mask; otherwise pick one
+    // in the mask and reroute the source there (configure_irq). An entry already in the old
+    // target's queue stays there and is taken by that CPU.
+    irqSetAffinity(k, data, dest) {
+      const xd = xdOf(k, 'xive_irq_set_affinity', data);
+      if (xd === null) return -EINVAL;
+      if (!dest.some((c) => k.cpuIsOnline(c))) return -EINVAL;
+      if (xd.target !== XIVE_INVALID_TARGET && k.cpuIsOnline(xd.target) && dest.includes(xd.target)) return IRQ_SET_MASK_OK;
+      const target = pickTarget(k, xd, dest);
+      if (target < 0) return -ENXIO;
+      const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      if (rc < 0) {
+        k.printk(`xive: Error ${rc} reconfiguring irq ${data.irq}`);
+        return rc;
+      }
+      xd.target = target;
+      data.effectiveCpu = target;
+      return IRQ_SET_MASK_OK;
     },
     // xive_irq_mask() / xive_irq_unmask()
     irqMask(k, data) {
@@ -117,6 +161,13 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
     irqUnmask(k, data) {
       const xd = xdOf(k, 'xive_irq_unmask', data);
       if (xd !== null) xiveDoSourceSetMask(k, xd, false);
+    },
+    // xive_irq_retrigger()
+    irqRetrigger(k, data) {
+      const xd = xdOf(k, 'xive_irq_retrigger', data);
+      if (xd === null) return false;
+      xiveIrqRetrigger(k, xd);
+      return true;
     },
     // xive_irq_eoi(): source EOI unless disabled (then P stays set: stale_p), then the queue
     irqEoi(k, data) {

@@ -28,10 +28,13 @@ export class XiveCpus {
     return xc;
   }
 
-  // xive_native_update_pending(): TM_SPC_ACK_OS_REG, the acked priority becomes pending
+  // xive_native_update_pending() / xive_spapr_update_pending(): the acknowledge cycle; the acked
+  // priority becomes pending and "our idea of what the CPPR is" follows the hardware's
   private updatePending(cpu: number, xc: XiveCpu): void {
     const prio = this.presenter.ack(cpu);
-    if (prio < 8) xc.pendingPrio |= 1 << prio;
+    if (prio >= 8) return;
+    xc.pendingPrio |= 1 << prio;
+    xc.cppr = prio;
   }
 
   // xive_scan_interrupts(): the first queue entry of the most favoured pending priority;
@@ -73,6 +76,25 @@ export class XiveCpus {
     xc.replay = false;
     this.updatePending(cpu, xc);
     return this.scan(k, cpu, xc, false);
+  }
+
+  /**
+   * xive_flush_cpu_queue(): on the dying CPU, with CPPR at 0, pop every entry the scan finds
+   * (the priorities already acknowledged into pending_prio) and hand its irq number to `each`.
+   */
+  flushQueue(k: Kernel, cpu: number, each: (irq: number) => void): void {
+    const xc = this.cpu(cpu);
+    for (;;) {
+      const got = this.scan(k, cpu, xc, false);
+      if (got === null || got.irq === 0) break;
+      each(got.irq);
+    }
+  }
+
+  /** Writes CPPR (xc->cppr and TM_CPPR), as xive_smp_disable_cpu() and xive_setup_cpu() do. */
+  setCppr(cpu: number, prio: number): void {
+    this.cpu(cpu).cppr = prio;
+    this.presenter.cppr[cpu] = prio;
   }
 
   // xive_do_queue_eoi(): more work -> replay; else CPPR back to 0xff (done by the scan)

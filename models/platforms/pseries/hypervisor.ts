@@ -1,6 +1,8 @@
 // The PAPR firmware side of pseries MSIs: the RTAS functions ibm,change-msi and
-// ibm,query-interrupt-source-number, and the spapr XIVE hcall H_INT_GET_SOURCE_INFO, over
-// one table of interrupt sources (LISN -> EAS valid/owner/PQ). Behaviour follows QEMU's
+// ibm,query-interrupt-source-number, and the spapr XIVE hcalls H_INT_GET_SOURCE_INFO and
+// H_INT_SET_SOURCE_CONFIG, over one table of interrupt sources (LISN -> EAS valid/owner/PQ,
+// target and EISN), with the XIVE presenter the hypervisor gives the partition (an event queue
+// per vCPU, ESB triggers and EOIs as hw/intc/spapr_xive.c and xive.c do them). Behaviour follows QEMU's
 // sPAPR machine (hw/ppc/spapr_pci.c, hw/intc/spapr_xive.c), the only open implementation,
 // plus one PowerVM trait seen in seed 000 (see `flavour`).
 import { Bitmap, getCountOrder } from '../../kernel/bitmap';
@@ -15,7 +17,9 @@ import {
   RTAS_PARAMETER_ERROR,
   RTAS_SUCCESS,
 } from '../powerpc-common/firmware-codes';
+import type { IrqOrigin } from '../../kernel/irq-action';
 import { XIVE_ESB_GET, XIVE_ESB_INVALID, type EsbPage } from '../powerpc-common/xive-irq-data';
+import { XivePresenter } from '../powerpc-common/xive-presenter';
 
 // ibm,change-msi function codes (pseries/msi.c)
 export const RTAS_QUERY_FN = 0;
@@ -37,6 +41,17 @@ export type HvFlavour = 'phyp' | 'qemu';
 /** H_INT_GET_SOURCE_INFO output flags (PPC bit numbering). */
 export const XIVE_SRC_TRIGGER = 1 << 1; // bit 62: trigger on the EOI page
 export const XIVE_SRC_STORE_EOI = 1 << 0; // bit 63
+/** H_INT_SET_SOURCE_CONFIG input flag: set the EISN (the EQ data Linux gets back). */
+export const XIVE_SRC_SET_EISN = 1 << 1; // bit 62
+/** Priority 0xff in H_INT_SET_SOURCE_CONFIG masks the source at the router. */
+export const SPAPR_XIVE_MASKED_PRIO = 0xff;
+
+/** A source's EAS as H_INT_SET_SOURCE_CONFIG set it: target vCPU, priority, EISN. */
+interface SpaprEas {
+  readonly server: number;
+  readonly prio: number;
+  readonly eqData: number;
+}
 
 /** QEMU's SPAPR_PCI_MSI_WINDOW: the doorbell every pseries MSI is written to. */
 const SPAPR_PCI_MSI_WINDOW = 0x400_0000_0000;
@@ -114,8 +129,18 @@ export class SpaprHypervisor {
   readonly refusals: SourceInfoRefusal[] = [];
   /** XIVE exploitation mode negotiated at CAS (always on in the model). */
   readonly xiveExploitation = true;
+  /** The partition's XIVE presenter: one event queue per vCPU, IPB and CPPR. */
+  readonly presenter: XivePresenter;
+  private readonly eas = new Map<number, SpaprEas>();
+  /** Who raised the trigger a Q bit remembers (model bookkeeping). */
+  private readonly qOrigin = new Map<number, IrqOrigin | null>();
 
-  constructor(readonly flavour: HvFlavour) {}
+  constructor(
+    readonly flavour: HvFlavour,
+    readonly nrCpus = 4,
+  ) {
+    this.presenter = new XivePresenter(nrCpus);
+  }
 
   addPhb(buid: number, totalMsi: number): SpaprPhb {
     // Each PHB's range starts on a boundary of its own (power-of-two) size, above LISN 0 (never
@@ -169,7 +194,11 @@ export class SpaprHypervisor {
 
   private releaseBlock(slot: SpaprSlot): void {
     if (slot.lisnBase < 0) return;
-    for (let i = 0; i < slot.lisnCount; i++) this.sources.delete(slot.lisnBase + i);
+    for (let i = 0; i < slot.lisnCount; i++) {
+      this.sources.delete(slot.lisnBase + i);
+      this.eas.delete(slot.lisnBase + i);
+      this.qOrigin.delete(slot.lisnBase + i);
+    }
     slot.phb.lisnMap.clear(slot.lisnBase - slot.phb.lisnFirst, slot.lisnCount, () => undefined);
     slot.lisnBase = -1;
     slot.lisnCount = 0;
@@ -182,7 +211,12 @@ export class SpaprHypervisor {
       const src = this.sources.get(slot.lisnBase + i);
       if (src === undefined) continue;
       src.valid = i < n;
-      if (!src.valid) src.pq = 0b01;
+      if (!src.valid) {
+        // spapr_xive_irq_free(): the source is off and its EAS invalid
+        src.pq = 0b01;
+        this.eas.delete(slot.lisnBase + i);
+        this.qOrigin.delete(slot.lisnBase + i);
+      }
     }
   }
 
@@ -240,6 +274,7 @@ export class SpaprHypervisor {
       slot.msiMsg = null;
     } else {
       slot.msiMsg = { ...msg, data: slot.lisnBase };
+      dev.msiCapMsg = { ...slot.msiMsg };
     }
     return { status: RTAS_SUCCESS, rets: [num, 1, type === 'msix' ? 2 : 1] };
   }
@@ -278,7 +313,58 @@ export class SpaprHypervisor {
         if (offset !== XIVE_ESB_GET) src.pq = (offset >> 8) & 0b11;
         return old;
       },
+      // XIVE_ESB_STORE_EOI: PQ back to 00; a Q bit set meanwhile fires the source again
+      storeEoi: (): void => {
+        const src = this.sources.get(lisn);
+        if (src === undefined || !src.valid) return;
+        const old = src.pq;
+        src.pq = 0b00;
+        if (old === 0b11) this.trigger(lisn, this.qOrigin.get(lisn) ?? null);
+      },
     };
+  }
+
+  // h_int_set_source_config(): route a source to a vCPU and priority, with the EISN it reports
+  hIntSetSourceConfig(flags: number, lisn: number, target: number, prio: number, eisn: number): number {
+    if (!this.xiveExploitation) return H_FUNCTION;
+    const src = this.sources.get(lisn);
+    if (src === undefined || !src.valid) return H_P2;
+    if (prio !== SPAPR_XIVE_MASKED_PRIO && (target < 0 || target >= this.nrCpus)) return H_PARAMETER;
+    const keep = this.eas.get(lisn)?.eqData ?? 0;
+    this.eas.set(lisn, { server: target, prio, eqData: (flags & XIVE_SRC_SET_EISN) !== 0 ? eisn : keep });
+    return H_SUCCESS;
+  }
+
+  /**
+   * A trigger (the PHB turning an MSI into a source notification): PQ 00 -> 10 and an event
+   * queue entry; 10 -> 11 (coalesced, remembered in Q); 01 (off) and 11 queue nothing.
+   */
+  trigger(lisn: number, origin: IrqOrigin | null): string {
+    const src = this.sources.get(lisn);
+    if (src === undefined || !src.valid) return `LISN ${lisn} not enabled: dropped`;
+    if (src.pq === 0b01) return `LISN ${lisn} off (PQ=01): dropped`;
+    if (src.pq === 0b10 || src.pq === 0b11) {
+      const was = src.pq === 0b10 ? '10' : '11';
+      src.pq = 0b11;
+      this.qOrigin.set(lisn, origin);
+      return `LISN ${lisn} PQ=${was} -> 11 (coalesced in Q)`;
+    }
+    src.pq = 0b10;
+    const eas = this.eas.get(lisn);
+    if (eas === undefined || eas.prio === SPAPR_XIVE_MASKED_PRIO) return `LISN ${lisn} PQ=10, EAS masked: no queue entry`;
+    this.presenter.enqueue(eas.server, eas.prio, { data: eas.eqData, origin });
+    return `LISN ${lisn} PQ=00 -> 10, entry ${eas.eqData} in the queue of CPU ${eas.server}`;
+  }
+
+  /** Sources whose Q bit holds a trigger that fires again on EOI. */
+  queuedTriggers(): { girq: number; origin: IrqOrigin | null }[] {
+    const out: { girq: number; origin: IrqOrigin | null }[] = [];
+    for (const [lisn, src] of this.sources) if (src.valid && src.pq === 0b11) out.push({ girq: lisn, origin: this.qOrigin.get(lisn) ?? null });
+    return out;
+  }
+
+  easOf(lisn: number): SpaprEas | undefined {
+    return this.eas.get(lisn);
   }
 
   /** Sources the firmware currently has enabled (valid EAS), all PHBs. */

@@ -1,5 +1,6 @@
 // The pseries platform (PowerVM/KVM LPAR): a spapr XIVE root domain, one pSeries-MSI parent
 // per PHB, and the PAPR firmware (RTAS + hcalls) behind them, at the revisions in revisions.ts.
+// Interrupts are presented by the hypervisor's XIVE (event queues, CPPR) as on powernv.
 import { PciDev, type Device } from '../../kernel/device';
 import type { FaultSite } from '../../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
@@ -15,6 +16,11 @@ import { PseriesMsiDevice, PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, p
 import { PSERIES_PATCHES, PSERIES_PATCH_POOL, PSERIES_REVISIONS } from './revisions';
 import { msiQuotaForDevice } from './rtas-msi';
 import { xiveSpaprOps } from './xive-spapr';
+import type { InterruptFabric } from '../../kernel/irq-fabric';
+import { XiveCpus } from '../powerpc-common/xive-cpu';
+import { XiveFabric } from '../powerpc-common/xive-fabric';
+import { xiveArchCpuHotplug } from '../powerpc-common/xive-hotplug';
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 
 export interface PseriesConfig {
   readonly flavour: HvFlavour;
@@ -41,6 +47,8 @@ export class PseriesPlatform implements PlatformInstance {
   readonly hv: SpaprHypervisor;
   readonly xiveDomain: IrqDomain;
   readonly phbs: PseriesPhb[] = [];
+  /** Linux's per-CPU XIVE state (xive_cpu). */
+  readonly xiveCpus: XiveCpus;
 
   constructor(
     readonly kernel: Kernel,
@@ -51,9 +59,11 @@ export class PseriesPlatform implements PlatformInstance {
       // ≤ v6.17 used a global PCI/MSI domain per PHB, which the core model does not implement.
       throw new Error('pseries: a revision without the MSI parent conversion (daaa574aba6f) is not modelled');
     }
-    this.hv = new SpaprHypervisor(config.flavour);
-    // xive_spapr_init() -> xive_core_init(): the default domain every PHB parent sits on
-    this.xiveDomain = createXiveDomain(k, xiveSpaprOps(this.hv));
+    this.hv = new SpaprHypervisor(config.flavour, k.nrCpus);
+    this.xiveCpus = new XiveCpus(this.hv.presenter, k.nrCpus);
+    // xive_spapr_init() -> xive_core_init(): the default domain every PHB parent sits on; spapr
+    // sources have no chip ID (XIVE_INVALID_CHIP_ID), so targets rotate over every CPU
+    this.xiveDomain = createXiveDomain(k, xiveSpaprOps(this.hv), this.xiveCpus);
     for (const p of config.phbs) {
       const phb = new PseriesPhb(this.hv, this.hv.addPhb(p.buid, p.totalMsi));
       // pseries_msi_allocate_domains() -> __pseries_msi_allocate_domains()
@@ -101,15 +111,31 @@ export class PseriesPlatform implements PlatformInstance {
 
   // The PHB's MSI window takes the write; data is the LISN; XIVE routes the source to the irq.
   deliver(dev: Device, msg: MsiMsg): Delivery {
+    const r = this.msiWrite(dev, msg);
+    if ('blocked' in r) return r;
+    const irq = this.kernel.irqs.findMapping(this.xiveDomain, msg.data);
+    if (irq === 0) return { blocked: `LISN ${msg.data} has no Linux irq` };
+    return { irq };
+  }
+
+  /** The PHB's MSI window: which LISN a device's MSI write triggers. */
+  msiWrite(dev: Device, msg: MsiMsg): { girq: number } | { blocked: string } {
     const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
     const phb = this.hv.phbs.find((p) => p.msiWindow === addr);
     if (phb === undefined) return { blocked: `write to ${addr.toString(16)} is not a PHB MSI window` };
     const src = this.hv.sources.get(msg.data);
     if (src === undefined || !src.valid) return { blocked: `LISN ${msg.data} is not enabled in the firmware` };
     if (src.owner?.dev !== dev) return { blocked: `LISN ${msg.data} does not belong to ${dev.name} (EEH MSI validation)` };
-    const irq = this.kernel.irqs.findMapping(this.xiveDomain, msg.data);
-    if (irq === 0) return { blocked: `LISN ${msg.data} has no Linux irq` };
-    return { irq };
+    return { girq: msg.data };
+  }
+
+  // pnv_smp_cpu_disable() / pseries_cpu_disable() -> xive_smp_disable_cpu()
+  archCpuHotplug(): ArchCpuHotplug {
+    return xiveArchCpuHotplug(this.kernel, this.xiveCpus, this.xiveDomain);
+  }
+
+  interruptFabric(): InterruptFabric {
+    return new XiveFabric(this.kernel, this.hv, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
   /**
@@ -174,7 +200,7 @@ export const pseriesPlatform: PlatformModel = {
   revisions: PSERIES_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
-  capabilities: { platformMsi: false },
+  capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PseriesPlatform(k),
 };
 

@@ -5,6 +5,7 @@
 import { PciDev, type Device } from '../../kernel/device';
 import { ENOSPC } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
+import { chipSetAffinityParent } from '../../kernel/chip-call';
 import type { IrqChip, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
@@ -153,7 +154,8 @@ function pseriesMsiComposeMsg(hv: SpaprHypervisor): NonNullable<IrqChip['compose
 
 // pseries_msi_irq_chip ("pSeries-MSI"): mask/unmask/eoi go to the parent (not modelled)
 export function pseriesMsiIrqChip(hv: SpaprHypervisor): IrqChip {
-  return { name: 'pSeries-MSI', composeMsiMsg: pseriesMsiComposeMsg(hv) };
+  // pseries_msi_irq_chip: .irq_set_affinity = irq_chip_set_affinity_parent
+  return { name: 'pSeries-MSI', composeMsiMsg: pseriesMsiComposeMsg(hv), irqSetAffinity: chipSetAffinityParent };
 }
 
 // pseries_irq_parent_domain_alloc(): one LISN, edge, to the XIVE (default) domain

@@ -1,13 +1,14 @@
 // arch/powerpc/sysdev/xive/spapr.c: the spapr XIVE backend. populate_irq_data asks the
-// hypervisor about a LISN with H_INT_GET_SOURCE_INFO and maps its ESB page. A refusal is only
-// logged (with the hcall's code) and turned into -EINVAL.
-import { EINVAL } from '../../kernel/errno';
+// hypervisor about a LISN with H_INT_GET_SOURCE_INFO and maps its ESB page (a refusal is only
+// logged, with the hcall's code, and turned into -EINVAL); configure_irq routes it with
+// H_INT_SET_SOURCE_CONFIG (target vCPU, priority, EISN = the Linux irq).
+import { EINVAL, ENXIO } from '../../kernel/errno';
 import { hex } from '../../kernel/heap';
 import type { Kernel } from '../../kernel/kernel';
 import { H_HARDWARE, H_SUCCESS } from '../powerpc-common/firmware-codes';
 import type { XiveOps } from '../powerpc-common/xive';
 import { EsbMapping, XIVE_INVALID_CHIP_ID, type XiveIrqData } from '../powerpc-common/xive-irq-data';
-import { XIVE_SRC_STORE_EOI, type SpaprHypervisor } from './hypervisor';
+import { XIVE_SRC_SET_EISN, XIVE_SRC_STORE_EOI, type SpaprHypervisor } from './hypervisor';
 
 export const XIVE_IRQ_FLAG_STORE_EOI = 0x01;
 
@@ -34,6 +35,16 @@ export function xiveSpaprOps(hv: SpaprHypervisor): XiveOps {
       xd.srcChip = XIVE_INVALID_CHIP_ID;
       // ioremap() of the EOI page; the trigger page is the same one (H_INT_TRIGGER not set)
       xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)));
+      return 0;
+    },
+    // xive_spapr_configure_irq(): plpar_int_set_source_config(XIVE_SRC_SET_EISN, hw_irq,
+    // target, prio, sw_irq); a failure is logged and returned as -ENXIO
+    configureIrq(k: Kernel, hw: number, target: number, prio: number, swIrq: number): number {
+      const rc = hv.hIntSetSourceConfig(XIVE_SRC_SET_EISN, hw, target, prio, swIrq);
+      if (rc !== H_SUCCESS) {
+        k.printk(`xive: H_INT_SET_SOURCE_CONFIG lisn=${hex(hw)} target=${target} prio=${prio} failed ${rc}`);
+        return -ENXIO;
+      }
       return 0;
     },
   };

@@ -95,10 +95,11 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   kind: 'cpu_down',
   summary: 'cpu_down(cpu=N): take a CPU offline: every online CPU first takes what is pending for it (stop_machine spins with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
   weight: 1,
-  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu),
+  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
-    const on = [...s.online].filter((c) => c !== 0);
+    const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
   },
   expect: () => ({ kind: 'none' }),

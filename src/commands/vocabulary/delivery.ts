@@ -1,10 +1,11 @@
 // Interrupt delivery commands: the driver's request_irq / free_irq on a vector it holds, the
-// device raising a vector (msi_raise), and a CPU taking the next interrupt presented to it
-// (cpu_handle_irq). The last two are not the driver thread: they run even while the driver
-// waits in free_irq(), and they are how the engines interleave CPUs.
+// device raising a vector (msi_raise), and a CPU taking the next interrupt presented to it,
+// either in one go (cpu_handle_irq) or entering the handler in one step and returning from it
+// in a later one (cpu_irq_enter / cpu_irq_exit). The last four are not the driver thread: they
+// run even while the driver waits in free_irq(), and they are how the engines interleave CPUs.
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
-import { cpuHandleIrq } from '../../../models/kernel/irq-flow';
+import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/irq-flow';
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
@@ -150,6 +151,11 @@ export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
   run(c, sim) {
     const fabric = sim.kernel.fabric;
     if (fabric === null) return { ret: -EINVAL };
+    const inside = sim.kernel.hardirq[c.cpu];
+    if (inside !== null && inside !== undefined) {
+      sim.note(`cpu${c.cpu}: inside the handler of irq ${inside.desc.irq} (interrupts off): takes nothing`);
+      return { ret: null };
+    }
     const ev = cpuHandleIrq(sim.kernel, fabric, c.cpu);
     if (ev === null) sim.note(`cpu${c.cpu}: ${fabric.idleReason(c.cpu)}`);
     else sim.noteIrq(ev);
@@ -157,11 +163,70 @@ export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
   },
   update: () => undefined,
   format: (c) => [`cpu=${c.cpu}`],
-  parse(args: readonly Arg[]): CommandOf<'cpu_handle_irq'> {
-    checkArgs(args, 0, ['cpu']);
-    return { kind: 'cpu_handle_irq', cpu: namedInt(args, 'cpu') };
-  },
+  parse: (args: readonly Arg[]): CommandOf<'cpu_handle_irq'> => cpuArg('cpu_handle_irq', args),
   simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
 };
 
-export const DELIVERY_COMMANDS = [requestIrqCmd, freeIrqCmd, msiRaiseCmd, cpuHandleIrqCmd] as const;
+function cpuArg<K extends 'cpu_handle_irq' | 'cpu_irq_enter' | 'cpu_irq_exit'>(kind: K, args: readonly Arg[]): { kind: K; cpu: number } {
+  checkArgs(args, 0, ['cpu']);
+  return { kind, cpu: namedInt(args, 'cpu') };
+}
+
+/** CPUs that may stop inside a handler: not CPU 0, which runs the driver thread. */
+const HANDLER_CPUS = [1, 2, 3];
+
+export const cpuIrqEnterCmd: CommandSpec<'cpu_irq_enter'> = {
+  kind: 'cpu_irq_enter',
+  summary: 'cpu_irq_enter(cpu=N): CPU N (1-3) takes the next interrupt presented to it and enters the handler, which keeps running (IRQD_IRQ_INPROGRESS) until cpu_irq_exit',
+  weight: 3,
+  concurrent: true,
+  valid: (c, s) => HANDLER_CPUS.includes(c.cpu) && !s.inHandler.has(c.cpu) && s.online.has(c.cpu),
+  generate(s, rng) {
+    const free = HANDLER_CPUS.filter((c) => !s.inHandler.has(c) && s.online.has(c));
+    return free.length === 0 ? null : { kind: 'cpu_irq_enter', cpu: pick(rng, free) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) return { ret: -EINVAL };
+    const ev = cpuIrqEnter(sim.kernel, fabric, c.cpu);
+    if (ev === null) sim.note(`cpu${c.cpu}: ${fabric.idleReason(c.cpu)}`);
+    else sim.noteIrq(ev);
+    return { ret: null };
+  },
+  update(c, _o, s, sim) {
+    if (sim.kernel.hardirq[c.cpu] !== null) s.inHandler.add(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse: (args) => cpuArg('cpu_irq_enter', args),
+  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+};
+
+export const cpuIrqExitCmd: CommandSpec<'cpu_irq_exit'> = {
+  kind: 'cpu_irq_exit',
+  summary: 'cpu_irq_exit(cpu=N): the handler CPU N is in returns: the action is read again, IRQD_IRQ_INPROGRESS cleared, EOI (and the handler runs again for what arrived meanwhile)',
+  weight: 6,
+  concurrent: true,
+  valid: (c, s) => s.inHandler.has(c.cpu),
+  generate(s, rng) {
+    const busy = HANDLER_CPUS.filter((c) => s.inHandler.has(c));
+    return busy.length === 0 ? null : { kind: 'cpu_irq_exit', cpu: pick(rng, busy) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run(c, sim) {
+    const fabric = sim.kernel.fabric;
+    if (fabric === null) return { ret: -EINVAL };
+    const ex = cpuIrqExit(sim.kernel, fabric, c.cpu);
+    if (ex === null) sim.note(`cpu${c.cpu}: in no handler`);
+    else sim.noteIrqExit(c.cpu, ex);
+    return { ret: null };
+  },
+  update(c, _o, s) {
+    s.inHandler.delete(c.cpu);
+  },
+  format: (c) => [`cpu=${c.cpu}`],
+  parse: (args) => cpuArg('cpu_irq_exit', args),
+  simplify: () => [],
+};
+
+export const DELIVERY_COMMANDS = [requestIrqCmd, freeIrqCmd, msiRaiseCmd, cpuHandleIrqCmd, cpuIrqEnterCmd, cpuIrqExitCmd] as const;

@@ -35,13 +35,15 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
   huntWeight: 8,
   valid(c, s, ctx) {
     if (!applies(ctx)) return false;
+    // the VFIO model does not wait in free_irq() (vfio_msi_disable): not while a handler runs
+    if (s.inHandler.size > 0) return false;
     const d = s.devices.get(c.dev);
     if (d === undefined || d.bus !== 'pci' || c.count < 1 || c.count > d.msixSize) return false;
     if (d.mode === 'none') return true;
     return vfioOwned(s).has(c.dev) && d.mode === 'msix' && c.count > d.nvec + d.dynamic.size;
   },
   generate(s, rng, ctx) {
-    if (!applies(ctx)) return null;
+    if (!applies(ctx) || s.inHandler.size > 0) return null;
     const owned = vfioOwned(s);
     // the hunt passes plain functions through (SR-IOV VFs behave the same and only make longer repros)
     const vfs = new Set([...((s.extra.get('x86') as { vfs?: Map<string, string[]> } | undefined)?.vfs?.values() ?? [])].flat());

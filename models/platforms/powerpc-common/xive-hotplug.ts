@@ -1,0 +1,45 @@
+// CPU offline on XIVE (arch/powerpc/sysdev/xive/common.c): pnv_smp_cpu_disable() and
+// pseries_cpu_disable() call xive_smp_disable_cpu() once the CPU is out of cpu_online_mask:
+// irq_migrate_all_off_this_cpu() retargets every irq routed to it (xive_irq_set_affinity), then
+// CPPR 0 stops the flow, xive_flush_cpu_queue() pops what is still queued and retriggers it so
+// it reaches its new target, and CPPR goes back to 0xff. The generic code runs the migration
+// (cpuhotplug.ts); these are the XIVE steps after it.
+import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
+import type { IrqDomain } from '../../kernel/irqdomain';
+import type { Kernel } from '../../kernel/kernel';
+import { KernelOops } from '../../kernel/report';
+import { xiveIrqRetrigger } from './xive-chip';
+import type { XiveCpus } from './xive-cpu';
+import { XiveIrqData } from './xive-irq-data';
+import { XIVE_CPPR_OPEN } from './xive-presenter';
+
+export function xiveArchCpuHotplug(k: Kernel, cpus: XiveCpus, xiveDomain: IrqDomain): ArchCpuHotplug {
+  return {
+    // xive_smp_disable_cpu(), after irq_migrate_all_off_this_cpu()
+    afterMigrate(cpu: number): void {
+      // Set CPPR to 0 to disable flow of interrupts
+      cpus.setCppr(cpu, 0);
+      // xive_flush_cpu_queue()
+      cpus.flushQueue(k, cpu, (irq) => {
+        const desc = k.irqs.desc(irq);
+        // irq_desc_get_irq_data(irq_to_desc(irq)): an entry whose descriptor is gone (the
+        // scan only skips those since da15c03b047d) is a NULL dereference
+        if (desc === undefined) throw new KernelOops('xive_flush_cpu_queue', `NULL pointer dereference (irq_to_desc(${irq}) is NULL)`);
+        const d = desc.irqData;
+        // "Ignore anything that isn't a XIVE irq": the descriptor's irq_data is the top of the
+        // hierarchy, which for an MSI is the PCI/MSI device domain's, so the entry is dropped
+        if (d.domain !== xiveDomain) {
+          k.printk(`xive: CPU ${cpu}: queue entry for irq ${irq} (domain ${d.domain.name}) dropped while offlining`);
+          return;
+        }
+        if (!(d.chipData instanceof XiveIrqData)) return;
+        const xd = k.heap.deref('xive_flush_cpu_queue', d.chipData, 'chip_data');
+        // Clear saved_p to indicate that it's no longer pending, then an MSI retrigger
+        xd.savedP = false;
+        xiveIrqRetrigger(k, xd);
+      });
+      // Re-enable CPPR
+      cpus.setCppr(cpu, XIVE_CPPR_OPEN);
+    },
+  };
+}
