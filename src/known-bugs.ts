@@ -207,6 +207,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description:
       'VFIO without dynamic MSI-X grows a passed-through function\'s MSI-X by disabling it and enabling it again with more vectors; an interrupt the device raises on a vector in use while MSI-X is disabled is never sent',
   },
+  {
+    id: 'x86-offline-vector-leak',
+    platform: 'x86-noir',
+    revision: 'v5.10',
+    invariant: 'nothing-left-behind',
+    minimalLength: 5,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+a6c11c0a5235',
+    source: 'a6c11c0a5235 (Dongli Zhang, "genirq/cpuhotplug, x86/vector: Prevent vector leak during CPU offline", v6.10, backported to stable)',
+    description:
+      'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',
+  },
 ];
 
 export function findKnownBug(id: string): KnownBug | undefined {

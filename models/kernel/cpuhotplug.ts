@@ -39,13 +39,16 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     k.printk(`IRQ ${desc.irq}: Unable to migrate away`);
     return;
   }
-  // Complete an eventually pending irq move cleanup
-  arch.forceCompleteMove?.(desc, cpu);
+  // Complete an eventually pending irq move cleanup; before a6c11c0a5235 (v6.10) this came
+  // after the skip below, so the old vector of an irq already moved away from this CPU stayed
+  const forceFirst = k.applied('a6c11c0a5235');
+  if (forceFirst) arch.forceCompleteMove?.(desc, cpu);
   // No move required if the interrupt is not started or not routed to this CPU (irq_needs_fixup).
   // The model activates every MSI early with a real target (no x86 reservation mode), so an
   // activated irq that is not started yet holds a real vector or collection on this CPU where
   // the kernel's holds only a reservation: "not started" is read as "not activated" here.
   if (!d.activated || effectiveCpuOf(d) !== cpu) return;
+  if (!forceFirst) arch.forceCompleteMove?.(desc, cpu);
   let affinity: readonly number[] = desc.affinity;
   let brokeaff = false;
   if (!affinity.some((c) => k.cpuIsOnline(c))) {

@@ -66,3 +66,20 @@ test('x86-vf-compat-format: fixed by ff828729be44 on top of v5.10-rc1', () => {
     expect(runCommands({ platform, revision: resolveRevision(platform, 'v5.10-rc1'), faultClasses: [] }, cmds).violation).toBeNull();
   }
 });
+
+test('x86-offline-vector-leak: found on x86-noir at v5.10, shrunk, gone with a6c11c0a5235', () => {
+  const bug = findKnownBug('x86-offline-vector-leak') as KnownBug;
+  expect([bug.platform, bug.revision, bug.invariant]).toEqual(['x86-noir', 'v5.10', 'nothing-left-behind']);
+  const r = runCampaign({ config: configFor(bug), seed: 3, runs: 400, target: bug.invariant });
+  expect(r.findings).toHaveLength(1);
+  const f = r.findings[0];
+  if (f === undefined) return;
+  expect(f.repro.commands.length).toBe(bug.minimalLength);
+  expect(f.finding.violation.message).toMatch(/CPU \d is offline with vector \d+ still allocated and no irq holding it/);
+  // The fix alone on top of the same state, and the current revision
+  for (const rev of ['v5.10+a6c11c0a5235', 'v6.18']) expect(runCommands(configFor(bug, rev), f.repro.commands).violation).toBeNull();
+  // AMD remaps every MSI it has: its v5.10 does not leak (the state is marked correct there)
+  const amd = findPlatform('x86-amd-ir');
+  expect(amd?.revisions.find((x) => x.name === 'v5.10')?.correct).toBe(true);
+  expect(findPlatform('x86-noir')?.revisions.find((x) => x.name === 'v5.10')?.correct).toBe(false);
+});

@@ -1,6 +1,7 @@
 // nothing-left-behind fires when a move or a CPU offline leaves something behind: an LPI whose
 // pending state did not follow its MOVI, an interrupt still routed to an offline CPU, an x86
-// IRR bit on an offline CPU, an old vector nobody will clean up, a managed irq not restarted.
+// IRR bit on an offline CPU, an old vector nobody will clean up, a vector forgotten on an offline
+// CPU, a managed irq not restarted.
 import { effectiveCpuOf } from '../../models/kernel/affinity';
 import { PciDev } from '../../models/kernel/device';
 import { pciIrqVector } from '../../models/kernel/pci-msi';
@@ -82,6 +83,17 @@ describe('nothing-left-behind fires when its rule is broken', () => {
     expect(verdict(ID, sim, record)).toBeNull();
     apicd.moveInProgress = false;
     expect(verdict(ID, sim, record)).toMatch(new RegExp(`irq ${t.irq}: old vector ${apicd.prevVector} on CPU ${t.cpu} still allocated after its move completed`));
+  });
+
+  test('x86: a vector left allocated on an offline CPU that no irq holds', () => {
+    const { sim, record } = healthyOn('x86-noir', 'v6.18', [...SETUP, { kind: 'cpu_down', cpu: 3 }]);
+    const p = sim.platform as X86Platform;
+    expect(verdict(ID, sim, record)).toBeNull();
+    // An old vector on CPU 3 forgotten instead of freed (prev_vector = 0 with the CPU offline)
+    const cm = p.vec.matrix.maps[3];
+    if (cm === undefined) throw new Error('no CPU 3');
+    cm.allocMap[0x40] = 1;
+    expect(verdict(ID, sim, record)).toMatch(/CPU 3 is offline with vector 64 still allocated and no irq holding it/);
   });
 
   test('a managed irq left shut down while a CPU of its mask is online', () => {

@@ -37,12 +37,12 @@ export const X86_AMD_IR_CONFIG: X86Config = {
 /** VT-d present for DMA remapping (its units still have fault interrupts), interrupt remapping off. */
 export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
 
-function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], vfBroken: boolean): PlatformModel {
+function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
   return {
     name,
     title,
     patches: [...X86_PATCHES, ...VFIO_PATCHES],
-    revisions: x86Revisions(vfBroken),
+    revisions: x86Revisions(vfBroken, offlineLeak),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],
     capabilities: { platformMsi: false, affinity: true },
@@ -50,9 +50,9 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
   };
 }
 
-export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, true);
-export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false);
-export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false);
+export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, true, true);
+export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false, false);
+export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false, true);
 
 export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform];
 

@@ -38,6 +38,14 @@ export const X86_PATCHES: readonly Patch[] = [
     requires: ['85a8dfc57a0b'],
     summary: 'dmar_pci_bus_notifier() gives a VF its PF\'s MSI domain (vf_inherit_msi_domain) on BUS_NOTIFY_ADD_DEVICE',
   },
+  {
+    id: 'a6c11c0a5235',
+    title: 'genirq/cpuhotplug, x86/vector: Prevent vector leak during CPU offline',
+    scope: 'x86',
+    release: 'v6.10',
+    link: 'a6c11c0a5235fb144a65e0cb2ffd360ddc1f6c32 (Dongli Zhang, irq-urgent 2024-05-25; backported to stable)',
+    summary: 'migrate_one_irq() calls irq_force_complete_move() before the "not started / not on this CPU" skip (which then only acts on a move involving the outgoing CPU), and __vector_schedule_cleanup() frees an old vector on an offline CPU instead of forgetting it (prev_vector = 0)',
+  },
 ];
 
 /** VFIO is modelled with the x86 platforms only (the parents with dynamic MSI-X). */
@@ -55,24 +63,29 @@ export const VFIO_PATCHES: readonly Patch[] = [
 
 export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES];
 
-const release = (tag: string, description: string): NamedRevision => ({
-  name: tag,
-  description,
-  patches: patchesUpTo(X86_PATCH_POOL, tag),
-  correct: true,
-});
+/** Every state before v6.10 runs the CPU-offline vector leak that a6c11c0a5235 fixed. */
+const LEAK = ' (before v6.10: the CPU-offline vector leak, x86-offline-vector-leak)';
 
 /**
  * The named states. `vfBroken` says whether the platform variant has VT-d interrupt
  * remapping, where the state between 85a8dfc57a0b and ff828729be44 is known to break.
+ * `offlineLeak`: whether it has non-remapped MSIs whose move waits for the first interrupt
+ * (no remapping, or Intel's DMAR fault interrupts), which the CPU-offline leak needs; AMD
+ * remaps every MSI it has, so its pre-v6.10 states do not leak.
  */
-export function x86Revisions(vfBroken: boolean): readonly NamedRevision[] {
+export function x86Revisions(vfBroken: boolean, offlineLeak: boolean): readonly NamedRevision[] {
+  const leaks = (patches: readonly string[]): boolean => offlineLeak && !patches.includes('a6c11c0a5235');
+  const note = (patches: readonly string[]): string => (leaks(patches) ? LEAK : '');
+  const release = (tag: string, description: string): NamedRevision => {
+    const patches = patchesUpTo(X86_PATCH_POOL, tag);
+    return { name: tag, description: description + note(patches), patches, correct: !leaks(patches) };
+  };
   return [
     {
       name: 'v5.9',
-      description: 'before the device-MSI preparation series: x86 DMAR/HPET MSI domains with their own get_hwirq, PCI/MSI domain looked up per allocation',
+      description: 'before the device-MSI preparation series: x86 DMAR/HPET MSI domains with their own get_hwirq, PCI/MSI domain looked up per allocation' + note([]),
       patches: [],
-      correct: true,
+      correct: !leaks([]),
     },
     {
       name: 'tip-x86-irq-generic-ops',
@@ -88,15 +101,15 @@ export function x86Revisions(vfBroken: boolean): readonly NamedRevision[] {
     },
     {
       name: 'v5.10-rc1',
-      description: 'with "x86/apic/msi: Unbreak DMAR and HPET MSI"; VFs still get the non-remapped default domain (fixed in -rc4)',
+      description: `with "x86/apic/msi: Unbreak DMAR and HPET MSI"; VFs still get the non-remapped default domain (fixed in -rc4)${note([])}`,
       patches: ['9006c133a422', 'd27e623ace6a', '85a8dfc57a0b'],
-      correct: !vfBroken,
+      correct: !vfBroken && !leaks([]),
     },
     {
       name: 'v5.10-rc4',
-      description: 'with "iommu/vt-d: Cure VF irqdomain hickup": VFs inherit the PF\'s MSI domain',
+      description: 'with "iommu/vt-d: Cure VF irqdomain hickup": VFs inherit the PF\'s MSI domain' + note([]),
       patches: ['9006c133a422', 'd27e623ace6a', '85a8dfc57a0b', 'ff828729be44'],
-      correct: true,
+      correct: !leaks([]),
     },
     release('v5.10', 'both seed-001 fixes'),
     release('v6.15', 'the vector and remapping domains as MSI parents of per-device domains; prepare on every allocation'),

@@ -433,9 +433,12 @@ function vectorScheduleCleanupLocked(k: Kernel, v: X86Vector, apicd: ApicChipDat
       apicd.clistCpu = cpu;
     }
     v.timerPending[cpu] = true;
-  } else {
+  } else if (k.applied('a6c11c0a5235')) {
     k.printk(`IRQ ${apicd.irq} schedule cleanup for offline CPU ${cpu}`);
     freeMovedVector(v, apicd);
+  } else {
+    // Before a6c11c0a5235 (__send_cleanup_vector): the old vector is forgotten, not freed
+    apicd.prevVector = 0;
   }
 }
 
@@ -485,7 +488,10 @@ function apicRetriggerIrq(k: Kernel, d: IrqData): boolean {
 export function irqForceCompleteMove(k: Kernel, v: X86Vector, irq: number, cpu: number): void {
   const apicd = v.chipDataOf(irq);
   if (apicd === null) return;
-  if (apicd.prevVector === 0 || (apicd.cpu !== cpu && apicd.prevCpu !== cpu)) return;
+  // Neither currently nor previously on the outgoing CPU: nothing to do (a6c11c0a5235; before
+  // it every pending move was forced, which only ran after migrate_one_irq()'s skip)
+  if (apicd.prevVector === 0) return;
+  if (k.applied('a6c11c0a5235') && apicd.cpu !== cpu && apicd.prevCpu !== cpu) return;
   if (apicd.moveInProgress) k.printk(`IRQ fixup: irq ${irq} move in progress, old vector ${apicd.prevVector}`);
   freeMovedVector(v, apicd);
 }

@@ -93,7 +93,7 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
 
 export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   kind: 'cpu_down',
-  summary: 'cpu_down(cpu=N): take a CPU offline: it first takes what is pending (stop_machine runs with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
+  summary: 'cpu_down(cpu=N): take a CPU offline: every online CPU first takes what is pending for it (stop_machine spins with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
   weight: 1,
   // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
@@ -105,14 +105,17 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const k = sim.kernel;
-    // take_cpu_down() runs in stop_machine(): every CPU spins with interrupts enabled before
-    // the step that disables them, so the outgoing CPU takes what is already pending for it
+    // take_cpu_down() runs in stop_machine(): every online CPU spins in multi_cpu_stop() with
+    // interrupts enabled before the step that disables them, so each takes what is already
+    // pending for it (irq_force_complete_move() relies on that for an old vector's interrupt)
     const fabric = k.fabric;
-    if (fabric !== null && k.cpuIsOnline(c.cpu)) {
-      for (let n = 0; n < 16; n++) {
-        const ev = cpuHandleIrq(k, fabric, c.cpu);
-        if (ev === null) break;
-        sim.noteIrq(ev);
+    if (fabric !== null) {
+      for (const cpu of k.onlineCpus()) {
+        for (let n = 0; n < 16; n++) {
+          const ev = cpuHandleIrq(k, fabric, cpu);
+          if (ev === null) break;
+          sim.noteIrq(ev);
+        }
       }
     }
     const ret = cpuDown(k, sim.platform.archCpuHotplug?.() ?? {}, c.cpu);
