@@ -121,6 +121,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'free_irq() of the first vector of a multi-MSI block deactivates its irq: the all-zero message goes to the MSI capability, which is the whole block\'s message, while the block\'s other irqs stay activated: their interrupts go to address 0',
   },
   {
+    id: 'xive-offline-msi-left-in-queue',
+    platform: 'powernv',
+    revision: 'v6.18.y',
+    invariant: 'nothing-left-behind',
+    minimalLength: 8,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xive-flush-msi',
+    source: 'msi-fuzz model finding (xive_flush_cpu_queue() scans only priorities already acknowledged, and skips irqs whose top-level irq_data is not in xive_irq_domain, which with hierarchical PCI/MSI domains is every MSI); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'an MSI re-fired (Q bit at EOI) to a CPU just before it goes offline stays in that CPU\'s event queue: xive_smp_disable_cpu() flushes only acknowledged priorities and would drop an MSI entry anyway, so the interrupt waits in the queue of an offline CPU instead of reaching its new target',
+  },
+  {
     id: 'pseries-nvme-post-free',
     platform: 'pseries',
     revision: 'pseries-v1-underflow-fixed',

@@ -21,11 +21,13 @@ function platform(name: string) {
 }
 
 describe('powerpc known bugs', () => {
-  test('all four are registered', () => {
-    expect(bugs.map((b) => b.id).sort()).toEqual(['powernv-opal-bogus-irq', 'pseries-alloc-error-underflow', 'pseries-nvme-post-free', 'xive-shutdown-race']);
+  test('all five are registered', () => {
+    expect(bugs.map((b) => b.id).sort()).toEqual(['powernv-opal-bogus-irq', 'pseries-alloc-error-underflow', 'pseries-nvme-post-free', 'xive-offline-msi-left-in-queue', 'xive-shutdown-race']);
   });
 
-  test.each(bugs.flatMap((b) => [1, 2].map((seed) => [b.id, seed] as const)))('%s is found and shrunk (seed %d)', (id, seed) => {
+  // The open one (xive-offline-msi-left-in-queue) takes thousands of runs to hit: its golden
+  // repro is replayed by golden.test.ts, failing at the current revision and clean with the fix.
+  test.each(bugs.filter((b) => b.status === 'fixed').flatMap((b) => [1, 2].map((seed) => [b.id, seed] as const)))('%s is found and shrunk (seed %d)', (id, seed) => {
     const bug = bugs.find((b) => b.id === id);
     if (bug === undefined) throw new Error('registry');
     const p = platform(bug.platform);

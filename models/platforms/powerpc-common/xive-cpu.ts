@@ -37,6 +37,11 @@ export class XiveCpus {
     xc.cppr = prio;
   }
 
+  /** The acknowledge cycle alone (xive_ops->update_pending), for msi-fuzz's flush proposal. */
+  acknowledge(cpu: number): void {
+    this.updatePending(cpu, this.cpu(cpu));
+  }
+
   // xive_scan_interrupts(): the first queue entry of the most favoured pending priority;
   // CPPR follows it (0xff when nothing is found). After da15c03b047d an entry whose irq has
   // no descriptor is reported and skipped.

@@ -5,7 +5,7 @@
 // it reaches its new target, and CPPR goes back to 0xff. The generic code runs the migration
 // (cpuhotplug.ts); these are the XIVE steps after it.
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
-import type { IrqDomain } from '../../kernel/irqdomain';
+import type { IrqData, IrqDomain } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { KernelOops } from '../../kernel/report';
 import { xiveIrqRetrigger } from './xive-chip';
@@ -17,6 +17,9 @@ export function xiveArchCpuHotplug(k: Kernel, cpus: XiveCpus, xiveDomain: IrqDom
   return {
     // xive_smp_disable_cpu(), after irq_migrate_all_off_this_cpu()
     afterMigrate(cpu: number): void {
+      // msi-fuzz's proposal: acknowledge what arrived while the CPU had interrupts off, so
+      // that the flush below sees it (upstream scans only priorities already acknowledged)
+      if (k.applied('msi-fuzz-xive-flush-msi')) cpus.acknowledge(cpu);
       // Set CPPR to 0 to disable flow of interrupts
       cpus.setCppr(cpu, 0);
       // xive_flush_cpu_queue()
@@ -25,11 +28,14 @@ export function xiveArchCpuHotplug(k: Kernel, cpus: XiveCpus, xiveDomain: IrqDom
         // irq_desc_get_irq_data(irq_to_desc(irq)): an entry whose descriptor is gone (the
         // scan only skips those since da15c03b047d) is a NULL dereference
         if (desc === undefined) throw new KernelOops('xive_flush_cpu_queue', `NULL pointer dereference (irq_to_desc(${irq}) is NULL)`);
-        const d = desc.irqData;
-        // "Ignore anything that isn't a XIVE irq": the descriptor's irq_data is the top of the
-        // hierarchy, which for an MSI is the PCI/MSI device domain's, so the entry is dropped
-        if (d.domain !== xiveDomain) {
-          k.printk(`xive: CPU ${cpu}: queue entry for irq ${irq} (domain ${d.domain.name}) dropped while offlining`);
+        // "Ignore anything that isn't a XIVE irq": upstream tests the descriptor's irq_data,
+        // the top of the hierarchy, which for an MSI is the PCI/MSI device domain's, so the
+        // entry is dropped (its P bit stays set). msi-fuzz's proposal looks up the XIVE level
+        // of the hierarchy instead (irq_domain_get_irq_data(xive_irq_domain, irq)).
+        let d: IrqData | null = desc.irqData;
+        if (k.applied('msi-fuzz-xive-flush-msi')) while (d !== null && d.domain !== xiveDomain) d = d.parentData;
+        if (d === null || d.domain !== xiveDomain) {
+          k.printk(`xive: CPU ${cpu}: queue entry for irq ${irq} (domain ${desc.irqData.domain.name}) dropped while offlining`);
           return;
         }
         if (!(d.chipData instanceof XiveIrqData)) return;
