@@ -240,12 +240,13 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
   return { commands: best, attempts };
 }
 
-/** Every vector number a list uses, per device (or platform target such as hpet). */
+/** Every vector number a list uses, per device the list adds (a platform irq's number is its channel or unit). */
 function vectorsByDevice(list: readonly Command[]): Map<string, number[]> {
   const out = new Map<string, number[]>();
+  const added = new Set(list.filter((c) => c.kind.endsWith('_add')).map(deviceOf));
   for (const c of list) {
     const d = deviceOf(c);
-    if (d === null || !('vec' in c) || typeof c.vec !== 'number') continue;
+    if (d === null || !added.has(d) || !('vec' in c) || typeof c.vec !== 'number') continue;
     const vs = out.get(d) ?? [];
     if (!vs.includes(c.vec)) vs.push(c.vec);
     out.set(d, vs);

@@ -38,6 +38,13 @@ describe('shrinker: renumbering a vector together with a deletion', () => {
       expect(alt.filter((c) => !('vec' in c))).toEqual(WITH_DMAR.filter((c) => !('vec' in c)));
     }
     expect(renumbered(WITH_DMAR.filter((c) => !('vec' in c)))).toEqual([]);
+    // an HPET irq's number is its channel, tied to its hpet_assign_irq: not renumbered alone
+    const hpet: Command[] = [
+      { kind: 'hpet_assign_irq', channel: 0 },
+      { kind: 'irq_set_affinity', target: 'hpet', vec: 0, cpus: 0x1 },
+      { kind: 'generic_handle_irq', target: 'hpet', vec: 0 },
+    ];
+    expect(renumbered(hpet)).toEqual([]);
   });
 
   test('no single deletion keeps the bug, but a deletion with vec 4 renumbered does', () => {
