@@ -3,7 +3,8 @@
 // syzkaller's repro minimiser does: drop chunks, drop every command of one device, drop
 // pairs, simplify arguments, try a simpler command together with one deletion, move a
 // device's or another CPU's action to another point of the interleaving together with one
-// deletion, and repeat until nothing smaller fails.
+// deletion, renumber a vector in every command naming it together with one deletion, and
+// repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
@@ -128,6 +129,24 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       }
     }
     if (progress) continue;
+    // 2b. Renumber a vector together with one deletion: the deletion shifts which of a
+    //     device's vectors lands on the CPU that matters (vectors are spread over CPUs in
+    //     allocation order), and every command naming that vector must follow. Before the
+    //     argument simplifications, which would otherwise pin the vector on the deleted
+    //     command's account (a shorter list beats a simpler one).
+    if (best.length <= 12) {
+      renumber: for (const alt of renumbered(best)) {
+        for (let j = 0; j < alt.length && attempts < budget; j++) {
+          const cand = without(alt, j);
+          if (fails(cand)) {
+            best = taken(cand);
+            progress = true;
+            break renumber;
+          }
+        }
+      }
+    }
+    if (progress) continue;
     // 3. Simplify arguments, one command at a time (same length, simpler text).
     for (let i = 0; i < best.length && attempts < budget; i++) {
       for (const s of simplifications(best[i] as Command)) {
@@ -219,6 +238,40 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
   const renamed = canonicalNames(best);
   if (fails(renamed)) best = taken(renamed);
   return { commands: best, attempts };
+}
+
+/** Every vector number a list uses, per device the list adds (a platform irq's number is its channel or unit). */
+function vectorsByDevice(list: readonly Command[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const added = new Set(list.filter((c) => c.kind.endsWith('_add')).map(deviceOf));
+  for (const c of list) {
+    const d = deviceOf(c);
+    if (d === null || !added.has(d) || !('vec' in c) || typeof c.vec !== 'number') continue;
+    const vs = out.get(d) ?? [];
+    if (!vs.includes(c.vec)) vs.push(c.vec);
+    out.set(d, vs);
+  }
+  return out;
+}
+
+/**
+ * The list with one device's vector `vec=v` renumbered to another `w` in every command that
+ * names it (w from 0 up to the device's highest used vector + 1), never onto a vector the list
+ * already uses for that device.
+ */
+export function renumbered(list: readonly Command[]): Command[][] {
+  const out: Command[][] = [];
+  for (const [dev, vs] of vectorsByDevice(list)) {
+    const top = Math.max(...vs) + 1;
+    for (const v of vs) {
+      for (let w = 0; w <= top; w++) {
+        if (vs.includes(w)) continue;
+        const moved = list.map((c) => (deviceOf(c) === dev && 'vec' in c && c.vec === v ? ({ ...c, vec: w } as Command) : c));
+        out.push(moved);
+      }
+    }
+  }
+  return out;
 }
 
 /** The commands whose CPU takes an interrupt: the CPU is a free variable of the shrinker. */
