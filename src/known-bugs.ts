@@ -123,6 +123,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'xive-offline-msi-left-in-queue',
     platform: 'powernv',
+    alsoOn: ['pseries'],
     revision: 'v6.18.y',
     invariant: 'nothing-left-behind',
     minimalLength: 8,
