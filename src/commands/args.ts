@@ -28,6 +28,19 @@ export function int(a: Arg, what: string): number {
   return v;
 }
 
+/** The column just past the last argument: where a missing one would have been written. */
+export function endCol(args: readonly Arg[]): number {
+  const last = args[args.length - 1];
+  return last === undefined ? 1 : last.col + (last.name !== null ? last.name.length + 1 : 0) + last.value.length;
+}
+
+/** The integer of `name=N`; a missing one is an error at `col` (default: past the last argument). */
+export function requiredInt(args: readonly Arg[], name: string, col: number = endCol(args)): number {
+  const a = named(args, name);
+  if (a === undefined) throw new ArgError(`missing ${name}=N`, col);
+  return int(a, name);
+}
+
 export function deviceName(a: Arg): string {
   if (!/^[a-z][a-z0-9_]*$/.test(a.value)) throw new ArgError(`expected a device name like dev0, got '${a.value}'`, a.col);
   return a.value;

@@ -10,23 +10,12 @@ import { cpuHandleIrq } from '../../../models/kernel/irq-flow';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { NR_CPUS, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
-import { checkArgs, deviceName, hex, int, named, positional } from '../args';
+import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
-import { ArgError, type Arg, type CommandSpec } from '../spec';
+import type { CommandSpec } from '../spec';
 import { heldVectors } from './delivery';
 import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
-
-function endCol(args: readonly Arg[]): number {
-  const last = args[args.length - 1];
-  return last === undefined ? 1 : last.col + (last.name !== null ? last.name.length + 1 : 0) + last.value.length;
-}
-
-function requiredInt(args: readonly Arg[], name: string): number {
-  const a = named(args, name);
-  if (a === undefined) throw new ArgError(`missing ${name}=N`, endCol(args));
-  return int(a, name);
-}
 
 function cpuMask(cpus: readonly number[]): number {
   return cpus.reduce((m, c) => m | (1 << c), 0);

@@ -11,18 +11,17 @@ import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
 import { count, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
-import { checkArgs, deviceName, int, named, positional } from '../args';
+import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
-import { ArgError, type Arg, type CommandSpec } from '../spec';
+import type { Arg, CommandSpec } from '../spec';
 
 /** Kernel() default: four CPUs. */
 export const DELIVERY_CPUS = 4;
 
+// A missing `name=N` is reported one column into the last argument, as these commands always did
 function namedInt(args: readonly Arg[], name: string): number {
-  const a = named(args, name);
-  if (a === undefined) throw new ArgError(`missing ${name}=N`, (args[args.length - 1]?.col ?? 0) + 1);
-  return int(a, name);
+  return requiredInt(args, name, (args[args.length - 1]?.col ?? 0) + 1);
 }
 
 function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {

@@ -5,9 +5,9 @@ import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from '../../../models/kernel/pci-msi-signal';
 import type { AbstractState } from '../../abstract/state';
-import { checkArgs, deviceName, int, named, positional } from '../args';
+import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import { pick } from '../rng';
-import { ArgError, type Arg, type CommandSpec } from '../spec';
+import type { Arg, CommandSpec } from '../spec';
 import { heldVectors } from './delivery';
 
 function maskedOf(s: AbstractState, dev: string): Set<number> {
@@ -31,9 +31,8 @@ function msixHeld(s: AbstractState, dev: string, vec: number): boolean {
 
 function devVec(args: readonly Arg[]): { dev: string; vec: number } {
   checkArgs(args, 1, ['vec']);
-  const a = named(args, 'vec');
-  if (a === undefined) throw new ArgError('missing vec=N', (args[args.length - 1]?.col ?? 0) + 1);
-  return { dev: deviceName(positional(args, 0, 'device', 1)), vec: int(a, 'vec') };
+  const vec = requiredInt(args, 'vec', (args[args.length - 1]?.col ?? 0) + 1);
+  return { dev: deviceName(positional(args, 0, 'device', 1)), vec };
 }
 
 export const pciMsixMaskCmd: CommandSpec<'pci_msix_mask'> = {

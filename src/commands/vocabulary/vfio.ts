@@ -7,9 +7,9 @@ import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { vfioHasDynMsix, vfioMsiEnable, vfioMsixGrowDyn, vfioMsixReenable } from '../../../models/kernel/vfio-pci-intrs';
 import type { AbstractState } from '../../abstract/state';
-import { checkArgs, deviceName, int, named, positional } from '../args';
+import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import { pick } from '../rng';
-import { ArgError, type CommandSpec, type VocabContext } from '../spec';
+import type { CommandSpec, VocabContext } from '../spec';
 
 const X86 = ['x86-intel-ir', 'x86-amd-ir', 'x86-noir'];
 
@@ -93,9 +93,8 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
   format: (c) => [c.dev, `count=${c.count}`],
   parse(args) {
     checkArgs(args, 1, ['count']);
-    const a = named(args, 'count');
-    if (a === undefined) throw new ArgError('missing count=N', (args[args.length - 1]?.col ?? 0) + 1);
-    return { kind: 'vfio_pci_set_irqs_ioctl', dev: deviceName(positional(args, 0, 'device', 1)), count: int(a, 'count') };
+    const count = requiredInt(args, 'count', (args[args.length - 1]?.col ?? 0) + 1);
+    return { kind: 'vfio_pci_set_irqs_ioctl', dev: deviceName(positional(args, 0, 'device', 1)), count };
   },
   simplify: () => [],
 };

@@ -14,9 +14,9 @@ import { X86Platform } from '../../../models/platforms/x86/instance';
 import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
 import { hasHandlers, liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
-import { checkArgs, deviceName, int, named, positional } from '../args';
+import { checkArgs, deviceName, endCol, int, positional, requiredInt } from '../args';
 import { pick } from '../rng';
-import { ArgError, type AnySpec, type Arg, type CommandSpec, type VocabContext } from '../spec';
+import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
 import { MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
 
@@ -93,17 +93,6 @@ function vfRids(pf: AbstractDevice, n: number): number[] {
 function vfRidsFree(s: AbstractState, pf: AbstractDevice, n: number): boolean {
   const used = liveRids(s);
   return vfRids(pf, n).every((r) => (r >> 8) === (pf.rid >> 8) && !used.has(r) && plainFunctionAllowed(s, r));
-}
-
-function endCol(args: readonly Arg[]): number {
-  const last = args[args.length - 1];
-  return last === undefined ? 1 : last.col + (last.name !== null ? last.name.length + 1 : 0) + last.value.length;
-}
-
-function requiredInt(args: readonly Arg[], name: string): number {
-  const a = named(args, name);
-  if (a === undefined) throw new ArgError(`missing ${name}=N`, endCol(args));
-  return int(a, name);
 }
 
 // --- SR-IOV ---
