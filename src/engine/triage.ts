@@ -3,22 +3,30 @@
 // the finding is that issue and not a new one.
 import type { Command } from '../commands/command';
 import { KNOWN_BUGS, type KnownBug } from '../known-bugs';
-import { resolveRevision } from '../revision';
+import { resolveRevision, type ResolvedRevision } from '../revision';
 import type { SimulationConfig } from '../sim/simulation';
 import { runCommands } from './runner';
+
+/** The revision `spec` on the finding's platform, or null where that patch set cannot be built. */
+function tryResolve(config: SimulationConfig, spec: string): ResolvedRevision | null {
+  try {
+    return resolveRevision(config.platform, spec);
+  } catch {
+    return null;
+  }
+}
+
+/** Replayed leniently at `revision`, the failing commands no longer violate `invariant`. */
+function curedAt(config: SimulationConfig, revision: ResolvedRevision, commands: readonly Command[], invariant: string): boolean {
+  return runCommands({ ...config, revision }, commands, true).violation?.invariant !== invariant;
+}
 
 export function matchOpenIssue(config: SimulationConfig, commands: readonly Command[], invariant: string): KnownBug | null {
   for (const bug of KNOWN_BUGS) {
     if (bug.status !== 'open' || bug.fixPatch === undefined) continue;
     if (bug.platform !== config.platform.name && !(bug.alsoOn ?? []).includes(config.platform.name)) continue;
-    let revision;
-    try {
-      revision = resolveRevision(config.platform, `${config.revision.spec}+${bug.fixPatch}`);
-    } catch {
-      continue;
-    }
-    const r = runCommands({ ...config, revision }, commands, true);
-    if (r.violation?.invariant !== invariant) return bug;
+    const revision = tryResolve(config, `${config.revision.spec}+${bug.fixPatch}`);
+    if (revision !== null && curedAt(config, revision, commands, invariant)) return bug;
   }
   return null;
 }
@@ -44,15 +52,10 @@ export function matchKnownBug(config: SimulationConfig, commands: readonly Comma
   const candidates = KNOWN_BUGS.filter((b) => b.status === 'fixed' && b.invariant === invariant && (home(b) || b.fixedBy !== undefined));
   for (const bug of [...candidates.filter(home), ...candidates.filter((b) => !home(b))]) {
     const spec = home(bug) ? fixedRevisionSpec(bug, config.platform.currentRevision) : `${config.revision.spec}${bug.fixedBy as string}`;
-    let revision;
-    try {
-      revision = resolveRevision(config.platform, spec);
-    } catch {
-      continue;
-    }
-    if (revision.patches.join() === config.revision.patches.join()) continue;
-    const r = runCommands({ ...config, revision }, commands, true);
-    if (r.violation?.invariant !== invariant) return bug;
+    const revision = tryResolve(config, spec);
+    // A revision that already holds the fix cannot tell this bug from another failure
+    if (revision === null || revision.patches.join() === config.revision.patches.join()) continue;
+    if (curedAt(config, revision, commands, invariant)) return bug;
   }
   return null;
 }

@@ -191,10 +191,15 @@ export class Simulation {
    * kernel calls: CPU 0 takes what is presented to it at once.
    */
   private driverIrqEnable(): void {
+    if (!this.dead) this.takePendingIrqs(0);
+  }
+
+  /** The CPU takes what is presented to it, up to 16 interrupts, each noted in the interleaving. */
+  takePendingIrqs(cpu: number): void {
     const fabric = this.kernel.fabric;
-    if (fabric === null || this.dead) return;
+    if (fabric === null) return;
     for (let n = 0; n < 16; n++) {
-      const ev = cpuHandleIrq(this.kernel, fabric, 0);
+      const ev = cpuHandleIrq(this.kernel, fabric, cpu);
       if (ev === null) return;
       this.noteIrq(ev);
     }

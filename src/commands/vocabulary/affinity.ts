@@ -6,7 +6,6 @@ import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
-import { cpuHandleIrq } from '../../../models/kernel/irq-flow';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { NR_CPUS, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
@@ -97,16 +96,7 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
     // take_cpu_down() runs in stop_machine(): every online CPU spins in multi_cpu_stop() with
     // interrupts enabled before the step that disables them, so each takes what is already
     // pending for it (irq_force_complete_move() relies on that for an old vector's interrupt)
-    const fabric = k.fabric;
-    if (fabric !== null) {
-      for (const cpu of k.onlineCpus()) {
-        for (let n = 0; n < 16; n++) {
-          const ev = cpuHandleIrq(k, fabric, cpu);
-          if (ev === null) break;
-          sim.noteIrq(ev);
-        }
-      }
-    }
+    for (const cpu of k.onlineCpus()) sim.takePendingIrqs(cpu);
     const ret = cpuDown(k, sim.platform.archCpuHotplug?.() ?? {}, c.cpu);
     if (ret === 0) sim.releaseManagedShutdown();
     return { ret };
