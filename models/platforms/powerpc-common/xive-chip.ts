@@ -116,8 +116,7 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
         // No online CPU in the affinity mask (every one went down while the irq was not
         // started): try again breaking affinity, with cpu_online_mask; -ENXIO when even that
         // fails, which __setup_irq() ignores (no WARN in either case)
-        const online = Array.from({ length: env.nrCpus }, (_, c) => c).filter((c) => k.cpuIsOnline(c));
-        target = pickTarget(k, xd, online);
+        target = pickTarget(k, xd, k.onlineCpus());
         if (target < 0) {
           k.printk(`xive_irq_startup: irq ${data.irq}: no online CPU, -ENXIO`);
           return;
