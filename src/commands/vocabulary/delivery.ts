@@ -32,9 +32,20 @@ function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
 /** Vectors the driver holds on a PCI device (pci_irq_vector() answers for them). */
 export function heldVectors(d: AbstractDevice): number[] {
   if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return [];
-  const out = Array.from({ length: d.nvec }, (_, i) => i);
+  const out: number[] = [];
+  for (let i = 0; i < d.nvec; i++) out.push(i);
   for (const i of d.dynamic) if (!out.includes(i)) out.push(i);
   return out;
+}
+
+/** Does the driver hold a vector on `d` without a handler (heldVectors() less handlers, without building either)? */
+function holdsUnrequested(s: AbstractState, d: AbstractDevice): boolean {
+  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
+  const h = s.handlers.get(d.name);
+  if (h === undefined) return d.nvec > 0 || d.dynamic.size > 0;
+  for (let i = 0; i < d.nvec; i++) if (!h.has(i)) return true;
+  for (const i of d.dynamic) if (!h.has(i)) return true;
+  return false;
 }
 
 function handlersOf(s: AbstractState, dev: string): Set<number> {
@@ -55,7 +66,7 @@ export const requestIrqCmd: CommandSpec<'request_irq'> = {
   kind: 'request_irq',
   summary: 'request_irq(dev, vec=N): install the driver\'s handler on the vector\'s irq; the first one starts it (irq_startup: route, unmask)',
   weight: 6,
-  choices: (s) => count(s, (d) => heldVectors(d).some((v) => !(s.handlers.get(d.name)?.has(v) ?? false))),
+  choices: (s) => count(s, (d) => holdsUnrequested(s, d)),
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return d !== undefined && heldVectors(d).includes(c.vec) && !(s.handlers.get(c.dev)?.has(c.vec) ?? false);
@@ -119,8 +130,13 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   },
   generate(s, rng) {
     const requested = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
-    const held = [...s.devices.values()].flatMap((d) => heldVectors(d).map((vec) => ({ dev: d.name, vec })));
-    const pool = requested.length > 0 && chance(rng, 75) ? requested : held.length > 0 ? held : requested;
+    // Every held vector only when the draw asks for them (built lazily: generation runs every step)
+    const held = (): { dev: string; vec: number }[] => [...s.devices.values()].flatMap((d) => heldVectors(d).map((vec) => ({ dev: d.name, vec })));
+    let pool = requested;
+    if (requested.length === 0 || !chance(rng, 75)) {
+      const h = held();
+      if (h.length > 0) pool = h;
+    }
     if (pool.length === 0) return null;
     return { kind: 'msi_raise', ...pick(rng, pool) };
   },
