@@ -12,11 +12,35 @@ type Valid = (c: Command, s: AbstractState, ctx: VocabContext) => boolean;
 
 // Scratch space of one draw, reused from call to call: generation runs once per command, and
 // fresh arrays each time cost the engine more (allocation and garbage collection) than the
-// weighing itself. generateCommand never re-enters (generators do not generate).
+// weighing itself. Generation never re-enters (generators do not generate).
 const cands: AnySpec[] = [];
 const bases: number[] = [];
 const raws: number[] = [];
 const weights: number[] = [];
+
+/** The kinds a run may draw from and their base weights, in vocabulary order. */
+interface Menu {
+  readonly specs: readonly AnySpec[];
+  readonly bases: readonly number[];
+}
+
+/** Fills `cands`/`bases` with the kinds `enabled` offers under `ctx` (while the driver thread is `blocked`, concurrent kinds only); returns how many. */
+function candidates(enabled: readonly AnySpec[], ctx: VocabContext, blocked: boolean): number {
+  let n = 0;
+  for (const sp of enabled) {
+    const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
+    if (base <= 0 || (blocked && sp.concurrent !== true)) continue;
+    cands[n] = sp;
+    bases[n] = base;
+    n++;
+  }
+  return n;
+}
+
+function menu(enabled: readonly AnySpec[], ctx: VocabContext, blocked: boolean): Menu {
+  const n = candidates(enabled, ctx, blocked);
+  return { specs: cands.slice(0, n), bases: bases.slice(0, n) };
+}
 
 /**
  * Kinds' weights in the current state. Kinds that say how many devices they could act on now
@@ -26,13 +50,13 @@ const weights: number[] = [];
  * come against the other actors (delivery, faults, platform sources). A kind with nothing to
  * offer weighs 0 and its generator is not even run. Kinds without `choices` keep their base
  * weight. Integer weights (x16) keep the draw exact and deterministic from the seed.
- * Fills `weights` for the first `n` entries of `cands`/`bases`; returns their total.
+ * Fills `weights` for the first `n` kinds of `specs` (base weights `bases`); returns their total.
  */
-function stateWeights(n: number, s: AbstractState): number {
+function stateWeights(specs: readonly AnySpec[], bases: readonly number[], n: number, s: AbstractState): number {
   let baseSum = 0;
   let rawSum = 0;
   for (let x = 0; x < n; x++) {
-    const sp = cands[x] as AnySpec;
+    const sp = specs[x] as AnySpec;
     const base = bases[x] as number;
     if (sp.choices === undefined) {
       raws[x] = base;
@@ -48,7 +72,7 @@ function stateWeights(n: number, s: AbstractState): number {
   const scale = rawSum > 0 ? baseSum / rawSum : 1;
   let total = 0;
   for (let x = 0; x < n; x++) {
-    const w = Math.round(16 * (raws[x] as number) * (cands[x]?.choices === undefined ? 1 : scale));
+    const w = Math.round(16 * (raws[x] as number) * (specs[x]?.choices === undefined ? 1 : scale));
     weights[x] = w;
     if (w > 0) total += w;
   }
@@ -56,17 +80,37 @@ function stateWeights(n: number, s: AbstractState): number {
 }
 
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
+  return draw(cands, bases, candidates(enabled, ctx, s.driverBlocked), s, rng, ctx);
+}
+
+/**
+ * generateCommand for the steps of one run: what the vocabulary, the swarm subset and the hunt
+ * offer is fixed for the run, so it is sorted out once (for a free and for a blocked driver
+ * thread) instead of at every step. Draws exactly what generateCommand draws.
+ */
+export class RunGenerator {
+  private readonly free: Menu;
+  private readonly blocked: Menu;
+
+  constructor(
+    private readonly ctx: VocabContext,
+    enabled: readonly AnySpec[] = VOCABULARY,
+  ) {
+    this.free = menu(enabled, ctx, false);
+    this.blocked = menu(enabled, ctx, true);
+  }
+
+  next(s: AbstractState, rng: Rng): Command | null {
+    const m = s.driverBlocked ? this.blocked : this.free;
+    return draw(m.specs, m.bases, m.specs.length, s, rng, this.ctx);
+  }
+}
+
+/** The draw over the first `n` kinds of `specs`. */
+function draw(specs: readonly AnySpec[], bases: readonly number[], n: number, s: AbstractState, rng: Rng, ctx: VocabContext): Command | null {
   // Try kinds in weighted random order until one yields a valid command; a kind that has
   // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
-  let n = 0;
-  for (const sp of enabled) {
-    const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
-    if (base <= 0 || (s.driverBlocked && sp.concurrent !== true)) continue;
-    cands[n] = sp;
-    bases[n] = base;
-    n++;
-  }
-  let total = stateWeights(n, s);
+  let total = stateWeights(specs, bases, n, s);
   // Kinds of weight 0 never enter the pool; a tried kind leaves it by having its weight zeroed
   // (the scan skips zero weights, so the order of the rest is kept).
   let left = 0;
@@ -84,7 +128,7 @@ export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, e
       if (seen === left || r < w) break;
       r -= w;
     }
-    const spec = cands[idx] as AnySpec;
+    const spec = specs[idx] as AnySpec;
     const cmd = (spec.generate as Generate)(s, rng, ctx);
     if (cmd !== null && (spec.valid as Valid)(cmd, s, ctx)) {
       return cmd;

@@ -1,12 +1,12 @@
 // The long-run engine: runs of state-aware random commands, each run seeded from the
 // campaign seed and its index alone, so any finding replays from (seed, run, config).
-import seedrandom from 'seedrandom';
 import type { Command } from '../commands/command';
 import type { Rng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
-import { generateCommand } from './generate';
+import { Arc4 } from './arc4';
+import { RunGenerator } from './generate';
 import { swarmVocabulary } from './swarm';
 import { beforeStep, noteStep, type Coverage } from './coverage';
 import { checkRecord, finalCheck } from './runner';
@@ -28,12 +28,12 @@ export interface RunStats {
 }
 
 export class SeededRng implements Rng {
-  private readonly prng: seedrandom.PRNG;
+  private readonly prng: Arc4;
   constructor(seed: string) {
-    this.prng = seedrandom(seed);
+    this.prng = new Arc4(seed);
   }
   below(n: number): number {
-    return n <= 1 ? 0 : Math.floor(this.prng() * n);
+    return n <= 1 ? 0 : Math.floor(this.prng.double() * n);
   }
 }
 
@@ -73,6 +73,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
+  const gen = new RunGenerator(ctx, enabled);
   const commands: Command[] = sink ?? [];
   const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);
@@ -80,7 +81,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   // A bound on the teardown too: each command frees a handler or a device's vectors.
   const limit = steps + 4 * MAX_LIVE_DEVICES + 64;
   for (let i = 0; i < limit; i++) {
-    const cmd = i < steps ? generateCommand(sim.state, rng, ctx, enabled) : nextTeardown(sim.state, ctx);
+    const cmd = i < steps ? gen.next(sim.state, rng) : nextTeardown(sim.state, ctx);
     if (cmd === null && i < steps) {
       i = steps - 1;
       continue;
