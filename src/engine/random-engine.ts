@@ -57,7 +57,8 @@ export function nextTeardown(s: AbstractState, ctx: VocabContext): Command | nul
     }
   }
   for (const [dev, d] of s.devices) {
-    if (d.mode === 'none') continue;
+    // A device without vectors may still hold MSI device data (a failed allocation, or vectors freed)
+    if (d.mode === 'none' && d.msiData !== true) continue;
     const c: Command = { kind: 'device_release_driver', dev };
     if (specOf(c.kind).valid(c as never, s, ctx)) return c;
   }
