@@ -34,13 +34,22 @@ function stateWeights(specs: readonly AnySpec[], bases: readonly number[], s: Ab
   return specs.map((sp, x) => Math.round(16 * (raw[x] as number) * (sp.choices === undefined ? 1 : scale)));
 }
 
+/**
+ * A hunt (a known bug's `commands`, `--hunt`) generates the kinds it names that default fuzzing
+ * hides (with their huntWeight), and weighs those it names that default fuzzing already
+ * generates this many times their base weight: the steps a bug needs more of than the default
+ * mix offers (a pool exhausted by repeated allocations, an injected fault) come that much sooner.
+ */
+export const HUNT_BOOST = 4;
+
 export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, enabled: readonly AnySpec[] = VOCABULARY): Command | null {
   // Try kinds in weighted random order until one yields a valid command; a kind that has
   // nothing to offer now (or belongs to another platform) leaves the pool without a retry.
   const candidates: AnySpec[] = [];
   const bases: number[] = [];
   for (const sp of enabled) {
-    const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
+    const hunted = ctx.hunt?.has(sp.kind) === true;
+    const base = sp.weight > 0 ? (hunted ? sp.weight * HUNT_BOOST : sp.weight) : hunted ? (sp.huntWeight ?? 0) : 0;
     if (base <= 0 || (s.driverBlocked && sp.concurrent !== true)) continue;
     candidates.push(sp);
     bases.push(base);
