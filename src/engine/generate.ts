@@ -18,6 +18,14 @@ const bases: number[] = [];
 const raws: number[] = [];
 const weights: number[] = [];
 
+/**
+ * A hunt (a known bug's `commands`, `--hunt`) generates the kinds it names that default fuzzing
+ * hides (with their huntWeight), and weighs those it names that default fuzzing already
+ * generates this many times their base weight: the steps a bug needs more of than the default
+ * mix offers (a pool exhausted by repeated allocations, an injected fault) come that much sooner.
+ */
+export const HUNT_BOOST = 4;
+
 /** The kinds a run may draw from and their base weights, in vocabulary order. */
 interface Menu {
   readonly specs: readonly AnySpec[];
@@ -28,7 +36,8 @@ interface Menu {
 function candidates(enabled: readonly AnySpec[], ctx: VocabContext, blocked: boolean): number {
   let n = 0;
   for (const sp of enabled) {
-    const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
+    const hunted = ctx.hunt?.has(sp.kind) === true;
+    const base = sp.weight > 0 ? (hunted ? sp.weight * HUNT_BOOST : sp.weight) : hunted ? (sp.huntWeight ?? 0) : 0;
     if (base <= 0 || (blocked && sp.concurrent !== true)) continue;
     cands[n] = sp;
     bases[n] = base;

@@ -43,8 +43,8 @@ export function runSeed(seed: number, run: number): string {
 }
 
 /**
- * The orderly end of a run, as at driver unload: every handler freed, then every device's driver
- * released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
+ * The orderly end of a run, as at driver unload: every handler freed, then the driver of every
+ * device holding vectors or MSI device data released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
  * quiescent point random runs seldom reach by chance. Deterministic from the state, so a run
  * still replays from (seed, run, config). Returns the next valid teardown command, or null.
  */
@@ -57,7 +57,8 @@ export function nextTeardown(s: AbstractState, ctx: VocabContext): Command | nul
     }
   }
   for (const [dev, d] of s.devices) {
-    if (d.mode === 'none') continue;
+    // A device without vectors may still hold MSI device data (a failed allocation, or vectors freed)
+    if (d.mode === 'none' && d.msiData !== true) continue;
     const c: Command = { kind: 'device_release_driver', dev };
     if (specOf(c.kind).valid(c as never, s, ctx)) return c;
   }
