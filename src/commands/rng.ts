@@ -1,7 +1,6 @@
 // The one source of choices for command generation. The long-run engine backs it with
-// seedrandom's ARC4 stream (src/engine/arc4.ts); the fast-check engine backs it with small
-// bounded integers that fast-check shrinks towards 0, so "the first option" is always the
-// simplest one.
+// seedrandom; the fast-check engine backs it with small bounded integers that fast-check
+// shrinks towards 0, so "the first option" is always the simplest one.
 
 export interface Rng {
   /** An integer in [0, n). */

@@ -1,11 +1,11 @@
 // The long-run engine: runs of state-aware random commands, each run seeded from the
 // campaign seed and its index alone, so any finding replays from (seed, run, config).
+import seedrandom from 'seedrandom';
 import type { Command } from '../commands/command';
 import type { Rng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
-import { Arc4 } from './arc4';
 import { RunGenerator } from './generate';
 import { swarmVocabulary } from './swarm';
 import { beforeStep, noteStep, type Coverage } from './coverage';
@@ -28,12 +28,12 @@ export interface RunStats {
 }
 
 export class SeededRng implements Rng {
-  private readonly prng: Arc4;
+  private readonly prng: seedrandom.PRNG;
   constructor(seed: string) {
-    this.prng = new Arc4(seed);
+    this.prng = seedrandom(seed);
   }
   below(n: number): number {
-    return n <= 1 ? 0 : Math.floor(this.prng.double() * n);
+    return n <= 1 ? 0 : Math.floor(this.prng() * n);
   }
 }
 
