@@ -130,7 +130,11 @@ function engines(o: Opts): EngineRow[] {
     // Size the run count by a short engine probe, then every engine does the same runs.
     // The engine is measured as the loop it is (generate, execute, check): a target no invariant
     // has makes it note violations and go on, without triage or shrinking (timed separately below).
-    const probe = runCampaign({ config, seed: 1, timeMs: Math.max(200, o.timeMs / 4), target: NO_TARGET, clock: cpu });
+    // The probe runs twice: a cold first probe sized the sample on the interpreter's pace
+    // (a fifth of the warm rate), leaving some platforms measured on 100 runs.
+    const probeOnce = (): ReturnType<typeof runCampaign> => runCampaign({ config, seed: 1, timeMs: Math.max(200, o.timeMs / 4), target: NO_TARGET, clock: cpu });
+    probeOnce();
+    const probe = probeOnce();
     const runs = Math.max(100, Math.round((probe.stats.runs * o.timeMs) / Math.max(1, probe.stats.elapsedMs)));
     const lists = pregenerate(config, 1, runs, 40);
     // Twice each, interleaved, best of two: the first pass of whichever goes first pays for JIT warm-up.
