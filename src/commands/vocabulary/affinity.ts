@@ -4,10 +4,10 @@
 // (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
-import { writeIrqAffinity } from '../../../models/kernel/affinity';
+import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { NR_CPUS, type AbstractState } from '../../abstract/state';
+import { moveEnds, NR_CPUS, RECENT_MOVES, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -40,6 +40,12 @@ function targetIrq(sim: Simulation, target: string, vec: number): number {
   return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
 }
 
+/** The CPU /proc/irq/N/effective_affinity names, or -1. */
+function effectiveCpu(sim: Simulation, irq: number): number {
+  const top = sim.kernel.irqs.desc(irq)?.irqData;
+  return top === undefined ? -1 : effectiveCpuOf(top);
+}
+
 const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
 
 export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
@@ -62,9 +68,15 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   run(c, sim) {
     const irq = targetIrq(sim, c.target, c.vec);
     if (irq < 0) return { ret: irq };
-    return { ret: writeIrqAffinity(sim.kernel, irq, maskCpus(c.cpus)) };
+    const from = effectiveCpu(sim, irq);
+    const ret = writeIrqAffinity(sim.kernel, irq, maskCpus(c.cpus));
+    return { ret, moved: [from, effectiveCpu(sim, irq)] };
   },
-  update: () => undefined,
+  update(c, o, s) {
+    if (o.ret !== 0 || o.moved === undefined || o.moved[0] === o.moved[1]) return;
+    s.moves.push({ target: c.target, vec: c.vec, from: o.moved[0], to: o.moved[1] });
+    if (s.moves.length > RECENT_MOVES) s.moves.shift();
+  },
   format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
   parse(args) {
     checkArgs(args, 1, ['vec', 'cpus']);
@@ -88,7 +100,10 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
-    return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
+    if (on.length === 0) return null;
+    // Mostly a CPU an irq just moved to or away from: hotplug racing a move in flight
+    const ends = on.filter((c) => moveEnds(s).includes(c));
+    return { kind: 'cpu_down', cpu: pick(rng, ends.length > 0 && chance(rng, 75) ? ends : on) };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
@@ -109,7 +124,10 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
     checkArgs(args, 0, ['cpu']);
     return { kind: 'cpu_down', cpu: requiredInt(args, 'cpu') };
   },
-  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+  // Every lower CPU, not only 1: which CPU an irq sits on follows the allocations before it
+  // (the matrix spreads vectors over the least loaded CPU), so a deletion that moves the irq
+  // from CPU 3 to CPU 2 needs cpu_down to follow it
+  simplify: (c) => Array.from({ length: Math.max(0, c.cpu - 1) }, (_, i) => ({ ...c, cpu: i + 1 })),
 };
 
 export const cpuUpCmd: CommandSpec<'cpu_up'> = {
