@@ -45,6 +45,12 @@ export interface AbstractState {
    */
   readonly moves: AffinityMove[];
   /**
+   * The vectors devices raised last (msi_raise), most recent last, whatever became of the
+   * interrupts: a vector raised again coalesces (Pending Bit, IRR, XIVE Q bit), and a move or a
+   * CPU offline while it may still be pending must carry it along.
+   */
+  readonly raised: { readonly dev: string; readonly vec: number }[];
+  /**
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
@@ -59,7 +65,7 @@ export interface AffinityMove {
   readonly to: number;
 }
 
-/** How many recent moves the abstract state keeps. */
+/** How many recent moves (and raised vectors) the abstract state keeps. */
 export const RECENT_MOVES = 4;
 
 /** Online CPUs other than 0 (which never goes down) at either end of a recent move. */
@@ -74,7 +80,7 @@ export const NR_CPUS = 4;
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
   const online = new Set(Array.from({ length: NR_CPUS }, (_, i) => i));
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, moves: [], nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, moves: [], raised: [], nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {

@@ -48,6 +48,11 @@ export interface CommandSpec<K extends CommandKind> {
    * replayed then runs when the wait ends.
    */
   readonly concurrent?: boolean;
+  /**
+   * A factor on the weight for what the current state offers this kind beyond being valid
+   * (cpu_down: a CPU an irq just moved to or from); kinds without it count as 1.
+   */
+  boost?(s: AbstractState): number;
   /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
   readonly huntWeight?: number;
   /**

@@ -43,7 +43,7 @@ export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, e
     const base = sp.weight > 0 ? sp.weight : ctx.hunt?.has(sp.kind) === true ? (sp.huntWeight ?? 0) : 0;
     if (base <= 0 || (s.driverBlocked && sp.concurrent !== true)) continue;
     candidates.push(sp);
-    bases.push(base);
+    bases.push(sp.boost === undefined ? base : base * sp.boost(s));
   }
   const all = stateWeights(candidates, bases, s);
   const pool = candidates.filter((_sp, x) => (all[x] as number) > 0);

@@ -52,12 +52,16 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   kind: 'irq_set_affinity',
   summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (x86: or hpet/dmar): the parent moves it (x86: a new vector, the old one kept until cleanup; ITS: MOVI)',
   weight: 3,
+  // An irq whose interrupt may still be pending is the one worth moving
+  boost: (s) => (s.raised.length > 0 ? 2 : 1),
   valid: (c, s) => s.caps.affinity && c.cpus > 0 && c.cpus < 1 << NR_CPUS && irqTargets(s).some((t) => t.target === c.target && t.vec === c.vec),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const ts = irqTargets(s);
     if (ts.length === 0) return null;
-    const t = pick(rng, ts);
+    // Often a vector raised lately: a move while its interrupt may be pending must carry it
+    const raised = ts.filter((t) => s.raised.some((r) => r.dev === t.target && r.vec === t.vec));
+    const t = pick(rng, raised.length > 0 && chance(rng, 50) ? raised : ts);
     // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
     const online = cpuMask([...s.online]);
     const good = MASKS.filter((m) => (m & online) !== 0);
@@ -95,6 +99,8 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   kind: 'cpu_down',
   summary: 'cpu_down(cpu=N): take a CPU offline: every online CPU first takes what is pending for it (stop_machine spins with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
   weight: 1,
+  // A CPU going down while a move to or from it may be in flight is where hotplug races
+  boost: (s) => (moveEnds(s).length > 0 ? 4 : 1),
   // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
   generate(s, rng) {

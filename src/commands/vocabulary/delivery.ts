@@ -9,7 +9,7 @@ import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/ir
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
-import { count, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, RECENT_MOVES, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -122,6 +122,9 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     const held = [...s.devices.values()].flatMap((d) => heldVectors(d).map((vec) => ({ dev: d.name, vec })));
     const pool = requested.length > 0 && chance(rng, 75) ? requested : held.length > 0 ? held : requested;
     if (pool.length === 0) return null;
+    // Sometimes a vector raised lately, again: the second interrupt coalesces with the first
+    const again = s.raised.filter((r) => pool.some((p) => p.dev === r.dev && p.vec === r.vec));
+    if (again.length > 0 && chance(rng, 30)) return { kind: 'msi_raise', ...pick(rng, again) };
     return { kind: 'msi_raise', ...pick(rng, pool) };
   },
   expect: () => ({ kind: 'none' }),
@@ -135,7 +138,10 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },
-  update: () => undefined,
+  update(c, _o, s) {
+    s.raised.push({ dev: c.dev, vec: c.vec });
+    if (s.raised.length > RECENT_MOVES) s.raised.shift();
+  },
   format: (c) => [c.dev, `vec=${c.vec}`],
   parse: (args) => ({ kind: 'msi_raise', ...devVecArgs(args) }),
   simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
