@@ -60,7 +60,8 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
     const ts = irqTargets(s);
     if (ts.length === 0) return null;
     // Often a vector raised lately: a move while its interrupt may be pending must carry it
-    const raised = ts.filter((t) => s.raised.some((r) => r.dev === t.target && r.vec === t.vec));
+    // (each raise counts: a vector raised twice lately, coalesced, weighs twice)
+    const raised = s.raised.filter((r) => ts.some((t) => r.dev === t.target && r.vec === t.vec)).map((r) => ({ target: r.dev, vec: r.vec }));
     const t = pick(rng, raised.length > 0 && chance(rng, 50) ? raised : ts);
     // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
     const online = cpuMask([...s.online]);
