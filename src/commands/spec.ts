@@ -75,6 +75,12 @@ export interface CommandSpec<K extends CommandKind> {
   parse(args: readonly Arg[]): CommandOf<K>;
   /** Simpler variants, simplest first (for the shrinker). */
   simplify(cmd: CommandOf<K>): CommandOf<K>[];
+  /**
+   * For the shrinker: this kind's command that may do the job of `other`, a command of another
+   * kind, in a shorter list (x86 generic_handle_irq: the vector's interrupt arriving at once,
+   * for the msi_raise that raised it or the request_irq that let a latched one through), or null.
+   */
+  standIn?(other: Command): CommandOf<K> | null;
 }
 
 export type AnySpec = { [K in CommandKind]: CommandSpec<K> }[CommandKind];

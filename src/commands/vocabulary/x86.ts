@@ -366,6 +366,7 @@ export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
     return { kind: 'generic_handle_irq', ...parseTarget(args) };
   },
   simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+  standIn: (o) => (o.kind === 'msi_raise' || o.kind === 'request_irq' ? { kind: 'generic_handle_irq', target: o.dev, vec: o.vec } : null),
 };
 
 export const vectorCleanupCallbackCmd: CommandSpec<'vector_cleanup_callback'> = {
