@@ -15,7 +15,10 @@ export interface KnownBug {
   readonly invariant: string;
   /** Driver calls in the shortest repro (the shrinker must reach it). */
   readonly minimalLength: number;
-  /** Command kinds hidden from default fuzzing that hunting this bug generates. */
+  /**
+   * Command kinds hunting this bug favours: hidden ones are generated, default ones weigh
+   * HUNT_BOOST times more (src/engine/generate.ts).
+   */
   readonly commands?: readonly string[];
   /** Fault classes the run needs (none for bugs any driver triggers). */
   readonly faults: readonly FaultClass[];
@@ -89,6 +92,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     revision: 'v6.15',
     invariant: 'resources-baseline',
     minimalLength: 4,
+    // the injected exhaustion, more often than the default mix arms it
+    commands: ['fail_next'],
     faults: ['resource'],
     status: 'fixed',
     source: 'model finding at v6.15 (prepare per allocation, its_device freed only on an LPI free); gone by construction with the v6.16 sequencing series',
@@ -164,6 +169,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     revision: 'xive-opal-pre-v5.4',
     invariant: 'powernv-opal-irq-valid',
     minimalLength: 7,
+    // seven IPIs held at once: more allocations than the default mix makes in a run
+    commands: ['xive_native_alloc_irq'],
     faults: [],
     status: 'fixed',
     fixedBy: '+6ccb4ac2bf8a',

@@ -19,6 +19,15 @@ export interface AbstractDevice {
   readonly dynamic: Set<number>;
   /** A fault fired while this device was being served: its capacity may be smaller for good. */
   degraded: boolean;
+  /**
+   * The driver has called an MSI allocation API since it was bound: devres holds its MSI device
+   * data (msi_setup_device_data) even after a failed allocation, pci_free_irq_vectors or
+   * platform_device_msi_free_irqs_all, until the driver is released. Unset on devices whose
+   * driver never asked for vectors.
+   */
+  msiData?: boolean;
+  /** The driver's last pci_alloc_irq_vectors() failed with -ENOSPC or -ENOMEM: it gives up until unbound. */
+  outOfVectors?: boolean;
 }
 
 export interface AbstractState {

@@ -40,7 +40,7 @@ function build(): Command {
     .option('--max-steps <n>', 'commands per run at most', '40')
     .option('--from-run <n>', 'index of the first run (a finding names its run: --from-run R --runs 1 replays it alone)', '0')
     .option('--swarm', 'swarm testing: each run switches off a seeded random subset of command kinds')
-    .option('--hunt <kinds>', 'also generate these command kinds hidden from default fuzzing (comma-separated; a known bug\'s, as a campaign finding names them)')
+    .option('--hunt <kinds>', 'hunt these command kinds: generate those hidden from default fuzzing, weigh the others 4 times more (comma-separated; a known bug\'s, as a campaign finding names them)')
     .option('--even', 'campaign: one seed per configuration and round (default: more seeds for the configurations that found less)')
     .option('--workers <n|auto>', 'campaign: worker threads (auto: one per CPU)')
     .option('--seeds <n>', 'campaign: seed rounds (each configuration runs seeds S..S+n-1)')

@@ -32,7 +32,7 @@ export interface VocabContext {
   readonly faultSites: readonly string[];
   /** The platform being fuzzed: platform-specific commands only apply to theirs. */
   readonly platform: string;
-  /** Kinds hidden from default generation (weight 0) that this run generates with their huntWeight. */
+  /** Kinds this run hunts: hidden ones (weight 0) are generated with their huntWeight, others weigh HUNT_BOOST times more (src/engine/generate.ts). */
   readonly hunt?: ReadonlySet<string>;
 }
 

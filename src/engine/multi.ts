@@ -22,6 +22,11 @@ export interface MultiOptions {
   readonly timeMs?: number;
   /** 0: inline on the main thread; N: a pool of N worker threads. */
   readonly workers: number;
+  /**
+   * A pool of `workers` threads made by the caller (workerPool()), used instead of a new one and
+   * left running: the benchmark warms its threads up before it starts the clock.
+   */
+  readonly pool?: workerpool.Pool;
   readonly state?: StateDir;
   /** Continue from the state directory's progress (skip units done, keep its findings). */
   readonly resume?: boolean;
@@ -47,6 +52,11 @@ function workerScript(): string {
   const here = path.join(__dirname, 'worker.js');
   if (fs.existsSync(here)) return here;
   return path.join(__dirname, '..', '..', 'dist', 'src', 'engine', 'worker.js');
+}
+
+/** A pool of `workers` threads running plan units (the `runUnit` method of worker.ts). */
+export function workerPool(workers: number): workerpool.Pool {
+  return workerpool.pool(workerScript(), { maxWorkers: workers, workerType: 'thread' });
 }
 
 export async function runMulti(o: MultiOptions): Promise<MultiResult> {
@@ -93,7 +103,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
     o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0, progress.commands - startCommands);
   };
   sample(true);
-  const pool = o.workers > 0 ? workerpool.pool(workerScript(), { maxWorkers: o.workers, workerType: 'thread' }) : null;
+  const pool = o.pool ?? (o.workers > 0 ? workerPool(o.workers) : null);
   try {
     // A weighted round depends on the rounds before it: each round is a batch, and the next
     // starts when it is done (the barrier). An even round depends on nothing, so one batch runs
@@ -127,7 +137,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
       }
     }
   } finally {
-    await pool?.terminate();
+    if (o.pool === undefined) await pool?.terminate();
   }
   sample(true);
   o.state?.writeProgress(progress);

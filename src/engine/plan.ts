@@ -12,8 +12,9 @@ export interface PlanConfig {
   readonly platform: string;
   readonly revision: string;
   /**
-   * Command kinds hidden from default fuzzing that runs of this configuration generate: those
-   * of the known bugs living at it (KnownBug.commands), so a campaign hunts them where they live.
+   * Command kinds runs of this configuration hunt (generated if hidden from default fuzzing,
+   * weighed HUNT_BOOST times more if not): those of the known bugs living at it
+   * (KnownBug.commands), so a campaign hunts them where they live.
    */
   readonly hunt?: readonly string[];
 }

@@ -6,7 +6,7 @@ import type { Rng } from '../commands/rng';
 import type { Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
-import { generateCommand } from './generate';
+import { RunGenerator } from './generate';
 import { swarmVocabulary } from './swarm';
 import { beforeStep, noteStep, type Coverage } from './coverage';
 import { checkRecord, finalCheck } from './runner';
@@ -43,8 +43,8 @@ export function runSeed(seed: number, run: number): string {
 }
 
 /**
- * The orderly end of a run, as at driver unload: every handler freed, then every device's driver
- * released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
+ * The orderly end of a run, as at driver unload: every handler freed, then the driver of every
+ * device holding vectors or MSI device data released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
  * quiescent point random runs seldom reach by chance. Deterministic from the state, so a run
  * still replays from (seed, run, config). Returns the next valid teardown command, or null.
  */
@@ -57,7 +57,8 @@ export function nextTeardown(s: AbstractState, ctx: VocabContext): Command | nul
     }
   }
   for (const [dev, d] of s.devices) {
-    if (d.mode === 'none') continue;
+    // A device without vectors may still hold MSI device data (a failed allocation, or vectors freed)
+    if (d.mode === 'none' && d.msiData !== true) continue;
     const c: Command = { kind: 'device_release_driver', dev };
     if (specOf(c.kind).valid(c as never, s, ctx)) return c;
   }
@@ -73,6 +74,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
+  const gen = new RunGenerator(ctx, enabled);
   const commands: Command[] = sink ?? [];
   const lastModes = new Map<string, string>();
   const steps = 8 + rng.below(maxSteps - 7);
@@ -80,7 +82,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   // A bound on the teardown too: each command frees a handler or a device's vectors.
   const limit = steps + 4 * MAX_LIVE_DEVICES + 64;
   for (let i = 0; i < limit; i++) {
-    const cmd = i < steps ? generateCommand(sim.state, rng, ctx, enabled) : nextTeardown(sim.state, ctx);
+    const cmd = i < steps ? gen.next(sim.state, rng) : nextTeardown(sim.state, ctx);
     if (cmd === null && i < steps) {
       i = steps - 1;
       continue;

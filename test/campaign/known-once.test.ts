@@ -68,9 +68,13 @@ describe('known bugs are filed once', () => {
     expect(matchKnownBug(fixed, golden.commands, 'no-kernel-oops')).toBeNull();
   });
 
-  test('a campaign hunts the hidden commands of a known bug where it lives, and names them in the reproduce command', async () => {
+  test('a campaign hunts the commands of a known bug where it lives, and names them in the reproduce command', async () => {
     const hunted = planConfigs('all', 'all').filter((c) => c.hunt !== undefined);
-    expect(hunted).toEqual([{ platform: 'x86-noir', revision: 'v5.10', hunt: ['vfio_pci_set_irqs_ioctl'] }]);
+    expect(hunted).toEqual([
+      { platform: 'gic-v3-its', revision: 'v6.15', hunt: ['fail_next'] },
+      { platform: 'powernv', revision: 'xive-opal-pre-v5.4', hunt: ['xive_native_alloc_irq'] },
+      { platform: 'x86-noir', revision: 'v5.10', hunt: ['vfio_pci_set_irqs_ioctl'] },
+    ]);
     const plan: PlanOptions = { platform: 'x86-noir', revision: 'v5.10', seed: 3, runsPerUnit: 20, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40 };
     const r = await runMulti({ plan, rounds: 1, workers: 0 });
     const f = r.findings.find((x) => x.known === 'vfio-msix-reenable-lost-irq');

@@ -35,7 +35,7 @@ describe('campaign driver', () => {
     const known = new Set(inline.findings.map((f) => f.known).filter((k) => k !== null));
     expect(known.has('its-nvme-realloc-uaf')).toBe(true);
     expect(new Set(inline.findings.map((f) => f.signature)).size).toBe(inline.findings.length);
-    for (const f of inline.findings) expect(f.reproduce).toMatch(new RegExp(`--platform ${f.platform} --revision ${f.revision} --seed \\d+ --from-run \\d+ --runs 1 .*--swarm$`));
+    for (const f of inline.findings) expect(f.reproduce).toMatch(new RegExp(`--platform ${f.platform} --revision ${f.revision} --seed \\d+ --from-run \\d+ --runs 1 .*--swarm( --hunt \\S+)?$`));
   });
 
   test('2 worker threads find exactly what the inline run finds', async () => {

@@ -13,7 +13,7 @@ import { count, RECENT_MOVES, type AbstractDevice, type AbstractState } from '..
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
-import { chance, pick } from '../rng';
+import { chance, pick, type Rng } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
 
 /** Kernel() default: four CPUs. */
@@ -32,9 +32,51 @@ function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
 /** Vectors the driver holds on a PCI device (pci_irq_vector() answers for them). */
 export function heldVectors(d: AbstractDevice): number[] {
   if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return [];
-  const out = Array.from({ length: d.nvec }, (_, i) => i);
+  const out: number[] = [];
+  for (let i = 0; i < d.nvec; i++) out.push(i);
   for (const i of d.dynamic) if (!out.includes(i)) out.push(i);
   return out;
+}
+
+/** Calls `f` on the vectors of heldVectors(d), in that order, until it answers true (without building the list). */
+function someHeld(d: AbstractDevice, f: (vec: number) => boolean): boolean {
+  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
+  for (let i = 0; i < d.nvec; i++) if (f(i)) return true;
+  for (const i of d.dynamic) if (!(Number.isInteger(i) && i >= 0 && i < d.nvec) && f(i)) return true;
+  return false;
+}
+
+/**
+ * pick(rng, pairs) over the (device, held vector) pairs that `keep` lets through, devices in
+ * state order and vectors in heldVectors() order: the same draw and the same answer, without a
+ * pair object per vector (a device may hold thousands, and generation runs every step).
+ */
+export function pickHeldVector(s: AbstractState, rng: Rng, keep: (d: AbstractDevice, vec: number) => boolean): { dev: string; vec: number } | null {
+  let n = 0;
+  for (const d of s.devices.values()) someHeld(d, (vec) => (keep(d, vec) && n++, false));
+  if (n === 0) return null;
+  let k = rng.below(n);
+  let out: { dev: string; vec: number } | null = null;
+  for (const d of s.devices.values()) {
+    const found = someHeld(d, (vec) => {
+      if (!keep(d, vec)) return false;
+      if (k > 0) return (k--, false);
+      out = { dev: d.name, vec };
+      return true;
+    });
+    if (found) break;
+  }
+  return out;
+}
+
+/** Does the driver hold a vector on `d` without a handler (heldVectors() less handlers, without building either)? */
+function holdsUnrequested(s: AbstractState, d: AbstractDevice): boolean {
+  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
+  const h = s.handlers.get(d.name);
+  if (h === undefined) return d.nvec > 0 || d.dynamic.size > 0;
+  for (let i = 0; i < d.nvec; i++) if (!h.has(i)) return true;
+  for (const i of d.dynamic) if (!h.has(i)) return true;
+  return false;
 }
 
 function handlersOf(s: AbstractState, dev: string): Set<number> {
@@ -55,15 +97,14 @@ export const requestIrqCmd: CommandSpec<'request_irq'> = {
   kind: 'request_irq',
   summary: 'request_irq(dev, vec=N): install the driver\'s handler on the vector\'s irq; the first one starts it (irq_startup: route, unmask)',
   weight: 6,
-  choices: (s) => count(s, (d) => heldVectors(d).some((v) => !(s.handlers.get(d.name)?.has(v) ?? false))),
+  choices: (s) => count(s, (d) => holdsUnrequested(s, d)),
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return d !== undefined && heldVectors(d).includes(c.vec) && !(s.handlers.get(c.dev)?.has(c.vec) ?? false);
   },
   generate(s, rng) {
-    const options = [...s.devices.values()].flatMap((d) => heldVectors(d).filter((v) => !(s.handlers.get(d.name)?.has(v) ?? false)).map((v) => ({ dev: d.name, vec: v })));
-    if (options.length === 0) return null;
-    return { kind: 'request_irq', ...pick(rng, options) };
+    const picked = pickHeldVector(s, rng, (d, v) => !(s.handlers.get(d.name)?.has(v) ?? false));
+    return picked === null ? null : { kind: 'request_irq', ...picked };
   },
   expect: () => ({ kind: 'exact', ret: 0, why: 'a vector the driver holds, no handler yet' }),
   run(c, sim) {
@@ -118,14 +159,18 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
   },
   generate(s, rng) {
+    // Mostly a vector with a handler; otherwise any held vector (or, holding none, a handled one)
     const requested = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
-    const held = [...s.devices.values()].flatMap((d) => heldVectors(d).map((vec) => ({ dev: d.name, vec })));
-    const pool = requested.length > 0 && chance(rng, 75) ? requested : held.length > 0 ? held : requested;
-    if (pool.length === 0) return null;
-    // Sometimes a vector raised lately, again: the second interrupt coalesces with the first
-    const again = s.raised.filter((r) => pool.some((p) => p.dev === r.dev && p.vec === r.vec));
+    // Sometimes a vector raised lately (and still held), again: the second interrupt coalesces with the first
+    const again = s.raised.filter((r) => {
+      const d = s.devices.get(r.dev);
+      return d !== undefined && heldVectors(d).includes(r.vec);
+    });
     if (again.length > 0 && chance(rng, 30)) return { kind: 'msi_raise', ...pick(rng, again) };
-    return { kind: 'msi_raise', ...pick(rng, pool) };
+    if (requested.length > 0 && chance(rng, 75)) return { kind: 'msi_raise', ...pick(rng, requested) };
+    const held = pickHeldVector(s, rng, () => true);
+    if (held !== null) return { kind: 'msi_raise', ...held };
+    return requested.length === 0 ? null : { kind: 'msi_raise', ...pick(rng, requested) };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {

@@ -190,6 +190,11 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   },
   update(c, _o, s) {
     forgetVectors(s, c.dev);
+    const d = s.devices.get(c.dev);
+    if (d !== undefined) {
+      d.msiData = false;
+      d.outOfVectors = false;
+    }
   },
   ...deviceOnlySyntax('device_release_driver'),
   simplify: () => [],

@@ -6,9 +6,8 @@ import { EINVAL } from '../../../models/kernel/errno';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from '../../../models/kernel/pci-msi-signal';
 import type { AbstractState } from '../../abstract/state';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
-import { pick } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
-import { heldVectors } from './delivery';
+import { heldVectors, pickHeldVector } from './delivery';
 
 function maskedOf(s: AbstractState, dev: string): Set<number> {
   let m = s.extra.get('msix-masked') as Map<string, Set<number>> | undefined;
@@ -41,8 +40,8 @@ export const pciMsixMaskCmd: CommandSpec<'pci_msix_mask'> = {
   weight: 1,
   valid: (c, s) => msixHeld(s, c.dev, c.vec) && !maskedOf(s, c.dev).has(c.vec),
   generate(s, rng) {
-    const opts = [...s.devices.values()].filter((d) => d.mode === 'msix').flatMap((d) => heldVectors(d).filter((v) => !maskedOf(s, d.name).has(v)).map((vec) => ({ dev: d.name, vec })));
-    return opts.length === 0 ? null : { kind: 'pci_msix_mask', ...pick(rng, opts) };
+    const picked = pickHeldVector(s, rng, (d, v) => d.mode === 'msix' && !maskedOf(s, d.name).has(v));
+    return picked === null ? null : { kind: 'pci_msix_mask', ...picked };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
@@ -65,8 +64,8 @@ export const pciMsixUnmaskCmd: CommandSpec<'pci_msix_unmask'> = {
   weight: 1,
   valid: (c, s) => msixHeld(s, c.dev, c.vec) && maskedOf(s, c.dev).has(c.vec),
   generate(s, rng) {
-    const opts = [...s.devices.values()].filter((d) => d.mode === 'msix').flatMap((d) => heldVectors(d).filter((v) => maskedOf(s, d.name).has(v)).map((vec) => ({ dev: d.name, vec })));
-    return opts.length === 0 ? null : { kind: 'pci_msix_unmask', ...pick(rng, opts) };
+    const picked = pickHeldVector(s, rng, (d, v) => d.mode === 'msix' && maskedOf(s, d.name).has(v));
+    return picked === null ? null : { kind: 'pci_msix_unmask', ...picked };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {

@@ -34,6 +34,8 @@ export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_allo
     if (d === undefined) return;
     // Even a failed allocation leaves the domain: the driver's error path frees all.
     d.mode = 'platform';
+    // and the MSI device data stays after platform_device_msi_free_irqs_all(), until unbind
+    d.msiData = true;
     d.nvec = o.ret === 0 ? c.nvec : 0;
   },
   format: (c) => [c.dev, String(c.nvec)],

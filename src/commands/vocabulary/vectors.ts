@@ -8,6 +8,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
 import { NR_CPUS } from '../../abstract/state';
+import { ENOMEM, ENOSPC } from '../../../models/kernel/errno';
 import { chance, pick } from '../rng';
 import type { CommandSpec, Expectation } from '../spec';
 import { deviceOnlySyntax, forgetVectors } from './common';
@@ -24,6 +25,16 @@ function pciDev(s: AbstractState, name: string): AbstractDevice | undefined {
 function promised(d: AbstractDevice, s: AbstractState, sim: Simulation, need: number): boolean {
   if (d.degraded || s.armed.size > 0 || sharesRequesterId(s, d)) return false;
   return sim.platform.headroom(sim.device(d.name), need);
+}
+
+/**
+ * Devices a driver would ask for vectors now: idle PCI functions, except one whose last request
+ * failed for want of vectors or memory (-ENOSPC, -ENOMEM): its probe fails and the driver core
+ * unbinds it before it asks again. (After -EINVAL a driver tries other flags.) Generation only:
+ * a parsed repro may retry at once.
+ */
+function canProbe(d: AbstractDevice): boolean {
+  return d.bus === 'pci' && d.mode === 'none' && d.outOfVectors !== true;
 }
 
 /** pci_alloc_irq_vectors() as a driver reads its documentation: MSI-X first, then MSI. */
@@ -50,13 +61,13 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
   kind: 'pci_alloc_irq_vectors',
   summary: 'pci_alloc_irq_vectors(dev, min, max, flags): MSI-X, else MSI; returns the vector count',
   weight: 10,
-  choices: (s) => count(s, (d) => d.bus === 'pci' && d.mode === 'none'),
+  choices: (s) => count(s, canProbe),
   valid(c, s) {
     const d = pciDev(s, c.dev);
     return d !== undefined && d.mode === 'none' && c.min >= 1 && c.max >= c.min && c.max <= 4096 && (c.flags & (PCI_IRQ_MSI | PCI_IRQ_MSIX)) !== 0;
   },
   generate(s, rng) {
-    const idle = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'none');
+    const idle = [...s.devices.values()].filter(canProbe);
     if (idle.length === 0) return null;
     const d = pick(rng, idle);
     const cap = Math.max(d.msixSize, d.msiCap, 1);
@@ -74,7 +85,11 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
   },
   update(c, o, s, sim) {
     const d = s.devices.get(c.dev);
-    if (d === undefined || o.ret === null || o.ret <= 0) return;
+    if (d === undefined) return;
+    // Even a failed call has set up the device's MSI data (pci_setup_msi_context)
+    d.msiData = true;
+    d.outOfVectors = o.ret === -ENOSPC || o.ret === -ENOMEM;
+    if (o.ret === null || o.ret <= 0) return;
     const dev = sim.device(c.dev) as PciDev;
     d.mode = dev.msixEnabled ? 'msix' : 'msi';
     d.nvec = o.ret;

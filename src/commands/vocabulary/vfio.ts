@@ -72,7 +72,10 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
   },
   update(c, o, s, sim) {
     const d = s.devices.get(c.dev);
-    if (d === undefined || o.ret !== 0) return;
+    if (d === undefined) return;
+    // VFIO enables MSI-X through the PCI/MSI API: the device data stays after a failure too
+    d.msiData = true;
+    if (o.ret !== 0) return;
     const have = d.mode === 'none' ? 0 : d.nvec + d.dynamic.size;
     const dev = sim.device(c.dev);
     if (have > 0 && dev instanceof PciDev && vfioHasDynMsix(sim.kernel, dev)) {
