@@ -133,7 +133,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     }
     if (progress) continue;
     // 2. Remove pairs (a device add with its last use, a fault with its trigger...).
-    if (best.length <= 16) {
+    if (best.length <= 24) {
       const cand = deletePair(best, []);
       if (cand !== null) {
         best = cand;
