@@ -48,10 +48,40 @@ export interface AbstractState {
   /** cpu_online_mask as an admin sees it (cpu_down / cpu_up). */
   readonly online: Set<number>;
   /**
+   * The last irq_set_affinity writes that moved an irq (effective_affinity before and after),
+   * most recent last: where an old vector, a queued entry or an interrupt re-fired at EOI may
+   * still be on its way. cpu_down aims at their CPUs, deliveries at their irqs.
+   */
+  readonly moves: AffinityMove[];
+  /**
+   * The vectors devices raised last (msi_raise), most recent last, whatever became of the
+   * interrupts: a vector raised again coalesces (Pending Bit, IRR, XIVE Q bit), and a move or a
+   * CPU offline while it may still be pending must carry it along.
+   */
+  readonly raised: { readonly dev: string; readonly vec: number }[];
+  /**
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
   readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
+}
+
+/** An irq moved by irq_set_affinity: its target (device, hpet or dmar) and vector, CPU before and after. */
+export interface AffinityMove {
+  readonly target: string;
+  readonly vec: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** How many recent moves (and raised vectors) the abstract state keeps. */
+export const RECENT_MOVES = 4;
+
+/** Online CPUs other than 0 (which never goes down) at either end of a recent move. */
+export function moveEnds(s: AbstractState): number[] {
+  const out: number[] = [];
+  for (const m of s.moves) for (const c of [m.from, m.to]) if (c > 0 && s.online.has(c) && !out.includes(c)) out.push(c);
+  return out;
 }
 
 /** Kernel() default: four possible CPUs, all brought up by smp_init(). */
@@ -59,7 +89,7 @@ export const NR_CPUS = 4;
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
   const online = new Set(Array.from({ length: NR_CPUS }, (_, i) => i));
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, moves: [], raised: [], nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {

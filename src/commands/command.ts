@@ -63,6 +63,11 @@ export interface Outcome {
   readonly ret: number | null;
   /** The Linux irq for APIs that hand one back (pci_msix_alloc_irq_at). */
   readonly virq?: number;
+  /**
+   * irq_set_affinity: the CPU /proc/irq/N/effective_affinity named before the write and the one
+   * it names after (-1: none), as an admin reads them.
+   */
+  readonly moved?: readonly [number, number];
 }
 
 export const PCI_IRQ_MSI = 1 << 1;

@@ -48,6 +48,11 @@ export interface CommandSpec<K extends CommandKind> {
    * replayed then runs when the wait ends.
    */
   readonly concurrent?: boolean;
+  /**
+   * A factor on the weight for what the current state offers this kind beyond being valid
+   * (cpu_down: a CPU an irq just moved to or from); kinds without it count as 1.
+   */
+  boost?(s: AbstractState): number;
   /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
   readonly huntWeight?: number;
   /**
@@ -70,6 +75,12 @@ export interface CommandSpec<K extends CommandKind> {
   parse(args: readonly Arg[]): CommandOf<K>;
   /** Simpler variants, simplest first (for the shrinker). */
   simplify(cmd: CommandOf<K>): CommandOf<K>[];
+  /**
+   * For the shrinker: this kind's command that may do the job of `other`, a command of another
+   * kind, in a shorter list (x86 generic_handle_irq: the vector's interrupt arriving at once,
+   * for the msi_raise that raised it or the request_irq that let a latched one through), or null.
+   */
+  standIn?(other: Command): CommandOf<K> | null;
 }
 
 export type AnySpec = { [K in CommandKind]: CommandSpec<K> }[CommandKind];

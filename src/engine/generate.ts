@@ -66,7 +66,8 @@ function stateWeights(specs: readonly AnySpec[], bases: readonly number[], n: nu
   let rawSum = 0;
   for (let x = 0; x < n; x++) {
     const sp = specs[x] as AnySpec;
-    const base = bases[x] as number;
+    // What the state offers the kind beyond being valid (CommandSpec.boost)
+    const base = sp.boost === undefined ? (bases[x] as number) : (bases[x] as number) * sp.boost(s);
     if (sp.choices === undefined) {
       raws[x] = base;
       continue;

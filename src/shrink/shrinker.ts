@@ -1,12 +1,13 @@
 // Shrinks a failing command list to a minimal one that still violates the same invariant.
 // fast-check and random runs stop at local minima; this pass finishes the job the way
 // syzkaller's repro minimiser does: drop chunks, drop every command of one device, drop
-// pairs, simplify arguments, try a simpler command together with one deletion, move a
+// pairs, simplify arguments, try a simpler command (or one of another kind standing in for
+// it, CommandSpec.standIn) together with one deletion, move a
 // device's or another CPU's action to another point of the interleaving together with one
 // deletion, renumber a vector in every command naming it together with one deletion, and
 // repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
-import { specOf } from '../commands/vocabulary';
+import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
 import type { SimulationConfig } from '../sim/simulation';
 
@@ -29,11 +30,22 @@ function simplifications(cmd: Command): Command[] {
   return (specOf(cmd.kind).simplify as (c: Command) => Command[])(cmd);
 }
 
-/** Simpler stand-ins for a command: its own simplifications, then unbinding or removing its device. */
+/** Commands of other kinds that may do this one's job (their spec's standIn()). */
+const STAND_INS = VOCABULARY.filter((sp) => sp.standIn !== undefined);
+
+/**
+ * Simpler stand-ins for a command: its own simplifications, then unbinding or removing its
+ * device, then the commands of other kinds that may do its job (an interrupt arriving at once
+ * for the raise, or the request_irq, that delivered it).
+ */
 function simpler(cmd: Command): Command[] {
   const out = simplifications(cmd);
   if ('dev' in cmd && !cmd.kind.endsWith('_add') && cmd.kind !== 'device_del') {
     out.push({ kind: 'device_del', dev: cmd.dev }, { kind: 'device_release_driver', dev: cmd.dev });
+  }
+  for (const sp of STAND_INS) {
+    const alt = (sp.standIn as (o: Command) => Command | null)(cmd);
+    if (alt !== null) out.push(alt);
   }
   return out;
 }
@@ -121,7 +133,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     }
     if (progress) continue;
     // 2. Remove pairs (a device add with its last use, a fault with its trigger...).
-    if (best.length <= 16) {
+    if (best.length <= 24) {
       const cand = deletePair(best, []);
       if (cand !== null) {
         best = cand;

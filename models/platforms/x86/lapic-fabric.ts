@@ -125,23 +125,14 @@ export class LapicFabric implements InterruptFabric {
       if (this.v.isOnline(cpu)) return;
       for (const [vector, e] of irr) if (e.origin !== null) out.push(`vector ${vector} (raised by ${e.origin.dev} vec ${e.origin.vec}) pending in the IRR of offline CPU ${cpu}`);
     });
-    const held = new Set<string>();
     for (const irq of this.k.irqs.descs.keys()) {
       const apicd = this.v.chipDataOf(irq);
-      if (apicd === null) continue;
-      if (apicd.vector !== 0) held.add(`${apicd.cpu}.${apicd.vector}`);
-      if (apicd.prevVector === 0) continue;
-      held.add(`${apicd.prevCpu}.${apicd.prevVector}`);
+      if (apicd === null || apicd.prevVector === 0) continue;
       if (apicd.moveInProgress || apicd.clistCpu >= 0) continue;
       out.push(`irq ${irq}: old vector ${apicd.prevVector} on CPU ${apicd.prevCpu} still allocated after its move completed, and no cleanup is queued`);
     }
     // A vector still allocated on an offline CPU that no irq holds: nothing will ever free it
-    this.v.matrix.maps.forEach((cm, cpu) => {
-      if (this.v.isOnline(cpu)) return;
-      cm.allocMap.forEach((bit, vector) => {
-        if (bit === 1 && !held.has(`${cpu}.${vector}`)) out.push(`CPU ${cpu} is offline with vector ${vector} still allocated and no irq holding it`);
-      });
-    });
+    for (const { cpu, vector } of this.v.leftOnOfflineCpus()) out.push(`CPU ${cpu} is offline with vector ${vector} still allocated and no irq holding it`);
     return out;
   }
 }

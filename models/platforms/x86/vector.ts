@@ -128,6 +128,29 @@ export class X86Vector {
     const d = this.k.irqs.getIrqData(this.domain, irq);
     return d === null ? null : (d.chipData as ApicChipData | null);
   }
+
+  /**
+   * Vectors still allocated in the matrix of an offline CPU that no irq holds (as its vector or
+   * its prev_vector): only free_moved_vector() from that CPU's cleanup, or clear_irq_vector() of
+   * the irq holding it, gives a vector back, so these stay allocated for good.
+   */
+  leftOnOfflineCpus(): { cpu: number; vector: number }[] {
+    const held = new Set<string>();
+    for (const irq of this.k.irqs.descs.keys()) {
+      const apicd = this.chipDataOf(irq);
+      if (apicd === null) continue;
+      if (apicd.vector !== 0) held.add(`${apicd.cpu}.${apicd.vector}`);
+      if (apicd.prevVector !== 0) held.add(`${apicd.prevCpu}.${apicd.prevVector}`);
+    }
+    const out: { cpu: number; vector: number }[] = [];
+    this.matrix.maps.forEach((cm, cpu) => {
+      if (this.isOnline(cpu)) return;
+      cm.allocMap.forEach((bit, vector) => {
+        if (bit === 1 && !held.has(`${cpu}.${vector}`)) out.push({ cpu, vector });
+      });
+    });
+    return out;
+  }
 }
 
 /** The vector state behind a vector-level irq_data. */

@@ -4,10 +4,10 @@
 // (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
-import { writeIrqAffinity } from '../../../models/kernel/affinity';
+import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { NR_CPUS, type AbstractState } from '../../abstract/state';
+import { moveEnds, NR_CPUS, RECENT_MOVES, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -40,18 +40,29 @@ function targetIrq(sim: Simulation, target: string, vec: number): number {
   return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
 }
 
+/** The CPU /proc/irq/N/effective_affinity names, or -1. */
+function effectiveCpu(sim: Simulation, irq: number): number {
+  const top = sim.kernel.irqs.desc(irq)?.irqData;
+  return top === undefined ? -1 : effectiveCpuOf(top);
+}
+
 const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
 
 export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   kind: 'irq_set_affinity',
   summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (x86: or hpet/dmar): the parent moves it (x86: a new vector, the old one kept until cleanup; ITS: MOVI)',
   weight: 3,
+  // An irq whose interrupt may still be pending is the one worth moving
+  boost: (s) => (s.raised.length > 0 ? 2 : 1),
   valid: (c, s) => s.caps.affinity && c.cpus > 0 && c.cpus < 1 << NR_CPUS && irqTargets(s).some((t) => t.target === c.target && t.vec === c.vec),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const ts = irqTargets(s);
     if (ts.length === 0) return null;
-    const t = pick(rng, ts);
+    // Often a vector raised lately: a move while its interrupt may be pending must carry it
+    // (each raise counts: a vector raised twice lately, coalesced, weighs twice)
+    const raised = s.raised.filter((r) => ts.some((t) => r.dev === t.target && r.vec === t.vec)).map((r) => ({ target: r.dev, vec: r.vec }));
+    const t = pick(rng, raised.length > 0 && chance(rng, 50) ? raised : ts);
     // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
     const online = cpuMask([...s.online]);
     const good = MASKS.filter((m) => (m & online) !== 0);
@@ -62,9 +73,15 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   run(c, sim) {
     const irq = targetIrq(sim, c.target, c.vec);
     if (irq < 0) return { ret: irq };
-    return { ret: writeIrqAffinity(sim.kernel, irq, maskCpus(c.cpus)) };
+    const from = effectiveCpu(sim, irq);
+    const ret = writeIrqAffinity(sim.kernel, irq, maskCpus(c.cpus));
+    return { ret, moved: [from, effectiveCpu(sim, irq)] };
   },
-  update: () => undefined,
+  update(c, o, s) {
+    if (o.ret !== 0 || o.moved === undefined || o.moved[0] === o.moved[1]) return;
+    s.moves.push({ target: c.target, vec: c.vec, from: o.moved[0], to: o.moved[1] });
+    if (s.moves.length > RECENT_MOVES) s.moves.shift();
+  },
   format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
   parse(args) {
     checkArgs(args, 1, ['vec', 'cpus']);
@@ -74,7 +91,9 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   simplify(c) {
     const out: CommandOf<'irq_set_affinity'>[] = [];
     if (c.vec > 0) out.push({ ...c, vec: 0 });
-    for (const m of [0x1, 0x2]) if (c.cpus !== m) out.push({ ...c, cpus: m });
+    // Only simpler masks (a lower one): offering 0x2 for 0x1 and 0x1 for 0x2 let the shrinker
+    // swap them back and forth until its budget ran out
+    for (const m of [0x1, 0x2]) if (m < c.cpus) out.push({ ...c, cpus: m });
     return out;
   },
 };
@@ -83,12 +102,17 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   kind: 'cpu_down',
   summary: 'cpu_down(cpu=N): take a CPU offline: every online CPU first takes what is pending for it (stop_machine spins with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
   weight: 1,
+  // A CPU going down while a move to or from it may be in flight is where hotplug races
+  boost: (s) => (moveEnds(s).length > 0 ? 4 : 1),
   // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
-    return on.length === 0 ? null : { kind: 'cpu_down', cpu: pick(rng, on) };
+    if (on.length === 0) return null;
+    // Mostly a CPU an irq just moved to or away from: hotplug racing a move in flight
+    const ends = on.filter((c) => moveEnds(s).includes(c));
+    return { kind: 'cpu_down', cpu: pick(rng, ends.length > 0 && chance(rng, 75) ? ends : on) };
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
@@ -109,7 +133,10 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
     checkArgs(args, 0, ['cpu']);
     return { kind: 'cpu_down', cpu: requiredInt(args, 'cpu') };
   },
-  simplify: (c) => (c.cpu > 1 ? [{ ...c, cpu: 1 }] : []),
+  // Every lower CPU, not only 1: which CPU an irq sits on follows the allocations before it
+  // (the matrix spreads vectors over the least loaded CPU), so a deletion that moves the irq
+  // from CPU 3 to CPU 2 needs cpu_down to follow it
+  simplify: (c) => Array.from({ length: Math.max(0, c.cpu - 1) }, (_, i) => ({ ...c, cpu: i + 1 })),
 };
 
 export const cpuUpCmd: CommandSpec<'cpu_up'> = {

@@ -9,7 +9,7 @@ import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/ir
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
-import { count, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, RECENT_MOVES, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -161,6 +161,12 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   generate(s, rng) {
     // Mostly a vector with a handler; otherwise any held vector (or, holding none, a handled one)
     const requested = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
+    // Sometimes a vector raised lately (and still held), again: the second interrupt coalesces with the first
+    const again = s.raised.filter((r) => {
+      const d = s.devices.get(r.dev);
+      return d !== undefined && heldVectors(d).includes(r.vec);
+    });
+    if (again.length > 0 && chance(rng, 30)) return { kind: 'msi_raise', ...pick(rng, again) };
     if (requested.length > 0 && chance(rng, 75)) return { kind: 'msi_raise', ...pick(rng, requested) };
     const held = pickHeldVector(s, rng, () => true);
     if (held !== null) return { kind: 'msi_raise', ...held };
@@ -177,7 +183,10 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },
-  update: () => undefined,
+  update(c, _o, s) {
+    s.raised.push({ dev: c.dev, vec: c.vec });
+    if (s.raised.length > RECENT_MOVES) s.raised.shift();
+  },
   format: (c) => [c.dev, `vec=${c.vec}`],
   parse: (args) => ({ kind: 'msi_raise', ...devVecArgs(args) }),
   simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),

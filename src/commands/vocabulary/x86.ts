@@ -15,7 +15,7 @@ import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sr
 import { hasHandlers, liveRids, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, int, positional, requiredInt } from '../args';
-import { pick } from '../rng';
+import { chance, pick } from '../rng';
 import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
 import { MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
@@ -348,7 +348,9 @@ export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
     if (!isX86(ctx)) return null;
     const ts = irqTargets(s, x86State(s, ctx.platform));
     if (ts.length === 0) return null;
-    const t = pick(rng, ts);
+    // Often an irq a recent irq_set_affinity moved: its arrival completes (or races) the move
+    const moved = ts.filter((t) => s.moves.some((m) => m.target === t.target && m.vec === t.vec));
+    const t = pick(rng, moved.length > 0 && chance(rng, 50) ? moved : ts);
     return { kind: 'generic_handle_irq', target: t.target, vec: t.vec };
   },
   expect: () => ({ kind: 'none' }),
@@ -364,6 +366,7 @@ export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
     return { kind: 'generic_handle_irq', ...parseTarget(args) };
   },
   simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
+  standIn: (o) => (o.kind === 'msi_raise' || o.kind === 'request_irq' ? { kind: 'generic_handle_irq', target: o.dev, vec: o.vec } : null),
 };
 
 export const vectorCleanupCallbackCmd: CommandSpec<'vector_cleanup_callback'> = {
