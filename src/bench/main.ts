@@ -350,7 +350,7 @@ async function bench(o: Opts): Promise<number> {
     workers = await benchWorkers(o.workersTimeMs, o.workersWarmUpMs);
     progressDone();
     log(`\nworkers (every platform at its current revision, units of 100 runs, wall time; each pool runs ${o.workersWarmUpMs / 1000}s of warm-up, then ${o.workersTimeMs / 1000}s of dispatch)`);
-    log(table(['window', '1 worker cmd/s', '2 workers cmd/s', 'ratio'], [['warm (steady state)', workers.oneCps, workers.twoCps, workers.ratio], ['cold (start-up included)', workers.coldOneCps, workers.coldTwoCps, workers.coldRatio]]));
+    log(table(['window', '1 worker cmd/s', '2 workers cmd/s', 'ratio'], [['warm (steady state)', workers.oneCps, workers.twoCps, workers.ratio], ['cold (start-up included)', workers.coldOneCps, workers.coldTwoCps, workers.coldRatio], ['ceiling: 1 vs 2 processes, warm', workers.processOneCps, workers.processTwoCps, workers.processRatio]]));
   }
   let mem: MemoryFigures | null = null;
   if (on('memory')) {

@@ -3,7 +3,10 @@
 // Each pool first runs a warm-up window (other seeds) whose rate is the cold figure: thread
 // start-up and each thread's own JIT warm-up over six platform models are in it. The timed
 // window then runs on the same warm threads: the steady state an overnight campaign lives in,
-// and the figure the target is read on.
+// and the figure the target is read on. Last, the same plan inline in one child process alone and
+// in two at once (ceiling-child.ts): how far two independent processes scale on this machine.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { DEFAULT_FAULTS } from '../cli/options';
 import { runMulti, workerPool } from '../engine/multi';
 import type { PlanOptions } from '../engine/plan';
@@ -19,11 +22,15 @@ export interface WorkerFigures {
   coldOneCps: number;
   coldTwoCps: number;
   coldRatio: number;
+  /** One child process alone, and the sum of two running at once (warm windows). */
+  processOneCps: number;
+  processTwoCps: number;
+  processRatio: number;
 }
 
-const PLAN: PlanOptions = { platform: 'all', seed: 1, runsPerUnit: 100, swarm: false, faults: DEFAULT_FAULTS, maxSteps: 40 };
+export const WORKERS_PLAN: PlanOptions = { platform: 'all', seed: 1, runsPerUnit: 100, swarm: false, faults: DEFAULT_FAULTS, maxSteps: 40 };
 /** The warm-up windows run seeds far from the timed ones. */
-const WARM_UP_SEED = 10_001;
+export const WARM_UP_SEED = 10_001;
 
 const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
 
@@ -31,8 +38,8 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
   const rate = async (workers: number): Promise<{ cps: number; coldCps: number; configs: number }> => {
     const pool = workerPool(workers);
     try {
-      const cold = await runMulti({ plan: { ...PLAN, seed: WARM_UP_SEED }, timeMs: warmUpMs, workers, pool });
-      const r = await runMulti({ plan: PLAN, timeMs, workers, pool });
+      const cold = await runMulti({ plan: { ...WORKERS_PLAN, seed: WARM_UP_SEED }, timeMs: warmUpMs, workers, pool });
+      const r = await runMulti({ plan: WORKERS_PLAN, timeMs, workers, pool });
       return { cps: (r.progress.commands * 1000) / r.elapsedMs, coldCps: (cold.progress.commands * 1000) / cold.elapsedMs, configs: r.configs.length };
     } finally {
       await pool.terminate();
@@ -40,6 +47,9 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
   };
   const one = await rate(1);
   const two = await rate(2);
+  const alone = await childRate(timeMs, warmUpMs, 1);
+  const pair = await Promise.all([childRate(timeMs, warmUpMs, 1), childRate(timeMs, warmUpMs, 2)]);
+  const pairCps = pair[0] + pair[1];
   return {
     platforms: one.configs,
     warmUpMs,
@@ -49,5 +59,20 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
     coldOneCps: Math.round(one.coldCps),
     coldTwoCps: Math.round(two.coldCps),
     coldRatio: ratio(two.coldCps, one.coldCps),
+    processOneCps: Math.round(alone),
+    processTwoCps: Math.round(pairCps),
+    processRatio: ratio(pairCps, alone),
   };
+}
+
+/** The warm rate of ceiling-child.js run with campaign seed `seed` (compiled next to this file). */
+function childRate(timeMs: number, warmUpMs: number, seed: number): Promise<number> {
+  const script = path.join(__dirname, 'ceiling-child.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [script, String(timeMs), String(warmUpMs), String(seed)], (err, stdout) => {
+      if (err !== null) return reject(err);
+      const last = stdout.trim().split('\n').pop() ?? '';
+      resolve((JSON.parse(last) as { cps: number }).cps);
+    });
+  });
 }
