@@ -133,6 +133,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     invariant: 'nothing-left-behind',
     minimalLength: 8,
     faults: [],
+    // The hunt weighs the three steps of the race more: a coalesced raise, a move, an offline.
+    commands: ['msi_raise', 'irq_set_affinity', 'cpu_down'],
     status: 'open',
     fixPatch: 'msi-fuzz-xive-flush-msi',
     source: 'msi-fuzz model finding (xive_flush_cpu_queue() scans only priorities already acknowledged, and skips irqs whose top-level irq_data is not in xive_irq_domain, which with hierarchical PCI/MSI domains is every MSI); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
