@@ -77,6 +77,12 @@ export interface AffinityMove {
 /** How many recent moves (and raised vectors) the abstract state keeps. */
 export const RECENT_MOVES = 4;
 
+/** Appends `item` to a list of recent events (moves, raises), dropping the oldest past RECENT_MOVES. */
+export function remember<T>(recent: T[], item: T): void {
+  recent.push(item);
+  if (recent.length > RECENT_MOVES) recent.shift();
+}
+
 /** Online CPUs other than 0 (which never goes down) at either end of a recent move. */
 export function moveEnds(s: AbstractState): number[] {
   const out: number[] = [];

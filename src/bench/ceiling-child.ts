@@ -3,13 +3,13 @@
 // alone against two at once gives what the machine itself allows two independent processes for
 // this workload: the ceiling of any worker pool on it.
 import { runMulti } from '../engine/multi';
-import { WORKERS_PLAN, WARM_UP_SEED } from './workers';
+import { commandsPerSecond, WORKERS_PLAN, WARM_UP_SEED } from './workers';
 
 async function main(): Promise<void> {
   const [timeMs, warmUpMs, seed] = process.argv.slice(2).map(Number) as [number, number, number];
   await runMulti({ plan: { ...WORKERS_PLAN, seed: WARM_UP_SEED + seed }, timeMs: warmUpMs, workers: 0 });
   const r = await runMulti({ plan: { ...WORKERS_PLAN, seed }, timeMs, workers: 0 });
-  process.stdout.write(`${JSON.stringify({ cps: (r.progress.commands * 1000) / r.elapsedMs })}\n`);
+  process.stdout.write(`${JSON.stringify({ cps: commandsPerSecond(r) })}\n`);
 }
 
 void main();

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { DEFAULT_FAULTS } from '../cli/options';
-import { runMulti, workerPool } from '../engine/multi';
+import { runMulti, workerPool, type MultiResult } from '../engine/multi';
 import type { PlanOptions } from '../engine/plan';
 
 export interface WorkerFigures {
@@ -32,6 +32,9 @@ export const WORKERS_PLAN: PlanOptions = { platform: 'all', seed: 1, runsPerUnit
 /** The warm-up windows run seeds far from the timed ones. */
 export const WARM_UP_SEED = 10_001;
 
+/** A campaign's commands per second of wall time. */
+export const commandsPerSecond = (r: MultiResult): number => (r.progress.commands * 1000) / r.elapsedMs;
+
 const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
 
 export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<WorkerFigures> {
@@ -40,7 +43,7 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
     try {
       const cold = await runMulti({ plan: { ...WORKERS_PLAN, seed: WARM_UP_SEED }, timeMs: warmUpMs, workers, pool });
       const r = await runMulti({ plan: WORKERS_PLAN, timeMs, workers, pool });
-      return { cps: (r.progress.commands * 1000) / r.elapsedMs, coldCps: (cold.progress.commands * 1000) / cold.elapsedMs, configs: r.configs.length };
+      return { cps: commandsPerSecond(r), coldCps: commandsPerSecond(cold), configs: r.configs.length };
     } finally {
       await pool.terminate();
     }

@@ -7,7 +7,7 @@ import { EINVAL } from '../../../models/kernel/errno';
 import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { moveEnds, NR_CPUS, RECENT_MOVES, type AbstractState } from '../../abstract/state';
+import { moveEnds, NR_CPUS, remember, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -79,8 +79,7 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   },
   update(c, o, s) {
     if (o.ret !== 0 || o.moved === undefined || o.moved[0] === o.moved[1]) return;
-    s.moves.push({ target: c.target, vec: c.vec, from: o.moved[0], to: o.moved[1] });
-    if (s.moves.length > RECENT_MOVES) s.moves.shift();
+    remember(s.moves, { target: c.target, vec: c.vec, from: o.moved[0], to: o.moved[1] });
   },
   format: (c) => [c.target, `vec=${c.vec}`, `cpus=${hex(c.cpus)}`],
   parse(args) {
@@ -111,7 +110,8 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     if (on.length === 0) return null;
     // Mostly a CPU an irq just moved to or away from: hotplug racing a move in flight
-    const ends = on.filter((c) => moveEnds(s).includes(c));
+    const recent = moveEnds(s);
+    const ends = on.filter((c) => recent.includes(c));
     return { kind: 'cpu_down', cpu: pick(rng, ends.length > 0 && chance(rng, 75) ? ends : on) };
   },
   expect: () => ({ kind: 'none' }),

@@ -9,7 +9,7 @@ import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/ir
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
-import { count, RECENT_MOVES, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, remember, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -29,21 +29,22 @@ function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
   return { dev: deviceName(positional(args, 0, 'device', 1)), vec: namedInt(args, 'vec') };
 }
 
-/** Vectors the driver holds on a PCI device (pci_irq_vector() answers for them). */
-export function heldVectors(d: AbstractDevice): number[] {
-  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return [];
-  const out: number[] = [];
-  for (let i = 0; i < d.nvec; i++) out.push(i);
-  for (const i of d.dynamic) if (!out.includes(i)) out.push(i);
-  return out;
-}
-
-/** Calls `f` on the vectors of heldVectors(d), in that order, until it answers true (without building the list). */
+/**
+ * Calls `f` on the vectors the driver holds on a PCI device (pci_irq_vector() answers for them:
+ * the first nvec, then dynamically allocated MSI-X indexes beyond them), until it answers true.
+ */
 function someHeld(d: AbstractDevice, f: (vec: number) => boolean): boolean {
   if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
   for (let i = 0; i < d.nvec; i++) if (f(i)) return true;
   for (const i of d.dynamic) if (!(Number.isInteger(i) && i >= 0 && i < d.nvec) && f(i)) return true;
   return false;
+}
+
+/** The vectors of someHeld(), as a list. */
+export function heldVectors(d: AbstractDevice): number[] {
+  const out: number[] = [];
+  someHeld(d, (vec) => (out.push(vec), false));
+  return out;
 }
 
 /**
@@ -71,12 +72,8 @@ export function pickHeldVector(s: AbstractState, rng: Rng, keep: (d: AbstractDev
 
 /** Does the driver hold a vector on `d` without a handler (heldVectors() less handlers, without building either)? */
 function holdsUnrequested(s: AbstractState, d: AbstractDevice): boolean {
-  if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
   const h = s.handlers.get(d.name);
-  if (h === undefined) return d.nvec > 0 || d.dynamic.size > 0;
-  for (let i = 0; i < d.nvec; i++) if (!h.has(i)) return true;
-  for (const i of d.dynamic) if (!h.has(i)) return true;
-  return false;
+  return someHeld(d, (vec) => !(h?.has(vec) ?? false));
 }
 
 function handlersOf(s: AbstractState, dev: string): Set<number> {
@@ -184,8 +181,7 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    s.raised.push({ dev: c.dev, vec: c.vec });
-    if (s.raised.length > RECENT_MOVES) s.raised.shift();
+    remember(s.raised, { dev: c.dev, vec: c.vec });
   },
   format: (c) => [c.dev, `vec=${c.vec}`],
   parse: (args) => ({ kind: 'msi_raise', ...devVecArgs(args) }),
