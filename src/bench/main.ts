@@ -19,6 +19,7 @@ import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simul
 import { configFor } from '../cli/setup';
 import { DEFAULT_FAULTS, parseCount, parseDuration } from '../cli/options';
 import { UsageError } from '../cli/errors';
+import { median } from './stats';
 import { benchWorkers, type WorkerFigures } from './workers';
 
 interface Opts {
@@ -47,11 +48,6 @@ const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const cpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-};
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -387,8 +383,9 @@ async function bench(o: Opts): Promise<number> {
     progress('workers');
     workers = await benchWorkers(o.workersTimeMs, o.workersWarmUpMs);
     progressDone();
-    log(`\nworkers (every platform at its current revision, units of 100 runs, wall time; each pool runs ${o.workersWarmUpMs / 1000}s of warm-up, then ${o.workersTimeMs / 1000}s of dispatch)`);
-    log(table(['window', '1 worker cmd/s', '2 workers cmd/s', 'ratio'], [['warm (steady state)', workers.oneCps, workers.twoCps, workers.ratio], ['cold (start-up included)', workers.coldOneCps, workers.coldTwoCps, workers.coldRatio], ['ceiling: 1 vs 2 processes, warm', workers.processOneCps, workers.processTwoCps, workers.processRatio]]));
+    log(`\nworkers (every platform at its current revision, units of 100 runs, wall time; both pools run ${o.workersWarmUpMs / 1000}s of warm-up, then ${workers.pairs} alternating timed windows of ${o.workersTimeMs / workers.pairs / 1000}s each)`);
+    log(table(['window', '1 worker cmd/s', '2 workers cmd/s', 'ratio'], [['warm (median of the pairs)', workers.oneCps, workers.twoCps, workers.ratio], ['cold (start-up included)', workers.coldOneCps, workers.coldTwoCps, workers.coldRatio], ['ceiling: 1 vs 2 processes, warm', workers.processOneCps, workers.processTwoCps, workers.processRatio]]));
+    log(`pairs, 2 workers / 1 worker in the order run: ${workers.pairRatios.join(', ')}`);
   }
   let mem: MemoryFigures | null = null;
   if (on('memory')) {
@@ -439,8 +436,8 @@ function main(argv: readonly string[]): Promise<number> {
     .option('--bug-cap <duration>', 'give up on a known bug after this long per seed', '10s')
     .option('--mem-time <duration>', 'length of the memory run', '20s')
     .option('--devices <n>', 'large machine size for the per-command cost', '256')
-    .option('--workers-time <duration>', 'timed dispatch of each of the 1- and 2-worker runs, after the warm-up (0 to skip)', '10s')
-    .option('--workers-warm-up <duration>', 'warm-up dispatch of each pool before the timed one (its rate is the cold figure)', '3s')
+    .option('--workers-time <duration>', 'timed dispatch of each of the 1- and 2-worker pools after the warm-up, split into alternating windows (0 to skip)', '20s')
+    .option('--workers-warm-up <duration>', 'warm-up dispatch of each pool before the timed windows (its rate is the cold figure)', '10s')
     .option('--platforms <list>', 'platforms for the engine comparison (comma list or all)', 'all')
     .option('--only <list>', `sections to run (comma list of ${SECTIONS.join(', ')})`, SECTIONS.join(','))
     .option('--bugs <list>', 'known bugs to time (comma list of ids, or all)', 'all')
