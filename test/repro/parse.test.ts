@@ -55,6 +55,11 @@ expect clean
     [`${HEADER}pci_alloc_irq_vectors(dev0, 1, x, PCI_IRQ_MSI)\nexpect clean\n`, "bad.repro:4:32: pci_alloc_irq_vectors: max_vecs must be a number, got 'x'"],
     [`${HEADER}pci_alloc_irq_vectors(dev0, 1, 2, PCI_IRQ_FOO)\nexpect clean\n`, "bad.repro:4:35: pci_alloc_irq_vectors: unknown flag 'PCI_IRQ_FOO'"],
     [`${HEADER}  frobnicate(dev0)\nexpect clean\n`, "bad.repro:4:3: unknown command 'frobnicate'"],
+    // A missing name=N is reported just past the last argument, whatever the command.
+    [`${HEADER}msi_raise(dev0)\nexpect clean\n`, 'bad.repro:4:15: msi_raise: missing vec=N'],
+    [`${HEADER}pci_msix_mask(dev0)\nexpect clean\n`, 'bad.repro:4:19: pci_msix_mask: missing vec=N'],
+    [`${HEADER}vfio_pci_set_irqs_ioctl(dev0)\nexpect clean\n`, 'bad.repro:4:29: vfio_pci_set_irqs_ioctl: missing count=N'],
+    [`${HEADER}cpu_down()\nexpect clean\n`, 'bad.repro:4:1: cpu_down: missing cpu=N'],
     [`${HEADER}pci_device_add(dev0, rid=1:2:3)\nexpect clean\n`, 'bad.repro:4:22: pci_device_add: expected a requester ID like 01:00.0'],
     [`${HEADER}pci_device_add(dev0, colour=red)\nexpect clean\n`, "bad.repro:4:22: pci_device_add: unknown argument 'colour'"],
     [`${HEADER}pci_free_irq_vectors(dev0\nexpect clean\n`, "bad.repro:4:26: missing ')'"],

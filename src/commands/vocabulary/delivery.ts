@@ -19,14 +19,9 @@ import type { Arg, CommandSpec } from '../spec';
 /** Kernel() default: four CPUs. */
 export const DELIVERY_CPUS = 4;
 
-// A missing `name=N` is reported one column into the last argument, as these commands always did
-function namedInt(args: readonly Arg[], name: string): number {
-  return requiredInt(args, name, (args[args.length - 1]?.col ?? 0) + 1);
-}
-
 function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
   checkArgs(args, 1, ['vec']);
-  return { dev: deviceName(positional(args, 0, 'device', 1)), vec: namedInt(args, 'vec') };
+  return { dev: deviceName(positional(args, 0, 'device', 1)), vec: requiredInt(args, 'vec') };
 }
 
 /**
@@ -217,7 +212,7 @@ export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
 
 function cpuArg<K extends 'cpu_handle_irq' | 'cpu_irq_enter' | 'cpu_irq_exit'>(kind: K, args: readonly Arg[]): { kind: K; cpu: number } {
   checkArgs(args, 0, ['cpu']);
-  return { kind, cpu: namedInt(args, 'cpu') };
+  return { kind, cpu: requiredInt(args, 'cpu') };
 }
 
 /** CPUs that may stop inside a handler: not CPU 0, which runs the driver thread. */

@@ -30,7 +30,7 @@ function msixHeld(s: AbstractState, dev: string, vec: number): boolean {
 
 function devVec(args: readonly Arg[]): { dev: string; vec: number } {
   checkArgs(args, 1, ['vec']);
-  const vec = requiredInt(args, 'vec', (args[args.length - 1]?.col ?? 0) + 1);
+  const vec = requiredInt(args, 'vec');
   return { dev: deviceName(positional(args, 0, 'device', 1)), vec };
 }
 

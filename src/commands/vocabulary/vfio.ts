@@ -96,7 +96,7 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
   format: (c) => [c.dev, `count=${c.count}`],
   parse(args) {
     checkArgs(args, 1, ['count']);
-    const count = requiredInt(args, 'count', (args[args.length - 1]?.col ?? 0) + 1);
+    const count = requiredInt(args, 'count');
     return { kind: 'vfio_pci_set_irqs_ioctl', dev: deviceName(positional(args, 0, 'device', 1)), count };
   },
   simplify: () => [],
