@@ -19,6 +19,7 @@ import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simul
 import { configFor } from '../cli/setup';
 import { DEFAULT_FAULTS, parseCount, parseDuration } from '../cli/options';
 import { UsageError } from '../cli/errors';
+import { benchBlindBugs, benchBlindPlatforms, type BlindBugRow, type BlindPlatformRow } from './blind-section';
 import { median } from './stats';
 import { benchWorkers, type WorkerFigures } from './workers';
 
@@ -31,13 +32,15 @@ interface Opts {
   platforms: string[];
   workersTimeMs: number;
   workersWarmUpMs: number;
-  /** Sections to run (engines, bugs, devices, workers, memory); all by default. */
+  blindSeeds: number;
+  blindCapMs: number;
+  /** Sections to run (engines, bugs, fc-blind, devices, workers, memory); all by default. */
   only: Set<string>;
   /** Known bugs to time (ids); all by default. */
   bugs: string[] | null;
 }
 
-const SECTIONS = ['engines', 'bugs', 'devices', 'workers', 'memory'];
+const SECTIONS = ['engines', 'bugs', 'fc-blind', 'devices', 'workers', 'memory'];
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 /**
@@ -367,6 +370,22 @@ async function bench(o: Opts): Promise<number> {
       ),
     );
   }
+  let blind: { platforms: BlindPlatformRow[]; bugs: BlindBugRow[] } | null = null;
+  if (on('fc-blind')) {
+    blind = { platforms: benchBlindPlatforms(o.platforms, o.timeMs, cpu), bugs: benchBlindBugs(o.bugs, o.blindSeeds, o.blindCapMs, cpu, progress) };
+    progressDone();
+    const engineOf = (p: string): number | string => eng?.find((r) => r.platform === p)?.engineCps ?? '-';
+    log('\nfc-blind: fast-check as its documentation teaches it (one fc.Command per kind, arguments blind to the state, check() filters), same model and invariants');
+    log(table(['platform', 'blind fc cmd/s', '(b) engine cmd/s'], blind.platforms.map((r) => [r.platform, r.blindCps, engineOf(r.platform)])));
+    const bugOf = (id: string): BugRow | undefined => bugs?.find((b) => b.id === id);
+    log(`known bugs, seeds 1..${o.blindSeeds} (cap ${o.blindCapMs / 1000}s each) for the blind harness:`);
+    log(
+      table(
+        ['bug', 'blind found', 'blind median ms', 'engine found', 'engine median ms'],
+        blind.bugs.map((b) => [b.id, `${b.found}/${b.seeds}`, b.medianMs ?? '-', bugOf(b.id) === undefined ? '-' : `${bugOf(b.id)?.found}/${bugOf(b.id)?.seeds}`, bugOf(b.id)?.medianMs ?? '-']),
+      ),
+    );
+  }
   let devices: { small: DeviceFigures; large: DeviceFigures; ratio: number } | null = null;
   if (on('devices')) {
     progress('devices');
@@ -413,6 +432,7 @@ async function bench(o: Opts): Promise<number> {
       cpus: require('node:os').cpus().length,
       engines: eng,
       knownBugs: bugs,
+      fcBlind: blind,
       devices,
       workers,
       memory: mem,
@@ -434,6 +454,8 @@ function main(argv: readonly string[]): Promise<number> {
     .option('--time <duration>', 'budget per engine per platform and pass (two passes)', '1s')
     .option('--seeds <n>', 'seeds per known bug', '20')
     .option('--bug-cap <duration>', 'give up on a known bug after this long per seed', '10s')
+    .option('--blind-seeds <n>', 'seeds per known bug for the blind fast-check harness', '3')
+    .option('--blind-cap <duration>', 'give up on a known bug after this long per seed, blind harness', '2s')
     .option('--mem-time <duration>', 'length of the memory run', '20s')
     .option('--devices <n>', 'large machine size for the per-command cost', '256')
     .option('--workers-time <duration>', 'timed dispatch of each of the 1- and 2-worker pools after the warm-up, split into alternating windows (0 to skip)', '20s')
@@ -450,6 +472,8 @@ function main(argv: readonly string[]): Promise<number> {
       timeMs: parseDuration('--time', String(v['time'])),
       seeds: parseCount('--seeds', String(v['seeds']), 1),
       bugCapMs: parseDuration('--bug-cap', String(v['bugCap'])),
+      blindSeeds: parseCount('--blind-seeds', String(v['blindSeeds']), 1),
+      blindCapMs: parseDuration('--blind-cap', String(v['blindCap'])),
       memTimeMs: parseDuration('--mem-time', String(v['memTime'])),
       devices: parseCount('--devices', String(v['devices']), 4),
       workersTimeMs: parseDuration('--workers-time', String(v['workersTime'])),
