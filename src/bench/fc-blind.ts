@@ -11,6 +11,7 @@ import type { Command, CommandKind } from '../commands/command';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX } from '../commands/command';
 import type { VocabContext } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
+import { RID_POOL } from '../commands/vocabulary/devices';
 import { checkRecord, finalCheck } from '../engine/runner';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
@@ -24,7 +25,6 @@ const cpu = fc.nat({ max: 3 });
 const vec = fc.nat({ max: 7 });
 const target = fc.constantFrom(...DEVS, 'hpet', 'dmar');
 const FLAGS = [PCI_IRQ_MSI, PCI_IRQ_MSIX, PCI_IRQ_MSI | PCI_IRQ_MSIX, PCI_IRQ_MSIX | PCI_IRQ_AFFINITY, PCI_IRQ_MSI | PCI_IRQ_AFFINITY];
-const RIDS = [0x0100, 0x0101, 0x0200, 0x0208, 0x0300, 0x0301, 0x0400, 0x0000];
 
 const cmd = <K extends CommandKind>(kind: K, fields: { [F in keyof Extract<Command, { kind: K }>]?: fc.Arbitrary<unknown> }): fc.Arbitrary<Command> =>
   fc.record(fields as Record<string, fc.Arbitrary<unknown>>).map((f) => ({ kind, ...f }) as unknown as Command);
@@ -33,7 +33,7 @@ const cmd = <K extends CommandKind>(kind: K, fields: { [F in keyof Extract<Comma
 function arbitraries(faultSites: readonly string[]): Partial<Record<CommandKind, fc.Arbitrary<Command>>> {
   return {
     pci_bridge_add: cmd('pci_bridge_add', { bridge: fc.constantFrom('br0', 'br1'), rid: fc.constantFrom(0x10, 0x18) }),
-    pci_device_add: cmd('pci_device_add', { dev: fc.constantFrom('dev0', 'dev1', 'dev2', 'dev3', 'dev4', 'dev5'), rid: fc.constantFrom(...RIDS), msi: fc.constantFrom(0, 1, 2, 4, 8, 32), msix: fc.constantFrom(0, 1, 2, 3, 8, 32, 64, 2048) }),
+    pci_device_add: cmd('pci_device_add', { dev: fc.constantFrom('dev0', 'dev1', 'dev2', 'dev3', 'dev4', 'dev5'), rid: fc.constantFrom(...RID_POOL), msi: fc.constantFrom(0, 1, 2, 4, 8, 32), msix: fc.constantFrom(0, 1, 2, 3, 8, 32, 64, 2048) }),
     platform_device_add: cmd('platform_device_add', { dev: fc.constantFrom(...PDEVS), devid: fc.constantFrom(0xf000, 0xf001, 0xf002) }),
     pci_alloc_irq_vectors: cmd('pci_alloc_irq_vectors', { dev: pciDev, min: fc.integer({ min: 1, max: 4 }), max: fc.constantFrom(1, 2, 3, 4, 8, 32), flags: fc.constantFrom(...FLAGS) }),
     pci_free_irq_vectors: cmd('pci_free_irq_vectors', { dev: pciDev }),

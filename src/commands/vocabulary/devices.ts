@@ -15,7 +15,7 @@ import { pciTopologyConsistent, recordPciTopology } from './pci-topology';
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
 
-const RID_POOL = [0x0100, 0x0101, 0x0200, 0x0208, 0x0300, 0x0301, 0x0400, 0x0000];
+export const RID_POOL = [0x0100, 0x0101, 0x0200, 0x0208, 0x0300, 0x0301, 0x0400, 0x0000];
 const MSI_CAPS = [1, 1, 2, 4, 8, 32, 0];
 const MSIX_SIZES = [32, 1, 3, 8, 64, 0, 2048];
 
