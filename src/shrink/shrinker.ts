@@ -9,6 +9,7 @@
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
+import { substitutions } from './substitute';
 import type { SimulationConfig } from '../sim/simulation';
 
 export interface ShrinkResult {
@@ -246,6 +247,26 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         }
       }
     }
+    if (progress) continue;
+    // 8. Another source for one irq: a plain PCI function's MSI-X vector in place of an HPET
+    //    channel, a DMAR unit, a VF behind its PF or an MSI device (src/shrink/substitute.ts),
+    //    together with up to two deletions (the source's own setup, a detour that only served
+    //    to bring the irq to a CPU the new function's vector starts on). Last: the most
+    //    candidates, and only a shorter list counts.
+    if (best.length <= 10) {
+      subst: for (const alt of substitutions(best)) {
+        for (const drop of deletions(alt.length, 2)) {
+          if (attempts >= budget) break subst;
+          if (alt.length - drop.length >= best.length) continue;
+          const cand = without(alt, ...drop);
+          if (fails(cand)) {
+            best = taken(cand);
+            progress = true;
+            break subst;
+          }
+        }
+      }
+    }
   }
   const renamed = canonicalNames(best);
   if (fails(renamed)) best = taken(renamed);
@@ -286,6 +307,19 @@ export function renumbered(list: readonly Command[]): Command[][] {
   return out;
 }
 
+/** Every set of at most `most` indices below `n` (as sorted lists), fewest first. */
+export function deletions(n: number, most: number): number[][] {
+  let level: number[][] = [[]];
+  const out: number[][] = [[]];
+  for (let k = 1; k <= most; k++) {
+    const next: number[][] = [];
+    for (const d of level) for (let x = (d.length === 0 ? -1 : (d[d.length - 1] as number)) + 1; x < n; x++) next.push([...d, x]);
+    out.push(...next);
+    level = next;
+  }
+  return out;
+}
+
 /** The commands whose CPU takes an interrupt: the CPU is a free variable of the shrinker. */
 const TAKES_IRQ = new Set(['cpu_handle_irq', 'cpu_irq_enter']);
 
@@ -314,23 +348,33 @@ function rechosen(list: readonly Command[], k: number): Command[][] {
   return out;
 }
 
-/** Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance. */
+/**
+ * Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance, in
+ * every command naming them (an irq_set_affinity or generic_handle_irq target too; `hpet` and
+ * `dmar` are not devices). A VF keeps its PF's name with its own suffix (pci_enable_sriov
+ * names it `PFvfN`).
+ */
 export function canonicalNames(commands: readonly Command[]): Command[] {
   const map = new Map<string, string>();
+  const pfs = new Set(commands.filter((c) => c.kind === 'pci_enable_sriov').map((c) => ('dev' in c ? c.dev : '')));
   let nDev = 0;
   let nBr = 0;
   const name = (n: string, isBridge: boolean): string => {
     let m = map.get(n);
     if (m === undefined) {
-      m = isBridge ? `br${nBr++}` : n.startsWith('pdev') ? `pdev${nDev++}` : `dev${nDev++}`;
+      const vf = /^(.*)(vf\d+)$/.exec(n);
+      if (!isBridge && vf !== null && pfs.has(vf[1] as string)) m = `${name(vf[1] as string, false)}${vf[2] as string}`;
+      else m = isBridge ? `br${nBr++}` : n.startsWith('pdev') ? `pdev${nDev++}` : `dev${nDev++}`;
       map.set(n, m);
     }
     return m;
   };
+  const devices = new Set(commands.flatMap((c) => ('dev' in c ? [c.dev] : [])));
   return commands.map((c) => {
     const out: Record<string, unknown> = { ...c };
     if ('bridge' in c && c.bridge !== undefined) out['bridge'] = name(c.bridge, true);
     if ('dev' in c) out['dev'] = name(c.dev, false);
+    if ('target' in c && devices.has(c.target)) out['target'] = name(c.target, false);
     return out as Command;
   });
 }

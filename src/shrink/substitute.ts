@@ -1,0 +1,155 @@
+// One irq's source swapped for the plainest one: a PCI function with an MSI-X table, allocated
+// by pci_alloc_irq_vectors(). A random run reaches an irq through whatever source the
+// generator offered first (an SR-IOV VF behind its PF, an HPET channel, a DMAR unit, an MSI
+// device whose vector lands on a CPU only because another source took one first), and the
+// source's own setup then counts against the length: deleting commands one at a time cannot
+// turn one source into another. These candidates do it in one step, the shrinker pairing each
+// with deletions and keeping it only when the result is shorter and still fails.
+import { PCI_IRQ_MSIX, type Command } from '../commands/command';
+
+/** An irq as the commands name it: a device (or `hpet`/`dmar`) and its vector (channel, unit). */
+export interface IrqRef {
+  readonly source: string;
+  readonly vec: number;
+}
+
+/** The irq a command names, if any. */
+export function irqOf(cmd: Command): IrqRef | null {
+  switch (cmd.kind) {
+    case 'hpet_assign_irq':
+    case 'hpet_free_irq':
+      return { source: 'hpet', vec: cmd.channel };
+    case 'dmar_set_interrupt':
+    case 'dmar_free_interrupt':
+      return { source: 'dmar', vec: cmd.unit };
+    case 'irq_set_affinity':
+    case 'generic_handle_irq':
+      return { source: cmd.target, vec: cmd.vec };
+    case 'request_irq':
+    case 'free_irq':
+    case 'msi_raise':
+    case 'pci_msix_mask':
+    case 'pci_msix_unmask':
+      return { source: cmd.dev, vec: cmd.vec };
+    default:
+      return null;
+  }
+}
+
+/** Commands that give a platform irq its vector (their irq's source exists through them alone). */
+const CREATES_IRQ = new Set(['hpet_assign_irq', 'dmar_set_interrupt']);
+/** Commands that give a platform irq back. */
+const FREES_IRQ = new Set(['hpet_free_irq', 'dmar_free_interrupt']);
+/** A device's own setup, which the new function's add and allocation replace. */
+const SETS_UP = new Set(['pci_device_add', 'pci_alloc_irq_vectors', 'platform_device_add', 'platform_device_msi_init_and_alloc_irqs']);
+/** A device's teardown, which the new function does the same way. */
+const TEARS_DOWN = new Set(['pci_free_irq_vectors', 'platform_device_msi_free_irqs_all', 'device_release_driver', 'device_del']);
+
+/** The device a command names without naming one of its vectors. */
+function deviceNamed(cmd: Command): string | null {
+  if (irqOf(cmd) !== null) return null;
+  return 'dev' in cmd ? cmd.dev : null;
+}
+
+/** Largest MSI-X table the new function gets: one vector per CPU is enough to reach any CPU. */
+export const SUBSTITUTE_MAX_VECTORS = 4;
+
+/**
+ * The list with the irq `ref` moved onto a new PCI function `name` (MSI-X table of `n`,
+ * `pci_alloc_irq_vectors(name, 1, n, PCI_IRQ_MSIX)`, the irq becoming its vector `w`), or null
+ * when `ref`'s source cannot go (it has other irqs in use, or commands this swap does not know).
+ * The new function is added where the source first appears; the source's setup goes, its
+ * teardown becomes the new function's.
+ */
+export function substitute(list: readonly Command[], ref: IrqRef, name: string, rid: number, n: number, w: number): Command[] | null {
+  const platformIrq = list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
+  const out: Command[] = [];
+  let placed = false;
+  const place = (): void => {
+    if (placed) return;
+    placed = true;
+    out.push({ kind: 'pci_device_add', dev: name, rid, msi: 0, msix: n }, { kind: 'pci_alloc_irq_vectors', dev: name, min: 1, max: n, flags: PCI_IRQ_MSIX });
+  };
+  for (const c of list) {
+    const irq = irqOf(c);
+    if (irq !== null && irq.source === ref.source) {
+      if (irq.vec !== ref.vec) {
+        // another irq of the same source: a platform source's channels are independent, a device's are not
+        if (!platformIrq) return null;
+        out.push(c);
+        continue;
+      }
+      if (CREATES_IRQ.has(c.kind)) place();
+      else if (FREES_IRQ.has(c.kind)) out.push({ kind: 'pci_free_irq_vectors', dev: name });
+      else {
+        place();
+        out.push(renamed(c, name, w));
+      }
+      continue;
+    }
+    if (!platformIrq && deviceNamed(c) === ref.source) {
+      if (SETS_UP.has(c.kind)) place();
+      else if (TEARS_DOWN.has(c.kind)) out.push({ ...c, dev: name } as Command);
+      else return null;
+      continue;
+    }
+    out.push(c);
+  }
+  return placed ? out : null;
+}
+
+function sameIrq(a: IrqRef | null, b: IrqRef): boolean {
+  return a !== null && a.source === b.source && a.vec === b.vec;
+}
+
+/** `c` (which names an irq by device or target and vector) naming vector `vec` of `dev` instead. */
+function renamed(c: Command, dev: string, vec: number): Command {
+  if ('target' in c) return { ...c, target: dev, vec } as Command;
+  return { ...c, dev, vec } as Command;
+}
+
+/** The irqs the list names, in order of first appearance. */
+function irqsNamed(list: readonly Command[]): IrqRef[] {
+  const out: IrqRef[] = [];
+  for (const c of list) {
+    const r = irqOf(c);
+    if (r !== null && !out.some((o) => sameIrq(r, o))) out.push(r);
+  }
+  return out;
+}
+
+/** A device name no command of the list uses. */
+function freshName(list: readonly Command[]): string {
+  const used = new Set(list.flatMap((c) => ('dev' in c ? [c.dev] : 'target' in c ? [c.target] : [])));
+  let k = 0;
+  while (used.has(`dev${k}`)) k++;
+  return `dev${k}`;
+}
+
+/** A requester ID (bus N, device 0, function 0) no added function or bridge of the list holds, except `ref`'s own. */
+function freshRid(list: readonly Command[], ref: IrqRef): number {
+  const used = new Set(list.flatMap((c) => (c.kind === 'pci_device_add' && c.dev !== ref.source ? [c.rid] : c.kind === 'pci_bridge_add' ? [c.rid] : [])));
+  let bus = 1;
+  while (used.has(bus << 8)) bus++;
+  return bus << 8;
+}
+
+/**
+ * Every list with one irq's source swapped for a new PCI function with an MSI-X table of 1 to
+ * SUBSTITUTE_MAX_VECTORS vectors, the irq being any one of them (which vector it is decides the
+ * CPU the allocator puts it on).
+ */
+export function substitutions(list: readonly Command[]): Command[][] {
+  const out: Command[][] = [];
+  const name = freshName(list);
+  for (const ref of irqsNamed(list)) {
+    const rid = freshRid(list, ref);
+    for (let n = 1; n <= SUBSTITUTE_MAX_VECTORS; n++) {
+      for (let w = 0; w < n; w++) {
+        const alt = substitute(list, ref, name, rid, n, w);
+        if (alt !== null) out.push(alt);
+      }
+    }
+  }
+  return out;
+}
