@@ -9,7 +9,7 @@
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
-import { substitutions } from './substitute';
+import { merges, substitutions } from './substitute';
 import type { SimulationConfig } from '../sim/simulation';
 
 export interface ShrinkResult {
@@ -263,6 +263,24 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
             best = taken(cand);
             progress = true;
             break subst;
+          }
+        }
+      }
+    }
+    if (progress) continue;
+    // 9. Two sources gathered into one: the irqs of two devices (or of a device and a platform
+    //    irq) become two vectors of one new PCI function, with up to one deletion; the function's
+    //    single add and allocation replace the two sources' setup.
+    if (best.length <= 12) {
+      merge: for (const alt of merges(best)) {
+        for (const drop of deletions(alt.length, 1)) {
+          if (attempts >= budget) break merge;
+          if (alt.length - drop.length >= best.length) continue;
+          const cand = without(alt, ...drop);
+          if (fails(cand)) {
+            best = taken(cand);
+            progress = true;
+            break merge;
           }
         }
       }

@@ -54,15 +54,22 @@ function deviceNamed(cmd: Command): string | null {
 /** Largest MSI-X table the new function gets: one vector per CPU is enough to reach any CPU. */
 export const SUBSTITUTE_MAX_VECTORS = 4;
 
+/** An irq and the vector of the new function it becomes. */
+export interface Move {
+  readonly ref: IrqRef;
+  readonly w: number;
+}
+
 /**
- * The list with the irq `ref` moved onto a new PCI function `name` (MSI-X table of `n`,
- * `pci_alloc_irq_vectors(name, 1, n, PCI_IRQ_MSIX)`, the irq becoming its vector `w`), or null
- * when `ref`'s source cannot go (it has other irqs in use, or commands this swap does not know).
- * The new function is added where the source first appears; the source's setup goes, its
- * teardown becomes the new function's.
+ * The list with the irqs of `moves` moved onto a new PCI function `name` (MSI-X table of `n`,
+ * `pci_alloc_irq_vectors(name, 1, n, PCI_IRQ_MSIX)`, each irq becoming its vector `w`), or null
+ * when a source cannot go (a device with other irqs in use, or commands this swap does not
+ * know). The new function is added where the first source first appears; a source's setup
+ * goes, its teardown becomes the new function's.
  */
-export function substitute(list: readonly Command[], ref: IrqRef, name: string, rid: number, n: number, w: number): Command[] | null {
-  const platformIrq = list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
+export function substitute(list: readonly Command[], moves: readonly Move[], name: string, rid: number, n: number): Command[] | null {
+  const platformIrq = (ref: IrqRef): boolean => list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
+  const devices = new Set(moves.filter((m) => !platformIrq(m.ref)).map((m) => m.ref.source));
   const out: Command[] = [];
   let placed = false;
   const place = (): void => {
@@ -72,22 +79,20 @@ export function substitute(list: readonly Command[], ref: IrqRef, name: string, 
   };
   for (const c of list) {
     const irq = irqOf(c);
-    if (irq !== null && irq.source === ref.source) {
-      if (irq.vec !== ref.vec) {
-        // another irq of the same source: a platform source's channels are independent, a device's are not
-        if (!platformIrq) return null;
-        out.push(c);
-        continue;
-      }
+    const move = irq === null ? undefined : moves.find((m) => sameIrq(irq, m.ref));
+    if (move !== undefined) {
       if (CREATES_IRQ.has(c.kind)) place();
       else if (FREES_IRQ.has(c.kind)) out.push({ kind: 'pci_free_irq_vectors', dev: name });
       else {
         place();
-        out.push(renamed(c, name, w));
+        out.push(renamed(c, name, move.w));
       }
       continue;
     }
-    if (!platformIrq && deviceNamed(c) === ref.source) {
+    // another irq of a device that goes: its vectors are not independent of the moved one's
+    if (irq !== null && devices.has(irq.source)) return null;
+    const dev = deviceNamed(c);
+    if (dev !== null && devices.has(dev)) {
       if (SETS_UP.has(c.kind)) place();
       else if (TEARS_DOWN.has(c.kind)) out.push({ ...c, dev: name } as Command);
       else return null;
@@ -126,9 +131,10 @@ function freshName(list: readonly Command[]): string {
   return `dev${k}`;
 }
 
-/** A requester ID (bus N, device 0, function 0) no added function or bridge of the list holds, except `ref`'s own. */
-function freshRid(list: readonly Command[], ref: IrqRef): number {
-  const used = new Set(list.flatMap((c) => (c.kind === 'pci_device_add' && c.dev !== ref.source ? [c.rid] : c.kind === 'pci_bridge_add' ? [c.rid] : [])));
+/** A requester ID (bus N, device 0, function 0) no added function or bridge of the list holds, except the moved sources' own. */
+function freshRid(list: readonly Command[], refs: readonly IrqRef[]): number {
+  const goes = (dev: string): boolean => refs.some((r) => r.source === dev);
+  const used = new Set(list.flatMap((c) => (c.kind === 'pci_device_add' && !goes(c.dev) ? [c.rid] : c.kind === 'pci_bridge_add' ? [c.rid] : [])));
   let bus = 1;
   while (used.has(bus << 8)) bus++;
   return bus << 8;
@@ -143,11 +149,40 @@ export function substitutions(list: readonly Command[]): Command[][] {
   const out: Command[][] = [];
   const name = freshName(list);
   for (const ref of irqsNamed(list)) {
-    const rid = freshRid(list, ref);
+    const rid = freshRid(list, [ref]);
     for (let n = 1; n <= SUBSTITUTE_MAX_VECTORS; n++) {
       for (let w = 0; w < n; w++) {
-        const alt = substitute(list, ref, name, rid, n, w);
+        const alt = substitute(list, [{ ref, w }], name, rid, n);
         if (alt !== null) out.push(alt);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every list with the irqs of two different sources gathered as two vectors of one new PCI
+ * function (MSI-X table of 2 to SUBSTITUTE_MAX_VECTORS, the irqs any two distinct vectors of
+ * it): two single-vector devices, or a device and a platform irq, become one device.
+ */
+export function merges(list: readonly Command[]): Command[][] {
+  const out: Command[][] = [];
+  const name = freshName(list);
+  const irqs = irqsNamed(list);
+  for (let a = 0; a < irqs.length; a++) {
+    for (let b = a + 1; b < irqs.length; b++) {
+      const ra = irqs[a] as IrqRef;
+      const rb = irqs[b] as IrqRef;
+      if (ra.source === rb.source) continue;
+      const rid = freshRid(list, [ra, rb]);
+      for (let n = 2; n <= SUBSTITUTE_MAX_VECTORS; n++) {
+        for (let wa = 0; wa < n; wa++) {
+          for (let wb = 0; wb < n; wb++) {
+            if (wa === wb) continue;
+            const alt = substitute(list, [{ ref: ra, w: wa }, { ref: rb, w: wb }], name, rid, n);
+            if (alt !== null) out.push(alt);
+          }
+        }
       }
     }
   }
