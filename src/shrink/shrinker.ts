@@ -4,8 +4,10 @@
 // pairs, simplify arguments, try a simpler command (or one of another kind standing in for
 // it, CommandSpec.standIn) together with one deletion, move a
 // device's or another CPU's action to another point of the interleaving together with one
-// deletion, renumber a vector in every command naming it together with one deletion, and
-// repeat until nothing smaller fails.
+// deletion, renumber a vector in every command naming it together with one deletion, give an
+// irq another source (a plain PCI MSI-X function for an HPET channel, a VF, an MSI device)
+// together with up to two deletions, gather two sources' irqs onto one function, and repeat
+// until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
@@ -251,13 +253,14 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     // 8. Another source for one irq: a plain PCI function's MSI-X vector in place of an HPET
     //    channel, a DMAR unit, a VF behind its PF or an MSI device (src/shrink/substitute.ts),
     //    together with up to two deletions (the source's own setup, a detour that only served
-    //    to bring the irq to a CPU the new function's vector starts on). Last: the most
-    //    candidates, and only a shorter list counts.
+    //    to bring the irq to a CPU the new function's vector starts on), never of the new
+    //    function's add and allocation. Only a shorter list counts.
     if (best.length <= 10) {
       subst: for (const alt of substitutions(best)) {
+        const added = alt.findIndex((c, x) => c.kind === 'pci_device_add' && !best.includes(c) && alt[x + 1]?.kind === 'pci_alloc_irq_vectors');
         for (const drop of deletions(alt.length, 2)) {
           if (attempts >= budget) break subst;
-          if (alt.length - drop.length >= best.length) continue;
+          if (alt.length - drop.length >= best.length || drop.includes(added) || drop.includes(added + 1)) continue;
           const cand = without(alt, ...drop);
           if (fails(cand)) {
             best = taken(cand);
@@ -269,19 +272,15 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     }
     if (progress) continue;
     // 9. Two sources gathered into one: the irqs of two devices (or of a device and a platform
-    //    irq) become two vectors of one new PCI function, with up to one deletion; the function's
-    //    single add and allocation replace the two sources' setup.
+    //    irq) become two vectors of one new PCI function, whose single add and allocation
+    //    replace the two sources' setup.
     if (best.length <= 12) {
-      merge: for (const alt of merges(best)) {
-        for (const drop of deletions(alt.length, 1)) {
-          if (attempts >= budget) break merge;
-          if (alt.length - drop.length >= best.length) continue;
-          const cand = without(alt, ...drop);
-          if (fails(cand)) {
-            best = taken(cand);
-            progress = true;
-            break merge;
-          }
+      for (const alt of merges(best)) {
+        if (attempts >= budget) break;
+        if (alt.length < best.length && fails(alt)) {
+          best = taken(alt);
+          progress = true;
+          break;
         }
       }
     }

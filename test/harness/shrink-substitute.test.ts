@@ -7,7 +7,7 @@ import { PCI_IRQ_MSI, PCI_IRQ_MSIX } from '../../src/commands/command';
 import { findPlatform } from '../../src/platforms';
 import { resolveRevision } from '../../src/revision';
 import { canonicalNames, deletions, failsWith, shrink } from '../../src/shrink/shrinker';
-import { merges, substitute, substitutions, SUBSTITUTE_MAX_VECTORS } from '../../src/shrink/substitute';
+import { merges, plainMsix, substitute, substitutions, SUBSTITUTE_MAX_VECTORS } from '../../src/shrink/substitute';
 import type { SimulationConfig } from '../../src/sim/simulation';
 
 function config(platform: string, revision?: string): SimulationConfig {
@@ -88,9 +88,22 @@ describe('shrinker: another source for an irq', () => {
   test('substitutions() offers every table size up to the CPU count and every vector of it, per irq', () => {
     const per = (SUBSTITUTE_MAX_VECTORS * (SUBSTITUTE_MAX_VECTORS + 1)) / 2;
     expect(substitutions(HPET_TWICE)).toHaveLength(per);
-    // hpet channel 0 and dev1 vector 0
+    // hpet channel 0 and dev1's MSI vector 0
     expect(substitutions(HPET_AND_MSI)).toHaveLength(2 * per);
     for (const alt of substitutions(HPET_TWICE)) expect(kinds(alt)).not.toContain('hpet_assign_irq');
+  });
+
+  test('substitutions() leaves a plain MSI-X function alone (renumbering covers it), not an MSI one or a VF', () => {
+    const plain: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 2 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 2, flags: PCI_IRQ_MSIX },
+      { kind: 'generic_handle_irq', target: 'dev0', vec: 1 },
+    ];
+    expect(plainMsix(plain, 'dev0')).toBe(true);
+    expect(substitutions(plain)).toEqual([]);
+    expect(plainMsix(HPET_AND_MSI, 'dev1')).toBe(false);
+    expect(plainMsix(VF, 'dev0vf1')).toBe(false);
+    expect(substitutions(VF).length).toBeGreaterThan(0);
   });
 
   test('deletions() lists every set of at most k indices, fewest first', () => {
