@@ -144,6 +144,18 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       }
     }
     if (progress) continue;
+    // 2a. A lower number for one device vector in every command naming it (same length, simpler
+    //     text): a vector several commands name is out of reach of one command's
+    //     simplifications. Before 2b, whose candidates grow with the highest vector named.
+    for (const alt of renumbered(best, true)) {
+      if (attempts >= budget) break;
+      if (fails(alt)) {
+        best = taken(alt);
+        progress = true;
+        break;
+      }
+    }
+    if (progress) continue;
     // 2b. Renumber a vector together with one deletion: the deletion shifts which of a
     //     device's vectors lands on the CPU that matters (vectors are spread over CPUs in
     //     allocation order), and every command naming that vector must follow. Before the
@@ -306,15 +318,15 @@ function vectorsByDevice(list: readonly Command[]): Map<string, number[]> {
 
 /**
  * The list with one device's vector `vec=v` renumbered to another `w` in every command that
- * names it (w from 0 up to the device's highest used vector + 1), never onto a vector the list
- * already uses for that device.
+ * names it (w from 0 up to the device's highest used vector + 1, or only below v when `lower`),
+ * never onto a vector the list already uses for that device.
  */
-export function renumbered(list: readonly Command[]): Command[][] {
+export function renumbered(list: readonly Command[], lower = false): Command[][] {
   const out: Command[][] = [];
   for (const [dev, vs] of vectorsByDevice(list)) {
     const top = Math.max(...vs) + 1;
     for (const v of vs) {
-      for (let w = 0; w <= top; w++) {
+      for (let w = 0; w <= (lower ? v - 1 : top); w++) {
         if (vs.includes(w)) continue;
         const moved = list.map((c) => (deviceOf(c) === dev && 'vec' in c && c.vec === v ? ({ ...c, vec: w } as Command) : c));
         out.push(moved);
