@@ -123,22 +123,6 @@ function irqsNamed(list: readonly Command[]): IrqRef[] {
   return out;
 }
 
-/**
- * Is `dev` added by the list as a plain PCI function (no bridge, no alias) that uses MSI-X
- * alone (no MSI capability, every allocation MSI-X only)?
- */
-export function plainMsix(list: readonly Command[], dev: string): boolean {
-  let added = false;
-  for (const c of list) {
-    if (c.kind === 'pci_device_add' && c.dev === dev) {
-      if (c.msi !== 0 || c.bridge !== undefined || c.alias !== undefined) return false;
-      added = true;
-    }
-    if (c.kind === 'pci_alloc_irq_vectors' && c.dev === dev && c.flags !== PCI_IRQ_MSIX) return false;
-  }
-  return added;
-}
-
 /** A device name no command of the list uses. */
 function freshName(list: readonly Command[]): string {
   const used = new Set(list.flatMap((c) => ('dev' in c ? [c.dev] : 'target' in c ? [c.target] : [])));
@@ -159,14 +143,13 @@ function freshRid(list: readonly Command[], refs: readonly IrqRef[]): number {
 /**
  * Every list with one irq's source swapped for a new PCI function with an MSI-X table of 1 to
  * SUBSTITUTE_MAX_VECTORS vectors, the irq being any one of them (which vector it is decides the
- * CPU the allocator puts it on). Sources that already are such a function are left to the
- * vector renumbering and the argument simplifications.
+ * CPU the allocator puts it on). A source that already is such a function gets another
+ * table size and vector: one more vector may stand for a device that only took the first.
  */
 export function substitutions(list: readonly Command[]): Command[][] {
   const out: Command[][] = [];
   const name = freshName(list);
   for (const ref of irqsNamed(list)) {
-    if (plainMsix(list, ref.source)) continue;
     const rid = freshRid(list, [ref]);
     for (let n = 1; n <= SUBSTITUTE_MAX_VECTORS; n++) {
       for (let w = 0; w < n; w++) {
