@@ -6,12 +6,12 @@
 // device's or another CPU's action to another point of the interleaving together with one
 // deletion, renumber a vector in every command naming it together with one deletion, give an
 // irq another source (a plain PCI MSI-X function for an HPET channel, a VF, an MSI device)
-// together with up to two deletions, gather two sources' irqs onto one function, and repeat
-// until nothing smaller fails.
+// together with up to two deletions, gather two sources' irqs onto one function, put a handler
+// freed and requested again on two vectors, and repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
-import { merges, substitutions } from './substitute';
+import { merges, splits, substitutions } from './substitute';
 import type { SimulationConfig } from '../sim/simulation';
 
 export interface ShrinkResult {
@@ -288,6 +288,19 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     //    replace the two sources' setup.
     if (best.length <= 12) {
       for (const alt of merges(best)) {
+        if (attempts >= budget) break;
+        if (alt.length < best.length && fails(alt)) {
+          best = taken(alt);
+          progress = true;
+          break;
+        }
+      }
+    }
+    if (progress) continue;
+    // 10. A handler freed and requested again: its two lives on two vectors of one new
+    //     function, the free_irq between them gone.
+    if (best.length <= 12) {
+      for (const alt of splits(best)) {
         if (attempts >= budget) break;
         if (alt.length < best.length && fails(alt)) {
           best = taken(alt);

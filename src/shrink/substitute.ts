@@ -189,3 +189,40 @@ export function merges(list: readonly Command[]): Command[][] {
   }
   return out;
 }
+
+/**
+ * Every list where one irq's handler, freed (free_irq) and requested again later, lives its two
+ * lives on two vectors of one new PCI function instead: the commands naming the irq up to the
+ * free go to vector `wa`, the later ones to `wb`, and the free goes (the first handler stays).
+ * What a second request_irq of one vector changes (a target picked again round-robin, a fresh
+ * descriptor) then comes from the second vector's first request.
+ */
+export function splits(list: readonly Command[]): Command[][] {
+  const out: Command[][] = [];
+  const name = freshName(list);
+  for (const ref of irqsNamed(list)) {
+    for (let f = 0; f < list.length; f++) {
+      const c = list[f] as Command;
+      if (c.kind !== 'free_irq' || !sameIrq(irqOf(c), ref)) continue;
+      if (!list.slice(f + 1).some((d) => sameIrq(irqOf(d), ref))) continue;
+      // the first life as an irq of a source of its own, the free dropped
+      const early: IrqRef = { source: `${ref.source}\u0000early`, vec: ref.vec };
+      const parted = list.flatMap((d, x): Command[] => {
+        if (x === f) return [];
+        if (x > f || !sameIrq(irqOf(d), ref)) return [d];
+        return [renamed(d, early.source, ref.vec)];
+      });
+      const rid = freshRid(list, [ref]);
+      for (let n = 2; n <= SUBSTITUTE_MAX_VECTORS; n++) {
+        for (let wa = 0; wa < n; wa++) {
+          for (let wb = 0; wb < n; wb++) {
+            if (wa === wb) continue;
+            const alt = substitute(parted, [{ ref: early, w: wa }, { ref, w: wb }], name, rid, n);
+            if (alt !== null) out.push(alt);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
