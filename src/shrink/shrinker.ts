@@ -4,11 +4,14 @@
 // pairs, simplify arguments, try a simpler command (or one of another kind standing in for
 // it, CommandSpec.standIn) together with one deletion, move a
 // device's or another CPU's action to another point of the interleaving together with one
-// deletion, renumber a vector in every command naming it together with one deletion, and
-// repeat until nothing smaller fails.
+// deletion, renumber a vector in every command naming it together with one deletion, give an
+// irq another source (a plain PCI MSI-X function for an HPET channel, a VF, an MSI device)
+// together with up to two deletions, gather two sources' irqs onto one function, put a handler
+// freed and requested again on two vectors, and repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
 import { runCommands } from '../engine/runner';
+import { merges, splits, substitutions } from './substitute';
 import type { SimulationConfig } from '../sim/simulation';
 
 export interface ShrinkResult {
@@ -141,6 +144,18 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
       }
     }
     if (progress) continue;
+    // 2a. A lower number for one device vector in every command naming it (same length, simpler
+    //     text): a vector several commands name is out of reach of one command's
+    //     simplifications. Before 2b, whose candidates grow with the highest vector named.
+    for (const alt of renumbered(best, true)) {
+      if (attempts >= budget) break;
+      if (fails(alt)) {
+        best = taken(alt);
+        progress = true;
+        break;
+      }
+    }
+    if (progress) continue;
     // 2b. Renumber a vector together with one deletion: the deletion shifts which of a
     //     device's vectors lands on the CPU that matters (vectors are spread over CPUs in
     //     allocation order), and every command naming that vector must follow. Before the
@@ -246,6 +261,54 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
         }
       }
     }
+    if (progress) continue;
+    // 8. Another source for one irq: a plain PCI function's MSI-X vector in place of an HPET
+    //    channel, a DMAR unit, a VF behind its PF or an MSI device (src/shrink/substitute.ts),
+    //    together with up to two deletions (the source's own setup, a detour that only served
+    //    to bring the irq to a CPU the new function's vector starts on), never of the new
+    //    function's add and allocation. Only a shorter list counts.
+    if (best.length <= 10) {
+      subst: for (const alt of substitutions(best)) {
+        const added = alt.findIndex((c, x) => c.kind === 'pci_device_add' && !best.includes(c) && alt[x + 1]?.kind === 'pci_alloc_irq_vectors');
+        for (const drop of deletions(alt.length, 2)) {
+          if (attempts >= budget) break subst;
+          if (alt.length - drop.length >= best.length || drop.includes(added) || drop.includes(added + 1)) continue;
+          const cand = without(alt, ...drop);
+          if (fails(cand)) {
+            best = taken(cand);
+            progress = true;
+            break subst;
+          }
+        }
+      }
+    }
+    if (progress) continue;
+    // 9. Two sources gathered into one: the irqs of two devices (or of a device and a platform
+    //    irq) become two vectors of one new PCI function, whose single add and allocation
+    //    replace the two sources' setup.
+    if (best.length <= 12) {
+      for (const alt of merges(best)) {
+        if (attempts >= budget) break;
+        if (alt.length < best.length && fails(alt)) {
+          best = taken(alt);
+          progress = true;
+          break;
+        }
+      }
+    }
+    if (progress) continue;
+    // 10. A handler freed and requested again: its two lives on two vectors of one new
+    //     function, the free_irq between them gone.
+    if (best.length <= 12) {
+      for (const alt of splits(best)) {
+        if (attempts >= budget) break;
+        if (alt.length < best.length && fails(alt)) {
+          best = taken(alt);
+          progress = true;
+          break;
+        }
+      }
+    }
   }
   const renamed = canonicalNames(best);
   if (fails(renamed)) best = taken(renamed);
@@ -268,20 +331,33 @@ function vectorsByDevice(list: readonly Command[]): Map<string, number[]> {
 
 /**
  * The list with one device's vector `vec=v` renumbered to another `w` in every command that
- * names it (w from 0 up to the device's highest used vector + 1), never onto a vector the list
- * already uses for that device.
+ * names it (w from 0 up to the device's highest used vector + 1, or only below v when `lower`),
+ * never onto a vector the list already uses for that device.
  */
-export function renumbered(list: readonly Command[]): Command[][] {
+export function renumbered(list: readonly Command[], lower = false): Command[][] {
   const out: Command[][] = [];
   for (const [dev, vs] of vectorsByDevice(list)) {
     const top = Math.max(...vs) + 1;
     for (const v of vs) {
-      for (let w = 0; w <= top; w++) {
+      for (let w = 0; w <= (lower ? v - 1 : top); w++) {
         if (vs.includes(w)) continue;
         const moved = list.map((c) => (deviceOf(c) === dev && 'vec' in c && c.vec === v ? ({ ...c, vec: w } as Command) : c));
         out.push(moved);
       }
     }
+  }
+  return out;
+}
+
+/** Every set of at most `most` indices below `n` (as sorted lists), fewest first. */
+export function deletions(n: number, most: number): number[][] {
+  let level: number[][] = [[]];
+  const out: number[][] = [[]];
+  for (let k = 1; k <= most; k++) {
+    const next: number[][] = [];
+    for (const d of level) for (let x = (d.length === 0 ? -1 : (d[d.length - 1] as number)) + 1; x < n; x++) next.push([...d, x]);
+    out.push(...next);
+    level = next;
   }
   return out;
 }
@@ -314,23 +390,33 @@ function rechosen(list: readonly Command[], k: number): Command[][] {
   return out;
 }
 
-/** Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance. */
+/**
+ * Renames devices and bridges to dev0, dev1, ... / br0, ... in order of first appearance, in
+ * every command naming them (an irq_set_affinity or generic_handle_irq target too; `hpet` and
+ * `dmar` are not devices). A VF keeps its PF's name with its own suffix (pci_enable_sriov
+ * names it `PFvfN`).
+ */
 export function canonicalNames(commands: readonly Command[]): Command[] {
   const map = new Map<string, string>();
+  const pfs = new Set(commands.filter((c) => c.kind === 'pci_enable_sriov').map((c) => ('dev' in c ? c.dev : '')));
   let nDev = 0;
   let nBr = 0;
   const name = (n: string, isBridge: boolean): string => {
     let m = map.get(n);
     if (m === undefined) {
-      m = isBridge ? `br${nBr++}` : n.startsWith('pdev') ? `pdev${nDev++}` : `dev${nDev++}`;
+      const vf = /^(.*)(vf\d+)$/.exec(n);
+      if (!isBridge && vf !== null && pfs.has(vf[1] as string)) m = `${name(vf[1] as string, false)}${vf[2] as string}`;
+      else m = isBridge ? `br${nBr++}` : n.startsWith('pdev') ? `pdev${nDev++}` : `dev${nDev++}`;
       map.set(n, m);
     }
     return m;
   };
+  const devices = new Set(commands.flatMap((c) => ('dev' in c ? [c.dev] : [])));
   return commands.map((c) => {
     const out: Record<string, unknown> = { ...c };
     if ('bridge' in c && c.bridge !== undefined) out['bridge'] = name(c.bridge, true);
     if ('dev' in c) out['dev'] = name(c.dev, false);
+    if ('target' in c && devices.has(c.target)) out['target'] = name(c.target, false);
     return out as Command;
   });
 }
