@@ -156,11 +156,7 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
     return { ret };
   },
   update(c, o, s) {
-    if (o.ret !== 0) return;
-    s.online.delete(c.cpu);
-    // stop_machine() let every CPU take what was pending and the outgoing CPU's irqs moved on:
-    // the moves before it are no longer the ones a hotplug races
-    s.moves.length = 0;
+    if (o.ret === 0) s.online.delete(c.cpu);
   },
   format: (c) => [`cpu=${c.cpu}`],
   parse(args) {
