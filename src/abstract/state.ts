@@ -28,6 +28,11 @@ export interface AbstractDevice {
   msiData?: boolean;
   /** The driver's last pci_alloc_irq_vectors() failed with -ENOSPC or -ENOMEM: it gives up until unbound. */
   outOfVectors?: boolean;
+  /**
+   * The driver asked for its vectors with PCI_IRQ_AFFINITY: the first nvec are managed, the
+   * kernel's to place (irq_set_affinity() from user space gets -EIO).
+   */
+  managed?: boolean;
 }
 
 export interface AbstractState {
@@ -64,6 +69,20 @@ export interface AbstractState {
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
   readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
+  /**
+   * What an observer of the running machine sees beyond the driver's view, for generation only
+   * (never preconditions, never the outcome check): generation aims with it at what the state
+   * makes reachable. Set by the Simulation; without it generation keeps to the driver's view.
+   */
+  machine?: MachineView;
+}
+
+/** The machine as an observer sees it (src/sim/simulation.ts implements it over the model). */
+export interface MachineView {
+  /** The CPU an irq is routed to now, as /proc/irq/N/effective_affinity reads (a device vector, or x86 hpet/dmar and its channel/unit), or -1. */
+  effectiveCpu(target: string, vec: number): number;
+  /** Interrupts devices raised that no CPU has taken yet (Pending Bit aside: pending, IRR, event queue, Q bit), with the CPU each waits for. */
+  inFlight(): readonly { readonly dev: string; readonly vec: number; readonly cpu: number }[];
 }
 
 /** An irq moved by irq_set_affinity: its target (device, hpet or dmar) and vector, CPU before and after. */
@@ -89,6 +108,24 @@ export function moveEnds(s: AbstractState): number[] {
   for (const m of s.moves) for (const c of [m.from, m.to]) if (c > 0 && s.online.has(c) && !out.includes(c)) out.push(c);
   return out;
 }
+
+/** The online ends other than CPU 0 of the latest move that has any (moveEnds of that move alone). */
+export function latestMoveEnds(s: AbstractState): number[] {
+  for (let i = s.moves.length - 1; i >= 0; i--) {
+    const m = s.moves[i] as AffinityMove;
+    const out = [m.from, m.to].filter((c) => c > 0 && s.online.has(c));
+    if (out.length > 0) return out;
+  }
+  return [];
+}
+
+/**
+ * The factor on a kind's weight (CommandSpec.boost) when the state gives it nothing to act on
+ * though it is valid: a CPU taking an interrupt while none is in flight, a device raising one
+ * while no vector has a handler, cpu_down while no irq exists to migrate. Not 0: the idle path
+ * (nothing presented, a spurious interrupt, hotplug of an empty machine) stays reachable.
+ */
+export const IDLE_BOOST = 0.25;
 
 /** Kernel() default: four possible CPUs, all brought up by smp_init(). */
 export const NR_CPUS = 4;

@@ -12,6 +12,7 @@ import { newAbstractState, type AbstractState } from '../abstract/state';
 import type { Command, Outcome } from '../commands/command';
 import type { Expectation } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
+import { targetEffectiveCpu } from '../commands/vocabulary/affinity';
 import type { ResolvedRevision } from '../revision';
 import { GenericFabric } from '../../models/kernel/irq-fabric';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
@@ -60,6 +61,9 @@ export class Simulation {
   /** Driver commands issued while the driver thread waits: they run when the wait ends. */
   private readonly deferred: Command[] = [];
   private notes: string[] = [];
+  /** MachineView.inFlight() as of step inFlightAt (-1: never asked). */
+  private inFlightAt = -1;
+  private inFlightCache: { dev: string; vec: number; cpu: number }[] = [];
   /** The step ran a command that names no device: its effects are not scoped (see touched()). */
   private unscoped = false;
 
@@ -78,6 +82,18 @@ export class Simulation {
     k.fabric = this.platform.interruptFabric?.() ?? new GenericFabric((d, m) => this.platform.deliver(d, m), view, k.nrCpus);
     this.faultSites = config.platform.faultSites.filter((f) => config.faultClasses.includes(f.class)).map((f) => f.name);
     this.state = newAbstractState(this.probeCaps());
+    this.state.machine = {
+      effectiveCpu: (target, vec) => targetEffectiveCpu(this, target, vec),
+      inFlight: () => {
+        // Generation asks several times between two steps: the answer only changes in execute()
+        if (this.inFlightAt !== this.step) {
+          this.inFlightAt = this.step;
+          this.inFlightCache = [];
+          for (const f of k.fabric?.inFlight() ?? []) if (f.origin !== null) this.inFlightCache.push({ dev: f.origin.dev, vec: f.origin.vec, cpu: f.cpu });
+        }
+        return this.inFlightCache;
+      },
+    };
   }
 
   /** What a driver can learn about the MSI parent (pci_msi_domain_supports and friends). */

@@ -7,7 +7,7 @@ import { EINVAL } from '../../../models/kernel/errno';
 import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { moveEnds, NR_CPUS, remember, type AbstractState } from '../../abstract/state';
+import { IDLE_BOOST, latestMoveEnds, moveEnds, NR_CPUS, remember, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -33,6 +33,12 @@ function irqTargets(s: AbstractState): { target: string; vec: number }[] {
   return [...out, ...x86PlatformIrqTargets(s)];
 }
 
+/** Is there an irq_set_affinity target at all (irqTargets(s) is not empty), without listing them? */
+function anyIrqTarget(s: AbstractState): boolean {
+  for (const d of s.devices.values()) if (d.bus === 'pci' && (d.mode === 'msi' || d.mode === 'msix') && (d.nvec > 0 || d.dynamic.size > 0)) return true;
+  return x86PlatformIrqTargets(s).length > 0;
+}
+
 /** The Linux irq behind a target, or a negative errno. */
 function targetIrq(sim: Simulation, target: string, vec: number): number {
   if (target === 'hpet' || target === 'dmar') return x86PlatformIrq(sim, target, vec);
@@ -44,6 +50,18 @@ function targetIrq(sim: Simulation, target: string, vec: number): number {
 function effectiveCpu(sim: Simulation, irq: number): number {
   const top = sim.kernel.irqs.desc(irq)?.irqData;
   return top === undefined ? -1 : effectiveCpuOf(top);
+}
+
+/** The CPU /proc/irq/N/effective_affinity names for a target's vector (MachineView.effectiveCpu), or -1. */
+export function targetEffectiveCpu(sim: Simulation, target: string, vec: number): number {
+  const irq = targetIrq(sim, target, vec);
+  return irq < 0 ? -1 : effectiveCpu(sim, irq);
+}
+
+/** A device vector its driver allocated with PCI_IRQ_AFFINITY (managed: the kernel places it). */
+function managedVector(s: AbstractState, target: string, vec: number): boolean {
+  const d = s.devices.get(target);
+  return d !== undefined && d.managed === true && vec < d.nvec;
 }
 
 const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
@@ -59,14 +77,25 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
     if (!s.caps.affinity) return null;
     const ts = irqTargets(s);
     if (ts.length === 0) return null;
-    // Often a vector raised lately: a move while its interrupt may be pending must carry it
-    // (each raise counts: a vector raised twice lately, coalesced, weighs twice)
-    const raised = s.raised.filter((r) => ts.some((t) => r.dev === t.target && r.vec === t.vec)).map((r) => ({ target: r.dev, vec: r.vec }));
-    const t = pick(rng, raised.length > 0 && chance(rng, 50) ? raised : ts);
-    // Mostly masks with an online CPU; sometimes only offline ones (-EINVAL)
+    // Mostly an irq a write can move: a managed vector (PCI_IRQ_AFFINITY) is the kernel's (-EIO)
+    const movable = ts.filter((t) => !managedVector(s, t.target, t.vec));
+    const pool = movable.length > 0 && chance(rng, 85) ? movable : ts;
+    // Often a vector whose interrupt is in flight now (raised, not taken yet: a move must carry
+    // it), or else one raised lately (each raise counts: a vector raised twice lately, coalesced,
+    // weighs twice)
+    const held = (dev: string, vec: number): boolean => pool.some((t) => dev === t.target && vec === t.vec);
+    const inFlight = (s.machine?.inFlight() ?? []).filter((f) => held(f.dev, f.vec)).map((f) => ({ target: f.dev, vec: f.vec }));
+    const raised = s.raised.filter((r) => held(r.dev, r.vec)).map((r) => ({ target: r.dev, vec: r.vec }));
+    const aim = inFlight.length > 0 ? inFlight : raised;
+    const t = pick(rng, aim.length > 0 && chance(rng, 50) ? aim : pool);
+    // Mostly masks with an online CPU, and among those mostly masks without the CPU the irq is
+    // routed to now: a mask that keeps it there moves nothing; sometimes only offline CPUs (-EINVAL)
     const online = cpuMask([...s.online]);
     const good = MASKS.filter((m) => (m & online) !== 0);
-    const cpus = chance(rng, 85) && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
+    const cur = s.machine?.effectiveCpu(t.target, t.vec) ?? -1;
+    const away = cur < 0 ? good : good.filter((m) => (m & (1 << cur)) === 0);
+    const r = rng.below(100);
+    const cpus = r < 60 && away.length > 0 ? pick(rng, away) : r < 85 && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
     return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
   },
   expect: () => ({ kind: 'none' }),
@@ -101,16 +130,17 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   kind: 'cpu_down',
   summary: 'cpu_down(cpu=N): take a CPU offline: every online CPU first takes what is pending for it (stop_machine spins with interrupts on), then its interrupts move or, managed, shut down (arch hooks around it: x86 lapic_can_unplug_cpu, fixup_irqs, lapic_offline)',
   weight: 1,
-  // A CPU going down while a move to or from it may be in flight is where hotplug races
-  boost: (s) => (moveEnds(s).length > 0 ? 4 : 1),
+  // A CPU going down while a move to or from it may be in flight is where hotplug races; with
+  // no irq anywhere to migrate, it only changes the online mask
+  boost: (s) => (moveEnds(s).length > 0 ? 4 : anyIrqTarget(s) ? 1 : IDLE_BOOST),
   // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     if (on.length === 0) return null;
-    // Mostly a CPU an irq just moved to or away from: hotplug racing a move in flight
-    const recent = moveEnds(s);
+    // Mostly a CPU the latest move took an irq to or away from: hotplug racing a move in flight
+    const recent = latestMoveEnds(s);
     const ends = on.filter((c) => recent.includes(c));
     return { kind: 'cpu_down', cpu: pick(rng, ends.length > 0 && chance(rng, 75) ? ends : on) };
   },
@@ -143,6 +173,9 @@ export const cpuUpCmd: CommandSpec<'cpu_up'> = {
   kind: 'cpu_up',
   summary: 'cpu_up(cpu=N): bring an offline CPU back (x86 lapic_online), then irq_affinity_online_cpu() restarts the managed interrupts shut down for want of it',
   weight: 1,
+  // The more CPUs are down, the likelier one comes back: cpu_down weighs up to 4 times its base
+  // (16 in a hunt), and without this a hunting run drifts to CPU 0 alone, where no irq can move
+  boost: (s) => 8 * (NR_CPUS - s.online.size),
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && !s.online.has(c.cpu),
   generate(s, rng) {
     if (!s.caps.affinity) return null;

@@ -9,7 +9,7 @@ import { cpuHandleIrq, cpuIrqEnter, cpuIrqExit } from '../../../models/kernel/ir
 import { freeIrq, requestIrq } from '../../../models/kernel/manage';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
 import { pciSignalVector } from '../../../models/kernel/pci-msi-signal';
-import { count, remember, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, IDLE_BOOST, remember, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
@@ -146,6 +146,9 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   summary: 'msi_raise(dev, vec=N): the device signals the vector (MSI-X entry message, or MSI data + N; a masked entry sets its Pending Bit)',
   weight: 6,
   concurrent: true,
+  // A device fires once its driver asked for the interrupt: while no vector has a handler, a
+  // raise only exercises the spurious path (XIVE: a source still off drops it)
+  boost: (s) => (anyHandler(s) ? 1 : IDLE_BOOST),
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
@@ -153,12 +156,18 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   generate(s, rng) {
     // Mostly a vector with a handler; otherwise any held vector (or, holding none, a handled one)
     const requested = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
-    // Sometimes a vector raised lately (and still held), again: the second interrupt coalesces with the first
-    const again = s.raised.filter((r) => {
+    // Sometimes a vector whose interrupt no CPU has taken yet (else one raised lately), still
+    // held, again: the second interrupt coalesces with the first (Pending Bit, IRR, Q bit)
+    const stillHeld = (r: { dev: string; vec: number }): boolean => {
       const d = s.devices.get(r.dev);
       return d !== undefined && heldVectors(d).includes(r.vec);
-    });
-    if (again.length > 0 && chance(rng, 30)) return { kind: 'msi_raise', ...pick(rng, again) };
+    };
+    const inFlight = (s.machine?.inFlight() ?? []).filter(stillHeld);
+    const again = inFlight.length > 0 ? inFlight : s.raised.filter(stillHeld);
+    if (again.length > 0 && chance(rng, 30)) {
+      const r = pick(rng, again);
+      return { kind: 'msi_raise', dev: r.dev, vec: r.vec };
+    }
     if (requested.length > 0 && chance(rng, 75)) return { kind: 'msi_raise', ...pick(rng, requested) };
     const held = pickHeldVector(s, rng, () => true);
     if (held !== null) return { kind: 'msi_raise', ...held };
@@ -183,11 +192,22 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   simplify: (c) => (c.vec > 0 ? [{ ...c, vec: 0 }] : []),
 };
 
+/** A CPU taking an interrupt while none is in flight anywhere takes nothing (weighs IDLE_BOOST). */
+function takeBoost(s: AbstractState): number {
+  return s.machine === undefined || s.machine.inFlight().length > 0 ? 1 : IDLE_BOOST;
+}
+
+function anyHandler(s: AbstractState): boolean {
+  for (const v of s.handlers.values()) if (v.size > 0) return true;
+  return false;
+}
+
 export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
   kind: 'cpu_handle_irq',
   summary: 'cpu_handle_irq(cpu=N): the CPU takes the next interrupt presented to it, runs the flow handler of the irq it names, EOIs',
   weight: 6,
   concurrent: true,
+  boost: takeBoost,
   valid: (c) => c.cpu >= 0 && c.cpu < DELIVERY_CPUS,
   generate: (_s, rng) => ({ kind: 'cpu_handle_irq', cpu: pick(rng, [1, 2, 3, 0]) }),
   expect: () => ({ kind: 'none' }),
@@ -223,6 +243,7 @@ export const cpuIrqEnterCmd: CommandSpec<'cpu_irq_enter'> = {
   summary: 'cpu_irq_enter(cpu=N): CPU N (1-3) takes the next interrupt presented to it and enters the handler, which keeps running (IRQD_IRQ_INPROGRESS) until cpu_irq_exit',
   weight: 3,
   concurrent: true,
+  boost: takeBoost,
   valid: (c, s) => HANDLER_CPUS.includes(c.cpu) && !s.inHandler.has(c.cpu) && s.online.has(c.cpu),
   generate(s, rng) {
     const free = HANDLER_CPUS.filter((c) => !s.inHandler.has(c) && s.online.has(c));

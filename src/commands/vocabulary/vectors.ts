@@ -93,6 +93,7 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     const dev = sim.device(c.dev) as PciDev;
     d.mode = dev.msixEnabled ? 'msix' : 'msi';
     d.nvec = o.ret;
+    d.managed = (c.flags & PCI_IRQ_AFFINITY) !== 0;
   },
   format: (c) => [c.dev, String(c.min), String(c.max), formatIrqFlags(c.flags)],
   parse(args) {
