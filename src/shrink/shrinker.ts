@@ -107,6 +107,17 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     return null;
   };
   let best = [...start];
+  /** Takes the first of `cands` (only those shorter than best, if `shorter`) that still fails, within the budget. */
+  const firstFailing = (cands: readonly Command[][], shorter: boolean): boolean => {
+    for (const alt of cands) {
+      if (attempts >= budget) return false;
+      if ((!shorter || alt.length < best.length) && fails(alt)) {
+        best = taken(alt);
+        return true;
+      }
+    }
+    return false;
+  };
   let progress = true;
   while (progress && attempts < budget) {
     progress = false;
@@ -147,14 +158,7 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     // 2a. A lower number for one device vector in every command naming it (same length, simpler
     //     text): a vector several commands name is out of reach of one command's
     //     simplifications. Before 2b, whose candidates grow with the highest vector named.
-    for (const alt of renumbered(best, true)) {
-      if (attempts >= budget) break;
-      if (fails(alt)) {
-        best = taken(alt);
-        progress = true;
-        break;
-      }
-    }
+    progress = firstFailing(renumbered(best, true), false);
     if (progress) continue;
     // 2b. Renumber a vector together with one deletion: the deletion shifts which of a
     //     device's vectors lands on the CPU that matters (vectors are spread over CPUs in
@@ -286,29 +290,11 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     // 9. Two sources gathered into one: the irqs of two devices (or of a device and a platform
     //    irq) become two vectors of one new PCI function, whose single add and allocation
     //    replace the two sources' setup.
-    if (best.length <= 12) {
-      for (const alt of merges(best)) {
-        if (attempts >= budget) break;
-        if (alt.length < best.length && fails(alt)) {
-          best = taken(alt);
-          progress = true;
-          break;
-        }
-      }
-    }
+    if (best.length <= 12) progress = firstFailing(merges(best), true);
     if (progress) continue;
     // 10. A handler freed and requested again: its two lives on two vectors of one new
     //     function, the free_irq between them gone.
-    if (best.length <= 12) {
-      for (const alt of splits(best)) {
-        if (attempts >= budget) break;
-        if (alt.length < best.length && fails(alt)) {
-          best = taken(alt);
-          progress = true;
-          break;
-        }
-      }
-    }
+    if (best.length <= 12) progress = firstFailing(splits(best), true);
   }
   const renamed = canonicalNames(best);
   if (fails(renamed)) best = taken(renamed);
