@@ -270,13 +270,16 @@ export function shrink(config: SimulationConfig, start: readonly Command[], inva
     //    channel, a DMAR unit, a VF behind its PF or an MSI device (src/shrink/substitute.ts),
     //    together with up to two deletions (the source's own setup, a detour that only served
     //    to bring the irq to a CPU the new function's vector starts on), never of the new
-    //    function's add and allocation. Only a shorter list counts.
+    //    function's add, allocation and the handlers it comes with. Only a shorter list counts.
     if (best.length <= 10) {
       subst: for (const alt of substitutions(best)) {
+        // The new function's add, allocation and the handlers it comes with are not deleted
         const added = alt.findIndex((c, x) => c.kind === 'pci_device_add' && !best.includes(c) && alt[x + 1]?.kind === 'pci_alloc_irq_vectors');
+        let placedEnd = added + 2;
+        while (alt[placedEnd]?.kind === 'request_irq' && !best.includes(alt[placedEnd] as Command)) placedEnd++;
         for (const drop of deletions(alt.length, 2)) {
           if (attempts >= budget) break subst;
-          if (alt.length - drop.length >= best.length || drop.includes(added) || drop.includes(added + 1)) continue;
+          if (alt.length - drop.length >= best.length || drop.some((x) => x >= added && x < placedEnd)) continue;
           const cand = without(alt, ...drop);
           if (fails(cand)) {
             best = taken(cand);

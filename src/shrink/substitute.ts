@@ -65,9 +65,10 @@ export interface Move {
  * `pci_alloc_irq_vectors(name, 1, n, PCI_IRQ_MSIX)`, each irq becoming its vector `w`), or null
  * when a source cannot go (a device with other irqs in use, or commands this swap does not
  * know). The new function is added where the first source first appears; a source's setup
- * goes, its teardown becomes the new function's.
+ * goes, its teardown becomes the new function's. The vectors of `requested` get a handler
+ * (request_irq) right after the allocation, as a driver that requests every vector in turn.
  */
-export function substitute(list: readonly Command[], moves: readonly Move[], name: string, rid: number, n: number): Command[] | null {
+export function substitute(list: readonly Command[], moves: readonly Move[], name: string, rid: number, n: number, requested: readonly number[] = []): Command[] | null {
   const platformIrq = (ref: IrqRef): boolean => list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
   const devices = new Set(moves.filter((m) => !platformIrq(m.ref)).map((m) => m.ref.source));
   const out: Command[] = [];
@@ -76,6 +77,7 @@ export function substitute(list: readonly Command[], moves: readonly Move[], nam
     if (placed) return;
     placed = true;
     out.push({ kind: 'pci_device_add', dev: name, rid, msi: 0, msix: n }, { kind: 'pci_alloc_irq_vectors', dev: name, min: 1, max: n, flags: PCI_IRQ_MSIX });
+    for (const vec of requested) out.push({ kind: 'request_irq', dev: name, vec });
   };
   for (const c of list) {
     const irq = irqOf(c);
@@ -145,6 +147,10 @@ function freshRid(list: readonly Command[], refs: readonly IrqRef[]): number {
  * SUBSTITUTE_MAX_VECTORS vectors, the irq being any one of them (which vector it is decides the
  * CPU the allocator puts it on). A source that already is such a function gets another
  * table size and vector: one more vector may stand for a device that only took the first.
+ * Where the irq is not the first vector, the function also comes with every vector below it
+ * requested first: a parent that picks a target when a handler starts the irq (XIVE's
+ * round-robin on startup) places it by the handlers started before it, which a random run
+ * reaches by a detour (a CPU taken down and brought back, a handler freed and requested again).
  */
 export function substitutions(list: readonly Command[]): Command[][] {
   const out: Command[][] = [];
@@ -154,6 +160,13 @@ export function substitutions(list: readonly Command[]): Command[][] {
     for (let n = 1; n <= SUBSTITUTE_MAX_VECTORS; n++) {
       for (let w = 0; w < n; w++) {
         const alt = substitute(list, [{ ref, w }], name, rid, n);
+        if (alt !== null) out.push(alt);
+      }
+    }
+    for (let n = 2; n <= SUBSTITUTE_MAX_VECTORS; n++) {
+      for (let w = 1; w < n; w++) {
+        const below = Array.from({ length: w }, (_, v) => v);
+        const alt = substitute(list, [{ ref, w }], name, rid, n, below);
         if (alt !== null) out.push(alt);
       }
     }

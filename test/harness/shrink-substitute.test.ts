@@ -48,6 +48,10 @@ const HPET_AND_MSI: Command[] = [
 
 const kinds = (list: readonly Command[]): string[] => list.map((c) => c.kind);
 
+// Per irq: every table size n up to the CPU count and every vector of it (n(n+1)/2), and every
+// vector above the first with the vectors below it requested first (n(n-1)/2): n^2 in all.
+const PER_IRQ = SUBSTITUTE_MAX_VECTORS * SUBSTITUTE_MAX_VECTORS;
+
 describe('shrinker: another source for an irq', () => {
   test('substitute() puts a new MSI-X function where an HPET channel was assigned; the other channel stays', () => {
     const list: Command[] = [
@@ -85,8 +89,25 @@ describe('shrinker: another source for an irq', () => {
     expect(substitute(two, [{ ref: { source: 'dev0vf1', vec: 1 }, w: 0 }], 'dev1', 0x200, 1)).toBeNull();
   });
 
+  test('substitute() can bring the new function with the handlers a driver requests before the moved vector', () => {
+    const list: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 1, flags: PCI_IRQ_MSIX },
+      { kind: 'request_irq', dev: 'dev0', vec: 0 },
+      { kind: 'msi_raise', dev: 'dev0', vec: 0 },
+    ];
+    expect(substitute(list, [{ ref: { source: 'dev0', vec: 0 }, w: 2 }], 'dev1', 0x200, 3, [0, 1])).toEqual([
+      { kind: 'pci_device_add', dev: 'dev1', rid: 0x200, msi: 0, msix: 3 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 3, flags: PCI_IRQ_MSIX },
+      { kind: 'request_irq', dev: 'dev1', vec: 0 },
+      { kind: 'request_irq', dev: 'dev1', vec: 1 },
+      { kind: 'request_irq', dev: 'dev1', vec: 2 },
+      { kind: 'msi_raise', dev: 'dev1', vec: 2 },
+    ]);
+  });
+
   test('substitutions() offers every table size up to the CPU count and every vector of it, per irq', () => {
-    const per = (SUBSTITUTE_MAX_VECTORS * (SUBSTITUTE_MAX_VECTORS + 1)) / 2;
+    const per = PER_IRQ;
     expect(substitutions(HPET_TWICE)).toHaveLength(per);
     // hpet channel 0 and dev1's MSI vector 0
     expect(substitutions(HPET_AND_MSI)).toHaveLength(2 * per);
@@ -105,8 +126,7 @@ describe('shrinker: another source for an irq', () => {
       { kind: 'cpu_down', cpu: 1 },
       { kind: 'generic_handle_irq', target: 'dev1', vec: 0 },
     ];
-    const per = (SUBSTITUTE_MAX_VECTORS * (SUBSTITUTE_MAX_VECTORS + 1)) / 2;
-    expect(substitutions(seven)).toHaveLength(per);
+    expect(substitutions(seven)).toHaveLength(PER_IRQ);
     const cfg = X86();
     expect(failsWith(cfg, seven, INV)).toBe(true);
     const r = shrink(cfg, seven, INV);
@@ -221,6 +241,30 @@ describe('shrinker: another source for an irq', () => {
     const r = shrink(cfg, nine, INV);
     expect(r.commands).toHaveLength(8);
     expect(kinds(r.commands)).not.toContain('free_irq');
+    expect(failsWith(cfg, r.commands, INV)).toBe(true);
+  });
+
+  test('an irq placed on XIVE by a CPU round trip shrinks to a second vector requested after the first (8 commands)', () => {
+    // seeds 2, 3, 7 and 8 of `run --known-bug xive-offline-msi-left-in-queue` stopped at 9 in
+    // this shape: cpu_down/cpu_up of CPU 1 only moved dev0's one vector off it. The startup
+    // round-robin puts a second vector there when the first is requested before it.
+    const cfg = config('powernv', 'v6.18.y');
+    const nine: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 1, flags: PCI_IRQ_MSIX },
+      { kind: 'request_irq', dev: 'dev0', vec: 0 },
+      { kind: 'cpu_down', cpu: 1 },
+      { kind: 'cpu_up', cpu: 1 },
+      { kind: 'msi_raise', dev: 'dev0', vec: 0 },
+      { kind: 'msi_raise', dev: 'dev0', vec: 0 },
+      { kind: 'irq_set_affinity', target: 'dev0', vec: 0, cpus: 0x2 },
+      { kind: 'cpu_down', cpu: 1 },
+    ];
+    expect(failsWith(cfg, nine, INV)).toBe(true);
+    const r = shrink(cfg, nine, INV);
+    expect(r.commands).toHaveLength(8);
+    expect(kinds(r.commands)).not.toContain('cpu_up');
+    expect(r.commands.filter((c) => c.kind === 'request_irq')).toHaveLength(2);
     expect(failsWith(cfg, r.commands, INV)).toBe(true);
   });
 
