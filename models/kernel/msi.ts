@@ -258,6 +258,7 @@ export function msiCreateDeviceIrqDomain(
   if (k.applied('1396e89e09f0')) {
     // Prepared once, for the whole index space, into the template every allocation copies.
     bundle.templatePrepares += 1;
+    k.dirty.objects.add(bundle);
     if (msiDomainPrepareIrqs(k, domain, dev, hwsize, bundle.alloc_info) !== 0) {
       bundle.templatePrepareFailed = true;
       slot.domain = null;
@@ -286,7 +287,10 @@ export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number):
   const bundle = bundleOf(k, domain);
   const info = domain.hostData as MsiDomainInfo;
   if (k.applied('03c298760ed9')) {
-    if (bundle !== null) bundle.teardowns += 1;
+    if (bundle !== null) {
+      bundle.teardowns += 1;
+      k.dirty.objects.add(bundle);
+    }
     mustHave('msi_remove_device_irq_domain', info.ops.msi_teardown, 'msi_teardown')(k, domain, info.alloc_data);
   }
   k.irqs.removeDomain('msi_remove_device_irq_domain', domain);

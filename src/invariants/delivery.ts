@@ -1,7 +1,9 @@
 // Interrupt delivery invariants, read from the fabric (where interrupts wait), the interrupts
 // CPUs took this step, the devices' Pending Bits, the ledger of what drivers are owed, and what
 // moves and CPU offline left behind.
-import { PciDev } from '../../models/kernel/device';
+import { Device, PciDev } from '../../models/kernel/device';
+import type { IrqDesc } from '../../models/kernel/irqdomain';
+import type { Kernel } from '../../models/kernel/kernel';
 import { originName } from '../../models/kernel/irq-action';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
 import type { Invariant } from './invariant';
@@ -49,18 +51,57 @@ export const nothingLeftBehind: Invariant = {
     const left = k.fabric?.leftBehind?.() ?? [];
     if (left.length > 0) return left[0] as string;
     for (const desc of k.irqs.descs.values()) {
-      const top = desc.irqData;
-      if (top.activated) {
-        const cpu = effectiveCpuOf(top);
-        if (cpu >= 0 && !k.cpuIsOnline(cpu)) return `irq ${desc.irq} is still routed to offline CPU ${cpu}`;
-      }
-      if (desc.managedShutdown && desc.action !== null && desc.affinity.some((c) => k.cpuIsOnline(c))) {
-        return `managed irq ${desc.irq} stays shut down although CPU ${desc.affinity.filter((c) => k.cpuIsOnline(c)).join(',')} of its mask is online`;
+      const why = irqLeftBehind(k, desc);
+      if (why !== null) return why;
+    }
+    return null;
+  },
+  // What waits in the fabric is read whole (pending interrupts are few). An irq's route and
+  // shutdown state change only in steps that name its device (the device is dirty then, and
+  // an irq allocated, activated or freed is dirty itself) or in unscoped ones (CPU hotplug,
+  // platform sources), which are checked in full.
+  checkTouched({ sim }, touched) {
+    const k = sim.kernel;
+    const left = k.fabric?.leftBehind?.() ?? [];
+    if (left.length > 0) return left[0] as string;
+    for (const irq of touched.irqs) {
+      const desc = k.irqs.desc(irq);
+      const why = desc === undefined ? null : irqLeftBehind(k, desc);
+      if (why !== null) return why;
+    }
+    for (const dev of touched.devices) {
+      if (!(dev instanceof Device)) continue;
+      for (const irq of deviceIrqs(dev)) {
+        const desc = k.irqs.desc(irq);
+        const why = desc === undefined ? null : irqLeftBehind(k, desc);
+        if (why !== null) return why;
       }
     }
     return null;
   },
 };
+
+/** An irq still routed to an offline CPU, or a managed one left shut down while a CPU of its mask is online. */
+function irqLeftBehind(k: Kernel, desc: IrqDesc): string | null {
+  const top = desc.irqData;
+  if (top.activated) {
+    const cpu = effectiveCpuOf(top);
+    if (cpu >= 0 && !k.cpuIsOnline(cpu)) return `irq ${desc.irq} is still routed to offline CPU ${cpu}`;
+  }
+  if (desc.managedShutdown && desc.action !== null && desc.affinity.some((c) => k.cpuIsOnline(c))) {
+    return `managed irq ${desc.irq} stays shut down although CPU ${desc.affinity.filter((c) => k.cpuIsOnline(c)).join(',')} of its mask is online`;
+  }
+  return null;
+}
+
+/** The irqs `dev`'s MSI descriptors hold. */
+function deviceIrqs(dev: Device): number[] {
+  const out: number[] = [];
+  for (const slot of dev.msiData?.domains ?? []) {
+    for (const desc of slot.store.values()) for (let i = 0; desc.irq !== 0 && i < desc.nvecUsed; i++) out.push(desc.irq + i);
+  }
+  return out;
+}
 
 export const irqNotLost: Invariant = {
   id: 'irq-not-lost',

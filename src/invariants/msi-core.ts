@@ -3,8 +3,23 @@
 import { Device } from '../../models/kernel/device';
 import type { IrqData, IrqDesc } from '../../models/kernel/irqdomain';
 import type { Kernel } from '../../models/kernel/kernel';
+import { MsiDomainBundle } from '../../models/kernel/msi';
 import type { MsiDomainInfo } from '../../models/kernel/msi-types';
 import type { Invariant } from './invariant';
+
+/** An installed device domain's counts. */
+function installedPairing(b: MsiDomainBundle): string | null {
+  if (b.templatePrepares > 1) return `${b.name}: template prepared ${b.templatePrepares} times`;
+  if (b.teardowns > 0) return `${b.name}: torn down while still installed`;
+  return null;
+}
+
+/** A removed device domain's counts: one teardown per successful prepare. */
+function retiredPairing(b: MsiDomainBundle): string | null {
+  const prepared = b.templatePrepares - (b.templatePrepareFailed ? 1 : 0);
+  if (b.teardowns !== prepared) return `${b.name} removed: ${prepared} prepare(s) of its template, ${b.teardowns} teardown(s)`;
+  return null;
+}
 
 export const prepareTeardownPairing: Invariant = {
   id: 'prepare-teardown-pairing',
@@ -13,12 +28,23 @@ export const prepareTeardownPairing: Invariant = {
   check({ sim }) {
     const k = sim.kernel;
     for (const b of k.msiDomains) {
-      if (b.templatePrepares > 1) return `${b.name}: template prepared ${b.templatePrepares} times`;
-      if (b.teardowns > 0) return `${b.name}: torn down while still installed`;
+      const why = installedPairing(b);
+      if (why !== null) return why;
     }
     for (const b of k.retiredMsiDomains) {
-      const prepared = b.templatePrepares - (b.templatePrepareFailed ? 1 : 0);
-      if (b.teardowns !== prepared) return `${b.name} removed: ${prepared} prepare(s) of its template, ${b.teardowns} teardown(s)`;
+      const why = retiredPairing(b);
+      if (why !== null) return why;
+    }
+    return null;
+  },
+  // The model marks a domain's bundle dirty whenever its prepare or teardown count changes,
+  // and when it is removed (kfree); the retired list grows over a run, so only those are read.
+  checkTouched({ sim }, touched) {
+    const k = sim.kernel;
+    for (const obj of touched.objects) {
+      if (!(obj instanceof MsiDomainBundle)) continue;
+      const why = k.msiDomains.has(obj) ? installedPairing(obj) : obj.removed ? retiredPairing(obj) : null;
+      if (why !== null) return why;
     }
     return null;
   },

@@ -4,6 +4,8 @@
 // the safety net (the full check every FULL_CHECK_EVERY steps and at the end of a run).
 // Equivalence over random runs: step by step, the incremental and the full verdicts agree.
 import { PciDev } from '../../models/kernel/device';
+import { IrqAction } from '../../models/kernel/irq-action';
+import { MsiDomainBundle } from '../../models/kernel/msi';
 import type { ItsDevice } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
 import type { Command } from '../../src/commands/command';
@@ -68,6 +70,25 @@ const BREAKAGES: readonly (readonly [string, Breakage])[] = [
       const e = pdev.msixTable[0];
       if (e === null || e === undefined) throw new Error('no MSI-X entry 0');
       pdev.msixTable[0] = { ...e, data: e.data + 1 };
+    },
+  ],
+  [
+    'prepare-teardown-pairing',
+    (sim, dev) => {
+      // The device domain's template prepared a second time, as before the prepare-once patch.
+      const bundle = [...sim.kernel.msiDomains].find((b) => b.dev === sim.device(dev));
+      if (!(bundle instanceof MsiDomainBundle)) throw new Error(`${dev} has no device domain`);
+      bundle.templatePrepares += 1;
+    },
+  ],
+  [
+    'nothing-left-behind',
+    (sim, dev) => {
+      // A managed irq with a handler left shut down although its CPUs are online.
+      const desc = sim.kernel.irqs.desc(firstIrq(sim, dev));
+      if (desc === undefined) throw new Error('no irq desc');
+      desc.action = new IrqAction(dev, { dev, vec: 0 });
+      desc.managedShutdown = true;
     },
   ],
   ['its-device-lifetime', (sim, dev) => void (itsDeviceOf(sim, firstIrq(sim, dev)).freed = true)],
