@@ -22,7 +22,11 @@ export class Kernel implements HeapSanitizer {
   readonly heap: Heap = new Heap(this);
   readonly faults = new FaultInjector();
   readonly irqs: IrqCore = new IrqCore(this);
-  readonly devices: Device[] = [];
+  private readonly deviceList: Device[] = [];
+  /** Devices present (device_add() to device_del()), in the order they were added. */
+  readonly devices: readonly Device[] = this.deviceList;
+  /** Bumped by every add and removal: what a platform derives from the device list it caches by this. */
+  devicesVersion = 0;
   /** Per-device MSI domains that exist, with their prepare/teardown bookkeeping. */
   readonly msiDomains = new Set<MsiDomainBundle>();
   /** Per-device MSI domains removed during the current step (cleared by beginStep). */
@@ -73,6 +77,19 @@ export class Kernel implements HeapSanitizer {
   }
 
   /** An irq's descriptor or hierarchy data changes: it, and the device whose descriptor owns it, are dirty. */
+  // device_add(): the device joins the bus
+  addDevice(dev: Device): void {
+    this.deviceList.push(dev);
+    this.devicesVersion++;
+  }
+
+  // device_del(): the device leaves the bus
+  removeDevice(dev: Device): void {
+    const i = this.deviceList.indexOf(dev);
+    if (i >= 0) this.deviceList.splice(i, 1);
+    this.devicesVersion++;
+  }
+
   touchIrq(irq: number): void {
     this.dirty.irqs.add(irq);
     const desc = this.irqs.desc(irq)?.msiDesc;

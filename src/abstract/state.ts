@@ -35,9 +35,29 @@ export interface AbstractDevice {
   managed?: boolean;
 }
 
+/** A Map that counts its changes, so what is derived from its entries can be cached by version. */
+export class VersionedMap<K, V> extends Map<K, V> {
+  version = 0;
+
+  override set(key: K, value: V): this {
+    this.version++;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    this.version++;
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.version++;
+    super.clear();
+  }
+}
+
 export interface AbstractState {
-  readonly devices: Map<string, AbstractDevice>;
-  readonly bridges: Map<string, number>;
+  readonly devices: VersionedMap<string, AbstractDevice>;
+  readonly bridges: VersionedMap<string, number>;
   /** Fault sites armed and not fired yet. */
   readonly armed: Set<string>;
   nextDevice: number;
@@ -132,7 +152,7 @@ export const NR_CPUS = 4;
 
 export function newAbstractState(caps: AbstractState['caps']): AbstractState {
   const online = new Set(Array.from({ length: NR_CPUS }, (_, i) => i));
-  return { devices: new Map(), bridges: new Map(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, moves: [], raised: [], nextDevice: 0, nextBridge: 0, caps };
+  return { devices: new VersionedMap(), bridges: new VersionedMap(), armed: new Set(), extra: new Map(), handlers: new Map(), inHandler: new Set(), driverBlocked: false, online, moves: [], raised: [], nextDevice: 0, nextBridge: 0, caps };
 }
 
 export function liveRids(s: AbstractState): Set<number> {
@@ -144,14 +164,39 @@ export function liveRids(s: AbstractState): Set<number> {
 
 /** Devices that share a requester ID with another (aliases, same bridge): no exact outcome promised. */
 export function sharesRequesterId(s: AbstractState, d: AbstractDevice): boolean {
-  if (d.bus !== 'pci') return false;
+  return d.bus === 'pci' && sharingDevices(s).has(d);
+}
+
+/** The PCI devices that share a requester ID, for the devices and bridges at their current versions. */
+const sharing = new WeakMap<AbstractState, { readonly devices: number; readonly bridges: number; readonly set: ReadonlySet<AbstractDevice> }>();
+
+/**
+ * Every PCI device with another whose requester ID key (the bridge's, else the alias or RID) is
+ * the same, or whose alias is its RID or the other way round. Derived once per change of the
+ * devices or bridges: every allocation's outcome check asks, and a scan per question grows with
+ * the machine.
+ */
+function sharingDevices(s: AbstractState): ReadonlySet<AbstractDevice> {
+  const cached = sharing.get(s);
+  if (cached !== undefined && cached.devices === s.devices.version && cached.bridges === s.bridges.version) return cached.set;
   const key = (x: AbstractDevice): number => (x.bridge !== undefined ? -1 - (s.bridges.get(x.bridge) ?? 0) : (x.alias ?? x.rid));
-  const mine = key(d);
-  for (const other of s.devices.values()) {
-    if (other === d || other.bus !== 'pci') continue;
-    if (key(other) === mine || other.alias === d.rid || d.alias === other.rid) return true;
+  const byKey = new Map<number, AbstractDevice[]>();
+  const byRid = new Map<number, AbstractDevice[]>();
+  const byAlias = new Map<number, AbstractDevice[]>();
+  const add = (m: Map<number, AbstractDevice[]>, k: number, x: AbstractDevice): void => void (m.get(k) ?? m.set(k, []).get(k))?.push(x);
+  const pci = [...s.devices.values()].filter((x) => x.bus === 'pci');
+  for (const x of pci) {
+    add(byKey, key(x), x);
+    add(byRid, x.rid, x);
+    if (x.alias !== undefined) add(byAlias, x.alias, x);
   }
-  return false;
+  const other = (list: readonly AbstractDevice[] | undefined, x: AbstractDevice): boolean => list !== undefined && list.some((y) => y !== x);
+  const set = new Set<AbstractDevice>();
+  for (const x of pci) {
+    if (other(byKey.get(key(x)), x) || other(byAlias.get(x.rid), x) || (x.alias !== undefined && other(byRid.get(x.alias), x))) set.add(x);
+  }
+  sharing.set(s, { devices: s.devices.version, bridges: s.bridges.version, set });
+  return set;
 }
 
 /** Does the driver of `name` hold a handler on any vector (it frees them before its vectors)? */

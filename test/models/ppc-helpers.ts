@@ -15,7 +15,7 @@ export function kernelAt(revisions: readonly NamedRevision[], name: string): Ker
 export function addPciDev(k: Kernel, plat: PlatformInstance, name: string, rid: number, msiCap: number, msixTableSize: number): PciDev {
   const dev = k.heap.kmalloc(new PciDev(name, rid, msiCap, msixTableSize, null, null));
   dev.msiParent = plat.msiParentFor(dev);
-  k.devices.push(dev);
+  k.addDevice(dev);
   return dev;
 }
 

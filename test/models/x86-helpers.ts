@@ -21,7 +21,7 @@ export function addPci(k: Kernel, p: X86Platform, name: string, rid: number, msi
   bridge?.subordinate.push(dev);
   dev.msiParent = p.msiParentFor(dev);
   k.heap.kmalloc(dev);
-  k.devices.push(dev);
+  k.addDevice(dev);
   return dev;
 }
 

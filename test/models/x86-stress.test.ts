@@ -146,7 +146,7 @@ function run(model: PlatformModel, revision: string, seed: number, steps: number
           dyn.delete(d);
           deviceReleaseDriver(k, d);
           d.removed = true;
-          k.devices.splice(k.devices.indexOf(d), 1);
+          k.removeDevice(d);
           k.heap.kfree('device_del', d);
         }
       }

@@ -102,10 +102,31 @@ export class ItsPlatform implements PlatformInstance {
     return n;
   }
 
+  /** Live devices per DeviceID, for the kernel's device list of version `version`. */
+  private deviceIds: { version: number; byId: Map<number, Set<Device>> } = { version: -1, byId: new Map() };
+
+  /** Whether a live device other than `dev` has DeviceID `devId`. */
+  private otherWithId(dev: Device, devId: number): boolean {
+    if (this.deviceIds.version !== this.kernel.devicesVersion) {
+      // Derived once per change of the device list: every allocation reads it, and a scan per read grows with the machine
+      const byId = new Map<number, Set<Device>>();
+      for (const d of this.kernel.devices) {
+        if (d.removed) continue;
+        const id = itsDeviceIdOf(d);
+        const same = byId.get(id) ?? new Set<Device>();
+        same.add(d);
+        byId.set(id, same);
+      }
+      this.deviceIds = { version: this.kernel.devicesVersion, byId };
+    }
+    const same = this.deviceIds.byId.get(devId);
+    return same !== undefined && (same.size > 1 || !same.has(dev));
+  }
+
   headroom(dev: Device, nvec: number): boolean {
     const devId = itsDeviceIdOf(dev);
     // Another device with the same DeviceID fixes the ITT size: no guarantee.
-    for (const other of this.kernel.devices) if (other !== dev && !other.removed && itsDeviceIdOf(other) === devId) return false;
+    if (this.otherWithId(dev, devId)) return false;
     if (this.its.findDevice(devId) !== null) return false;
     const need = Math.max(32, 1 << Math.ceil(Math.log2(Math.max(1, nvec))));
     const largest = this.its.lpis.free.reduce((m, r) => Math.max(m, r.span), 0);

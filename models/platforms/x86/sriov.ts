@@ -51,7 +51,7 @@ export class Sriov {
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
       vf.msiParent = this.deviceAdd(vf);
       this.k.heap.kmalloc(vf);
-      this.k.devices.push(vf);
+      this.k.addDevice(vf);
       this.k.printk(`pci ${formatRid(rid)}: [${formatRid(pf.rid)} VF ${i}] added`);
       vfs.push(vf);
     }
@@ -69,8 +69,7 @@ export class Sriov {
       // pci_stop_and_remove_bus_device(): unbind (devres frees vectors and domains), then release
       deviceReleaseDriver(this.k, vf);
       vf.removed = true;
-      const i = this.k.devices.indexOf(vf);
-      if (i >= 0) this.k.devices.splice(i, 1);
+      this.k.removeDevice(vf);
       this.k.heap.kfree('pci_iov_remove_virtfn', vf);
     }
     this.state.delete(pf);

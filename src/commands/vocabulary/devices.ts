@@ -22,7 +22,7 @@ const MSIX_SIZES = [32, 1, 3, 8, 64, 0, 2048];
 function attach(sim: Simulation, name: string, dev: Device): void {
   dev.msiParent = sim.platform.msiParentFor(dev);
   sim.kernel.heap.kmalloc(dev);
-  sim.kernel.devices.push(dev);
+  sim.kernel.addDevice(dev);
   sim.devices.set(name, dev);
 }
 
@@ -217,8 +217,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
     sim.platform.beforeDeviceRemove?.(dev);
     unbind(sim, c.dev);
     dev.removed = true;
-    const i = sim.kernel.devices.indexOf(dev);
-    if (i >= 0) sim.kernel.devices.splice(i, 1);
+    sim.kernel.removeDevice(dev);
     if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);
     sim.devices.delete(c.dev);
     sim.kernel.heap.kfree('device_del', dev);
