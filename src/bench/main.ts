@@ -109,6 +109,12 @@ function fcRate(config: SimulationConfig, timeMs: number, seed: number): { comma
 
 const NO_TARGET = 'bench: no invariant has this id';
 
+/** Timed passes of (a), (b) and (c) per platform, after one untimed pass. */
+const ENGINE_PASSES = 4;
+
+/** Timed pairs (4 devices, 256 devices) in the devices section, after one untimed pass of each. */
+const DEVICE_PAIRS = 4;
+
 interface EngineRow {
   platform: string;
   revision: string;
@@ -140,35 +146,49 @@ function engines(o: Opts): EngineRow[] {
     const probe = probeOnce();
     const runs = Math.max(100, Math.round((probe.stats.runs * o.timeMs) / Math.max(1, probe.stats.elapsedMs)));
     const lists = pregenerate(config, 1, runs, 40);
-    // Three times each, interleaved, best of three: the first pass of whichever goes first pays for
-    // JIT warm-up, and on a shared host one 1 s window of the three may still land on a slow spell
-    // (x86-noir b/a read 0.64, 0.70 and 0.80 in three best-of-two runs of the same tree).
-    let bareCps = 0;
-    let engineCps = 0;
-    let fcCps = 0;
-    let commands = 0;
-    for (let pass = 0; pass < 3; pass++) {
-      const ta = cpu();
-      const bareCommands = bareLoop(config, lists);
-      bareCps = Math.max(bareCps, (bareCommands * 1000) / (cpu() - ta));
-      const tb = cpu();
-      const eng = runCampaign({ config, seed: 1, runs, target: NO_TARGET });
-      engineCps = Math.max(engineCps, (eng.stats.commands * 1000) / (cpu() - tb));
-      commands = eng.stats.commands;
-      const fcr = fcRate(config, o.timeMs, 1 + pass);
-      fcCps = Math.max(fcCps, (fcr.commands * 1000) / fcr.ms);
-    }
+    // One untimed pass of the three (JIT warm-up of each), then ENGINE_PASSES timed passes, the
+    // three side by side in each and their order turned around every other pass; every figure is
+    // the median over the passes, a ratio the median of the passes' ratios. The host is shared:
+    // best-of-three rates read x86-noir b/a 0.64, 0.70 and 0.80 on one tree, a slow spell
+    // landing on one engine's best window; within a pass the three meet the same spell.
+    const pass = (p: number): { a: number; b: number; c: number; commands: number } => {
+      const timeA = (): number => {
+        const t = cpu();
+        return (bareLoop(config, lists) * 1000) / (cpu() - t);
+      };
+      let commands = 0;
+      const timeB = (): number => {
+        const t = cpu();
+        commands = runCampaign({ config, seed: 1, runs, target: NO_TARGET }).stats.commands;
+        return (commands * 1000) / (cpu() - t);
+      };
+      const timeC = (): number => {
+        const r = fcRate(config, o.timeMs, 1 + p);
+        return (r.commands * 1000) / r.ms;
+      };
+      if (p % 2 === 0) {
+        const a = timeA();
+        const b = timeB();
+        return { a, b, c: timeC(), commands };
+      }
+      const c = timeC();
+      const b = timeB();
+      return { a: timeA(), b, c, commands };
+    };
+    pass(0);
+    const passes = Array.from({ length: ENGINE_PASSES }, (_, p) => pass(p + 1));
+    const med = (f: (x: (typeof passes)[number]) => number): number => median(passes.map(f));
     rows.push({
       platform: name,
       revision: config.revision.spec,
       runs,
-      commands,
-      bareCps: Math.round(bareCps),
-      engineCps: Math.round(engineCps),
-      fcCps: Math.round(fcCps),
-      bOverA: round(engineCps / bareCps),
-      bOverC: round(engineCps / fcCps),
-      aOverC: round(bareCps / fcCps),
+      commands: passes[0]?.commands ?? 0,
+      bareCps: Math.round(med((x) => x.a)),
+      engineCps: Math.round(med((x) => x.b)),
+      fcCps: Math.round(med((x) => x.c)),
+      bOverA: round(med((x) => x.b / x.a)),
+      bOverC: round(med((x) => x.b / x.c)),
+      aOverC: round(med((x) => x.a / x.c)),
     });
   }
   progressDone();
@@ -361,7 +381,7 @@ async function bench(o: Opts): Promise<number> {
   let eng: EngineRow[] | null = null;
   if (on('engines')) {
     eng = engines(o);
-    log('\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants');
+    log(`\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants; medians of ${ENGINE_PASSES} passes (ratios: of the passes' ratios)`);
     log(table(['platform', 'revision', 'runs', '(a) bare', '(b) engine', '(c) fc', 'b/a', 'b/c', 'a/c'], eng.map((r) => [r.platform, r.revision, r.runs, r.bareCps, r.engineCps, r.fcCps, r.bOverA, r.bOverC, r.aOverC])));
     log('a/c bounds b/c: the engine executes the bare loop\'s commands (same runs, same model, same checks) and generates them too, so no engine reaches b/c above a/c');
   }
@@ -396,18 +416,28 @@ async function bench(o: Opts): Promise<number> {
   if (on('devices')) {
     progress('devices');
     // An untimed pass of each size first (run alone, the first one measured the interpreter:
-    // 62-77 us at 4 devices against 52-60 at 256), then two passes each, interleaved, best of two.
+    // 62-77 us at 4 devices against 52-60 at 256), then DEVICE_PAIRS pairs, the order turned
+    // around every other pair; the figures are medians, the ratio the median of the pairs'.
     deviceCost('gic-v3-its', 4, 1000);
     deviceCost('gic-v3-its', o.devices, 1000);
-    let small = deviceCost('gic-v3-its', 4, 4000);
-    let large = deviceCost('gic-v3-its', o.devices, 4000);
-    const small2 = deviceCost('gic-v3-its', 4, 4000);
-    const large2 = deviceCost('gic-v3-its', o.devices, 4000);
-    if (small2.perCommandUs < small.perCommandUs) small = small2;
-    if (large2.perCommandUs < large.perCommandUs) large = large2;
+    const pairs = Array.from({ length: DEVICE_PAIRS }, (_, p) => {
+      if (p % 2 === 0) {
+        const s = deviceCost('gic-v3-its', 4, 4000);
+        return { small: s, large: deviceCost('gic-v3-its', o.devices, 4000) };
+      }
+      const l = deviceCost('gic-v3-its', o.devices, 4000);
+      return { small: deviceCost('gic-v3-its', 4, 4000), large: l };
+    });
     progressDone();
-    devices = { small, large, ratio: round(large.perCommandUs / small.perCommandUs) };
-    log(`\nper-command cost (free/alloc cycle on 4 devices, invariants after every step), gic-v3-its`);
+    const medianOf = (which: 'small' | 'large'): DeviceFigures => ({
+      ...(pairs[0] as (typeof pairs)[number])[which],
+      perCommandUs: round(median(pairs.map((x) => x[which].perCommandUs)), 1),
+      violations: [...new Set(pairs.flatMap((x) => x[which].violations))],
+    });
+    const small = medianOf('small');
+    const large = medianOf('large');
+    devices = { small, large, ratio: round(median(pairs.map((x) => x.large.perCommandUs / x.small.perCommandUs))) };
+    log(`\nper-command cost (free/alloc cycle on 4 devices, invariants after every step), gic-v3-its; medians of ${DEVICE_PAIRS} pairs (ratio: of the pairs' ratios)`);
     log(table(['devices', 'us/command', 'violations'], [small, large].map((d) => [d.devices, d.perCommandUs, d.violations.join(',') || 'none'])));
     log(`ratio ${o.devices}/4: ${devices.ratio}`);
   }
@@ -465,7 +495,7 @@ function sectionList(text: string): string[] {
 
 function main(argv: readonly string[]): Promise<number> {
   const cli = new Cli('bench')
-    .option('--time <duration>', 'budget per engine per platform and pass (three passes)', '1s')
+    .option('--time <duration>', 'budget per engine per platform and pass (one untimed, then four timed passes)', '1s')
     .option('--seeds <n>', 'seeds per known bug', '20')
     .option('--bug-cap <duration>', 'give up on a known bug after this long per seed', '10s')
     .option('--blind-seeds <n>', 'seeds per known bug for the blind fast-check harness', '3')
