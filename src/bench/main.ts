@@ -449,6 +449,7 @@ async function bench(o: Opts): Promise<number> {
     log(`\nworkers (every platform at its current revision, units of 100 runs, wall time; both pools run ${o.workersWarmUpMs / 1000}s of warm-up, then ${workers.pairs} alternating timed windows of ${o.workersTimeMs / workers.pairs / 1000}s each)`);
     log(table(['window', '1 worker cmd/s', '2 workers cmd/s', 'ratio'], [['warm (median of the pairs)', workers.oneCps, workers.twoCps, workers.ratio], ['cold (start-up included)', workers.coldOneCps, workers.coldTwoCps, workers.coldRatio], ['ceiling: 1 vs 2 processes, warm', workers.processOneCps, workers.processTwoCps, workers.processRatio]]));
     log(`pairs, 2 workers / 1 worker in the order run: ${workers.pairRatios.join(', ')}`);
+    log(`cores used (process CPU time per wall second, timed windows, medians): 1 worker ${workers.coresOne}, 2 workers ${workers.coresTwo} (beside 1 worker, V8's compiler and GC threads run on the idle core)`);
   }
   let mem: MemoryFigures | null = null;
   if (on('memory')) {

@@ -27,6 +27,13 @@ export interface WorkerFigures {
   twoCps: number;
   /** The median of the pairs' ratios. */
   ratio: number;
+  /**
+   * CPU time of the whole process (main thread, workers, V8's compiler and GC threads) per second
+   * of wall time in the timed windows, medians: 1 worker alone uses more than one core while a
+   * core is idle, which leaves 2 workers on a 2-core machine less than twice its CPU.
+   */
+  coresOne: number;
+  coresTwo: number;
   /** Each pair's ratio, in the order run. */
   pairRatios: number[];
   /** The warm-up windows: from a fresh pool, start-up included. */
@@ -53,16 +60,19 @@ const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
 /** `timeMs` is each pool's timed total, run as WORKER_PAIRS alternating windows. */
 export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<WorkerFigures> {
   const pools = [workerPool(1), workerPool(2)] as const;
-  const window = async (workers: 1 | 2, seed: number, ms: number): Promise<{ cps: number; configs: number }> => {
+  const window = async (workers: 1 | 2, seed: number, ms: number): Promise<{ cps: number; configs: number; cores: number }> => {
     const pool: workerpool.Pool = pools[workers - 1];
+    const cpu0 = process.cpuUsage();
     const r = await runMulti({ plan: { ...WORKERS_PLAN, seed }, timeMs: ms, workers, pool });
-    return { cps: commandsPerSecond(r), configs: r.configs.length };
+    const cpu = process.cpuUsage(cpu0);
+    return { cps: commandsPerSecond(r), configs: r.configs.length, cores: (cpu.user + cpu.system) / 1000 / r.elapsedMs };
   };
   try {
     const coldOne = await window(1, WARM_UP_SEED, warmUpMs);
     const coldTwo = await window(2, WARM_UP_SEED, warmUpMs);
     const one: number[] = [];
     const two: number[] = [];
+    const cores = { 1: [] as number[], 2: [] as number[] };
     const pairRatios: number[] = [];
     const windowMs = Math.max(1, Math.round(timeMs / WORKER_PAIRS));
     // Each pair runs the same seeds on both pools, so both do the same kind of work.
@@ -71,7 +81,11 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
       // ABBA order: a drift over the whole section does not favour whichever pool runs first.
       const order: readonly (1 | 2)[] = pair % 2 === 0 ? [1, 2] : [2, 1];
       const cps = { 1: 0, 2: 0 };
-      for (const workers of order) cps[workers] = (await window(workers, seed, windowMs)).cps;
+      for (const workers of order) {
+        const w = await window(workers, seed, windowMs);
+        cps[workers] = w.cps;
+        cores[workers].push(w.cores);
+      }
       one.push(cps[1]);
       two.push(cps[2]);
       pairRatios.push(ratio(cps[2], cps[1]));
@@ -89,6 +103,8 @@ export async function benchWorkers(timeMs: number, warmUpMs: number): Promise<Wo
       twoCps: Math.round(median(two)),
       ratio: median(pairRatios),
       pairRatios,
+      coresOne: Math.round(median(cores[1]) * 100) / 100,
+      coresTwo: Math.round(median(cores[2]) * 100) / 100,
       coldOneCps: Math.round(coldOne.cps),
       coldTwoCps: Math.round(coldTwo.cps),
       coldRatio: ratio(coldTwo.cps, coldOne.cps),
