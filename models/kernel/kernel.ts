@@ -76,7 +76,6 @@ export class Kernel implements HeapSanitizer {
     this.dirty.clear();
   }
 
-  /** An irq's descriptor or hierarchy data changes: it, and the device whose descriptor owns it, are dirty. */
   // device_add(): the device joins the bus
   addDevice(dev: Device): void {
     this.deviceList.push(dev);
@@ -90,6 +89,7 @@ export class Kernel implements HeapSanitizer {
     this.devicesVersion++;
   }
 
+  /** An irq's descriptor or hierarchy data changes: it, and the device whose descriptor owns it, are dirty. */
   touchIrq(irq: number): void {
     this.dirty.irqs.add(irq);
     const desc = this.irqs.desc(irq)?.msiDesc;
