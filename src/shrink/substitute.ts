@@ -71,6 +71,8 @@ export interface Move {
 export function substitute(list: readonly Command[], moves: readonly Move[], name: string, rid: number, n: number, requested: readonly number[] = []): Command[] | null {
   const platformIrq = (ref: IrqRef): boolean => list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
   const devices = new Set(moves.filter((m) => !platformIrq(m.ref)).map((m) => m.ref.source));
+  // SR-IOV VFs are named PFvfN (src/commands/vocabulary/x86.ts)
+  const vfOfGoing = (dev: string): boolean => [...devices].some((pf) => dev.startsWith(`${pf}vf`) && /^\d+$/.test(dev.slice(pf.length + 2)));
   const out: Command[] = [];
   let placed = false;
   const place = (): void => {
@@ -91,15 +93,19 @@ export function substitute(list: readonly Command[], moves: readonly Move[], nam
       }
       continue;
     }
-    // another irq of a device that goes: its vectors are not independent of the moved one's
-    if (irq !== null && devices.has(irq.source)) return null;
+    // another irq of a device that goes, or of one of its VFs: its vectors are not independent of the moved one's
+    if (irq !== null && (devices.has(irq.source) || vfOfGoing(irq.source))) return null;
     const dev = deviceNamed(c);
     if (dev !== null && devices.has(dev)) {
       if (SETS_UP.has(c.kind)) place();
       else if (TEARS_DOWN.has(c.kind)) out.push({ ...c, dev: name } as Command);
-      else return null;
+      // The PF goes with its VFs (below): the new function has no SR-IOV capability
+      else if (c.kind !== 'pci_enable_sriov' && c.kind !== 'pci_disable_sriov') return null;
       continue;
     }
+    // A VF of a PF that goes goes too; what its vectors did to the placement of the moved irq,
+    // a vector w of the new function's table stands for.
+    if (dev !== null && vfOfGoing(dev)) continue;
     out.push(c);
   }
   return placed ? out : null;

@@ -268,6 +268,29 @@ describe('shrinker: another source for an irq', () => {
     expect(failsWith(cfg, r.commands, INV)).toBe(true);
   });
 
+  test('a PF whose VF only placed its vector goes with the VF (x86-offline-vector-leak seed 40 stopped at 7)', () => {
+    const cfg = X86();
+    const seven: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 },
+      { kind: 'pci_enable_sriov', dev: 'dev0', numVfs: 4 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0vf3', min: 1, max: 2, flags: PCI_IRQ_MSIX },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 1, flags: PCI_IRQ_MSIX },
+      { kind: 'irq_set_affinity', target: 'dev0', vec: 0, cpus: 0x1 },
+      { kind: 'cpu_down', cpu: 2 },
+      { kind: 'generic_handle_irq', target: 'dev0', vec: 0 },
+    ];
+    // the swap drops the SR-IOV enable and the VF's allocation with the PF
+    const alt = substitute(seven, [{ ref: { source: 'dev0', vec: 0 }, w: 2 }], 'dev1', 0x200, 3);
+    expect(alt === null ? null : kinds(alt)).toEqual(['pci_device_add', 'pci_alloc_irq_vectors', 'irq_set_affinity', 'cpu_down', 'generic_handle_irq']);
+    // a VF irq in use keeps its PF
+    expect(substitute([...seven, { kind: 'generic_handle_irq', target: 'dev0vf3', vec: 1 }], [{ ref: { source: 'dev0', vec: 0 }, w: 2 }], 'dev1', 0x200, 3)).toBeNull();
+    expect(failsWith(cfg, seven, INV)).toBe(true);
+    const r = shrink(cfg, seven, INV);
+    expect(r.commands).toHaveLength(5);
+    expect(kinds(r.commands)).not.toContain('pci_enable_sriov');
+    expect(failsWith(cfg, r.commands, INV)).toBe(true);
+  });
+
   test('canonicalNames() renames affinity and delivery targets with their device, and a VF with its PF', () => {
     const list: Command[] = [
       { kind: 'hpet_assign_irq', channel: 0 },
