@@ -383,7 +383,7 @@ async function bench(o: Opts): Promise<number> {
     eng = engines(o);
     log(`\n(a) bare loop, (b) msi-fuzz random engine, (c) fc.modelRun: commands per second, same model and invariants; medians of ${ENGINE_PASSES} passes (ratios: of the passes' ratios)`);
     log(table(['platform', 'revision', 'runs', '(a) bare', '(b) engine', '(c) fc', 'b/a', 'b/c', 'a/c'], eng.map((r) => [r.platform, r.revision, r.runs, r.bareCps, r.engineCps, r.fcCps, r.bOverA, r.bOverC, r.aOverC])));
-    log('a/c bounds b/c: the engine executes the bare loop\'s commands (same runs, same model, same checks) and generates them too, so no engine reaches b/c above a/c');
+    log('a/c bounds b/c: the engine executes the bare loop\'s commands (same runs, same model, same checks) and generates them too, so no engine reaches b/c above a/c (noise aside)');
   }
   let bugs: BugRow[] | null = null;
   if (on('bugs')) {
