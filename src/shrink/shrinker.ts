@@ -10,6 +10,7 @@
 // freed and requested again on two vectors, and repeat until nothing smaller fails.
 import type { Command } from '../commands/command';
 import { specOf, VOCABULARY } from '../commands/vocabulary';
+import { pfOfVfName } from '../commands/vocabulary/x86';
 import { runCommands } from '../engine/runner';
 import { merges, splits, substitutions } from './substitute';
 import type { SimulationConfig } from '../sim/simulation';
@@ -393,8 +394,8 @@ export function canonicalNames(commands: readonly Command[]): Command[] {
   const name = (n: string, isBridge: boolean): string => {
     let m = map.get(n);
     if (m === undefined) {
-      const vf = /^(.*)(vf\d+)$/.exec(n);
-      if (!isBridge && vf !== null && pfs.has(vf[1] as string)) m = `${name(vf[1] as string, false)}${vf[2] as string}`;
+      const pf = pfOfVfName(n);
+      if (!isBridge && pf !== null && pfs.has(pf)) m = `${name(pf, false)}${n.slice(pf.length)}`;
       else m = isBridge ? `br${nBr++}` : n.startsWith('pdev') ? `pdev${nDev++}` : `dev${nDev++}`;
       map.set(n, m);
     }

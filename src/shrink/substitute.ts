@@ -6,6 +6,7 @@
 // turn one source into another. These candidates do it in one step, the shrinker pairing each
 // with deletions and keeping it only when the result is shorter and still fails.
 import { PCI_IRQ_MSIX, type Command } from '../commands/command';
+import { pfOfVfName } from '../commands/vocabulary/x86';
 
 /** An irq as the commands name it: a device (or `hpet`/`dmar`) and its vector (channel, unit). */
 export interface IrqRef {
@@ -71,8 +72,10 @@ export interface Move {
 export function substitute(list: readonly Command[], moves: readonly Move[], name: string, rid: number, n: number, requested: readonly number[] = []): Command[] | null {
   const platformIrq = (ref: IrqRef): boolean => list.some((c) => CREATES_IRQ.has(c.kind) && sameIrq(irqOf(c), ref));
   const devices = new Set(moves.filter((m) => !platformIrq(m.ref)).map((m) => m.ref.source));
-  // SR-IOV VFs are named PFvfN (src/commands/vocabulary/x86.ts)
-  const vfOfGoing = (dev: string): boolean => [...devices].some((pf) => dev.startsWith(`${pf}vf`) && /^\d+$/.test(dev.slice(pf.length + 2)));
+  const vfOfGoing = (dev: string): boolean => {
+    const pf = pfOfVfName(dev);
+    return pf !== null && devices.has(pf);
+  };
   const out: Command[] = [];
   let placed = false;
   const place = (): void => {

@@ -97,6 +97,17 @@ function vfRidsFree(s: AbstractState, pf: AbstractDevice, n: number): boolean {
 
 // --- SR-IOV ---
 
+/** The harness name of VF `i` of PF `pf`: pci_enable_sriov names its VFs `PFvfN`. */
+export function vfName(pf: string, i: number): string {
+  return `${pf}vf${i}`;
+}
+
+/** The PF a VF name (vfName) belongs to, or null for a name that is not a VF's. */
+export function pfOfVfName(name: string): string | null {
+  const m = /^(.*)vf\d+$/.exec(name);
+  return m === null ? null : (m[1] as string);
+}
+
 export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
   kind: 'pci_enable_sriov',
   summary: 'pci_enable_sriov(pf, nr_virtfn): the PF adds VFs (RID = PF + offset + i * stride), each a PCI function with its own MSI-X',
@@ -126,7 +137,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     if (!(pf instanceof PciDev)) return { ret: -EINVAL };
     const { ret, vfs } = x86Of(sim).sriovEnable(pf, c.numVfs);
     vfs.forEach((vf, i) => {
-      sim.devices.set(`${c.dev}vf${i}`, vf);
+      sim.devices.set(vfName(c.dev, i), vf);
     });
     return { ret };
   },
@@ -137,7 +148,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     if (pf === undefined) return;
     const names: string[] = [];
     vfRids(pf, c.numVfs).forEach((rid, i) => {
-      const name = `${c.dev}vf${i}`;
+      const name = vfName(c.dev, i);
       names.push(name);
       s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
       recordPlainFunction(s, rid);
