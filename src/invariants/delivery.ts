@@ -64,18 +64,13 @@ export const nothingLeftBehind: Invariant = {
     const k = sim.kernel;
     const left = k.fabric?.leftBehind?.() ?? [];
     if (left.length > 0) return left[0] as string;
-    for (const irq of touched.irqs) {
+    // The dirty irqs and the dirty devices' irqs, each once (an irq of a dirty device is often dirty too)
+    const irqs = new Set(touched.irqs);
+    for (const dev of touched.devices) if (dev instanceof Device) for (const irq of deviceIrqs(dev)) irqs.add(irq);
+    for (const irq of irqs) {
       const desc = k.irqs.desc(irq);
       const why = desc === undefined ? null : irqLeftBehind(k, desc);
       if (why !== null) return why;
-    }
-    for (const dev of touched.devices) {
-      if (!(dev instanceof Device)) continue;
-      for (const irq of deviceIrqs(dev)) {
-        const desc = k.irqs.desc(irq);
-        const why = desc === undefined ? null : irqLeftBehind(k, desc);
-        if (why !== null) return why;
-      }
     }
     return null;
   },
