@@ -13,7 +13,7 @@ import { checkArgs, deviceName, endCol, hex, positional, requiredInt } from '../
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import type { CommandSpec } from '../spec';
-import { heldVectors } from './delivery';
+import { heldVectors, holdsVector } from './delivery';
 import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
 
 function cpuMask(cpus: readonly number[]): number {
@@ -35,7 +35,7 @@ function irqTargets(s: AbstractState): { target: string; vec: number }[] {
 
 /** Is there an irq_set_affinity target at all (irqTargets(s) is not empty), without listing them? */
 function anyIrqTarget(s: AbstractState): boolean {
-  for (const d of s.devices.values()) if (d.bus === 'pci' && (d.mode === 'msi' || d.mode === 'msix') && (d.nvec > 0 || d.dynamic.size > 0)) return true;
+  for (const d of s.devices.values()) if (holdsVector(d)) return true;
   return x86PlatformIrqTargets(s).length > 0;
 }
 

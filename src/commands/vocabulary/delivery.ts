@@ -35,6 +35,11 @@ function someHeld(d: AbstractDevice, f: (vec: number) => boolean): boolean {
   return false;
 }
 
+/** Does the driver hold any vector on `d` (someHeld() finds one)? */
+export function holdsVector(d: AbstractDevice): boolean {
+  return someHeld(d, () => true);
+}
+
 /** The vectors of someHeld(), as a list. */
 export function heldVectors(d: AbstractDevice): number[] {
   const out: number[] = [];
