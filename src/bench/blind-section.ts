@@ -43,7 +43,7 @@ export function benchBlindPlatforms(platforms: readonly string[], timeMs: number
     if (platform === undefined) throw new UsageError(`--platforms: unknown platform '${name}'`);
     const config = configFor(platform, undefined, DEFAULT_FAULTS);
     const kinds = kindsOf(config);
-    // Best of two passes, as for the other loops (the first pays for JIT warm-up).
+    // Best of two passes (the first pays for JIT warm-up); no target reads this rate.
     let best = 0;
     for (let pass = 0; pass < 2; pass++) {
       const r = blindFc(config, kinds, { timeMs, seed: 1 + pass, cpu });

@@ -13,6 +13,7 @@ import type { VocabContext } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
 import { RID_POOL } from '../commands/vocabulary/devices';
 import { checkRecord, finalCheck } from '../engine/runner';
+import type { Invariant } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 
@@ -86,6 +87,7 @@ class KindCommand implements fc.Command<Model, Real> {
   constructor(
     private readonly command: Command,
     private readonly ctx: VocabContext,
+    private readonly invariants: readonly Invariant[],
   ) {}
 
   check(m: Readonly<Model>): boolean {
@@ -97,7 +99,7 @@ class KindCommand implements fc.Command<Model, Real> {
     const record = m.sim.execute(this.command);
     r.executed++;
     r.last = record;
-    r.broken = checkRecord(m.sim, record, invariantsFor(m.sim.config.platform.name))?.invariant ?? null;
+    r.broken = checkRecord(m.sim, record, this.invariants)?.invariant ?? null;
   }
 
   toString(): string {
@@ -122,9 +124,9 @@ export function blindFc(config: SimulationConfig, kinds: ReadonlySet<CommandKind
   const probe = new Simulation(config);
   const ctx: VocabContext = { faultSites: probe.faultSites, platform: config.platform.name };
   const all = arbitraries(probe.faultSites);
-  const arbs = [...kinds].map((k) => all[k]).filter((a): a is fc.Arbitrary<Command> => a !== undefined).map((a) => a.map((c) => new KindCommand(c, ctx)));
-  const commandsArb = fc.commands(arbs, { maxCommands: 40, size: 'max' });
   const invariants = invariantsFor(config.platform.name);
+  const arbs = [...kinds].map((k) => all[k]).filter((a): a is fc.Arbitrary<Command> => a !== undefined).map((a) => a.map((c) => new KindCommand(c, ctx, invariants)));
+  const commandsArb = fc.commands(arbs, { maxCommands: 40, size: 'max' });
   let commands = 0;
   let batch = 0;
   let detectedMs: number | null = null;
