@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { Command } from '../commands/command';
 import { ChoiceRng } from '../commands/rng';
-import type { Violation } from '../invariants/invariant';
+import type { Invariant, Violation } from '../invariants/invariant';
 import { invariantsFor } from '../invariants/registry';
 import { Simulation, type SimulationConfig, type StepRecord } from '../sim/simulation';
 import { generateCommand } from './generate';
@@ -34,13 +34,20 @@ export class InvariantBroken extends Error {
   }
 }
 
+/** What every step of a run reads and a step does not change: resolved once per arbitrary. */
+interface StepShared {
+  readonly config: SimulationConfig;
+  readonly skipOpen: boolean;
+  readonly hunt: ReadonlySet<string>;
+  readonly invariants: readonly Invariant[];
+}
+
 class ChoiceStep implements fc.Command<object, Real> {
   private resolved: Command | null = null;
 
   constructor(
     private readonly choices: readonly number[],
-    private readonly config: SimulationConfig,
-    private readonly skipOpen: boolean,
+    private readonly shared: StepShared,
   ) {}
 
   check(): boolean {
@@ -50,15 +57,16 @@ class ChoiceStep implements fc.Command<object, Real> {
   run(_m: object, real: Real): void {
     const sim = real.sim;
     if (sim.dead) return;
-    const ctx = { faultSites: sim.faultSites, platform: this.config.platform.name, hunt: new Set(this.config.hunt ?? []) };
+    const { config, hunt, invariants, skipOpen } = this.shared;
+    const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt };
     const cmd = generateCommand(sim.state, new ChoiceRng(this.choices), ctx);
     this.resolved = cmd;
     if (cmd === null) return;
     real.executed.push(cmd);
     const record = sim.execute(cmd);
     real.last = record;
-    const v = checkRecord(sim, record, invariantsFor(this.config.platform.name));
-    if (v !== null) broken(this.config, real, v, this.skipOpen);
+    const v = checkRecord(sim, record, invariants);
+    if (v !== null) broken(config, real, v, skipOpen);
   }
 
   toString(): string {
@@ -105,9 +113,10 @@ export interface FcResult {
 }
 
 export function commandsArbitrary(config: SimulationConfig, size: fc.SizeForArbitrary, skipOpen: boolean): fc.Arbitrary<Iterable<fc.Command<object, Real>>> {
+  const shared: StepShared = { config, skipOpen, hunt: new Set(config.hunt ?? []), invariants: invariantsFor(config.platform.name) };
   const step = fc
     .array(fc.nat({ max: CHOICE_MAX }), { minLength: CHOICES_PER_COMMAND, maxLength: CHOICES_PER_COMMAND })
-    .map((choices) => new ChoiceStep(choices, config, skipOpen));
+    .map((choices) => new ChoiceStep(choices, shared));
   return fc.commands([step], { size });
 }
 
