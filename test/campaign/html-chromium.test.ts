@@ -1,21 +1,17 @@
 // The HTML report as a browser shows it: a real campaign's report (written by the CLI into its
-// state directory) opened from file:// in headless Chromium (playwright-core drives the
-// system's /usr/bin/chromium; nothing is downloaded). Checks what a reader sees: every plot is
-// an SVG with a non-zero box and drawn content, the findings table has one row per finding,
-// nothing failed to load and nothing logged an error. A screenshot goes to a temp file.
+// state directory) opened from file:// in headless Chromium (the build @sparticuz/chromium ships
+// in its npm package, driven by playwright-core: test/chromium.ts). Checks what a reader sees:
+// every plot is an SVG with a non-zero box, drawn content and labelled axes, the legend, the
+// findings table has one row per finding with its status, nothing failed to load and nothing
+// logged an error. A screenshot goes to a temp file.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { lastJson, run } from '../cli-helpers';
+import { launchChromium, type TestBrowser } from '../chromium';
 
-const CHROMIUM = process.env['MSI_FUZZ_CHROMIUM'] ?? '/usr/bin/chromium';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-html-chromium-'));
-
-// The flags this machine needs: no sandbox (root), no GPU, and no network of any kind (the
-// network is closed; background services would only wait on it).
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 interface Seen {
   title: string;
@@ -26,20 +22,14 @@ interface Seen {
 }
 
 describe('HTML report in headless Chromium', () => {
-  let browser: BrowserContext;
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-chromium-profile-'));
+  let browser: TestBrowser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or point MSI_FUZZ_CHROMIUM at a Chromium binary`);
-    }
-    // A fresh profile (--user-data-dir) per run: playwright passes it for a persistent context.
-    browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   test('a real campaign report shows its plots, its findings and its configurations, with no console error', async () => {
@@ -52,7 +42,7 @@ describe('HTML report in headless Chromium', () => {
     const findings = j['findings'] as { status: string; invariant: string; platform: string; revision: string; known: string | null }[];
     expect(findings.length).toBeGreaterThan(0);
 
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`);
