@@ -33,3 +33,8 @@ export function forgetVectors(s: AbstractState, name: string): void {
   d.nvec = 0;
   d.dynamic.clear();
 }
+
+/** The reason most invalid commands give: the device they name is not there. */
+export function noDevice(name: string): string {
+  return `no device ${name} (never added, or removed)`;
+}
