@@ -60,7 +60,7 @@ export function cmdReplay(o: ReplayOptions): number {
   const r = runCommands(config, repro.commands);
   if (r.invalidAt !== null) {
     const bad = repro.commands[r.invalidAt];
-    throw new UsageError(`${at(o.file, repro.where?.commands[r.invalidAt])}: ${bad?.kind ?? 'command'}: ${r.invalidWhy ?? 'not something a driver could issue at that point'}`);
+    throw new UsageError(`${at(o.file, repro.where?.commands[r.invalidAt])}: ${bad?.kind ?? 'command'}: ${clip(r.invalidWhy ?? 'not something a driver could issue at that point', 200)}`);
   }
   const v = r.violation;
   const expected = repro.expect === 'clean' ? null : repro.expect.violation;

@@ -32,9 +32,8 @@ function goldenDir(): string | null {
   return null;
 }
 
-/** Replays the golden repro of each known bug living at one of `configs`; null when no golden repros are installed. */
-export function replayKnownBugs(configs: readonly PlanConfig[]): KnownReplay[] | null {
-  const dir = goldenDir();
+/** Replays the golden repro (in `dir`) of each known bug living at one of `configs`; null when no golden repros are installed. */
+export function replayKnownBugs(configs: readonly PlanConfig[], dir: string | null = goldenDir()): KnownReplay[] | null {
   if (dir === null) return null;
   const here = new Set(configs.map((c) => `${c.platform}@${c.revision}`));
   return KNOWN_BUGS.filter((b) => here.has(`${b.platform}@${b.revision}`)).map((b) => {
