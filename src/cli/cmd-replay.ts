@@ -6,7 +6,7 @@ import { errname } from '../../models/kernel/errno';
 import { specOf } from '../commands/vocabulary';
 import { formatCommand } from '../commands/spec';
 import { InputError, LIMITS, readBounded } from '../engine/files';
-import { runCommands } from '../engine/runner';
+import { runCommands, type RunResult } from '../engine/runner';
 import { findInvariant } from '../invariants/registry';
 import { allPlatforms, findPlatform } from '../platforms';
 import { parseRepro, ReproSyntaxError } from '../repro/parse';
@@ -24,15 +24,31 @@ export interface ReplayOptions {
 
 const at = (file: string, l: Loc | undefined): string => `${file}:${l?.line ?? 1}:${l?.col ?? 1}`;
 
-/** Reads, parses and checks a repro against the models: a config to run it on, or a UsageError at FILE:LINE:COL. */
-export function loadRepro(file: string, revisionFlag?: string): { repro: Repro; config: SimulationConfig } {
-  let text: string;
+/** Reads a repro file (a regular file within LIMITS.repro), or a UsageError at FILE:1:1. */
+export function readRepro(file: string): string {
   try {
-    text = readBounded(file, LIMITS.repro, 'cannot read');
+    return readBounded(file, LIMITS.repro, 'cannot read');
   } catch (e) {
     if (e instanceof InputError) throw new UsageError(`${file}:1:1: ${e.message.slice(file.length + 2)}`);
     throw e;
   }
+}
+
+/**
+ * Parses a repro and runs it: the result, or a UsageError at FILE:LINE:COL for whatever is wrong
+ * (syntax, an unknown platform, revision or invariant, a command invalid where it stands).
+ */
+export function replayText(text: string, file: string, revisionFlag?: string): { repro: Repro; config: SimulationConfig; run: RunResult } {
+  const { repro, config } = checkRepro(text, file, revisionFlag);
+  const run = runCommands(config, repro.commands);
+  if (run.invalidAt !== null) {
+    const bad = repro.commands[run.invalidAt];
+    throw new UsageError(`${at(file, repro.where?.commands[run.invalidAt])}: ${bad?.kind ?? 'command'}: ${clip(run.invalidWhy ?? 'not something a driver could issue at that point', 200)}`);
+  }
+  return { repro, config, run };
+}
+
+function checkRepro(text: string, file: string, revisionFlag?: string): { repro: Repro; config: SimulationConfig } {
   let repro: Repro;
   try {
     repro = parseRepro(text, file);
@@ -56,12 +72,7 @@ export function loadRepro(file: string, revisionFlag?: string): { repro: Repro; 
 }
 
 export function cmdReplay(o: ReplayOptions): number {
-  const { repro, config } = loadRepro(o.file, o.revision);
-  const r = runCommands(config, repro.commands);
-  if (r.invalidAt !== null) {
-    const bad = repro.commands[r.invalidAt];
-    throw new UsageError(`${at(o.file, repro.where?.commands[r.invalidAt])}: ${bad?.kind ?? 'command'}: ${clip(r.invalidWhy ?? 'not something a driver could issue at that point', 200)}`);
-  }
+  const { repro, config, run: r } = replayText(readRepro(o.file), o.file, o.revision);
   const v = r.violation;
   const expected = repro.expect === 'clean' ? null : repro.expect.violation;
   if (!o.json) {
