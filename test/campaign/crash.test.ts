@@ -15,6 +15,7 @@ import { runUnit, type UnitResult } from '../../src/engine/unit';
 import { cli, lastJson, root, run } from '../cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-crash-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const plan: PlanOptions = { platform: 'gic-v3-its', revision: 'all', seed: 1, runsPerUnit: 4, swarm: false, faults: ['resource', 'firmware'], maxSteps: 40, weighting: 'found-less' };
 const ROUNDS = 2;
 

@@ -12,6 +12,7 @@ import { GOLDEN_DIR } from '../../src/known-bugs';
 import { lastJson, root, run } from '../cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-exit-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('exit codes', () => {
   test('status: known wins, then the revision decides between new and expected', () => {

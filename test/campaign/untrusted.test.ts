@@ -10,6 +10,7 @@ import { lastJson, run } from '../cli-helpers';
 import { HOSTILE, hostileReport } from './hostile';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-untrusted-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A small real state directory to tamper with. */
 function campaign(name: string): string {

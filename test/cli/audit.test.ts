@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { cli, lastJson, root } from '../cli-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-audit-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const aFile = path.join(tmp, 'a-file');
 fs.writeFileSync(aFile, 'not a directory\n');
 

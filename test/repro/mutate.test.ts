@@ -141,5 +141,6 @@ describe('mutated repros are refused at FILE:LINE:COL, in one short line', () =>
       const out = run('replay', file);
       expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 2, stderr: `msi-fuzz: ${path.join(dir, r.message)}\n` });
     }
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
