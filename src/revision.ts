@@ -4,6 +4,7 @@
 import { CORE_PATCHES } from '../models/kernel/core-patches';
 import { validatePatchSet, type NamedRevision, type Patch } from '../models/kernel/patches';
 import type { PlatformModel } from '../models/platforms/platform';
+import { clip } from './text';
 
 export interface ResolvedRevision {
   /** As given (normalised): what repro headers and reports print. */
@@ -32,7 +33,7 @@ export function resolveRevision(platform: PlatformModel, spec: string | undefine
     const names = platform.revisions.map((r) => r.name).join(', ');
     const op = /[+-]([0-9a-z-]+)$/.exec(text);
     const hint = op !== null && platform.revisions.some((r) => text.startsWith(r.name)) ? ` (unknown patch '${op[1]}'? see msi-fuzz list)` : '';
-    throw new RevisionError(`unknown revision '${text}' for platform ${platform.name}${hint} (named revisions: ${names})`);
+    throw new RevisionError(`unknown revision '${clip(text)}' for platform ${platform.name}${hint} (named revisions: ${names})`);
   }
   const set = new Set(parsed.base.patches);
   for (const op of parsed.ops as string[]) {
@@ -42,7 +43,7 @@ export function resolveRevision(platform: PlatformModel, spec: string | undefine
   const base = parsed.base;
   const patches = [...set].sort();
   const problems = validatePatchSet(pool, patches);
-  if (problems.length > 0) throw new RevisionError(`revision '${text}' is not a coherent patch set: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new RevisionError(`revision '${clip(text)}' is not a coherent patch set: ${problems.join('; ')}`);
   return { spec: text, patches, base };
 }
 

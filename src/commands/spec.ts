@@ -63,6 +63,13 @@ export interface CommandSpec<K extends CommandKind> {
   choices?(s: AbstractState): number;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
+  /**
+   * Why not, when `valid` is false: the rule the command breaks in this state, in a few words
+   * (replay prints it at the command's FILE:LINE:COL); null when it is valid. It restates
+   * `valid` rule by rule, so the two must agree (test/repro/invalid.test.ts checks them on
+   * generated runs); `valid` stays the fast test the engines call at every step.
+   */
+  invalid?(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): string | null;
   /** A random command of this kind that is valid now, or null. */
   generate(s: AbstractState, rng: Rng, ctx: VocabContext): CommandOf<K> | null;
   /** What the abstract model says the kernel should answer. */

@@ -5,7 +5,7 @@ import { checkArgs, deviceName, int, positional } from '../args';
 import { count } from '../../abstract/state';
 import { pick } from '../rng';
 import type { CommandSpec } from '../spec';
-import { deviceOnlySyntax, forgetVectors } from './common';
+import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
 
 export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_alloc_irqs'> = {
   kind: 'platform_device_msi_init_and_alloc_irqs',
@@ -15,6 +15,15 @@ export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_allo
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return s.caps.platformMsi && d?.bus === 'platform' && d.mode === 'none' && c.nvec >= 1 && c.nvec <= 256;
+  },
+  invalid(c, s) {
+    if (!s.caps.platformMsi) return 'this platform has no platform-MSI parent';
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'platform') return `${c.dev} is not a platform device`;
+    if (d.mode !== 'none') return `${c.dev} already holds vectors: platform_device_msi_free_irqs_all() first`;
+    if (c.nvec < 1 || c.nvec > 256) return `nvec=${c.nvec}: 1 to 256 vectors`;
+    return null;
   },
   generate(s, rng) {
     const idle = [...s.devices.values()].filter((d) => d.bus === 'platform' && d.mode === 'none');
@@ -52,6 +61,7 @@ export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_a
   weight: 4,
   choices: (s) => count(s, (d) => d.mode === 'platform'),
   valid: (c, s) => s.devices.get(c.dev)?.mode === 'platform',
+  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : s.devices.get(c.dev)?.mode === 'platform' ? null : `${c.dev} holds no platform MSI vectors`),
   generate(s, rng) {
     const busy = [...s.devices.values()].filter((d) => d.mode === 'platform');
     return busy.length === 0 ? null : { kind: 'platform_device_msi_free_irqs_all', dev: pick(rng, busy).name };
