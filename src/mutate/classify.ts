@@ -29,11 +29,12 @@ export interface ChildOutcome {
 }
 
 export type Verdict =
-  | { readonly status: 'killed'; readonly by: 'violation'; readonly detail: string; readonly commands: number | null }
+  | { readonly status: 'killed'; readonly by: 'violation'; readonly detail: string; readonly commands: number | null; readonly runs: number | null }
   | { readonly status: 'killed'; readonly by: 'crash' | 'timeout'; readonly detail: string }
   | { readonly status: 'survived'; readonly commands: number; readonly hits: number | null };
 
 interface RunJson {
+  readonly runs?: unknown;
   readonly commands?: unknown;
   readonly violations?: unknown;
 }
@@ -59,7 +60,7 @@ export function classify(o: ChildOutcome): Verdict {
   if (o.exitCode === 1 && violations !== null && violations.length > 0) {
     const v = violations[0] as { invariant?: unknown; length?: unknown };
     const detail = `${String(v.invariant)}${typeof v.length === 'number' ? ` (repro of ${v.length} commands)` : ''}`;
-    return { status: 'killed', by: 'violation', detail, commands };
+    return { status: 'killed', by: 'violation', detail, commands, runs: typeof json?.runs === 'number' ? json.runs : null };
   }
   if (o.exitCode === 0 && violations !== null && violations.length === 0 && commands !== null) {
     return { status: 'survived', commands, hits: o.runtime?.hits ?? null };

@@ -6,7 +6,7 @@
 //    current revision, must be clean and run exactly the commands the real build runs; it
 //    records which mutants' code ran on which platform, and how often.
 // 4. Each sampled mutant is fuzzed with the same budget on every platform whose baseline ran its
-//    code, in platform order, until one kills it. A mutant whose code ran on no platform is
+//    code, the one that ran it most first, until one kills it. A mutant whose code ran on no platform is
 //    "no coverage": its runs would be the baseline's, command for command.
 // Exit codes: 0 the measurement ran, 1 a baseline is not clean (nothing measured), 2 bad input.
 import { spawnSync } from 'node:child_process';
@@ -97,7 +97,11 @@ async function baselines(cli: string, o: MutateOptions): Promise<Baseline[] | st
 }
 
 async function runMutant(cli: string, m: ModelMutant, base: readonly Baseline[], o: MutateOptions): Promise<MutantResult> {
-  const covering = base.filter((b) => (b.coverage[m.switchId] ?? 0) > 0);
+  // The platform that ran the code most often first: a kill there spares the other runs. The
+  // order changes which platform a kill is credited to, never whether the mutant is killed.
+  const covering = base
+    .filter((b) => (b.coverage[m.switchId] ?? 0) > 0)
+    .sort((a, b) => (b.coverage[m.switchId] ?? 0) - (a.coverage[m.switchId] ?? 0) || a.platform.localeCompare(b.platform));
   if (covering.length === 0) return { mutant: m, status: 'no-coverage', tries: [] };
   const tries: PlatformTry[] = [];
   for (const b of covering) {
@@ -124,8 +128,8 @@ function parseOptions(argv: readonly string[]): MutateOptions {
   const program = new Command('npm run mutate --')
     .description('mutation testing of models/: a seeded sample of mutants, each fuzzed by msi-fuzz run for a fixed budget')
     .option('--seed <n>', 'sampling seed (same seed and tree, same mutants)', '1')
-    .option('--mutants <n>', 'mutants in the sample (stratified: the kernel core and each platform family)', '240')
-    .option('--runs <n>', 'fuzzing budget per mutant and platform: msi-fuzz run --runs (runs of at most 40 commands)', '1000')
+    .option('--mutants <n>', 'mutants in the sample (stratified: the kernel core and each platform family)', '200')
+    .option('--runs <n>', 'fuzzing budget per mutant and platform: msi-fuzz run --runs (runs of at most 40 commands)', '400')
     .option('--fuzz-seed <n>', 'msi-fuzz run --seed of every run', '1')
     .option('--jobs <n>', 'mutants fuzzed at once', String(Math.min(2, os.cpus().length)))
     .option('--work <dir>', 'instrumented tree and run scratch (emptied)', '.mutate')

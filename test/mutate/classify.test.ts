@@ -2,7 +2,7 @@
 import { classify, HIT_LIMIT_EXIT, type ChildOutcome } from '../../src/mutate/classify';
 
 const clean = JSON.stringify({ platform: 'x86-noir', commands: 25975, violations: [], knownOpenIssues: {} });
-const found = JSON.stringify({ platform: 'x86-noir', commands: 120, violations: [{ invariant: 'resources-baseline', repro: 'x', length: 4 }] });
+const found = JSON.stringify({ platform: 'x86-noir', runs: 5, commands: 120, violations: [{ invariant: 'resources-baseline', repro: 'x', length: 4 }] });
 
 function outcome(o: Partial<ChildOutcome>): ChildOutcome {
   return { exitCode: 0, signal: null, wallTimeout: false, lastLine: clean, firstErrorLine: null, runtime: { hits: 12, hitLimitReached: false, coverage: null }, ...o };
@@ -15,7 +15,7 @@ describe('mutant run classification', () => {
 
   test('exit 1 with a violation kills, naming the invariant', () => {
     const v = classify(outcome({ exitCode: 1, lastLine: found }));
-    expect(v).toMatchObject({ status: 'killed', by: 'violation' });
+    expect(v).toMatchObject({ status: 'killed', by: 'violation', runs: 5, commands: 120 });
     expect(v.status === 'killed' && v.detail).toBe('resources-baseline (repro of 4 commands)');
   });
 
