@@ -37,6 +37,15 @@ function markdownFiles(dir: string): string[] {
 
 const DOCS = ['README.md', ...markdownFiles('docs')];
 
+function withoutCode(text: string): string {
+  return text.replace(/```[\s\S]*?```/g, '');
+}
+
+/** The anchors GitHub gives the headings of a page. */
+function headingAnchors(file: string): Set<string> {
+  return new Set([...withoutCode(read(file)).matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+}
+
 describe('generated reference pages', () => {
   test.each(pageStates().map((s) => [s.file, s]))('%s is what npm run docs writes', (_file, s) => {
     // On failure: run `npm run docs` and commit the pages it rewrites.
@@ -103,14 +112,16 @@ describe('the documentation', () => {
     for (const name of [...Object.keys(pkg.dependencies), ...Object.keys(pkg.devDependencies)]) expect(section).toContain(`\`${name}\``);
   });
 
-  test.each(DOCS.map((f) => [f]))('%s: every relative link resolves', (file) => {
-    const text = read(file).replace(/```[\s\S]*?```/g, '');
+  test.each(DOCS.map((f) => [f]))('%s: every relative link and anchor resolves', (file) => {
+    const text = withoutCode(read(file));
     const broken: string[] = [];
     for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-      const target = (m[1] ?? '').split('#')[0] ?? '';
-      if (target === '' || /^[a-z]+:/.test(target)) continue;
-      const resolved = path.normalize(path.join(path.dirname(file), target));
-      if (!fs.existsSync(path.join(root, resolved)) && !WRITTEN_ELSEWHERE.has(resolved)) broken.push(target);
+      const [target = '', anchor] = (m[1] ?? '').split('#');
+      if (/^[a-z]+:/.test(target)) continue;
+      const resolved = target === '' ? file : path.normalize(path.join(path.dirname(file), target));
+      if (WRITTEN_ELSEWHERE.has(resolved)) continue;
+      if (!fs.existsSync(path.join(root, resolved))) broken.push(m[1] ?? '');
+      else if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(resolved).has(anchor)) broken.push(m[1] ?? '');
     }
     expect(broken).toEqual([]);
   });
