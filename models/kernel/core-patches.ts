@@ -58,7 +58,7 @@ export const CORE_PATCHES: readonly Patch[] = [
     title: 'PCI/MSI: Keep a multi-MSI block\'s message while one of its irqs is activated (msi-fuzz proposal)',
     scope: 'core',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (README, "Findings at current upstream"); not posted, not upstream',
+    link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary: 'pci_msi_domain_write_msg(): a multi-MSI block\'s message is written as zero only when no other irq of the block is activated, and an irq activated while the block\'s first irq is not writes the block\'s message',
   },
 ];

@@ -1,7 +1,7 @@
 // The interface a parent model implements to be fuzzed. A platform is one MSI parent (or a
 // family of them) at a set of named revisions; the harness boots it into a Kernel, adds
 // devices under it, drives the driver API, and checks the generic invariants against the
-// views below. A new platform needs nothing else to be fuzzed: see README "Adding a platform".
+// views below. A new platform needs nothing else to be fuzzed: see docs/how-to/add-a-platform.md.
 import type { Device } from '../kernel/device';
 import type { FaultSite } from '../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../kernel/irqdomain';

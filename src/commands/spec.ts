@@ -38,7 +38,7 @@ export interface VocabContext {
 
 export interface CommandSpec<K extends CommandKind> {
   readonly kind: K;
-  /** One line for the README and `msi-fuzz list`. */
+  /** One line for `msi-fuzz list` and docs/reference/commands.md. */
   readonly summary: string;
   /** Relative weight when generating; 0 hides the kind from generation (still parses). */
   readonly weight: number;

@@ -35,7 +35,7 @@ export const XIVE_COMMON_PATCHES: readonly Patch[] = [
     title: 'powerpc/xive: Flush every MSI left in a dying CPU\'s queue (msi-fuzz proposal)',
     scope: 'powerpc',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (README, "Findings at current upstream"); not posted, not upstream',
+    link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary:
       'xive_smp_disable_cpu() acknowledges what arrived while the dying CPU had interrupts off (xive_ops->update_pending) before flushing, and xive_flush_cpu_queue() looks up the XIVE level of the irq (irq_domain_get_irq_data(xive_irq_domain, irq)) instead of testing the top-level irq_data\'s domain, which for an MSI is the PCI/MSI domain above XIVE, so a stale MSI entry is retriggered to its new target instead of dropped with P left set',
   },
