@@ -7,7 +7,7 @@
 // spins there while other CPUs run, and the harness re-polls it after every step.
 import { chipCall, irqGetIrqchipStateActive } from './chip-call';
 import { irqDoSetAffinity, irqSetupAffinity } from './affinity';
-import { EBUSY, EINVAL } from './errno';
+import { EBUSY, EINVAL, ENOMEM } from './errno';
 import { IrqAction } from './irq-action';
 import type { IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
@@ -79,6 +79,8 @@ export function irqShutdownAndDeactivate(k: Kernel, desc: IrqDesc): void {
 export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: string; vec: number }): number {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) return -EINVAL;
+  // kzalloc of the irqaction, before __setup_irq() looks at the line
+  if (k.faults.shouldFail('request_threaded_irq')) return -ENOMEM;
   if (desc.action !== null) return -EBUSY;
   const action = k.heap.kmalloc(new IrqAction(name, owner));
   // irq_activate(): managed irqs are activated by the managed startup instead

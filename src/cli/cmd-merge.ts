@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { emptyProgress, FindingStore, mergeProgress, StateDir } from '../engine/state-dir';
 import type { PlanOptions } from '../engine/plan';
 import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
-import { coverageSummary, writeHtml } from './cmd-campaign';
+import { coverageSummary, faultCoverageLine, writeHtml } from './cmd-campaign';
 import { printJson } from './output';
 
 export interface MergeOptions {
@@ -69,6 +69,7 @@ export function cmdMerge(o: MergeOptions): number {
     const lines = [`merged ${o.dirs.length} state director${o.dirs.length === 1 ? 'y' : 'ies'}${plans.size > 1 ? ' (different plans: statistics are summed, units done may overlap)' : ''}: ${progress.done.length} units, ${progress.runs} runs, ${progress.commands} commands`];
     for (const f of findings) lines.push(`${f.known === null ? 'NEW  ' : 'known'} ${f.invariant} on ${f.platform}@${f.revision} (last: ${f.lastKind}, ${f.length} commands, ${f.hits} hit(s))${f.known !== null ? ` = ${f.known}` : ''}\n      ${f.reproduce}`);
     lines.push(`coverage not reached: ${cov.unreached.join(', ') || 'none'}`);
+    lines.push(faultCoverageLine(cov));
     lines.push(findings.length === 0 ? 'summary: no violation' : `summary: ${fresh.length} new, ${findings.length - fresh.length} known finding(s)`);
     if (o.into !== undefined) lines.push(`merged state: ${o.into}`);
     if (html !== null) lines.push(`report: ${html}`);

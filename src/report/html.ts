@@ -79,6 +79,12 @@ export function renderReport(r: ReportInput): string {
     .map(([k, v]) => ({ label: k.slice(4), value: v }));
   const states = STATES.map((s) => ({ label: s, value: p.coverage[`state:${s}`] ?? 0 }));
   const unreached = states.filter((s) => s.value === 0).map((s) => s.label);
+  // Fault sites and pools: what fired where, and what no run of the campaign reached
+  const sites = Object.entries(p.coverage)
+    .filter(([k]) => (k.startsWith('site:') && !k.includes('#')) || (k.startsWith('pool:') && !k.includes('@')))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => ({ label: k.startsWith('pool:') ? `exhaust(${k.slice(5)})` : k.slice(5), value: v, highlight: v === 0 }));
+  const sitesUnreached = sites.filter((s) => s.value === 0).map((s) => s.label);
   const findingRows = r.findings
     .map(
       (f) => `<tr class="${f.known === null ? 'new' : 'known'}"><td>${f.known === null ? 'NEW' : `known: ${esc(f.known)}`}</td><td>${esc(f.invariant)}</td><td>${esc(f.platform)}@${esc(f.revision)}${f.revisionCorrect ? '' : ' <span class="muted">(revision known bad)</span>'}</td><td>${esc(f.lastKind)}</td><td>${f.length}</td><td>${f.hits}</td></tr>
@@ -109,6 +115,8 @@ ${findingRows || '<tr><td colspan="6">no violation</td></tr>'}
 <h2>Coverage</h2>
 <p id="unreached">${unreached.length === 0 ? 'every state of the list was reached' : `not reached: ${unreached.map(esc).join(', ')}`}</p>
 <div class="grid">${barChart('states reached (steps)', states.map((s) => ({ ...s, highlight: s.value === 0 })))}${barChart('commands executed', commands)}</div>
+<p id="unreached-sites">${sites.length === 0 ? 'no fault site could be armed' : sitesUnreached.length === 0 ? `every one of the ${sites.length} fault sites and pools fired` : `fault sites and pools that never fired: ${sitesUnreached.map(esc).join(', ')}`}</p>
+${sites.length > 0 ? `<div class="grid">${barChart('faults fired, by site', sites)}</div>` : ''}
 <h2>Configurations</h2>
 <table id="configurations"><thead><tr><th>configuration</th><th>seeds</th><th>runs</th><th>commands</th><th>findings</th></tr></thead><tbody>
 ${r.configurations.map((c) => { const s = p.perConfig[c] ?? { units: 0, runs: 0, commands: 0, findings: 0 }; return `<tr><td>${esc(c)}</td><td>${s.units}</td><td>${s.runs}</td><td>${s.commands}</td><td>${s.findings}</td></tr>`; }).join('\n')}
