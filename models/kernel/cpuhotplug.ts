@@ -67,6 +67,12 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     affinity = k.onlineCpus();
     brokeaff = true;
     err = irqDoSetAffinity(k, desc, affinity, false);
+  } else if (err < 0 && !desc.affinityManaged && k.applied('msi-fuzz-migrate-retry-online')) {
+    // msi-fuzz's proposal: any other failure (XIVE: -ENXIO for full queues, or a firmware
+    // error) gets one more try with every online CPU rather than leaving the irq behind
+    affinity = k.onlineCpus();
+    brokeaff = true;
+    err = irqDoSetAffinity(k, desc, affinity, false);
   }
   if (err !== 0) {
     k.printk(`IRQ${desc.irq}: set affinity failed(${err}).`);

@@ -6,9 +6,9 @@ import type { FaultSite, PoolSpec } from './faults';
 export const CORE_FAULT_SITES: readonly FaultSite[] = [
   {
     name: 'irq_domain_alloc_descs',
-    class: 'resource',
-    kernel: 'kernel/irq/irqdesc.c: __irq_alloc_descs() from irq_domain_alloc_irqs_locked()',
-    description: 'no Linux irq number or descriptor left (irq_expand_nr_irqs() or alloc_descs() fails with -ENOMEM): the allocation returns at once',
+    class: 'kmalloc',
+    kernel: 'kernel/irq/irqdesc.c: alloc_descs() from __irq_alloc_descs() from irq_domain_alloc_irqs_locked()',
+    description: 'the kzalloc of an irq_desc fails (one call per irq; the ones before it are freed): -ENOMEM. Irq numbers themselves do not run out with SPARSE_IRQ (INT_MAX)',
   },
   {
     name: 'irq_domain_alloc_irq_data',
@@ -84,11 +84,5 @@ export const CORE_FAULT_SITES: readonly FaultSite[] = [
   },
 ];
 
-export const CORE_POOLS: readonly PoolSpec[] = [
-  {
-    name: 'irq_desc',
-    perCpu: false,
-    kernel: 'kernel/irq/irqdesc.c: irq_find_free_area() in __irq_alloc_descs()',
-    description: 'Linux irq numbers (allocated_irqs): every free number is taken by other users for the command',
-  },
-];
+/** None: Linux irq numbers do not run out with SPARSE_IRQ; the platforms' pools come on top. */
+export const CORE_POOLS: readonly PoolSpec[] = [];

@@ -21,8 +21,8 @@ export interface IrqChip {
   composeMsiMsg?(k: Kernel, data: IrqData): MsiMsg;
   /** irq_write_msi_msg(): the device level stores the message into the device. */
   writeMsiMsg?(k: Kernel, data: IrqData, msg: MsiMsg): void;
-  /** irq_startup(): route and enable the source (without it genirq calls irq_enable/unmask). */
-  irqStartup?(k: Kernel, data: IrqData): void;
+  /** irq_startup(): route and enable the source (without it genirq calls irq_enable/unmask); 0 or a negative errno. */
+  irqStartup?(k: Kernel, data: IrqData): number | void;
   /** irq_shutdown(): switch the source off (without it genirq masks). */
   irqShutdown?(k: Kernel, data: IrqData): void;
   irqMask?(k: Kernel, data: IrqData): void;

@@ -5,7 +5,7 @@ import { PciDev } from './device';
 import { EINVAL, ENODEV, ENOMEM, ENOSPC, ENOTSUPP, ERANGE } from './errno';
 import type { IrqChip, IrqData, MsiMsg } from './irqdomain';
 import type { Kernel } from './kernel';
-import { chipCallParent } from './chip-call';
+import { chipCallParent, chipStartup } from './chip-call';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from './pci-msi-signal';
 import {
   msiCreateDeviceIrqDomain,
@@ -66,9 +66,10 @@ const pciMsiChip = (name: string): IrqChip => ({
   },
   // pci_msi_unmask_irq() / pci_msi_mask_irq() on the MSI-X entry, then the parent (MASK_PARENT);
   // startup, shutdown and EOI belong to the parent (irq_chip_*_parent)
+  // irq_chip_startup_parent(): the parent's result is the startup's
   irqStartup(k: Kernel, data: IrqData) {
     pciMsiEntryMask(k, data, false);
-    if (!chipCallParent(k, data, 'irqStartup')) chipCallParent(k, data, 'irqUnmask');
+    return chipStartup(k, data.parentData);
   },
   irqShutdown(k: Kernel, data: IrqData) {
     pciMsiEntryMask(k, data, true);

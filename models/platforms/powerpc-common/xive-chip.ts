@@ -83,12 +83,15 @@ export function xiveIrqRetrigger(k: Kernel, xd: XiveIrqData): void {
 export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
   let fuzz = 0;
   // xive_find_target_in_mask(): the (fuzz % weight)-th CPU of the mask, the first online one
-  // from there (queues never fill here)
+  // from there whose queue takes one more interrupt (xive_try_pick_target(); the model keeps
+  // no per-queue count, a queue is full only while exhaust(xive-queue, cpu=N) drains it)
   const findTargetInMask = (k: Kernel, mask: readonly number[], f: number): number => {
     if (mask.length === 0) return -1;
     for (let i = 0; i < mask.length; i++) {
       const cpu = mask[(f + i) % mask.length] as number;
-      if (k.cpuIsOnline(cpu)) return cpu;
+      if (!k.cpuIsOnline(cpu)) continue;
+      if (!k.faults.exhausted('xive-queue', cpu)) return cpu;
+      k.faults.refused('xive-queue', cpu);
     }
     return -1;
   };
@@ -119,14 +122,25 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
         target = pickTarget(k, xd, k.onlineCpus());
         if (target < 0) {
           k.printk(`xive_irq_startup: irq ${data.irq}: no online CPU, -ENXIO`);
-          return;
+          return -ENXIO;
         }
         k.printk(`irq ${data.irq} started with broken affinity`);
       }
       xd.target = target;
       data.effectiveCpu = target;
-      env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq);
+      // A configure_irq() failure returns before the ESB is unmasked (__setup_irq() ignores it)
+      const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      if (rc < 0) {
+        k.printk(`xive_irq_startup: irq ${data.irq}: configure_irq failed ${rc}`);
+        // msi-fuzz's proposal (with the core's failing request_irq()): give the target back
+        if (k.applied('msi-fuzz-startup-error')) {
+          xd.target = XIVE_INVALID_TARGET;
+          data.effectiveCpu = -1;
+        }
+        return rc;
+      }
       xiveDoSourceSetMask(k, xd, false);
+      return 0;
     },
     // xive_irq_shutdown()
     irqShutdown(k, data) {

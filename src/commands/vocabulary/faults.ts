@@ -43,13 +43,19 @@ function genFailNext(s: AbstractState, rng: Rng, ctx: VocabContext, kind: Comman
   return { kind: 'fail_next', site, nth: pickNth(rng, s.machine?.faultCalls?.(kind, site) ?? 0) };
 }
 
+/** How an exhaustion shows in AbstractState.armed: the pool, or the pool and the CPU drained. */
+export function exhaustKey(pool: string, cpu: number | null): string {
+  return cpu === null ? pool : `${pool}@cpu${cpu}`;
+}
+
 function genExhaust(s: AbstractState, rng: Rng, ctx: VocabContext): CommandOf<'exhaust'> | null {
-  const pools = (ctx.pools ?? []).filter((p) => !s.armed.has(p.name));
+  const pools = ctx.pools ?? [];
   if (pools.length === 0) return null;
   const p = pick(rng, pools);
-  if (!p.perCpu) return { kind: 'exhaust', pool: p.name, cpu: null };
-  const online = [...s.online].sort((a, b) => a - b);
-  return { kind: 'exhaust', pool: p.name, cpu: online.length > 0 ? pick(rng, online) : 0 };
+  if (!p.perCpu) return s.armed.has(p.name) ? null : { kind: 'exhaust', pool: p.name, cpu: null };
+  // A CPU whose share is not drained yet (several may be, one exhaust() each)
+  const online = [...s.online].sort((a, b) => a - b).filter((c) => !s.armed.has(exhaustKey(p.name, c)));
+  return online.length === 0 ? null : { kind: 'exhaust', pool: p.name, cpu: pick(rng, online) };
 }
 
 /**
@@ -99,7 +105,7 @@ export const exhaustCmd: CommandSpec<'exhaust'> = {
   offered: (ctx) => (ctx.pools ?? []).length > 0,
   valid(c, s, ctx) {
     const p = (ctx.pools ?? []).find((x) => x.name === c.pool);
-    if (p === undefined || s.armed.has(c.pool)) return false;
+    if (p === undefined || s.armed.has(exhaustKey(c.pool, c.cpu))) return false;
     return p.perCpu ? c.cpu !== null && c.cpu >= 0 && c.cpu < NR_CPUS : c.cpu === null;
   },
   generate: (s, rng, ctx) => genExhaust(s, rng, ctx),
@@ -109,7 +115,7 @@ export const exhaustCmd: CommandSpec<'exhaust'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    s.armed.add(c.pool);
+    s.armed.add(exhaustKey(c.pool, c.cpu));
   },
   format: (c) => (c.cpu === null ? [c.pool] : [c.pool, `cpu=${c.cpu}`]),
   parse(args) {
