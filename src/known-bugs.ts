@@ -256,6 +256,18 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description: 'when an allocation in its_create_device() fails after its_lpi_alloc() took an LPI range (the event bitmap, the ITT, the its_device or the collection map), the range is never given back: LPIs leak for good',
   },
   {
+    id: 'its-lpi-free-alloc-leak',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 4,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-lpi-free-noalloc',
+    source: 'msi-fuzz model finding under injected allocation failures (fault site mk_lpi_range); irq-gic-v3-its.c at 7.2: free_lpi_range() starts with mk_lpi_range() (kmalloc) and returns -ENOMEM, its_lpi_free() only WARN_ON()s',
+    description: 'freeing an its_device\'s LPIs allocates a list entry; when that allocation fails its_lpi_free() WARNs and the range is never given back',
+  },
+  {
     id: 'its-alloc-events-leak',
     platform: 'gic-v3-its',
     revision: 'v6.18',

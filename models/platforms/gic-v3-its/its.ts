@@ -192,9 +192,10 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
 }
 
 // its_lpi_free(): WARN_ON(free_lpi_range()); free_lpi_range() allocates the list entry first
-// (mk_lpi_range), and when that fails the range is not given back
+// (mk_lpi_range), and when that fails the range is not given back (msi-fuzz's proposal frees
+// without allocating)
 function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
-  if (k.faults.shouldFail('mk_lpi_range')) k.warn('its_lpi_free', `free_lpi_range(${base}, ${nr}) failed: -ENOMEM`);
+  if (!k.applied('msi-fuzz-its-lpi-free-noalloc') && k.faults.shouldFail('mk_lpi_range')) k.warn('its_lpi_free', `free_lpi_range(${base}, ${nr}) failed: -ENOMEM`);
   else its.lpis.freeRange(base, nr);
   k.heap.kfree('its_lpi_free', map);
 }
