@@ -16,3 +16,32 @@ export function poolsOf(platform: PlatformModel): readonly PoolSpec[] {
 }
 
 export { CORE_FAULT_SITES, CORE_POOLS };
+
+/**
+ * The reference list of every fault site and pool, as docs/reference/fault-injection.md carries
+ * it between its `<!-- fault-sites -->` markers (test/harness/fault-docs.test.ts checks it).
+ */
+export function faultSiteMarkdown(platforms: readonly PlatformModel[]): string {
+  const where = <T extends { name: string }>(of: (p: PlatformModel) => readonly T[]): Map<string, { item: T; on: string[] }> => {
+    const out = new Map<string, { item: T; on: string[] }>();
+    for (const p of platforms) {
+      for (const item of of(p)) {
+        const seen = out.get(item.name) ?? { item, on: [] };
+        seen.on.push(p.name);
+        out.set(item.name, seen);
+      }
+    }
+    return out;
+  };
+  const on = (names: string[]): string => (names.length === platforms.length ? 'every platform' : names.join(', '));
+  const cap = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+  const lines: string[] = ['Fault sites, `fail_next(site, nth=K)`:', ''];
+  for (const { item: f, on: ps } of where(faultSitesOf).values()) {
+    lines.push(`- \`${f.name}\` (${f.class}; ${on(ps)}): \`${f.kernel ?? '?'}\`. ${cap(f.description)}.`);
+  }
+  lines.push('', 'Pools, `exhaust(pool)` or `exhaust(pool, cpu=N)`:', '');
+  for (const { item: p, on: ps } of where(poolsOf).values()) {
+    lines.push(`- \`${p.name}\` (${p.perCpu ? 'per CPU' : 'whole pool'}; ${on(ps)}): \`${p.kernel ?? '?'}\`. ${cap(p.description)}.`);
+  }
+  return lines.join('\n');
+}

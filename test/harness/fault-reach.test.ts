@@ -149,12 +149,24 @@ describe('per-CPU exhaustion during CPU hot-unplug', () => {
     expect(runCommands(config('x86-noir'), [...cmds, { kind: 'cpu_down', cpu: 2 }]).records.at(-1)?.outcome?.ret).toBe(0);
   });
 
-  test('XIVE: the mask\'s other CPU has a full queue, set_affinity says -ENXIO and the irq stays on the dying CPU (an open finding); the proposal moves it', () => {
+  test('XIVE: the mask\'s other CPU has a full queue, set_affinity says -ENXIO and the irq stays on the dying CPU (an open finding); -ENOSPC would move it', () => {
     const { r, at } = movedOff('pseries', [{ kind: 'exhaust', pool: 'xive-queue', cpu: 0 }]);
     expect(r.sim.kernel.dmesg.some((l) => l.includes('set affinity failed(-6)'))).toBe(true);
     expect(r.violation?.invariant).toBe('nothing-left-behind');
     expect(r.violation?.message).toContain(`offline CPU ${at}`);
-    const fixed = runCommands(config('pseries', undefined, 'v6.18.y+msi-fuzz-migrate-retry-online'), r.records.map((x) => x.command));
+    const fixed = runCommands(config('pseries', undefined, 'v6.18.y+msi-fuzz-xive-can-unplug'), r.records.map((x) => x.command));
+    expect(fixed.violation).toBeNull();
+    expect(fixed.sim.kernel.dmesg.some((l) => l.includes(`no longer affine to CPU${at}`))).toBe(true);
+  });
+
+  test('XIVE: with every queue the irq may go to full, the proposal refuses the unplug as x86 does', () => {
+    const cmds: Command[] = [dev0, msix4, { kind: 'request_irq', dev: 'dev0', vec: 0 }, { kind: 'irq_set_affinity', target: 'dev0', vec: 0, cpus: 0x4 }];
+    for (const cpu of [0, 1, 3]) cmds.push({ kind: 'exhaust', pool: 'xive-queue', cpu });
+    cmds.push({ kind: 'cpu_down', cpu: 2 });
+    const upstream = runCommands(config('powernv'), cmds);
+    expect(upstream.violation?.invariant).toBe('nothing-left-behind');
+    const fixed = runCommands(config('powernv', undefined, 'v6.18.y+msi-fuzz-xive-can-unplug'), cmds);
+    expect(fixed.records.at(-1)?.outcome?.ret).toBe(-28);
     expect(fixed.violation).toBeNull();
   });
 });

@@ -21,7 +21,7 @@ function platform(name: string) {
 }
 
 describe('powerpc known bugs', () => {
-  test('all eight are registered', () => {
+  test('all nine are registered', () => {
     expect(bugs.map((b) => b.id).sort()).toEqual([
       'powernv-compose-opal-error',
       'powernv-opal-bogus-irq',
@@ -31,6 +31,7 @@ describe('powerpc known bugs', () => {
       'xive-offline-msi-left-in-queue',
       'xive-shutdown-race',
       'xive-startup-error-dead-line',
+      'xive-unplug-strands-irq',
     ]);
   });
 

@@ -5,7 +5,7 @@
 // retrigger, and since da15c03b047d irq_get_irqchip_state, which tells __synchronize_irq() that
 // a queue entry may still exist.
 import { IRQ_SET_MASK_OK } from '../../kernel/chip-call';
-import { EINVAL, ENXIO } from '../../kernel/errno';
+import { EINVAL, ENOSPC, ENXIO } from '../../kernel/errno';
 import type { IrqChip, IrqData } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { XiveCpus } from './xive-cpu';
@@ -164,7 +164,9 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       if (!dest.some((c) => k.cpuIsOnline(c))) return -EINVAL;
       if (xd.target !== XIVE_INVALID_TARGET && k.cpuIsOnline(xd.target) && dest.includes(xd.target)) return IRQ_SET_MASK_OK;
       const target = pickTarget(k, xd, dest);
-      if (target < 0) return -ENXIO;
+      // No queue of the mask takes it: -ENXIO, which migrate_one_irq() does not retry
+      // (msi-fuzz's proposal says -ENOSPC, as the x86 vector allocator does)
+      if (target < 0) return k.applied('msi-fuzz-xive-can-unplug') ? -ENOSPC : -ENXIO;
       const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
       if (rc < 0) {
         k.printk(`xive: Error ${rc} reconfiguring irq ${data.irq}`);
