@@ -75,6 +75,6 @@ export const CORE_PATCHES: readonly Patch[] = [
     scope: 'core',
     proposedBy: 'msi-fuzz',
     link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
-    summary: 'migrate_one_irq(): a non-managed irq whose move fails with anything but -ENOSPC (XIVE: -ENXIO for full queues, or a firmware error) gets one more try with cpu_online_mask instead of being left on the dying CPU',
+    summary: 'migrate_one_irq(): an irq whose move fails with anything but -ENOSPC (a firmware error) gets one more try, with cpu_online_mask (a managed irq: its own mask), instead of being left on the dying CPU',
   },
 ];
