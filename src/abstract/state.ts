@@ -106,7 +106,7 @@ export interface MachineView {
   effectiveCpu(target: string, vec: number): number;
   /** Interrupts devices raised that no CPU has taken yet (Pending Bit aside: pending, IRR, event queue, Q bit), with the CPU each waits for. */
   inFlight(): readonly { readonly dev: string; readonly vec: number; readonly cpu: number }[];
-  /** The most calls of fault site `site` one command of `kind` made so far (null: of any kind); 0 if never. */
+  /** The calls of fault site `site` the last command of `kind` that called it made (null: the most of any command); 0 if never. */
   faultCalls?(kind: string | null, site: string): number;
 }
 

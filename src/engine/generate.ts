@@ -101,8 +101,8 @@ export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, e
  * thread) instead of at every step. Draws exactly what generateCommand draws.
  */
 export class RunGenerator {
-  private readonly free: Menu;
-  private readonly blocked: Menu;
+  private free: Menu;
+  private blocked: Menu;
   /** Percent of drawn commands a fault is aimed at (0 when nothing can be armed). */
   private readonly aim: number;
   /** The drawn command a fault was aimed at, issued right after the fault command. */
@@ -118,6 +118,11 @@ export class RunGenerator {
     const hunted = ctx.hunt?.has('fail_next') === true || ctx.hunt?.has('exhaust') === true;
     const swarmedOut = !enabled.some((sp) => sp.kind === 'fail_next');
     this.aim = !armable || swarmedOut ? 0 : hunted ? AIM_PERCENT * HUNT_BOOST : AIM_PERCENT;
+    // Every fault is aimed: one drawn on its own would be disarmed by whatever comes next
+    if (this.aim > 0) {
+      this.free = menu(enabled.filter((sp) => !isFaultCommand(sp.kind)), ctx, false);
+      this.blocked = menu(enabled.filter((sp) => !isFaultCommand(sp.kind)), ctx, true);
+    }
   }
 
   /** A command aimed at is waiting to be issued (the fault before it has been). */
@@ -147,7 +152,7 @@ export class RunGenerator {
  * fault command drawn on its own is disarmed by whatever command comes next, which seldom
  * reaches the site; aimed, it hits a site that kind of command was seen to call.
  */
-export const AIM_PERCENT = 8;
+export const AIM_PERCENT = 12;
 
 /** The draw over the first `n` kinds of `specs`. */
 function draw(specs: readonly AnySpec[], bases: readonly number[], n: number, s: AbstractState, rng: Rng, ctx: VocabContext): Command | null {

@@ -59,8 +59,9 @@ export class Simulation {
   /** The pools exhaust() may drain (resource faults only), and whether per CPU. */
   readonly pools: readonly { readonly name: string; readonly perCpu: boolean }[];
   /**
-   * Per command kind, the most calls of each fault site one command of that kind has made:
-   * what generation aims a fault at (the n-1-th call), an observer's view like MachineView.
+   * Per command kind, the calls of each fault site the last command of that kind that called
+   * it made: what generation aims a fault at (the n-1-th call), an observer's view like
+   * MachineView.
    */
   readonly siteCallsByKind = new Map<string, Map<string, number>>();
   step = 0;
@@ -184,7 +185,7 @@ export class Simulation {
     let seen = this.siteCallsByKind.get(command.kind);
     for (const [site, n] of faults.commandCalls()) {
       if (seen === undefined) this.siteCallsByKind.set(command.kind, (seen = new Map()));
-      if (n > (seen.get(site) ?? 0)) seen.set(site, n);
+      if (n > 0) seen.set(site, n);
     }
   }
 
