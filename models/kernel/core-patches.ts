@@ -61,4 +61,20 @@ export const CORE_PATCHES: readonly Patch[] = [
     link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary: 'pci_msi_domain_write_msg(): a multi-MSI block\'s message is written as zero only when no other irq of the block is activated, and an irq activated while the block\'s first irq is not writes the block\'s message',
   },
+  {
+    id: 'msi-fuzz-startup-error',
+    title: 'genirq: Fail request_irq() when irq_startup() fails (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: '__setup_irq(): a negative irq_startup() result (XIVE: no queue with room, or configure_irq failing) fails the request, the line left not started and deactivated, instead of installing a handler on a dead line; xive_irq_startup() gives its target back when configure_irq fails',
+  },
+  {
+    id: 'msi-fuzz-migrate-retry-online',
+    title: 'genirq/cpuhotplug: Retry a failed migration with the online mask whatever the error (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'migrate_one_irq(): an irq whose move fails with anything but -ENOSPC (a firmware error) gets one more try, with cpu_online_mask (a managed irq: its own mask), instead of being left on the dying CPU',
+  },
 ];

@@ -65,6 +65,8 @@ export class PciDev extends Device {
   msiMultipleEnabled = 0;
   /** devm/pcim managed device: pcim_msi_release() frees vectors on unbind. */
   readonly isManaged = true;
+  /** pci_dev::is_msi_managed: the pcim_msi_release devres action is registered. */
+  isMsiManaged = false;
   /** Physical function of an SR-IOV virtual function. */
   physfn: PciDev | null = null;
   /** The MSI-X Pending Bit Array: entries that fired while masked (with who raised them). */

@@ -21,7 +21,9 @@ import {
   hasFlag,
   MSI_FLAG_ACTIVATE_EARLY,
   MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS,
+  MSI_FLAG_DEV_SYSFS,
   MSI_FLAG_FREE_MSI_DESCS,
+  MSI_FLAG_USE_DEV_FWNODE,
   MSI_FLAG_USE_DEF_DOM_OPS,
   type MsiDomainInfo,
   type MsiDomainOps,
@@ -166,6 +168,7 @@ function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs
 // msi_setup_device_data(): devres-managed msi_device_data, released on unbind
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
+  if (k.faults.shouldFail('msi_setup_device_data')) return -ENOMEM;
   const md = k.heap.kmalloc(new MsiDeviceData());
   k.touchDevice(dev);
   dev.msiData = md;
@@ -221,6 +224,7 @@ export function msiCreateDeviceIrqDomain(
   else if (hwsize > MSI_MAX_INDEX + 1) return false;
 
   // kmemdup() of the template: the domain gets its own copy of ops, chip and info
+  if (k.faults.shouldFail('msi_create_device_irq_domain')) return false;
   const ops: MsiDomainOps = { ...template.ops };
   const info: MsiDomainInfo = {
     ...template.info,
@@ -235,7 +239,16 @@ export function msiCreateDeviceIrqDomain(
   const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info));
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
 
-  if (msiSetupDeviceData(k, dev) !== 0) return false;
+  // irq_domain_alloc_named_fwnode() unless the domain uses the device's fwnode; on any failure
+  // from here __free(kfree) drops the bundle (and __free(irq_domain_free_fwnode) the fwnode)
+  if (!hasFlag(info.flags, MSI_FLAG_USE_DEV_FWNODE) && k.faults.shouldFail('irq_domain_alloc_named_fwnode')) {
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  }
+  if (msiSetupDeviceData(k, dev) !== 0) {
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  }
   const slot = slotOf(dev, domid) as MsiDomainSlot;
   if (slot.domain !== null) {
     k.warn('msi_create_device_irq_domain', `${dev.name}: MSI domain slot ${domid} already occupied`);
@@ -243,6 +256,11 @@ export function msiCreateDeviceIrqDomain(
     return false;
   }
   if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) {
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  }
+  // __msi_create_irq_domain() -> irq_domain_create_hierarchy(): the kzalloc of the domain
+  if (k.faults.shouldFail('irq_domain_instantiate')) {
     k.heap.kfree('msi_create_device_irq_domain', bundle);
     return false;
   }
@@ -321,7 +339,9 @@ export function msiStore(dev: Device, domid: number): Map<number, MsiDesc> | nul
   return slotOf(dev, domid)?.store ?? null;
 }
 
-// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize
+// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize (xa_alloc, -EBUSY
+// when none is free), else xa_insert (-EBUSY when taken); either can fail to allocate an
+// xarray node (-ENOMEM). On any failure the descriptor is freed (msi_free_desc).
 export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
   const store = msiStore(dev, domid);
   if (store === null) return -ENODEV;
@@ -330,29 +350,43 @@ export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: numb
   if (index === MSI_ANY_INDEX) {
     for (let i = 0; i < hwsize; i++) {
       if (!store.has(i)) {
+        if (k.faults.shouldFail('msi_insert_desc')) return -ENOMEM;
         desc.msiIndex = i;
         store.set(i, desc);
         return 0;
       }
     }
-    return -ENOSPC;
+    return -EBUSY;
   }
   if (index >= hwsize) return -ERANGE;
   if (store.has(index)) return -EBUSY;
+  if (k.faults.shouldFail('msi_insert_desc')) return -ENOMEM;
   desc.msiIndex = index;
   store.set(index, desc);
   return 0;
 }
 
-// msi_domain_alloc_simple_msi_descs(): one descriptor per index in the range, if absent
+// msi_domain_insert_msi_desc(): msi_alloc_desc() (a copy of the caller's template), then
+// msi_insert_desc() at the template's index
+export function msiDomainInsertMsiDesc(k: Kernel, dev: Device, domid: number, desc: MsiDesc, index: number): number {
+  if (k.faults.shouldFail('msi_alloc_desc')) return -ENOMEM;
+  return msiInsertDesc(k, dev, desc, domid, index);
+}
+
+// msi_domain_alloc_simple_msi_descs() -> msi_domain_add_simple_msi_descs(): one descriptor per
+// index in the range, if absent; a failure frees the range's descriptors (fail_mem / fail:
+// msi_domain_free_descs)
 function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInfo, ctrl: MsiCtrl): number {
   if (!hasFlag(info.flags, MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS)) return 0;
   const store = msiStore(dev, ctrl.domid);
   if (store === null) return -ENODEV;
   for (let idx = ctrl.first; idx <= ctrl.last; idx++) {
     if (store.has(idx)) continue;
-    const ret = msiInsertDesc(k, dev, new MsiDesc(dev, 1, false), ctrl.domid, idx);
-    if (ret !== 0) return ret;
+    const ret = k.faults.shouldFail('msi_alloc_desc') ? -ENOMEM : msiInsertDesc(k, dev, new MsiDesc(dev, 1, false), ctrl.domid, idx);
+    if (ret !== 0) {
+      msiFreeDescRange(k, dev, ctrl.domid, ctrl.first, ctrl.last);
+      return ret;
+    }
   }
   return 0;
 }
@@ -453,6 +487,8 @@ function msiDomainAllocIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl
       const ret = msiInitVirq(k, domain, virq + i, activate);
       if (ret !== 0) return ret;
     }
+    // msi_sysfs_populate_desc(): the msi_irqs/<irq> attributes (its own fail path removes them)
+    if (hasFlag(info.flags, MSI_FLAG_DEV_SYSFS) && k.faults.shouldFail('msi_sysfs_populate_desc')) return -ENOMEM;
     allocated++;
   }
   return 0;
@@ -465,8 +501,7 @@ function msiDomainAllocLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
   if (domain === null) return -ENODEV;
   const info = domain.hostData as MsiDomainInfo;
   let ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
-  if (ret !== 0) return ret;
-  ret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+  if (ret === 0) ret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
   if (ret === 0) return 0;
   msiDomainFreeLocked(k, dev, ctrl);
   return ret;
@@ -492,6 +527,7 @@ export interface MsiMap {
 export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number): MsiMap {
   const domain = msiGetDeviceDomain(dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
+  // msi_alloc_desc()
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
   const desc = new MsiDesc(dev, 1, true);
   const ret = msiInsertDesc(k, dev, desc, domid, index);

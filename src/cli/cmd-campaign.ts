@@ -173,14 +173,32 @@ export function findingOut(f: StoredFinding, repro: string | null): FindingOut {
   };
 }
 
-export function coverageSummary(cov: Record<string, number>): { commands: Record<string, number>; states: Record<string, number>; unreached: string[] } {
+export interface CoverageSummary {
+  readonly commands: Record<string, number>;
+  readonly states: Record<string, number>;
+  readonly unreached: string[];
+  /** Fault site -> faults that fired there; `site#k` -> at its k-th call within a command. */
+  readonly faultSites: Record<string, number>;
+  /** Pool -> exhaustions that refused an allocation; `pool@cpuN` / `pool@all` by what was drained. */
+  readonly pools: Record<string, number>;
+  /** Fault sites and pools the runs could arm where no fault ever fired. */
+  readonly unreachedSites: string[];
+  readonly unreachedPools: string[];
+}
+
+export function coverageSummary(cov: Record<string, number>): CoverageSummary {
   const commands: Record<string, number> = {};
   const states: Record<string, number> = {};
+  const faultSites: Record<string, number> = {};
+  const pools: Record<string, number> = {};
   for (const [k, v] of Object.entries(cov).sort(([a], [b]) => a.localeCompare(b))) {
     if (k.startsWith('cmd:')) commands[k.slice(4)] = v;
     else if (k.startsWith('state:')) states[k.slice(6)] = v;
+    else if (k.startsWith('site:')) faultSites[k.slice(5)] = v;
+    else if (k.startsWith('pool:')) pools[k.slice(5)] = v;
   }
-  return { commands, states, unreached: STATES.filter((s) => (states[s] ?? 0) === 0) };
+  const zero = (m: Record<string, number>, sep: string): string[] => Object.keys(m).filter((k) => !k.includes(sep) && m[k] === 0);
+  return { commands, states, unreached: STATES.filter((s) => (states[s] ?? 0) === 0), faultSites, pools, unreachedSites: zero(faultSites, '#'), unreachedPools: zero(pools, '@') };
 }
 
 /** Counts by status. */
@@ -276,6 +294,7 @@ function summarize(o: CampaignCliOptions, plan: PlanOptions, r: MultiResult, sta
   lines.push('', `${r.progress.done.length} units, ${r.progress.runs} runs, ${r.progress.commands} commands; this invocation ${r.sessionCommands} commands in ${(r.elapsedMs / 1000).toFixed(1)}s (${rate} cmd/s)`);
   for (const [id, n] of Object.entries(r.progress.openIssues)) lines.push(`known open issue ${id} hit ${n} time(s), not counted`);
   lines.push(`coverage: states ${Object.entries(cov.states).map(([k, v]) => `${k}=${v}`).join(' ')}${cov.unreached.length > 0 ? `; not reached: ${cov.unreached.join(', ')}` : ''}`);
+  lines.push(faultCoverageLine(cov));
   lines.push(knownReplayLine(replays));
   for (const k of lost) lines.push(`LOST     known bug ${k.id}: its golden repro ${k.instead ?? 'no longer fails'} at ${k.platform}@${k.revision} (expected ${k.invariant})`);
   lines.push('');
@@ -298,6 +317,14 @@ function knownReplayLine(replays: readonly KnownReplay[] | null): string {
   if (replays === null) return 'known bugs: not replayed (no golden repros installed)';
   const ok = replays.filter((k) => k.reproduced).length;
   return `known bugs: ${ok} of ${replays.length} golden repro(s) at these configurations still fail as recorded`;
+}
+
+/** One line: how many fault sites and pools fired, and the ones that never did. */
+export function faultCoverageLine(cov: CoverageSummary): string {
+  const sites = Object.keys(cov.faultSites).filter((k) => !k.includes('#'));
+  const pools = Object.keys(cov.pools).filter((k) => !k.includes('@'));
+  const unreached = [...cov.unreachedSites, ...cov.unreachedPools.map((p) => `exhaust(${p})`)];
+  return `fault sites: ${sites.length - cov.unreachedSites.length} of ${sites.length} fired, pools: ${pools.length - cov.unreachedPools.length} of ${pools.length} refused an allocation${unreached.length > 0 ? `; never fired: ${unreached.join(', ')}` : ''}`;
 }
 
 export function writeHtml(file: string, title: string, progress: Progress, findings: readonly StoredFinding[], configurations: readonly string[]): string {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { PlanOptions } from '../engine/plan';
 import { emptyProgress, FindingStore, mergeProgress, StateDir } from '../engine/state-dir';
 import { EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATION, UsageError } from './errors';
-import { attempt, coverageSummary, findingLine, findingOut, statusCounts, writeHtml } from './cmd-campaign';
+import { attempt, coverageSummary, faultCoverageLine, findingLine, findingOut, statusCounts, writeHtml } from './cmd-campaign';
 import { printJson } from './output';
 import { checkOutputDir, checkOutputFile, checkStateDir } from './paths';
 
@@ -87,6 +87,7 @@ export function cmdMerge(o: MergeOptions): number {
   const lines = [`merged ${o.dirs.length} state director${o.dirs.length === 1 ? 'y' : 'ies'}${plans.size > 1 ? ' (different plans: statistics are summed, units done may overlap)' : ''}: ${progress.done.length} units, ${progress.runs} runs, ${progress.commands} commands`];
   for (const f of outs) lines.push(`${findingLine(f)}\n         ${f.reproduce}`);
   lines.push(`coverage not reached: ${cov.unreached.join(', ') || 'none'}`);
+  lines.push(faultCoverageLine(cov));
   lines.push(findings.length === 0 ? 'summary: no violation' : `summary: ${counts.new} new, ${counts.known} known, ${counts.expected} expected at known-bad revisions`);
   if (o.into !== undefined && writeErrors.length === 0) lines.push(`merged state: ${o.into}`);
   if (html !== null) lines.push(`report: ${html}`);

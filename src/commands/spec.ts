@@ -30,6 +30,8 @@ export class ArgError extends Error {
 
 export interface VocabContext {
   readonly faultSites: readonly string[];
+  /** The pools exhaust() may drain (none unless resource faults are on). */
+  readonly pools?: readonly { readonly name: string; readonly perCpu: boolean }[];
   /** The platform being fuzzed: platform-specific commands only apply to theirs. */
   readonly platform: string;
   /** Kinds this run hunts: hidden ones (weight 0) are generated with their huntWeight, others weigh HUNT_BOOST times more (src/engine/generate.ts). */
@@ -61,6 +63,11 @@ export interface CommandSpec<K extends CommandKind> {
    * count as one.
    */
   choices?(s: AbstractState): number;
+  /**
+   * Whether the kind applies under `ctx` at all (exhaust: only where pools can be drained);
+   * a kind that is not offered never enters generation. Kinds without it always are.
+   */
+  offered?(ctx: VocabContext): boolean;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
   /**

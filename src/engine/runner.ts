@@ -45,7 +45,7 @@ export function runCommands(config: SimulationConfig, commands: readonly Command
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const records: StepRecord[] = [];
-  const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
+  const ctx = { faultSites: sim.faultSites, pools: sim.pools, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i] as Command;
     const spec = specOf(cmd.kind);

@@ -152,6 +152,12 @@ export function renderReport(r: ReportInput): string {
     .map(([k, v]) => plain(k.slice(4), finite(v)));
   const states = STATES.map((s) => ({ label: s, value: finite(p.coverage[`state:${s}`]) }));
   const unreached = states.filter((s) => s.value === 0).map((s) => s.label);
+  // Fault sites and pools: what fired where, and what no run of the campaign reached
+  const sites = Object.entries(p.coverage)
+    .filter(([k]) => (k.startsWith('site:') && !k.includes('#')) || (k.startsWith('pool:') && !k.includes('@')))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => ({ label: k.startsWith('pool:') ? `exhaust(${k.slice(5)})` : k.slice(5), value: finite(v) }));
+  const sitesUnreached = sites.filter((s) => s.value === 0).map((s) => s.label);
   const findingRows = r.findings
     .map((f) => {
       const status = findingStatus(f);
@@ -194,6 +200,8 @@ ${findingRows || '<tr><td colspan="6">no violation</td></tr>'}
 <h2>Coverage</h2>
 <p id="unreached">${unreached.length === 0 ? 'every state of the list was reached' : `not reached: ${unreached.map(txt).join(', ')}`}</p>
 <div class="grid">${barChart('states reached (steps)', states.map((s) => plain(s.label, s.value, s.value === 0 ? '#dc2626' : '#2563eb')), 'steps in that state')}${barChart('commands executed', commands, 'commands executed')}</div>
+<p id="unreached-sites">${sites.length === 0 ? 'no fault site could be armed' : sitesUnreached.length === 0 ? `every one of the ${sites.length} fault sites and pools fired` : `fault sites and pools that never fired: ${sitesUnreached.map(txt).join(', ')}`}</p>
+${sites.length > 0 ? `<div class="grid">${barChart('faults fired, by site', sites.map((x) => plain(x.label, x.value, x.value === 0 ? '#dc2626' : '#2563eb')), 'faults fired')}</div>` : ''}
 <h2>Configurations</h2>
 <table id="configurations"><thead><tr><th>configuration</th><th>seeds</th><th>runs</th><th>commands</th><th>findings</th></tr></thead><tbody>
 ${configRows}

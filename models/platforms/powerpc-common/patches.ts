@@ -31,6 +31,15 @@ export const XIVE_COMMON_PATCHES: readonly Patch[] = [
     summary: 'xive_irq_free_data(domain, virq) reads the XIVE level irq_data (irq_domain_get_irq_data) instead of the top-level chip_data, so MSI xive_irq_data is freed',
   },
   {
+    id: 'msi-fuzz-xive-can-unplug',
+    title: 'powerpc/xive: Refuse a CPU unplug that would strand an interrupt, and say -ENOSPC for full queues (msi-fuzz proposal)',
+    scope: 'powerpc',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary:
+      'the XIVE CPU disable path refuses the unplug when an irq routed to the CPU has no online CPU with queue room to go to (its managed mask, or any), as lapic_can_unplug_cpu() does for x86 vectors; xive_irq_set_affinity() returns -ENOSPC instead of -ENXIO when no queue of the mask has room, so migrate_one_irq() falls back to the online mask',
+  },
+  {
     id: 'msi-fuzz-xive-flush-msi',
     title: 'powerpc/xive: Flush every MSI left in a dying CPU\'s queue (msi-fuzz proposal)',
     scope: 'powerpc',

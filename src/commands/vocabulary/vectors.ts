@@ -104,7 +104,8 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     const dev = sim.device(c.dev) as PciDev;
     d.mode = dev.msixEnabled ? 'msix' : 'msi';
     d.nvec = o.ret;
-    d.managed = (c.flags & PCI_IRQ_AFFINITY) !== 0;
+    // Without their masks (an injected allocation failure) the vectors are not managed
+    d.managed = (c.flags & PCI_IRQ_AFFINITY) !== 0 && !sim.firedThisStep('irq_create_affinity_masks');
   },
   format: (c) => [c.dev, String(c.min), String(c.max), formatIrqFlags(c.flags)],
   parse(args) {

@@ -142,7 +142,9 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     if (pciEnableSriovCmd.valid(c, s, ctx)) return c;
     return { ...c, numVfs: 1 };
   },
-  expect: () => ({ kind: 'exact', ret: 0, why: 'a PF with free VF requester IDs' }),
+  // An injected VF allocation failure makes it fail
+  expect: (_c, s) =>
+    s.armed.size > 0 ? { kind: 'range', min: 0, max: 0, orError: true, why: 'a fault is armed for this call' } : { kind: 'exact', ret: 0, why: 'a PF with free VF requester IDs' },
   run(c, sim) {
     const pf = sim.device(c.dev);
     if (!(pf instanceof PciDev)) return { ret: -EINVAL };
