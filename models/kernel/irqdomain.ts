@@ -189,7 +189,8 @@ export class IrqCore {
 
   // irq_domain_remove()
   removeDomain(site: string, d: IrqDomain): void {
-    if (d.revmap.size > 0) this.k.warn(site, `irq_domain_remove(${d.name}) with ${d.revmap.size} mapped interrupts`);
+    // WARN_ON(!radix_tree_empty(&domain->revmap_tree)): the warning is irq_domain_remove()'s own
+    if (d.revmap.size > 0) this.k.warn('irq_domain_remove', `${d.name} removed by ${site} with ${d.revmap.size} mapped interrupts`);
     d.removed = true;
     const i = this.domains.indexOf(d);
     if (i >= 0) this.domains.splice(i, 1);
