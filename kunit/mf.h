@@ -69,6 +69,7 @@ __printf(1, 2) void mf_trace(const char *fmt, ...);
 const char *mf_virq(unsigned int virq);
 unsigned int mf_trace_count(void);
 const char *mf_trace_line(unsigned int i);
+void mf_expect_trace(struct kunit *test, const char *const *expected, unsigned int n);
 
 /* mf_parent.c */
 struct mf_parent *mf_parent_create(struct kunit *test, enum mf_contract contract);

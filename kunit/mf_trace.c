@@ -12,6 +12,7 @@
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/stdarg.h>
+#include <linux/string.h>
 
 #include "mf.h"
 
@@ -76,4 +77,22 @@ unsigned int mf_trace_count(void)
 const char *mf_trace_line(unsigned int i)
 {
 	return i < nr_lines ? lines[i] : NULL;
+}
+
+/*
+ * Compares the trace so far with what msi-fuzz's model predicts (an exported case): the first
+ * differing line fails the case with both versions; WARN splats are not in this trace.
+ */
+void mf_expect_trace(struct kunit *test, const char *const *expected, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && i < nr_lines; i++) {
+		if (strcmp(lines[i], expected[i])) {
+			KUNIT_FAIL(test, "trace line %u: kernel '%s', model predicted '%s'", i + 1, lines[i], expected[i]);
+			return;
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, nr_lines, n, "trace length: kernel %u lines, model predicted %u (first extra: '%s')",
+			    nr_lines, n, i < nr_lines ? lines[i] : expected[i]);
 }

@@ -10,6 +10,7 @@ import { cmdCampaign, parseWorkers } from './cmd-campaign';
 import { cmdMerge } from './cmd-merge';
 import { cmdKernel } from './cmd-kernel';
 import { cmdDiffKernel } from './cmd-diff-kernel';
+import { cmdExport } from './cmd-export';
 import { parseShard } from '../engine/plan';
 import { EXIT_USAGE, UsageError } from './errors';
 import { parseCount, parseDuration, parseFaults, parseHunt } from './options';
@@ -197,6 +198,16 @@ function build(): Command {
         cache: str('cache'),
         json: opts['json'] === true,
       });
+    });
+  program
+    .command('export')
+    .description('export a kernel repro (written by diff-kernel) as a KUnit case in C')
+    .option('--kunit <file>', 'the kernel repro to export')
+    .option('--out <file>', 'write the C file here (default: stdout); name it mf_export_<name>.c next to the suite')
+    .option('--name <name>', 'the case name (default: from the file name)')
+    .option('--revision <rev>', "the model revision that predicts the results (default: the repro's)")
+    .action((opts: { kunit?: string; out?: string; name?: string; revision?: string }) => {
+      process.exitCode = cmdExport(opts);
     });
   return program;
 }

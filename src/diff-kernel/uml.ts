@@ -60,3 +60,26 @@ export function bootSequence(binary: string, ops: readonly KernelOp[], timeoutMs
     });
   });
 }
+
+/** Boots `binary` running the KUnit suites matching `glob` (exported cases); returns the console. */
+export function bootKunitSuites(binary: string, glob: string, timeoutMs = 60_000): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msi-fuzz-uml-'));
+  const out = path.join(dir, 'console');
+  const fd = fs.openSync(out, 'w');
+  const args = ['kunit.enable=1', 'mem=256M', 'console=tty', 'kunit_shutdown=halt', `kunit.filter_glob=${glob}`];
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', fd, fd] });
+    fs.closeSync(fd);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const text = fs.readFileSync(out, 'utf8');
+      fs.rmSync(dir, { recursive: true, force: true });
+      resolve(text);
+    });
+  });
+}
