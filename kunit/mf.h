@@ -24,6 +24,8 @@
  */
 #define MF_HAS_TEARDOWN		(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0))
 #define MF_HAS_POST_FREE	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0))
+/* In-kernel virtual PCI functions on UML (um_pci_device_register()); 6.12 has virtio ones only. */
+#define MF_HAS_UML_PCI		IS_ENABLED(CONFIG_UML_PCI)
 
 /*
  * Devices a sequence may name (dev0..dev15), and hwirqs each parent can hand out: four
@@ -47,10 +49,12 @@ enum mf_contract {
 };
 
 struct mf_parent;
+struct mf_pci_fn;
 
 struct mf_dev {
 	struct device *dev;
-	struct platform_device *pdev;	/* NULL for a kunit device */
+	struct platform_device *pdev;	/* set for a platform device */
+	struct mf_pci_fn *pci;		/* set for a PCI function (mf_pci.c) */
 	enum mf_contract parent;
 	bool live;
 };
@@ -69,6 +73,9 @@ __printf(1, 2) void mf_trace(const char *fmt, ...);
 const char *mf_virq(unsigned int virq);
 unsigned int mf_trace_count(void);
 const char *mf_trace_line(unsigned int i);
+void mf_name_device(struct device *dev, int d);
+void mf_forget_device(struct device *dev);
+int mf_device_index(struct device *dev);
 void mf_expect_trace(struct kunit *test, const char *const *expected, unsigned int n);
 
 /* mf_parent.c */
@@ -88,7 +95,18 @@ int mf_alloc_at(struct mf_ctx *ctx, int d, unsigned int domid, unsigned int inde
 int mf_free_all(struct mf_ctx *ctx, int d, unsigned int domid);
 int mf_pmsi_alloc(struct mf_ctx *ctx, int d, unsigned int nvec);
 int mf_pmsi_free(struct mf_ctx *ctx, int d);
+int mf_pci_dev_add(struct mf_ctx *ctx, int d, unsigned int msi, unsigned int msix, enum mf_contract parent);
+int mf_pci_alloc_vectors(struct mf_ctx *ctx, int d, unsigned int min, unsigned int max, unsigned int flags);
+int mf_pci_free_vectors(struct mf_ctx *ctx, int d);
+int mf_pci_msix_alloc_at(struct mf_ctx *ctx, int d, unsigned int index);
+int mf_pci_msix_free(struct mf_ctx *ctx, int d, unsigned int index);
 void mf_snapshot(struct mf_ctx *ctx);
+
+/* mf_pci.c: the fake PCI function (UML_PCI kernels only) */
+struct mf_pci_fn *mf_pci_add(int d, unsigned int msi, unsigned int msix, struct irq_domain *parent);
+void mf_pci_del(struct mf_pci_fn *fn);
+struct device *mf_pci_device(struct mf_pci_fn *fn);
+void mf_pci_snapshot(struct mf_pci_fn *fn, int d);
 void mf_ctx_init(struct mf_ctx *ctx, struct kunit *test);
 void mf_end(struct mf_ctx *ctx);
 

@@ -7,6 +7,7 @@
 #include <linux/err.h>
 #include <linux/irq.h>
 #include <linux/msi.h>
+#include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <kunit/device.h>
 
@@ -117,9 +118,31 @@ int mf_dev_add(struct mf_ctx *ctx, int d, bool platform, enum mf_contract parent
 		dev_set_msi_domain(md->dev, mf_parent_domain(ctx->parents[parent]));
 		md->parent = parent;
 		md->live = true;
+		mf_name_device(md->dev, d);
 	}
 	mf_result(ret);
 	return ret;
+}
+
+/*
+ * Device removal: the device's devres go (msi_device_data_release() removes its device
+ * domains; a PCI function's pcim_msi_release() frees its vectors first).
+ */
+static void mf_remove(struct mf_ctx *ctx, int d)
+{
+	struct mf_dev *md = &ctx->devs[d];
+	struct device *dev = md->dev;
+
+	if (md->pci)
+		mf_pci_del(md->pci);
+	else if (md->pdev)
+		platform_device_unregister(md->pdev);
+	else
+		kunit_device_unregister(ctx->test, dev);
+	md->pci = NULL;
+	md->pdev = NULL;
+	md->live = false;
+	mf_forget_device(dev);
 }
 
 int mf_dev_del(struct mf_ctx *ctx, int d)
@@ -130,12 +153,7 @@ int mf_dev_del(struct mf_ctx *ctx, int d)
 	dev = mf_device(ctx, d);
 	if (!dev)
 		return -EINVAL;
-	/* Unbinding releases the devres: msi_device_data_release() removes the device domains */
-	if (ctx->devs[d].pdev)
-		platform_device_unregister(ctx->devs[d].pdev);
-	else
-		kunit_device_unregister(ctx->test, dev);
-	ctx->devs[d].live = false;
+	mf_remove(ctx, d);
 	mf_trace("= void");
 	return 0;
 }
@@ -256,9 +274,149 @@ int mf_pmsi_free(struct mf_ctx *ctx, int d)
 }
 
 /* One row per device domain slot in use: "dom" when a domain is installed, then index:irq. */
+#if MF_HAS_UML_PCI
+/* The PCI function dev<d>, or NULL with the trace saying so. */
+static struct pci_dev *mf_pci_dev(struct mf_ctx *ctx, int d)
+{
+	if (d < 0 || d >= MF_MAX_DEVS || !ctx->devs[d].live || !ctx->devs[d].pci) {
+		mf_trace("= no-such-device");
+		return NULL;
+	}
+	return to_pci_dev(ctx->devs[d].dev);
+}
+#endif
+
+int mf_pci_dev_add(struct mf_ctx *ctx, int d, unsigned int msi, unsigned int msix, enum mf_contract parent)
+{
+	mf_trace("> pci_dev_add dev%d msi=%u msix=%u %s", d, msi, msix, mf_parent_name(parent));
+#if MF_HAS_UML_PCI
+	if (d < 0 || d >= MF_MAX_DEVS || ctx->devs[d].live || parent >= MF_NR_PARENTS) {
+		mf_trace("= no-such-device");
+		return -EINVAL;
+	}
+	ctx->devs[d].pci = mf_pci_add(d, msi, msix, mf_parent_domain(ctx->parents[parent]));
+	if (!ctx->devs[d].pci) {
+		mf_trace("= %pe", ERR_PTR(-ENODEV));
+		return -ENODEV;
+	}
+	ctx->devs[d].dev = mf_pci_device(ctx->devs[d].pci);
+	ctx->devs[d].pdev = NULL;
+	ctx->devs[d].parent = parent;
+	ctx->devs[d].live = true;
+	mf_name_device(ctx->devs[d].dev, d);
+	mf_trace("= 0");
+	return 0;
+#else
+	mf_trace("= no-pci");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int mf_pci_alloc_vectors(struct mf_ctx *ctx, int d, unsigned int min, unsigned int max, unsigned int flags)
+{
+	mf_trace("> pci_alloc_irq_vectors dev%d %u %u %s%s%s", d, min, max, flags & PCI_IRQ_MSIX ? "MSIX" : "",
+		 (flags & PCI_IRQ_MSIX) && (flags & PCI_IRQ_MSI) ? "|" : "", flags & PCI_IRQ_MSI ? "MSI" : "");
+#if MF_HAS_UML_PCI
+	{
+		struct pci_dev *pdev = mf_pci_dev(ctx, d);
+		int ret;
+
+		if (!pdev)
+			return -EINVAL;
+		ret = pci_alloc_irq_vectors(pdev, min, max, flags);
+		mf_result(ret);
+		return ret;
+	}
+#else
+	mf_trace("= no-pci");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int mf_pci_free_vectors(struct mf_ctx *ctx, int d)
+{
+	mf_trace("> pci_free_irq_vectors dev%d", d);
+#if MF_HAS_UML_PCI
+	{
+		struct pci_dev *pdev = mf_pci_dev(ctx, d);
+
+		if (!pdev)
+			return -EINVAL;
+		pci_free_irq_vectors(pdev);
+		mf_trace("= void");
+		return 0;
+	}
+#else
+	mf_trace("= no-pci");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int mf_pci_msix_alloc_at(struct mf_ctx *ctx, int d, unsigned int index)
+{
+	if (index == MSI_ANY_INDEX)
+		mf_trace("> pci_msix_alloc_irq_at dev%d any", d);
+	else
+		mf_trace("> pci_msix_alloc_irq_at dev%d %u", d, index);
+#if MF_HAS_UML_PCI
+	{
+		struct pci_dev *pdev = mf_pci_dev(ctx, d);
+		struct msi_map map;
+
+		if (!pdev)
+			return -EINVAL;
+		map = pci_msix_alloc_irq_at(pdev, index, NULL);
+		if (map.index < 0)
+			mf_result(map.index);
+		else
+			mf_trace("= %d %s", map.index, mf_virq(map.virq));
+		return map.index;
+	}
+#else
+	mf_trace("= no-pci");
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* pci_msix_free_irq() takes the map the allocation returned: the index and its irq now. */
+int mf_pci_msix_free(struct mf_ctx *ctx, int d, unsigned int index)
+{
+	mf_trace("> pci_msix_free_irq dev%d %u", d, index);
+#if MF_HAS_UML_PCI
+	{
+		struct pci_dev *pdev = mf_pci_dev(ctx, d);
+		struct msi_map map = { .index = index };
+
+		if (!pdev)
+			return -EINVAL;
+		map.virq = pci_irq_vector(pdev, index);
+		if (map.virq < 0)
+			map.virq = 0;
+		pci_msix_free_irq(pdev, map);
+		mf_trace("= void");
+		return 0;
+	}
+#else
+	mf_trace("= no-pci");
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* The kind of device domain installed in a slot, by its bus token ("-" for none). */
+static const char *mf_slot_kind(struct device *dev, unsigned int domid)
+{
+	if (msi_match_device_irq_domain(dev, domid, DOMAIN_BUS_DEVICE_MSI))
+		return "dom";
+	if (msi_match_device_irq_domain(dev, domid, DOMAIN_BUS_PCI_DEVICE_MSI))
+		return "pcimsi";
+	if (msi_match_device_irq_domain(dev, domid, DOMAIN_BUS_PCI_DEVICE_MSIX))
+		return "pcimsix";
+	return NULL;
+}
+
 static void mf_snapshot_slot(struct device *dev, int d, unsigned int domid)
 {
-	bool has_domain = msi_match_device_irq_domain(dev, domid, DOMAIN_BUS_DEVICE_MSI);
+	const char *kind = mf_slot_kind(dev, domid);
 	struct msi_desc *desc;
 	char row[512];
 	int len = 0;
@@ -270,10 +428,13 @@ static void mf_snapshot_slot(struct device *dev, int d, unsigned int domid)
 		if (len < (int)sizeof(row) - 24)
 			len += scnprintf(row + len, sizeof(row) - len, " %u:%s%s", desc->msi_index, mf_virq(desc->irq),
 					 irqd && irqd_is_activated(irqd) ? "*" : "");
+		/* a multi-MSI block: one descriptor for nvec_used irqs */
+		if (desc->nvec_used > 1 && len < (int)sizeof(row) - 8)
+			len += scnprintf(row + len, sizeof(row) - len, "x%u", desc->nvec_used);
 	}
 	mf_unlock_descs(dev);
-	if (has_domain || len)
-		mf_trace("| dev%d/%u %s%s", d, domid, has_domain ? "dom" : "nodom", row);
+	if (kind || len)
+		mf_trace("| dev%d/%u %s%s", d, domid, kind ?: "nodom", row);
 }
 
 void mf_snapshot(struct mf_ctx *ctx)
@@ -289,6 +450,9 @@ void mf_snapshot(struct mf_ctx *ctx)
 		for (domid = 0; domid < MSI_MAX_DEVICE_IRQDOMAINS; domid++)
 			mf_snapshot_slot(dev, d, domid);
 	}
+	for (d = 0; d < MF_MAX_DEVS; d++)
+		if (ctx->devs[d].live && ctx->devs[d].pci)
+			mf_pci_snapshot(ctx->devs[d].pci, d);
 	for (p = 0; p < MF_NR_PARENTS; p++)
 		mf_parent_snapshot(ctx->parents[p]);
 }
@@ -314,15 +478,9 @@ void mf_end(struct mf_ctx *ctx)
 	int d;
 
 	mf_trace("> end");
-	for (d = 0; d < MF_MAX_DEVS; d++) {
-		if (!ctx->devs[d].live)
-			continue;
-		if (ctx->devs[d].pdev)
-			platform_device_unregister(ctx->devs[d].pdev);
-		else
-			kunit_device_unregister(ctx->test, ctx->devs[d].dev);
-		ctx->devs[d].live = false;
-	}
+	for (d = 0; d < MF_MAX_DEVS; d++)
+		if (ctx->devs[d].live)
+			mf_remove(ctx, d);
 	mf_trace("= void");
 	mf_snapshot(ctx);
 }

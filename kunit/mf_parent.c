@@ -106,8 +106,9 @@ static bool mf_is_its(const struct mf_parent *p)
 }
 
 /*
- * The name of a device MSI domain, "<prefix><chip>-<device>", with the device named as the
- * sequence names it: kunit_device_register() puts the test's name in front ("case.dev0").
+ * The name of a device MSI domain as the trace prints it: "<prefix><chip>-devN", the core's
+ * "<prefix><chip>-<device name>" with the device named as the sequence names it (the driver
+ * core calls a kunit device "case.dev0" and a PCI function "0000:00:01.0").
  */
 static const char *mf_domain_name(struct irq_domain *domain)
 {
@@ -115,12 +116,13 @@ static const char *mf_domain_name(struct irq_domain *domain)
 	static unsigned int turn;
 	struct msi_domain_info *info = msi_get_domain_info(domain);
 	const char *full = info && info->chip && info->chip->name ? info->chip->name : "?";
-	const char *dash = strrchr(full, '-'), *dot = dash ? strchr(dash, '.') : NULL;
+	const char *dash = strrchr(full, '-');
+	int d = mf_device_index(domain->dev);
 	char *out = names[turn++ % ARRAY_SIZE(names)];
 
-	if (!dot)
+	if (!dash || d < 0)
 		return full;
-	snprintf(out, MF_NAME_LEN, "%.*s%s", (int)(dash + 1 - full), full, dot + 1);
+	snprintf(out, MF_NAME_LEN, "%.*sdev%d", (int)(dash + 1 - full), full, d);
 	return out;
 }
 
@@ -471,11 +473,13 @@ struct mf_parent *mf_parent_create(struct kunit *test, enum mf_contract contract
 	p->doorbell = mf_doorbells[contract];
 	INIT_LIST_HEAD(&p->objs);
 	p->pops = (struct msi_parent_ops) {
-		.supported_flags	= MSI_GENERIC_FLAGS_MASK,
+		/* PCI functions (mf_pci.c) may use multi-MSI, MSI-X and dynamic MSI-X allocation */
+		.supported_flags	= MSI_GENERIC_FLAGS_MASK | MSI_FLAG_MULTI_PCI_MSI | MSI_FLAG_PCI_MSIX |
+					  MSI_FLAG_PCI_MSIX_ALLOC_DYN,
 		.required_flags		= MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS |
 					  (p->early ? MSI_FLAG_ACTIVATE_EARLY : 0),
 		.bus_select_token	= DOMAIN_BUS_NEXUS,
-		.bus_select_mask	= MATCH_PLATFORM_MSI,
+		.bus_select_mask	= MATCH_PLATFORM_MSI | MATCH_PCI_MSI,
 		.prefix			= mf_prefixes[contract],
 		.init_dev_msi_info	= mf_init_dev_msi_info,
 	};

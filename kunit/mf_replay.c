@@ -16,6 +16,11 @@
  *   X<d>,<domid>			msi_domain_free_irqs_all
  *   P<d>,<nvec>			platform_device_msi_init_and_alloc_irqs
  *   Q<d>				platform_device_msi_free_irqs_all
+ *   B<d>,<msi>,<msix>,<parent 0-3>	pci_dev_add (a fake PCI function, UML_PCI kernels)
+ *   V<d>,<min>,<max>,<flags>		pci_alloc_irq_vectors (PCI_IRQ_MSI 2, PCI_IRQ_MSIX 4)
+ *   W<d>				pci_free_irq_vectors
+ *   Y<d>,<index|-1 for any>		pci_msix_alloc_irq_at
+ *   Z<d>,<index>			pci_msix_free_irq
  * Numbers are unsigned 32-bit except the -1 of T.
  */
 #include <linux/kernel.h>
@@ -92,6 +97,11 @@ static bool mf_run_op(struct mf_ctx *ctx, char *op)
 	case 'X': mf_free_all(ctx, a[0], a[1]); break;
 	case 'P': mf_pmsi_alloc(ctx, a[0], a[1]); break;
 	case 'Q': mf_pmsi_free(ctx, a[0]); break;
+	case 'B': mf_pci_dev_add(ctx, a[0], a[1], a[2], a[3]); break;
+	case 'V': mf_pci_alloc_vectors(ctx, a[0], a[1], a[2], a[3]); break;
+	case 'W': mf_pci_free_vectors(ctx, a[0]); break;
+	case 'Y': mf_pci_msix_alloc_at(ctx, a[0], a[1] < 0 ? MSI_ANY_INDEX : a[1]); break;
+	case 'Z': mf_pci_msix_free(ctx, a[0], a[1]); break;
 	default: return false;
 	}
 	mf_snapshot(ctx);

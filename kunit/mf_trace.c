@@ -24,6 +24,7 @@ static unsigned int nr_lines;
 static unsigned int virqs[MF_VIRQ_MAX];
 static char virq_names[MF_VIRQ_MAX][8];
 static unsigned int nr_virqs;
+static struct device *named[MF_MAX_DEVS];
 
 void mf_trace_reset(void)
 {
@@ -33,6 +34,32 @@ void mf_trace_reset(void)
 		kfree(lines[i]);
 	nr_lines = 0;
 	nr_virqs = 0;
+	memset(named, 0, sizeof(named));
+}
+
+/* Devices are named devN in the trace, whatever the driver core calls them. */
+void mf_name_device(struct device *dev, int d)
+{
+	if (d >= 0 && d < MF_MAX_DEVS)
+		named[d] = dev;
+}
+
+void mf_forget_device(struct device *dev)
+{
+	int d = mf_device_index(dev);
+
+	if (d >= 0)
+		named[d] = NULL;
+}
+
+int mf_device_index(struct device *dev)
+{
+	int d;
+
+	for (d = 0; dev && d < MF_MAX_DEVS; d++)
+		if (named[d] == dev)
+			return d;
+	return -1;
 }
 
 void mf_trace(const char *fmt, ...)

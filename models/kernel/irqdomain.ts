@@ -276,6 +276,19 @@ export class IrqCore {
     }
   }
 
+  /** irq_alloc_desc(): one Linux irq outside any domain (a legacy INTx line), first fit. */
+  allocDesc(): number {
+    const virq = this.allocatedIrqs.findZeroArea(1, 0);
+    if (virq < 0) return -ENOSPC;
+    this.allocatedIrqs.set(virq, 1);
+    return virq;
+  }
+
+  /** irq_free_desc() */
+  freeDesc(irq: number): void {
+    this.allocatedIrqs.clear(irq, 1, (what) => this.k.report('double-free', 'irq_free_desc', what));
+  }
+
   // irq_domain_alloc_irqs_parent()
   allocIrqsParent(domain: IrqDomain, virq: number, nrIrqs: number, arg: unknown): number {
     const parent = domain.parent;

@@ -145,8 +145,9 @@ export function pciMsiDomainSupports(dev: PciDev, feature: number): boolean {
   return hasFlag((parent.hostData as MsiDomainInfo).flags, feature);
 }
 
-// pci_msix_can_alloc_dyn()
+// pci_msix_can_alloc_dyn(): a function without an MSI-X capability never can
 export function pciMsixCanAllocDyn(dev: PciDev): boolean {
+  if (dev.msixTableSize === 0) return false;
   return pciMsiDomainSupports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN);
 }
 
@@ -334,7 +335,7 @@ export function pciMsixFreeIrq(k: Kernel, dev: PciDev, map: MsiMap): void {
     return;
   }
   if (!pciMsixCanAllocDyn(dev)) {
-    k.warn('pci_msix_free_irq', `${dev.name}: dynamic MSI-X not supported`);
+    k.warn('pci_msix_free_irq@dyn', `${dev.name}: dynamic MSI-X not supported`);
     return;
   }
   msiDomainFreeIrqsRange(k, dev, MSI_DEFAULT_DOMAIN, map.index, map.index);

@@ -93,7 +93,7 @@ function writeFile(dir: string | null, name: string, text: string): string | nul
 export async function runCampaign(t: DiffTarget, o: CampaignOptions): Promise<CampaignReport> {
   const t0 = Date.now();
   const seqs: KernelOp[][] = [];
-  for (let i = 0; i < o.sequences; i++) seqs.push(generateSequence({ seed: o.seed, index: i, maxOps: o.maxOps, patches: t.revision.patches }));
+  for (let i = 0; i < o.sequences; i++) seqs.push(generateSequence({ seed: o.seed, index: i, maxOps: o.maxOps, patches: t.revision.patches, pci: t.pci }));
   let divergent = 0;
   let done = 0;
   const results = await pool<SequenceResult>(o.sequences, o.jobs, (i) => runSequence(t, seqs[i] as KernelOp[]), (_i, r) => {

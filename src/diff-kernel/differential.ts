@@ -1,5 +1,7 @@
 // One sequence through both sides: a fresh UML boot of the real kernel and a fresh model
 // machine at the matching revision, each printing the same trace vocabulary, compared line by line.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { modelTrace } from '../../models/platforms/kunit-fake/machine';
 import type { KernelOp } from '../../models/platforms/kunit-fake/ops';
 import type { KernelRecord } from '../kernel/record';
@@ -12,10 +14,18 @@ export interface DiffTarget {
   readonly kernel: KernelRecord;
   readonly revision: ResolvedRevision;
   readonly source: SourceIndex;
+  /** The kernel's UML has in-kernel virtual PCI functions (CONFIG_UML_PCI): PCI ops are generated. */
+  readonly pci: boolean;
 }
 
 export function diffTarget(kernel: KernelRecord, revision: ResolvedRevision): DiffTarget {
-  return { kernel, revision, source: new SourceIndex(kernel.tree) };
+  return { kernel, revision, source: new SourceIndex(kernel.tree), pci: hasUmlPci(kernel) };
+}
+
+/** CONFIG_UML_PCI=y in the build's .config: kunit/mf_pci.c is built and the PCI ops run. */
+export function hasUmlPci(kernel: KernelRecord): boolean {
+  const config = path.join(kernel.build, '.config');
+  return fs.existsSync(config) && /^CONFIG_UML_PCI=y$/m.test(fs.readFileSync(config, 'utf8'));
 }
 
 export interface SequenceResult {

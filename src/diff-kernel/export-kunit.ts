@@ -3,7 +3,7 @@
 // and finally the whole trace (less the WARN splats, which only the console shows). Dropped
 // into drivers/irqchip/msi-fuzz/ as mf_export_<name>.c it builds with the suite.
 import { FakeMachine } from '../../models/platforms/kunit-fake/machine';
-import { PARENTS, type KernelOp } from '../../models/platforms/kunit-fake/ops';
+import { PARENTS, pciFlagsText, type KernelOp } from '../../models/platforms/kunit-fake/ops';
 import { UsageError } from '../cli/errors';
 import type { ResolvedRevision } from '../revision';
 import type { KernelRepro } from './repro';
@@ -44,6 +44,16 @@ function cCall(o: KernelOp): string {
       return `mf_pmsi_alloc(ctx, ${o.dev}, ${o.nvec})`;
     case 'platform_device_msi_free_irqs_all':
       return `mf_pmsi_free(ctx, ${o.dev})`;
+    case 'pci_dev_add':
+      return `mf_pci_dev_add(ctx, ${o.dev}, ${o.msi}, ${o.msix}, ${CONTRACTS[PARENTS.indexOf(o.parent)]})`;
+    case 'pci_alloc_irq_vectors':
+      return `mf_pci_alloc_vectors(ctx, ${o.dev}, ${o.min}, ${o.max}, ${pciFlagsText(o.flags).split('|').map((f) => `PCI_IRQ_${f}`).join(' | ')})`;
+    case 'pci_free_irq_vectors':
+      return `mf_pci_free_vectors(ctx, ${o.dev})`;
+    case 'pci_msix_alloc_irq_at':
+      return `mf_pci_msix_alloc_at(ctx, ${o.dev}, ${o.index === 'any' ? 'MSI_ANY_INDEX' : o.index})`;
+    case 'pci_msix_free_irq':
+      return `mf_pci_msix_free(ctx, ${o.dev}, ${o.index})`;
   }
 }
 

@@ -5,7 +5,7 @@
 // the core does not have; hwsize 0 (the whole index space) and above the limit.
 import seedrandom from 'seedrandom';
 import { FakeMachine } from '../../models/platforms/kunit-fake/machine';
-import { MAX_DEVS, PARENTS, type KernelOp } from '../../models/platforms/kunit-fake/ops';
+import { MAX_DEVS, PARENTS, PCI_IRQ_MSI, PCI_IRQ_MSIX, type KernelOp } from '../../models/platforms/kunit-fake/ops';
 import type { MsiDomainInfo } from '../../models/kernel/msi-types';
 import { chance, pick, type Rng } from '../commands/rng';
 import { guardOp } from './guards';
@@ -17,6 +17,8 @@ export interface GenerateOptions {
   readonly maxOps: number;
   /** The model revision's patches (the guards read the model's state). */
   readonly patches: readonly string[];
+  /** The kernel can add fake PCI functions (kunit/mf_pci.c needs CONFIG_UML_PCI). */
+  readonly pci: boolean;
 }
 
 class SeededRng implements Rng {
@@ -49,13 +51,25 @@ function index(rng: Rng, size: number, used: readonly number[]): number {
   return pick(rng, [65535, 65536, 0xffff_fffe]);
 }
 
-function drawOp(rng: Rng, m: FakeMachine, nextDev: number): KernelOp | null {
-  const live = [...m.devices.keys()];
+const PCI_MSI_CAPS = [0, 1, 2, 4, 8, 32];
+const PCI_MSIX_SIZES = [0, 1, 4, 8, 32];
+const PCI_FLAGS = [PCI_IRQ_MSI, PCI_IRQ_MSIX, PCI_IRQ_MSI | PCI_IRQ_MSIX];
+
+function drawOp(rng: Rng, m: FakeMachine, nextDev: number, pci: boolean): KernelOp | null {
+  const all = [...m.devices.keys()];
+  const pcis = all.filter((d) => m.devices.get(d)?.bus === 'pci');
+  const live = all.filter((d) => m.devices.get(d)?.bus !== 'pci');
   const withData = live.filter((d) => m.devices.get(d)?.dev.msiData !== null);
   const domid = (): number => (chance(rng, 8) ? 1 : 0);
+  const adding = all.length < 3 && nextDev < MAX_DEVS;
   const kinds: [KernelOp['op'], number][] = [
-    ['dev_add', live.length < 3 && nextDev < MAX_DEVS ? (live.length === 0 ? 100 : 8) : 0],
-    ['dev_del', live.length > 0 ? 3 : 0],
+    ['dev_add', adding ? (all.length === 0 ? (pci ? 60 : 100) : 8) : 0],
+    ['pci_dev_add', adding && pci ? (all.length === 0 ? 40 : 5) : 0],
+    ['dev_del', all.length > 0 ? 3 : 0],
+    ['pci_alloc_irq_vectors', pcis.length > 0 ? 14 : 0],
+    ['pci_free_irq_vectors', pcis.length > 0 ? 8 : 0],
+    ['pci_msix_alloc_irq_at', pcis.length > 0 ? 8 : 0],
+    ['pci_msix_free_irq', pcis.length > 0 ? 5 : 0],
     ['msi_create_device_irq_domain', live.length > 0 ? 12 : 0],
     ['msi_remove_device_irq_domain', withData.length > 0 ? 5 : 0],
     ['msi_domain_alloc_irqs_range', withData.length > 0 ? 18 : 0],
@@ -80,7 +94,25 @@ function drawOp(rng: Rng, m: FakeMachine, nextDev: number): KernelOp | null {
     case 'dev_add':
       return { op: kind, dev: nextDev, bus: chance(rng, 50) ? 'kunit' : 'platform', parent: pick(rng, PARENTS) };
     case 'dev_del':
-      return { op: kind, dev: pick(rng, live) };
+      return { op: kind, dev: pick(rng, all) };
+    case 'pci_dev_add':
+      return { op: kind, dev: nextDev, msi: pick(rng, PCI_MSI_CAPS), msix: pick(rng, PCI_MSIX_SIZES), parent: pick(rng, PARENTS) };
+    case 'pci_alloc_irq_vectors': {
+      const min = pick(rng, [1, 1, 2, 4]);
+      return { op: kind, dev: pick(rng, pcis), min, max: chance(rng, 10) ? min - 1 : min + pick(rng, [0, 1, 3, 7, 31]), flags: pick(rng, PCI_FLAGS) };
+    }
+    case 'pci_free_irq_vectors':
+      return { op: kind, dev: pick(rng, pcis) };
+    case 'pci_msix_alloc_irq_at': {
+      const dev = pick(rng, pcis);
+      const size = (m.devices.get(dev)?.dev as { msixTableSize?: number } | undefined)?.msixTableSize ?? 4;
+      return { op: kind, dev, index: chance(rng, 50) ? 'any' : rng.below(size + 2) };
+    }
+    case 'pci_msix_free_irq': {
+      const dev = pick(rng, pcis);
+      const size = (m.devices.get(dev)?.dev as { msixTableSize?: number } | undefined)?.msixTableSize ?? 4;
+      return { op: kind, dev, index: rng.below(size + 1) };
+    }
     case 'msi_create_device_irq_domain':
       return { op: kind, dev: pick(rng, live), domid: domid(), hwsize: pick(rng, HWSIZES) };
     case 'platform_device_msi_init_and_alloc_irqs':
@@ -117,11 +149,11 @@ export function generateSequence(o: GenerateOptions): KernelOp[] {
   const ops: KernelOp[] = [];
   let nextDev = 0;
   for (let tries = 0; ops.length < length && tries < length * 8; tries++) {
-    const op = drawOp(rng, m, nextDev);
+    const op = drawOp(rng, m, nextDev, o.pci);
     if (op === null) break;
     if (!guardOp(m, op).ok) continue;
     ops.push(op);
-    if (op.op === 'dev_add') nextDev++;
+    if (op.op === 'dev_add' || op.op === 'pci_dev_add') nextDev++;
     m.run(op);
     if (m.dead) break;
   }

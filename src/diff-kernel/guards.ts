@@ -8,7 +8,7 @@
 //    behind: their descriptors go with the device, so nothing reaches them again.
 // Everything else is allowed, including out-of-range, overlapping and invalid arguments.
 import type { FakeMachine } from '../../models/platforms/kunit-fake/machine';
-import type { KernelOp } from '../../models/platforms/kunit-fake/ops';
+import { isPciOp, type KernelOp } from '../../models/platforms/kunit-fake/ops';
 
 export type GuardVerdict = { readonly ok: true } | { readonly ok: false; readonly why: string };
 
@@ -17,7 +17,10 @@ const OK: GuardVerdict = { ok: true };
 export function guardOp(m: FakeMachine, op: KernelOp): GuardVerdict {
   const fd = m.devices.get(op.dev);
   if (op.op === 'dev_add') return fd === undefined && op.dev < 16 ? OK : { ok: false, why: `dev${op.dev} exists` };
+  if (op.op === 'pci_dev_add') return fd === undefined && op.dev < 16 ? OK : { ok: false, why: `dev${op.dev} exists` };
   if (fd === undefined) return { ok: false, why: `no dev${op.dev}` };
+  // PCI functions take the PCI driver API only; kunit and platform devices everything else
+  if ((fd.bus === 'pci') !== isPciOp(op) && op.op !== 'dev_del') return { ok: false, why: `${op.op} on a ${fd.bus} device` };
   const md = fd.dev.msiData;
   switch (op.op) {
     case 'dev_del':
@@ -38,6 +41,11 @@ export function guardOp(m: FakeMachine, op: KernelOp): GuardVerdict {
     case 'msi_domain_free_irqs_all':
     case 'platform_device_msi_free_irqs_all':
       return md === null ? { ok: false, why: `dev${op.dev} has no MSI data` } : OK;
+    case 'pci_alloc_irq_vectors':
+    case 'pci_free_irq_vectors':
+    case 'pci_msix_alloc_irq_at':
+    case 'pci_msix_free_irq':
+      return OK;
   }
 }
 

@@ -76,7 +76,11 @@ export const irqOneDescriptor: Law = {
   },
 };
 
-/** With msi_teardown() (v6.16+): once every device is gone, each successful creation prepare was torn down once. */
+/**
+ * With msi_teardown() (v6.16+), msi_prepare() runs only when a device domain is created (the
+ * allocations copy its result): once every device is gone, each successful prepare was
+ * undone by exactly one teardown.
+ */
 export const prepareTeardownOnce: Law = {
   id: 'prepare-teardown-once',
   statement: 'where the kernel tears down, every device domain prepared at creation is torn down exactly once by the time its device is gone',
@@ -84,12 +88,10 @@ export const prepareTeardownOnce: Law = {
   check(trace) {
     if (!trace.some((l) => /^\S+\.teardown /.test(l))) return null;
     const balance = new Map<string, number>();
-    let creating = false;
     for (let i = 0; i < trace.length; i++) {
       const line = trace[i] as string;
-      if (line.startsWith('> ')) creating = /^> (msi_create_device_irq_domain|platform_device_msi_init_and_alloc_irqs) /.test(line);
       const p = /^\S+\.prepare (\S+) .*?(new|found|->\d+)$/.exec(line);
-      if (p !== null && creating) balance.set(p[1] as string, (balance.get(p[1] as string) ?? 0) + 1);
+      if (p !== null) balance.set(p[1] as string, (balance.get(p[1] as string) ?? 0) + 1);
       const t = /^\S+\.teardown (\S+) /.exec(line);
       if (t !== null) {
         const n = (balance.get(t[1] as string) ?? 0) - 1;

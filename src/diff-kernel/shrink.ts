@@ -3,7 +3,7 @@
 // then renumber the devices in order of appearance. A candidate counts when the guards allow
 // it and the two traces still part at the same signature, so shrinking keeps the one
 // disagreement it started from instead of wandering to another.
-import type { KernelOp } from '../../models/platforms/kunit-fake/ops';
+import { PCI_IRQ_MSI, PCI_IRQ_MSIX, type KernelOp } from '../../models/platforms/kunit-fake/ops';
 
 export interface ShrinkOptions {
   /** Does this sequence still show the divergence (same signature)? Runs kernel and model. */
@@ -41,6 +41,22 @@ function simpler(o: KernelOp): KernelOp[] {
     case 'msi_domain_free_irqs_range':
       for (const f of lower(o.first)) out.push({ ...o, first: f, last: Math.max(f, o.last - (o.first - f)) });
       if (o.last > o.first) out.push({ ...o, last: o.first });
+      break;
+    case 'pci_dev_add':
+      if (o.parent !== 'its') out.push({ ...o, parent: 'its' });
+      for (const n of lower(o.msi)) out.push({ ...o, msi: n });
+      for (const n of lower(o.msix)) out.push({ ...o, msix: n });
+      break;
+    case 'pci_alloc_irq_vectors':
+      if (o.min > 1) out.push({ ...o, min: 1 });
+      for (const n of lower(o.max).filter((n) => n >= o.min)) out.push({ ...o, max: n });
+      if (o.flags === (PCI_IRQ_MSI | PCI_IRQ_MSIX)) out.push({ ...o, flags: PCI_IRQ_MSIX }, { ...o, flags: PCI_IRQ_MSI });
+      break;
+    case 'pci_msix_alloc_irq_at':
+      if (o.index !== 'any') for (const i of lower(o.index)) out.push({ ...o, index: i });
+      break;
+    case 'pci_msix_free_irq':
+      for (const i of lower(o.index)) out.push({ ...o, index: i });
       break;
     default:
       break;

@@ -1,6 +1,6 @@
 // How kernel ops are written: in repro files as calls (`msi_domain_alloc_irqs_range(dev0, 0, 0, 3)`),
 // and on the UML kernel command line in the compact form kunit/mf_replay.c parses (`L0,0,0,3`).
-import { MAX_DEVS, PARENTS, type KernelOp, type ParentName } from '../../models/platforms/kunit-fake/ops';
+import { MAX_DEVS, PARENTS, PCI_IRQ_MSI, PCI_IRQ_MSIX, pciFlagsText, type KernelOp, type ParentName } from '../../models/platforms/kunit-fake/ops';
 import { UsageError } from '../cli/errors';
 
 const U32 = 0xffff_ffff;
@@ -25,6 +25,16 @@ export function formatOp(o: KernelOp): string {
       return `${o.op}(dev${o.dev}, ${o.domid}, ${o.index === 'any' ? 'MSI_ANY_INDEX' : o.index})`;
     case 'platform_device_msi_init_and_alloc_irqs':
       return `${o.op}(dev${o.dev}, ${o.nvec})`;
+    case 'pci_dev_add':
+      return `${o.op}(dev${o.dev}, msi=${o.msi}, msix=${o.msix}, ${o.parent})`;
+    case 'pci_alloc_irq_vectors':
+      return `${o.op}(dev${o.dev}, ${o.min}, ${o.max}, ${pciFlagsText(o.flags).split('|').map((f) => `PCI_IRQ_${f}`).join(' | ')})`;
+    case 'pci_free_irq_vectors':
+      return `${o.op}(dev${o.dev})`;
+    case 'pci_msix_alloc_irq_at':
+      return `${o.op}(dev${o.dev}, ${o.index === 'any' ? 'MSI_ANY_INDEX' : o.index})`;
+    case 'pci_msix_free_irq':
+      return `${o.op}(dev${o.dev}, ${o.index})`;
   }
 }
 
@@ -51,6 +61,16 @@ export function encodeOp(o: KernelOp): string {
       return `P${o.dev},${o.nvec}`;
     case 'platform_device_msi_free_irqs_all':
       return `Q${o.dev}`;
+    case 'pci_dev_add':
+      return `B${o.dev},${o.msi},${o.msix},${PARENTS.indexOf(o.parent)}`;
+    case 'pci_alloc_irq_vectors':
+      return `V${o.dev},${o.min},${o.max},${o.flags}`;
+    case 'pci_free_irq_vectors':
+      return `W${o.dev}`;
+    case 'pci_msix_alloc_irq_at':
+      return `Y${o.dev},${o.index === 'any' ? -1 : o.index}`;
+    case 'pci_msix_free_irq':
+      return `Z${o.dev},${o.index}`;
   }
 }
 
@@ -79,6 +99,11 @@ const ARITY: Record<KernelOp['op'], number> = {
   msi_domain_free_irqs_all: 2,
   platform_device_msi_init_and_alloc_irqs: 2,
   platform_device_msi_free_irqs_all: 1,
+  pci_dev_add: 4,
+  pci_alloc_irq_vectors: 4,
+  pci_free_irq_vectors: 1,
+  pci_msix_alloc_irq_at: 2,
+  pci_msix_free_irq: 2,
 };
 
 /** Parses one repro line (without comments); `col0` is the column the text starts at. */
@@ -129,5 +154,25 @@ export function parseOp(text: string, pos: Pos, col0 = 1): KernelOp {
       return { op, dev: dev(0), domid: num(1), index: args[2] === 'MSI_ANY_INDEX' ? 'any' : num(2) };
     case 'platform_device_msi_init_and_alloc_irqs':
       return { op, dev: dev(0), nvec: num(1) };
+    case 'pci_dev_add': {
+      const parent = args[3] as string;
+      if (!(PARENTS as readonly string[]).includes(parent)) fail(pos, argCol(3), `expected a parent (${PARENTS.join(', ')}), got '${parent}'`);
+      return { op, dev: dev(0), msi: num(1, 'msi='), msix: num(2, 'msix='), parent: parent as ParentName };
+    }
+    case 'pci_alloc_irq_vectors': {
+      let flags = 0;
+      for (const f of (args[3] as string).split('|').map((x) => x.trim())) {
+        if (f === 'PCI_IRQ_MSI') flags |= PCI_IRQ_MSI;
+        else if (f === 'PCI_IRQ_MSIX') flags |= PCI_IRQ_MSIX;
+        else fail(pos, argCol(3), `expected PCI_IRQ_MSI, PCI_IRQ_MSIX or both joined by '|', got '${f}'`);
+      }
+      return { op, dev: dev(0), min: num(1), max: num(2), flags };
+    }
+    case 'pci_free_irq_vectors':
+      return { op, dev: dev(0) };
+    case 'pci_msix_alloc_irq_at':
+      return { op, dev: dev(0), index: args[1] === 'MSI_ANY_INDEX' ? 'any' : num(1) };
+    case 'pci_msix_free_irq':
+      return { op, dev: dev(0), index: num(1) };
   }
 }

@@ -45,7 +45,8 @@ export async function buildKernel(tree: string, buildDir: string, opts: { jobs: 
   const seconds = Math.round((Date.now() - t0) / 100) / 10;
   if (r.code !== 0) {
     bar.done('failed');
-    const err = r.tail.filter((l) => /error|Error/.test(l)).slice(-1)[0] ?? lastLine(r.tail.join('\n'));
+    // The compiler's or linker's own words, not make's "Error 2" that follows them
+    const err = r.tail.filter((l) => /error:|undefined reference|No rule to make/.test(l))[0] ?? r.tail.filter((l) => /Error/.test(l)).slice(-1)[0] ?? lastLine(r.tail.join('\n'));
     throw new ProvisionError(`make ARCH=um in ${tree} failed: ${err.trim()}`);
   }
   if (!fs.existsSync(path.join(buildDir, 'linux'))) throw new ProvisionError(`make ARCH=um in ${tree} produced no ${path.join(buildDir, 'linux')}`);

@@ -11,7 +11,7 @@ describe('trace laws', () => {
   test.each(['kernel-6.12', 'kernel-7.2'])('the model at %s keeps every law on 300 sequences', (rev) => {
     const patches = findKunitFakeRevision(rev)?.patches ?? [];
     for (let i = 0; i < 300; i++) {
-      const trace = modelTrace(patches, generateSequence({ seed: 2, index: i, maxOps: 24, patches }));
+      const trace = modelTrace(patches, generateSequence({ seed: 2, index: i, maxOps: 24, patches, pci: true }));
       expect([i, checkLaws(trace)]).toEqual([i, []]);
     }
   });

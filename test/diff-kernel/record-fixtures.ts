@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cacheDir } from '../../src/kernel/paths';
-import { describeKernel, readRecord } from '../../src/kernel/record';
+import { describeKernel } from '../../src/kernel/record';
+import { provisionedKernel } from '../../src/kernel/provision';
 import { diffTarget, runSequence } from '../../src/diff-kernel/differential';
 import { generateSequence } from '../../src/diff-kernel/generate';
 import { formatOp } from '../../src/diff-kernel/syntax';
@@ -23,14 +24,14 @@ export interface TraceFixture {
 
 async function main(): Promise<void> {
   const [name = 'latest', seedText = '100', countText = '25'] = process.argv.slice(2);
-  const rec = readRecord(cacheDir(), name);
-  if (rec === null) throw new Error(`kernel ${name} not provisioned`);
+  // Brought up to date with the suite first (an incremental build when kunit/ changed)
+  const rec = await provisionedKernel(name, { cache: cacheDir(), jobs: 2 });
   const revision = resolveRevision({ name: 'kunit-fake', revisions: KUNIT_FAKE_REVISIONS, currentRevision: 'kernel-7.2', patches: [] }, rec.modelRevision);
   const t = diffTarget(rec, revision);
   const seed = Number(seedText);
   const sequences: TraceFixture['sequences'][number][] = [];
   for (let i = 0; sequences.length < Number(countText) && i < 10 * Number(countText); i++) {
-    const ops = generateSequence({ seed, index: i, maxOps: 24, patches: revision.patches });
+    const ops = generateSequence({ seed, index: i, maxOps: 24, patches: revision.patches, pci: t.pci });
     const r = await runSequence(t, ops);
     if (r.divergence === null && r.kernelComplete) sequences.push({ index: i, ops: ops.map(formatOp), trace: r.kernel });
   }

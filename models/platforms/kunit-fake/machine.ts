@@ -2,7 +2,7 @@
 // devices dev0..dev15 named by the sequence, and the ops, each traced as "> op", the
 // callbacks it caused, "= result" and a snapshot of every device's descriptor tables and of
 // the parents. The trace is compared line by line with the one the real kernel prints.
-import { PlatformDevice } from '../../kernel/device';
+import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { errname } from '../../kernel/errno';
 import type { IrqData, MsiMsg } from '../../kernel/irqdomain';
 import { KernelOops } from '../../kernel/report';
@@ -17,10 +17,10 @@ import {
 import { MSI_ANY_INDEX, MSI_MAX_DEVICE_IRQDOMAINS, type MsiDesc } from '../../kernel/msi-desc';
 import type { MsiDomainInfo, MsiDomainTemplate } from '../../kernel/msi-types';
 import { PatchSet } from '../../kernel/patches';
-import { deviceReleaseDriver } from '../../kernel/pci-msi';
+import { deviceReleaseDriver, pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../kernel/pci-msi';
 import { platformDeviceMsiFreeIrqsAll, platformDeviceMsiInitAndAllocIrqs } from '../../kernel/platform-msi';
 import { FakeParent } from './parent';
-import { MAX_DEVS, opTraceText, PARENTS, type KernelOp, type ParentName } from './ops';
+import { isPciOp, MAX_DEVS, opTraceText, PARENTS, type KernelOp, type ParentName } from './ops';
 import { FakeTrace, TracingKernel } from './trace';
 
 function hex(n: number): string {
@@ -28,9 +28,11 @@ function hex(n: number): string {
 }
 
 interface FakeDevice {
-  readonly dev: PlatformDevice;
-  readonly bus: 'kunit' | 'platform';
+  readonly dev: Device;
+  readonly bus: 'kunit' | 'platform' | 'pci';
   readonly parent: ParentName;
+  /** A PCI function's INTx irq: UML's virtual bus allocates one at registration (irq_alloc_desc()). */
+  readonly intx?: number;
 }
 
 export class FakeMachine {
@@ -122,8 +124,19 @@ export class FakeMachine {
       this.devices.set(op.dev, { dev, bus: op.bus, parent: op.parent });
       return this.result(0);
     }
+    if (op.op === 'pci_dev_add') {
+      if (this.devices.has(op.dev) || op.dev < 0 || op.dev >= MAX_DEVS) return t.line('= no-such-device');
+      // mf_pci_add(): a function with the capabilities asked for, enabled (pcim), under the fake parent
+      const dev = new PciDev(`dev${op.dev}`, op.dev << 3, op.msi, Math.min(op.msix, 32), null, null);
+      const intx = k.irqs.allocDesc();
+      k.addDevice(dev);
+      dev.msiParent = (this.parents.get(op.parent) as FakeParent).domain;
+      this.devices.set(op.dev, { dev, bus: 'pci', parent: op.parent, intx });
+      return this.result(0);
+    }
     const fd = this.devices.get(op.dev);
     if (fd === undefined) return t.line('= no-such-device');
+    if (isPciOp(op)) return this.execPci(op, fd.dev);
     const dev = fd.dev;
     switch (op.op) {
       case 'dev_del':
@@ -147,10 +160,40 @@ export class FakeMachine {
         msiDomainFreeIrqsAll(k, dev, op.domid);
         return t.line('= void');
       case 'platform_device_msi_init_and_alloc_irqs':
+        if (!(dev instanceof PlatformDevice)) return t.line('= no-such-device');
         return this.result(platformDeviceMsiInitAndAllocIrqs(k, dev, op.nvec, this.pmsiWrite));
       case 'platform_device_msi_free_irqs_all':
+        if (!(dev instanceof PlatformDevice)) return t.line('= no-such-device');
         platformDeviceMsiFreeIrqsAll(k, dev);
         return t.line('= void');
+      default:
+        return t.line('= no-such-device');
+    }
+  }
+
+  /** mf_pci_*(): the PCI driver API on a fake function. */
+  private execPci(op: KernelOp, d: Device): void {
+    const k = this.kernel;
+    const t = this.trace;
+    if (!(d instanceof PciDev)) return t.line('= no-such-device');
+    switch (op.op) {
+      case 'pci_alloc_irq_vectors':
+        return this.result(pciAllocIrqVectors(k, d, op.min, op.max, op.flags));
+      case 'pci_free_irq_vectors':
+        pciFreeIrqVectors(k, d);
+        return t.line('= void');
+      case 'pci_msix_alloc_irq_at': {
+        const map = pciMsixAllocIrqAt(k, d, op.index === 'any' ? MSI_ANY_INDEX : op.index);
+        return map.index < 0 ? this.result(map.index) : t.line(`= ${map.index} ${t.virq(map.virq)}`);
+      }
+      case 'pci_msix_free_irq': {
+        // mf_pci_msix_free(): the map is the index and what pci_irq_vector() says of it now
+        const virq = pciIrqVector(d, op.index);
+        pciMsixFreeIrq(k, d, { index: op.index, virq: virq < 0 ? 0 : virq });
+        return t.line('= void');
+      }
+      default:
+        return t.line('= no-such-device');
     }
   }
 
@@ -159,9 +202,29 @@ export class FakeMachine {
     const fd = this.devices.get(d);
     if (fd === undefined) return;
     deviceReleaseDriver(this.kernel, fd.dev);
+    // um_pci_device_unregister(): the INTx irq goes after the function's devres
+    if (fd.intx !== undefined && fd.intx > 0) this.kernel.irqs.freeDesc(fd.intx);
     fd.dev.removed = true;
     this.kernel.removeDevice(fd.dev);
     this.devices.delete(d);
+  }
+
+  /** mf_pci_snapshot(): the MSI capability as programmed, MSI-X enable and the entries written or unmasked. */
+  private pciSnapshot(d: number, dev: PciDev): void {
+    const t = this.trace;
+    if (dev.msiCap > 0) {
+      const m = dev.msiCapMsg ?? { addressHi: 0, addressLo: 0, data: 0 };
+      const state = dev.msiEnabled ? `on x${Math.max(1, dev.msiMultipleEnabled)}` : 'off';
+      t.line(`| dev${d} msi ${state} msg=${hex(m.addressHi)}:${hex(m.addressLo)}:${hex(m.data & 0xffff)}`);
+    }
+    if (dev.msixTableSize > 0) {
+      t.line(`| dev${d} msix ${dev.msixEnabled ? 'on' : 'off'}`);
+      dev.msixTable.forEach((e, i) => {
+        if (e !== null && (e.addressLo !== 0 || e.data !== 0 || !e.masked)) {
+          t.line(`| dev${d} msix ${i}: ${hex(e.addressHi)}:${hex(e.addressLo)}:${hex(e.data)} ${e.masked ? 'masked' : 'unmasked'}`);
+        }
+      });
+    }
   }
 
   /** mf_snapshot(): one row per device domain slot in use, then the parents' rows. */
@@ -174,18 +237,29 @@ export class FakeMachine {
       for (let domid = 0; domid < MSI_MAX_DEVICE_IRQDOMAINS; domid++) {
         const slot = md.domains[domid];
         if (slot === undefined) continue;
-        // msi_match_device_irq_domain(dev, domid, DOMAIN_BUS_DEVICE_MSI)
+        // mf_slot_kind(): msi_match_device_irq_domain() for each bus token the suite uses
         const domain = slot.domain;
-        const hasDomain = domain !== null && domain.isMsiDevice() && (domain.hostData as MsiDomainInfo).bus_token === 'DEVICE_MSI';
+        const token = domain !== null && domain.isMsiDevice() ? (domain.hostData as MsiDomainInfo).bus_token : null;
+        const kind = token === null ? null : (SLOT_KINDS[token] ?? null);
         const cells = [...slot.store.entries()]
           .sort((a, b) => a[0] - b[0])
-          .map(([idx, desc]) => ` ${idx}:${t.virq(desc.irq)}${desc.irq !== 0 && k.irqs.desc(desc.irq)?.irqData.activated === true ? '*' : ''}`);
-        if (hasDomain || cells.length > 0) t.line(`| dev${d}/${domid} ${hasDomain ? 'dom' : 'nodom'}${cells.join('')}`);
+          .map(([idx, desc]) => {
+            const active = desc.irq !== 0 && k.irqs.desc(desc.irq)?.irqData.activated === true;
+            return ` ${idx}:${t.virq(desc.irq)}${active ? '*' : ''}${desc.nvecUsed > 1 ? `x${desc.nvecUsed}` : ''}`;
+          });
+        if (kind !== null || cells.length > 0) t.line(`| dev${d}/${domid} ${kind ?? 'nodom'}${cells.join('')}`);
       }
+    }
+    for (const d of [...this.devices.keys()].sort((a, b) => a - b)) {
+      const dev = (this.devices.get(d) as FakeDevice).dev;
+      if (dev instanceof PciDev) this.pciSnapshot(d, dev);
     }
     for (const p of this.parents.values()) p.snapshot();
   }
 }
+
+/** mf_slot_kind(): the bus tokens of the device domains the suite creates. */
+const SLOT_KINDS: Partial<Record<string, string>> = { DEVICE_MSI: 'dom', PCI_DEVICE_MSI: 'pcimsi', PCI_DEVICE_MSIX: 'pcimsix' };
 
 /** Runs a whole sequence (and the end) on a fresh machine; returns the trace. */
 export function modelTrace(patches: readonly string[], ops: readonly KernelOp[]): string[] {

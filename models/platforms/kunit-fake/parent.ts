@@ -11,9 +11,12 @@ import { KObject } from '../../kernel/heap';
 import type { IrqChip, IrqData, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
-import { MATCH_PLATFORM_MSI, msiCreateParentIrqDomain, msiLibInitDevMsiInfo } from '../../kernel/msi-lib';
+import { MATCH_PCI_MSI, MATCH_PLATFORM_MSI, msiCreateParentIrqDomain, msiLibInitDevMsiInfo } from '../../kernel/msi-lib';
 import {
   MSI_FLAG_ACTIVATE_EARLY,
+  MSI_FLAG_MULTI_PCI_MSI,
+  MSI_FLAG_PCI_MSIX,
+  MSI_FLAG_PCI_MSIX_ALLOC_DYN,
   MSI_FLAG_USE_DEF_CHIP_OPS,
   MSI_FLAG_USE_DEF_DOM_OPS,
   MSI_GENERIC_FLAGS_MASK,
@@ -103,10 +106,11 @@ export class FakeParent {
       },
     };
     const pops: MsiParentOps = {
-      supported_flags: MSI_GENERIC_FLAGS_MASK,
+      // PCI functions (mf_pci.c) may use multi-MSI, MSI-X and dynamic MSI-X allocation
+      supported_flags: MSI_GENERIC_FLAGS_MASK | MSI_FLAG_MULTI_PCI_MSI | MSI_FLAG_PCI_MSIX | MSI_FLAG_PCI_MSIX_ALLOC_DYN,
       required_flags: MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | (this.early ? MSI_FLAG_ACTIVATE_EARLY : 0),
       bus_select_token: 'NEXUS',
-      bus_select_mask: MATCH_PLATFORM_MSI,
+      bus_select_mask: [...MATCH_PLATFORM_MSI, ...MATCH_PCI_MSI],
       prefix: `${name}-`,
       init_dev_msi_info: (kk, dev, domain, realParent, info) => this.initDevMsiInfo(kk, dev, domain, realParent, info),
     };
