@@ -119,7 +119,21 @@ export const noSilentLeak: Law = {
   },
 };
 
-export const LAWS: readonly Law[] = [parentHwirqUnique, irqOneDescriptor, prepareTeardownOnce, noSilentLeak];
+/** Whatever misuse the core detects, it answers with a warning and an error, never a crash. */
+export const noOops: Law = {
+  id: 'no-oops',
+  statement: 'no op sequence the guards allow crashes the kernel: what the core checks it answers with a warning and an error',
+  rule: 'a WARN_ON_ONCE() that detects a bad state returns instead of going on to dereference it',
+  check(trace) {
+    const i = trace.indexOf('OOPS');
+    if (i < 0) return null;
+    const op = trace.slice(0, i).reverse().find((l) => l.startsWith('> '));
+    const warn = trace[i - 1]?.startsWith('WARN ') === true ? `, right after ${trace[i - 1]}` : '';
+    return { message: `the kernel oopsed in ${op === undefined ? 'the set-up' : `'${op.slice(2)}'`}${warn}`, line: i + 1 };
+  },
+};
+
+export const LAWS: readonly Law[] = [noOops, parentHwirqUnique, irqOneDescriptor, prepareTeardownOnce, noSilentLeak];
 
 export function checkLaws(trace: readonly string[]): LawViolation[] {
   const out: LawViolation[] = [];

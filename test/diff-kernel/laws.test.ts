@@ -1,6 +1,6 @@
 // The trace laws: quiet on the model's own traces, and each one breaks on a trace made to
 // break exactly what it guards (and only that law fires).
-import { checkLaws, irqOneDescriptor, LAWS, noSilentLeak, parentHwirqUnique, prepareTeardownOnce } from '../../src/diff-kernel/laws';
+import { checkLaws, irqOneDescriptor, LAWS, noOops, noSilentLeak, parentHwirqUnique, prepareTeardownOnce } from '../../src/diff-kernel/laws';
 import { generateSequence } from '../../src/diff-kernel/generate';
 import { modelTrace } from '../../models/platforms/kunit-fake/machine';
 import { findKunitFakeRevision } from '../../models/platforms/kunit-fake/revisions';
@@ -27,6 +27,7 @@ describe('trace laws', () => {
       [...HEAD, '> msi_create_device_irq_domain dev0 0 hwsize=2', 'its.prepare its-IMS-dev0 nvec=2 obj=1 events=2 new', '= true', '> end', 'its.teardown its-IMS-dev0 obj=1 used=0 freed', 'its.teardown its-IMS-dev0 obj=0 used=0 none', '= void', 'done'],
     ],
     [noSilentLeak.id, [...HEAD, '> end', '= void', '| its obj=1 its-IMS-dev0 events=2 used=1', '| its hwirqs=1', 'done']],
+    [noOops.id, [...HEAD, '> pci_free_irq_vectors dev0', 'OOPS']],
   ];
 
   test('every law has a breaking trace below', () => {
