@@ -16,12 +16,19 @@ export function suiteSource(): string {
   return path.join(projectRoot(), 'kunit');
 }
 
-/** The files copied into a tree: the Kbuild files and the C sources, not the kunitconfig. */
+/**
+ * The files copied into a tree: the Kbuild files, the C sources, and the kunitconfig, which
+ * goes in as `.kunitconfig` so that `kunit.py run --kunitconfig=drivers/irqchip/msi-fuzz` works.
+ */
 export function suiteFiles(): string[] {
   return fs
     .readdirSync(suiteSource())
-    .filter((f) => f === 'Kconfig' || f === 'Makefile' || /\.[ch]$/.test(f))
+    .filter((f) => f === 'Kconfig' || f === 'Makefile' || f === 'kunitconfig' || /\.[ch]$/.test(f))
     .sort();
+}
+
+function nameInTree(f: string): string {
+  return f === 'kunitconfig' ? '.kunitconfig' : f;
 }
 
 /** A hash of what installSuite() copies: a build is current when it was made from this hash. */
@@ -47,7 +54,7 @@ export function installSuite(tree: string): string {
   for (const f of suiteFiles()) {
     const from = fs.readFileSync(path.join(suiteSource(), f));
     h.update(f).update('\0').update(from).update('\0');
-    const to = path.join(dest, f);
+    const to = path.join(dest, nameInTree(f));
     // Unchanged files keep their mtime, so make rebuilds only what changed.
     if (!fs.existsSync(to) || !fs.readFileSync(to).equals(from)) fs.writeFileSync(to, from);
   }

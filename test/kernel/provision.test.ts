@@ -96,9 +96,9 @@ describe('installing the suite into a tree', () => {
       expect(m1).toMatch(/obj-y\t\+= msi-fuzz\/\n$/);
       const files = fs.readdirSync(path.join(tree, SUITE_DIR_IN_TREE)).sort();
       expect(files).toEqual(expect.arrayContaining(['Kconfig', 'Makefile', 'mf.h', 'mf_parent.c', 'mf_replay.c']));
-      expect(files).not.toContain('kunitconfig');
-      for (const f of files.filter((x) => /\.[ch]$/.test(x))) {
-        expect(fs.readFileSync(path.join(tree, SUITE_DIR_IN_TREE, f), 'utf8')).toMatch(/^(\/\/|\/\*) SPDX-License-Identifier: GPL-2\.0/);
+      expect(files).toContain('.kunitconfig');
+      for (const f of files.filter((x) => /\.[ch]$/.test(x) || x === 'Kconfig' || x === 'Makefile')) {
+        expect(fs.readFileSync(path.join(tree, SUITE_DIR_IN_TREE, f), 'utf8')).toMatch(/^(\/\/|\/\*|#) SPDX-License-Identifier: GPL-2\.0/);
       }
     } finally {
       fs.rmSync(tree, { recursive: true, force: true });
