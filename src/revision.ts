@@ -16,11 +16,14 @@ export interface ResolvedRevision {
 
 export class RevisionError extends Error {}
 
-export function patchPool(platform: PlatformModel): readonly Patch[] {
+/** What resolving a revision needs of a platform (the differential's fake-parent machine has no more). */
+export type RevisionSource = Pick<PlatformModel, 'name' | 'revisions' | 'currentRevision' | 'patches'>;
+
+export function patchPool(platform: RevisionSource): readonly Patch[] {
   return [...CORE_PATCHES, ...platform.patches];
 }
 
-export function resolveRevision(platform: PlatformModel, spec: string | undefined): ResolvedRevision {
+export function resolveRevision(platform: RevisionSource, spec: string | undefined): ResolvedRevision {
   const text = spec === undefined || spec === '' || spec === 'current' ? platform.currentRevision : spec;
   const pool = patchPool(platform);
   // The longest named revision that prefixes the text, followed by +id / -id of known patches.

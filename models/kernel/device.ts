@@ -14,10 +14,8 @@ export interface MsiDomainSlot {
 /** struct msi_device_data, a devres object released on unbind. */
 export class MsiDeviceData extends KObject {
   readonly kind = 'msi_device_data';
-  readonly domains: [MsiDomainSlot, MsiDomainSlot] = [
-    { domain: null, store: new Map() },
-    { domain: null, store: new Map() },
-  ];
+  /** __domains[MSI_MAX_DEVICE_IRQDOMAINS]: one slot, MSI_DEFAULT_DOMAIN. */
+  readonly domains: [MsiDomainSlot] = [{ domain: null, store: new Map() }];
 }
 
 export interface DevresAction {

@@ -189,7 +189,8 @@ export class IrqCore {
 
   // irq_domain_remove()
   removeDomain(site: string, d: IrqDomain): void {
-    if (d.revmap.size > 0) this.k.warn(site, `irq_domain_remove(${d.name}) with ${d.revmap.size} mapped interrupts`);
+    // WARN_ON(!radix_tree_empty(&domain->revmap_tree)): the warning is irq_domain_remove()'s own
+    if (d.revmap.size > 0) this.k.warn('irq_domain_remove', `${d.name} removed by ${site} with ${d.revmap.size} mapped interrupts`);
     d.removed = true;
     const i = this.domains.indexOf(d);
     if (i >= 0) this.domains.splice(i, 1);
@@ -278,6 +279,19 @@ export class IrqCore {
       data.domain.mapcount -= 1;
       data.mapped = false;
     }
+  }
+
+  /** irq_alloc_desc(): one Linux irq outside any domain (a legacy INTx line), first fit. */
+  allocDesc(): number {
+    const virq = this.allocatedIrqs.findZeroArea(1, 0);
+    if (virq < 0) return -ENOSPC;
+    this.allocatedIrqs.set(virq, 1);
+    return virq;
+  }
+
+  /** irq_free_desc() */
+  freeDesc(irq: number): void {
+    this.allocatedIrqs.clear(irq, 1, (what) => this.k.report('double-free', 'irq_free_desc', what));
   }
 
   // irq_domain_alloc_irqs_parent()

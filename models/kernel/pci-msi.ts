@@ -34,6 +34,7 @@ import {
   type MsiDomainTemplate,
 } from './msi-types';
 import { getCountOrder } from './bitmap';
+import { KernelOops } from './report';
 import { irqCalcAffinityVectors, irqCreateAffinityMasks } from './affinity-masks';
 
 export const PCI_IRQ_INTX = 1 << 0;
@@ -146,8 +147,9 @@ export function pciMsiDomainSupports(dev: PciDev, feature: number): boolean {
   return hasFlag((parent.hostData as MsiDomainInfo).flags, feature);
 }
 
-// pci_msix_can_alloc_dyn()
+// pci_msix_can_alloc_dyn(): a function without an MSI-X capability never can
 export function pciMsixCanAllocDyn(dev: PciDev): boolean {
+  if (dev.msixTableSize === 0) return false;
   return pciMsiDomainSupports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN);
 }
 
@@ -332,8 +334,20 @@ export function pciFreeIrqVectors(k: Kernel, dev: PciDev): void {
   if (dev.msiEnabled) {
     dev.msiEnabled = false;
     dev.msiMultipleEnabled = 0;
+    pciMsiShutdownDefaultIrq(k, dev);
     pciFreeMsiIrqs(k, dev);
   }
+}
+
+// pci_msi_shutdown(): "Return the device with MSI unmasked" through the first descriptor,
+// then dev->irq = desc->pci.msi_attrib.default_irq. A missing descriptor is warned about
+// (WARN_ON_ONCE(!desc)) and then dereferenced anyway, on the next line. pci_msix_free_irq()
+// leaves an MSI function without one: it checks the MSI-X capability, not msix_enabled.
+function pciMsiShutdownDefaultIrq(k: Kernel, dev: PciDev): void {
+  const store = msiStore(dev, MSI_DEFAULT_DOMAIN);
+  if (store !== null && store.size > 0) return;
+  k.warn('pci_msi_shutdown', `${dev.name}: MSI enabled without an MSI descriptor`);
+  throw new KernelOops('pci_msi_shutdown', 'NULL pointer dereference (desc->pci.msi_attrib.default_irq)');
 }
 
 // pci_msix_alloc_irq_at()
@@ -350,7 +364,7 @@ export function pciMsixFreeIrq(k: Kernel, dev: PciDev, map: MsiMap): void {
     return;
   }
   if (!pciMsixCanAllocDyn(dev)) {
-    k.warn('pci_msix_free_irq', `${dev.name}: dynamic MSI-X not supported`);
+    k.warn('pci_msix_free_irq@dyn', `${dev.name}: dynamic MSI-X not supported`);
     return;
   }
   msiDomainFreeIrqsRange(k, dev, MSI_DEFAULT_DOMAIN, map.index, map.index);

@@ -12,6 +12,9 @@ import { cmdReplay } from './cmd-replay';
 import { cmdRun } from './cmd-run';
 import { cmdCampaign, parseWorkers } from './cmd-campaign';
 import { cmdMerge } from './cmd-merge';
+import { cmdKernel } from './cmd-kernel';
+import { cmdDiffKernel } from './cmd-diff-kernel';
+import { cmdExport } from './cmd-export';
 import { parseShard } from '../engine/plan';
 import { InputError, WriteError } from '../engine/files';
 import { clip, EXIT_INCOMPLETE, EXIT_USAGE, UsageError } from './errors';
@@ -172,6 +175,65 @@ function build(): Command {
         out: String(opts['out']),
         json: opts['json'] === true,
       });
+    });
+  program
+    .command('kernel')
+    .description('provision real kernels for diff-kernel: Debian source packages (pinned) or your own tree, built for UML with our KUnit suite')
+    .option('--kernel <name>', '6.12, latest or all', 'all')
+    .option('--tree <dir>', 'your own kernel tree instead (our suite is added to drivers/irqchip/msi-fuzz/)')
+    .option('--cache <dir>', 'cache directory (default: ~/.cache/msi-fuzz, or $MSI_FUZZ_CACHE)')
+    .option('--jobs <n>', 'make -j (default: the CPU count)')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (opts: { kernel: string; tree?: string; cache?: string; jobs?: string; json?: boolean }) => {
+      process.exitCode = await cmdKernel({
+        kernel: opts.kernel,
+        tree: opts.tree,
+        cache: opts.cache,
+        jobs: opts.jobs === undefined ? undefined : parseCount('--jobs', opts.jobs, 1),
+        json: opts.json === true,
+      });
+    });
+  program
+    .command('diff-kernel')
+    .description('run random op sequences through the real genirq/MSI core (UML, KUnit) and the model, compare the traces, shrink divergences')
+    .option('--kernel <name>', 'a provisioned kernel: 6.12 or latest (see msi-fuzz kernel)', 'latest')
+    .option('--tree <dir>', 'your own kernel tree instead (built with our suite; see msi-fuzz kernel --tree)')
+    .option('--revision <rev>', "the model's kunit-fake revision (default: the one the kernel was checked against), optionally +patch/-patch")
+    .option('--sequences <n>', 'random sequences, one UML boot each', '100')
+    .option('--seed <n>', 'seed (sequence i of seed S is always the same)', '1')
+    .option('--max-ops <n>', 'ops per sequence at most', '24')
+    .option('--jobs <n>', 'UML boots at a time', '1')
+    .option('--shrink-runs <n>', 'kernel runs the shrinker may spend per divergence', '200')
+    .option('--repro <file>', 'replay one kernel repro on both sides and print the traces side by side')
+    .option('--out <dir>', 'where repro files are written', 'shrink-reports')
+    .option('--cache <dir>', 'kernel cache directory (default: ~/.cache/msi-fuzz)')
+    .option('--json', 'print one JSON object as the last stdout line')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? (opts[k] as string) : undefined);
+      process.exitCode = await cmdDiffKernel({
+        kernel: String(opts['kernel']),
+        tree: str('tree'),
+        revision: str('revision'),
+        sequences: parseCount('--sequences', String(opts['sequences']), 1),
+        seed: parseCount('--seed', String(opts['seed'])),
+        maxOps: parseCount('--max-ops', String(opts['maxOps']), 1),
+        jobs: parseCount('--jobs', String(opts['jobs']), 1),
+        shrinkRuns: parseCount('--shrink-runs', String(opts['shrinkRuns'])),
+        out: String(opts['out']),
+        repro: str('repro'),
+        cache: str('cache'),
+        json: opts['json'] === true,
+      });
+    });
+  program
+    .command('export')
+    .description('export a kernel repro (written by diff-kernel) as a KUnit case in C')
+    .option('--kunit <file>', 'the kernel repro to export')
+    .option('--out <file>', 'write the C file here (default: stdout); name it mf_export_<name>.c next to the suite')
+    .option('--name <name>', 'the case name (default: from the file name)')
+    .option('--revision <rev>', "the model revision that predicts the results (default: the repro's)")
+    .action((opts: { kunit?: string; out?: string; name?: string; revision?: string }) => {
+      process.exitCode = cmdExport(opts);
     });
   return program;
 }

@@ -22,7 +22,6 @@ const WRITTEN_ELSEWHERE = new Set([
   'docs/reference/invariants-objects-and-states.md',
   'docs/reference/platforms-x86-world.md',
   'docs/reference/platforms-arm64-riscv.md',
-  'docs/how-to/real-kernel-differential.md',
   'docs/results/false-positives.md',
 ]);
 
