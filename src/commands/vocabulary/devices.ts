@@ -9,6 +9,7 @@ import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } fr
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
+import { holdsPlatformVectors } from './platform-msi';
 import type { CommandSpec } from '../spec';
 import { pciTopologyConsistent, pciTopologyProblem, recordPciTopology } from './pci-topology';
 
@@ -268,7 +269,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
  */
 function unbind(sim: Simulation, name: string): void {
   const dev = sim.device(name);
-  if (dev instanceof PlatformDevice && sim.state.devices.get(name)?.mode === 'platform') platformDeviceMsiFreeIrqsAll(sim.kernel, dev);
+  if (dev instanceof PlatformDevice && holdsPlatformVectors(sim.state.devices.get(name))) platformDeviceMsiFreeIrqsAll(sim.kernel, dev);
   deviceReleaseDriver(sim.kernel, dev);
 }
 
