@@ -25,7 +25,7 @@ describe('platform MSI after a failed probe', () => {
   test.each(['v6.16', 'v6.18'])('%s: init fails with -ENODEV, unbind frees nothing and warns nothing', (rev) => {
     const r = runCommands(config(rev), [...FAILED_PROBE, { kind: 'device_release_driver', dev: 'pdev0' }]);
     expect(r.invalidAt).toBeNull();
-    expect(r.records[2]?.outcome.ret).toBe(-19);
+    expect(r.records[2]?.outcome?.ret).toBe(-19);
     expect(r.violation).toBeNull();
   });
 

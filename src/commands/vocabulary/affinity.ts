@@ -3,7 +3,7 @@
 // taking a CPU down and bringing it back (cpu_down / cpu_up) through the generic genirq code
 // (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
 import { PciDev } from '../../../models/kernel/device';
-import { EINVAL } from '../../../models/kernel/errno';
+import { EINVAL, EIO } from '../../../models/kernel/errno';
 import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
@@ -103,7 +103,17 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
     const cpus = r < 60 && away.length > 0 ? pick(rng, away) : r < 85 && good.length > 0 ? pick(rng, good) : pick(rng, MASKS);
     return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
   },
-  expect: () => ({ kind: 'none' }),
+  // write_irq_affinity()'s own refusals, from what the driver asked and the online mask:
+  // -EIO first for a managed irq (irq_can_set_affinity_usr()), then -EINVAL for a mask with no
+  // online CPU; past those the parent decides (0, or -ENOSPC and the like on x86). HPET and
+  // DMAR irqs may be unbalanced (IRQF_NOBALANCING: -EIO), so only "an error" for them.
+  expect(c, s) {
+    const noneOnline = (c.cpus & cpuMask([...s.online])) === 0;
+    if (c.target === 'hpet' || c.target === 'dmar') return noneOnline ? { kind: 'error', why: 'no online CPU in the mask' } : { kind: 'none' };
+    if (managedVector(s, c.target, c.vec)) return { kind: 'exact', ret: -EIO, why: 'a managed irq belongs to the kernel (irq_can_set_affinity_usr)' };
+    if (noneOnline) return { kind: 'exact', ret: -EINVAL, why: 'no online CPU in the mask' };
+    return { kind: 'none' };
+  },
   run(c, sim) {
     const irq = targetIrq(sim, c.target, c.vec);
     if (irq < 0) return { ret: irq };
