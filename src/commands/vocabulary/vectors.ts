@@ -8,7 +8,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
 import { NR_CPUS } from '../../abstract/state';
-import { ENOMEM, ENOSPC } from '../../../models/kernel/errno';
+import { EBUSY, ENOMEM, ENOSPC } from '../../../models/kernel/errno';
 import { chance, pick } from '../rng';
 import type { CommandSpec, Expectation } from '../spec';
 import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
@@ -168,7 +168,8 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
   valid(c, s) {
     const d = pciDev(s, c.dev);
     if (d === undefined || !s.caps.dynMsix || d.mode !== 'msix') return false;
-    return c.index === 'any' || (c.index >= 0 && c.index < d.msixSize && !usedMsixIndices(d).has(c.index));
+    // an index already in use is legal to ask for: msi_insert_desc() answers -EBUSY (xa_insert)
+    return c.index === 'any' || (c.index >= 0 && c.index < d.msixSize);
   },
   invalid(c, s) {
     const d = s.devices.get(c.dev);
@@ -178,7 +179,6 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     if (d.mode !== 'msix') return `MSI-X is not enabled on ${c.dev}`;
     if (c.index === 'any') return null;
     if (c.index < 0 || c.index >= d.msixSize) return `index ${c.index} is outside the MSI-X table of ${d.msixSize} entries (table size)`;
-    if (usedMsixIndices(d).has(c.index)) return `MSI-X index ${c.index} of ${c.dev} is already allocated`;
     return null;
   },
   generate(s, rng) {
@@ -192,6 +192,9 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     while (first < d.msixSize && used.has(first)) first++;
     let last = d.msixSize - 1;
     while (last >= 0 && used.has(last)) last--;
+    // Now and then an index the driver already holds: the core must refuse it (-EBUSY) and
+    // leave the descriptor in place untouched
+    if (used.size > 0 && chance(rng, 10)) return { kind: 'pci_msix_alloc_irq_at', dev: d.name, index: pick(rng, [...used]) };
     const index = pick(rng, ['any' as const, 'any' as const, first < d.msixSize ? first : 0, last >= 0 ? last : 0]);
     return { kind: 'pci_msix_alloc_irq_at', dev: d.name, index };
   },
@@ -199,6 +202,7 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     const d = pciDev(s, c.dev);
     if (d === undefined) return { kind: 'none' };
     const used = usedMsixIndices(d);
+    if (c.index !== 'any' && used.has(c.index)) return { kind: 'exact', ret: -EBUSY, why: `MSI-X index ${c.index} is in use (msi_insert_desc: xa_insert)` };
     const want = c.index === 'any' ? [...Array(d.msixSize).keys()].find((i) => !used.has(i)) : c.index;
     if (want === undefined) return { kind: 'error', why: 'MSI-X table full' };
     if (promised(d, s, sim, d.msixSize)) return { kind: 'exact', ret: want, why: `first free MSI-X index ${want}` };
