@@ -8,6 +8,7 @@ import type { Kernel } from '../../models/kernel/kernel';
 import { msiGetDeviceDomain } from '../../models/kernel/msi';
 import { MSI_DEFAULT_DOMAIN } from '../../models/kernel/msi-desc';
 import { PowernvPlatform } from '../../models/platforms/powernv';
+import { OPAL_XIVE_ANY_CHIP } from '../../models/platforms/powerpc-common/firmware-codes';
 import { XiveIrqData } from '../../models/platforms/powerpc-common/xive-irq-data';
 import { PseriesPlatform } from '../../models/platforms/pseries';
 import { PseriesMsiDevice } from '../../models/platforms/pseries/msi';
@@ -143,5 +144,23 @@ export const powernvOpalIrqValid: Invariant = {
   },
 };
 
-export const POWERPC_INVARIANTS: readonly Invariant[] = [pseriesSourceEnabled, powernvOpalIrqValid, pseriesRtasState, xiveIrqDataOwned, powernvMsiBitmap];
+export const powernvOpalSourceAgreement: Invariant = {
+  id: 'powernv-opal-source-agreement',
+  platforms: ['powernv'],
+  statement: 'OPAL and Linux agree on the IPI sources: a source OPAL backs (valid IVE) is one it has allocated, and a source allocated on chip N is on chip N',
+  rule: 'skiboot opal_xive_free_irq() invalidates the IVE it frees; OPAL_XIVE_ALLOCATE_IRQ(chip) allocates from that chip\'s block (xive_native_alloc_irq_on_chip(), per-CPU IPIs on the CPU\'s chip)',
+  check({ sim }) {
+    const p = powernvOf(sim.platform);
+    if (p === null) return null;
+    for (const girq of p.fw.validUnallocatedIpis()) return `OPAL still backs IPI ${hex(girq)} (valid IVE) that its allocator no longer holds`;
+    for (const e of p.xive.issued) {
+      if (e.chip === OPAL_XIVE_ANY_CHIP) continue;
+      const on = p.fw.chipIdOf(e.hwIrq);
+      if (on !== null && on !== e.chip) return `${e.user} asked OPAL for a source on chip ${e.chip} and got ${hex(e.hwIrq)} on chip ${on}`;
+    }
+    return null;
+  },
+};
+
+export const POWERPC_INVARIANTS: readonly Invariant[] = [pseriesSourceEnabled, powernvOpalIrqValid, powernvOpalSourceAgreement, pseriesRtasState, xiveIrqDataOwned, powernvMsiBitmap];
 

@@ -1,4 +1,5 @@
 // The powerpc invariants fire when what they guard is broken by hand on a healthy machine.
+import { OPAL_XIVE_ANY_CHIP } from '../../models/platforms/powerpc-common/firmware-codes';
 import { XiveIrqData } from '../../models/platforms/powerpc-common/xive-irq-data';
 import { PowernvPlatform } from '../../models/platforms/powernv';
 import { PseriesPlatform } from '../../models/platforms/pseries';
@@ -57,7 +58,31 @@ describe('powerpc invariants fire when broken', () => {
     const { sim, record } = healthy('powernv');
     const p = sim.platform as PowernvPlatform;
     expect(verdict('powernv-opal-irq-valid', sim, record)).toBeNull();
-    p.xive.issued.push({ step: record.step, user: 'test', hwIrq: 0xffffffff });
+    p.xive.issued.push({ step: record.step, user: 'test', hwIrq: 0xffffffff, chip: OPAL_XIVE_ANY_CHIP });
     expect(verdict('powernv-opal-irq-valid', sim, record)).toMatch(/0xffffffff, which OPAL never allocated/);
+  });
+
+  test('powernv-opal-source-agreement: a freed IPI whose IVE stays valid', () => {
+    const { sim, record } = healthy('powernv');
+    const p = sim.platform as PowernvPlatform;
+    expect(verdict('powernv-opal-source-agreement', sim, record)).toBeNull();
+    const ipi = p.xive.issued.find((e) => e.user.startsWith('ipi:'));
+    if (ipi === undefined) throw new Error('no per-CPU IPI');
+    expect(p.fw.freeIrq(ipi.hwIrq)).toBe(0);
+    expect(verdict('powernv-opal-source-agreement', sim, record)).toBeNull();
+    const chip = p.fw.chips.find((x) => x.ive.has(ipi.hwIrq));
+    chip?.ive.set(ipi.hwIrq, { valid: true, masked: true, eqData: 0 });
+    expect(verdict('powernv-opal-source-agreement', sim, record)).toMatch(/still backs IPI .* no longer holds/);
+  });
+
+  test('powernv-opal-source-agreement: a source allocated on another chip than asked', () => {
+    const { sim, record } = healthy('powernv');
+    const p = sim.platform as PowernvPlatform;
+    const i = p.xive.issued.findIndex((e) => e.chip !== OPAL_XIVE_ANY_CHIP);
+    const e = p.xive.issued[i];
+    if (e === undefined) throw new Error('no source asked on a chip');
+    expect(p.fw.chips.length).toBeGreaterThan(1);
+    p.xive.issued[i] = { ...e, chip: e.chip === 0 ? 1 : 0 };
+    expect(verdict('powernv-opal-source-agreement', sim, record)).toMatch(/asked OPAL for a source on chip \d+ and got .* on chip \d+/);
   });
 });

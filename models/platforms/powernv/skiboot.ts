@@ -120,6 +120,20 @@ export class Skiboot {
     return this.chips.find((x) => x.owns(girq)) ?? null;
   }
 
+  /** The chip whose interrupt block holds `girq`, or null. */
+  chipIdOf(girq: number): number | null {
+    return this.chipOf(girq)?.chipId ?? null;
+  }
+
+  /** IPIs whose IVE is valid although the allocator does not hold them: OPAL backs a source nobody was given. */
+  *validUnallocatedIpis(): Iterable<number> {
+    for (const x of this.chips) {
+      for (const [girq, ive] of x.ive) {
+        if (ive.valid && girq >= x.intIpiTop && girq < x.intHwBot && !x.ipiAllocMap.test(girq - x.intIpiTop)) yield girq;
+      }
+    }
+  }
+
   // xive_try_allocate_irq()
   private tryAllocateIrq(x: SkibootXive): number {
     const idx = x.ipiAllocMap.findZeroArea(1, 0);

@@ -17,6 +17,8 @@ export interface IssuedHwIrq {
   /** 'ipi:cpu2', 'kvm-xive:src7', ... */
   readonly user: string;
   readonly hwIrq: number;
+  /** The chip the caller asked for (OPAL_XIVE_ANY_CHIP: any). */
+  readonly chip: number;
 }
 
 /** The native backend's state: the firmware it calls and what it has handed out. */
@@ -43,8 +45,8 @@ function opalXiveAllocateIrq(k: Kernel, xn: XiveNative, chipId: number): number 
   return irq === 0xffffffff ? OPAL_RESOURCE : irq;
 }
 
-function issue(k: Kernel, xn: XiveNative, user: string, hwIrq: number): void {
-  xn.issued.push({ step: k.step, user, hwIrq });
+function issue(k: Kernel, xn: XiveNative, user: string, hwIrq: number, chip: number): void {
+  xn.issued.push({ step: k.step, user, hwIrq, chip });
 }
 
 // xive_native_alloc_irq_on_chip(): 0 is the failure value of a u32 hw irq
@@ -58,7 +60,7 @@ export function xiveNativeAllocIrqOnChip(k: Kernel, xn: XiveNative, chipId: numb
     k.printk(`xive: OPAL failed to allocate IRQ on chip ${chipId}, err ${rc}`);
     return 0;
   }
-  issue(k, xn, user, rc);
+  issue(k, xn, user, rc, chipId);
   return rc;
 }
 
@@ -87,7 +89,7 @@ export function xiveNativeGetIpi(k: Kernel, xn: XiveNative, cpu: number, chipId:
       k.printk(`xive: Failed to allocate IPI on CPU ${cpu}`);
       return -ENXIO;
     }
-    issue(k, xn, `ipi:cpu${cpu}`, irq);
+    issue(k, xn, `ipi:cpu${cpu}`, irq, chipId);
     return 0;
   }
 }
