@@ -28,8 +28,8 @@ export const x86MatrixAccounting: Invariant = {
 export const x86VectorOwnership: Invariant = {
   id: 'x86-vector-ownership',
   platforms: X86,
-  statement: 'every live (CPU, vector) of an irq, current or previous, is allocated in the matrix, held by that irq alone, and vector_irq[] points back at it',
-  rule: 'arch/x86/kernel/apic/vector.c: apic_update_vector() and the cleanup of prev_vector keep vector_irq[] and the matrix in step',
+  statement: 'every live (CPU, vector) of an irq, current or previous, is allocated in the matrix, held by that irq alone, and vector_irq[] points back at it; a managed irq\'s vector is a managed slot and a regular irq\'s is not',
+  rule: 'arch/x86/kernel/apic/vector.c: apic_update_vector() and the cleanup of prev_vector keep vector_irq[] and the matrix in step; assign_managed_vector() takes irq_matrix_alloc_managed(), irq_matrix_alloc() skips managed_map',
   check({ sim }) {
     const p = x86Of(sim.platform);
     if (p === null) return null;

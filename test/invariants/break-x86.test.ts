@@ -37,6 +37,32 @@ describe('x86 invariants fire when broken', () => {
     expect(verdict('x86-vector-ownership', sim, record)).not.toBeNull();
   });
 
+  test('x86-vector-ownership: a managed irq on a regular vector, a regular irq on a managed slot', () => {
+    const managed: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 4 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 4, flags: 4 | 8 },
+    ];
+    const m = healthy(managed);
+    expect(verdict('x86-vector-ownership', m.sim, m.record)).toBeNull();
+    const managedIrq = [...m.sim.kernel.irqs.descs.values()].find((d) => d.affinityManaged && (m.x86.vec.chipDataOf(d.irq)?.vector ?? 0) !== 0);
+    if (managedIrq === undefined) throw new Error('no managed irq with a vector');
+    const a = m.x86.vec.chipDataOf(managedIrq.irq);
+    if (a === null) throw new Error('no apic data');
+    const cm = m.x86.vec.matrix.maps[a.cpu];
+    if (cm === undefined) throw new Error('no map');
+    cm.managedMap[a.vector] = 0;
+    expect(verdict('x86-vector-ownership', m.sim, m.record)).toMatch(/\(managed\): CPU \d+ vector \d+ is not a managed slot/);
+
+    const r = healthy(DEVICE);
+    const irq = [...r.sim.kernel.irqs.descs.values()].find((d) => !d.affinityManaged && (r.x86.vec.chipDataOf(d.irq)?.vector ?? 0) !== 0 && d.msiDesc !== null);
+    const b = irq === undefined ? null : r.x86.vec.chipDataOf(irq.irq);
+    if (b === null) throw new Error('no regular irq with a vector');
+    const cm2 = r.x86.vec.matrix.maps[b.cpu];
+    if (cm2 === undefined) throw new Error('no map');
+    cm2.managedMap[b.vector] = 1;
+    expect(verdict('x86-vector-ownership', r.sim, r.record)).toMatch(/\(not managed\): CPU \d+ vector \d+ is a managed slot/);
+  });
+
   test('x86-platform-msi-routing: a DMAR fault-event message with the wrong vector', () => {
     const { sim, record, x86 } = healthy([{ kind: 'dmar_set_interrupt', unit: 0 }]);
     expect(verdict('x86-platform-msi-routing', sim, record)).toBeNull();

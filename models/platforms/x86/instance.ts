@@ -481,7 +481,14 @@ export class X86Platform implements PlatformInstance {
         const prev = owner.get(key);
         if (prev !== undefined) out.push(`CPU ${cpu} vector ${vector} held by irq ${prev} and irq ${irq}`);
         owner.set(key, irq);
-        if (this.vec.matrix.maps[cpu]?.allocMap[vector] !== 1) out.push(`irq ${irq}: CPU ${cpu} vector ${vector} not allocated in the matrix`);
+        const cm = this.vec.matrix.maps[cpu];
+        if (cm?.allocMap[vector] !== 1) out.push(`irq ${irq}: CPU ${cpu} vector ${vector} not allocated in the matrix`);
+        // a managed irq (IRQD_AFFINITY_MANAGED, set by the core) lives in its CPU's managed
+        // reservation (irq_matrix_alloc_managed()); a regular one never takes a managed slot
+        // (irq_matrix_alloc() skips managed_map)
+        else if ((cm.managedMap[vector] === 1) !== (this.kernel.irqs.desc(irq)?.affinityManaged === true) && vector === apicd.vector && cpu === apicd.cpu) {
+          out.push(`irq ${irq} (${this.kernel.irqs.desc(irq)?.affinityManaged === true ? 'managed' : 'not managed'}): CPU ${cpu} vector ${vector} is ${cm.managedMap[vector] === 1 ? '' : 'not '}a managed slot`);
+        }
         const slot = this.vec.vectorIrq[cpu]?.[vector] ?? 0;
         if (this.vec.isOnline(cpu) && slot !== irq) out.push(`irq ${irq}: vector_irq[${cpu}][${vector}] = ${slot}`);
       }
