@@ -155,3 +155,15 @@ export const hwirqUnique: Invariant = {
     return null;
   },
 };
+
+export const kernelListsLive: Invariant = {
+  id: 'kernel-lists-live',
+  statement: 'the kernel\'s global lists hold only live objects: every irq domain on irq_domain_list and and every device on the device list is still allocated',
+  rule: 'irq_domain_remove() unlinks the domain from irq_domain_list before it is freed; device_del() takes the device off its bus before the last put',
+  check({ sim }) {
+    const k = sim.kernel;
+    for (const d of k.irqs.domains) if (d.freed || d.removed) return `irq domain ${d.name} is still on irq_domain_list after irq_domain_remove()`;
+    for (const dev of k.devices) if (dev.removed) return `${dev.name} is still on the device list after device_del()`;
+    return null;
+  },
+};

@@ -2,7 +2,7 @@
 // step is the finding. Root causes come before their consequences.
 import type { CheckContext, Invariant, Violation } from './invariant';
 import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
-import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
+import { hwirqUnique, kernelListsLive, msiDescAssociation, prepareTeardownPairing } from './msi-core';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
@@ -27,6 +27,7 @@ export const INVARIANTS: readonly Invariant[] = [
   resourcesBaseline,
   driverOutcome,
   ...DELIVERY_INVARIANTS,
+  kernelListsLive,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

@@ -37,6 +37,7 @@ describe('every invariant fires when its rule is broken', () => {
       'prepare-teardown-pairing',
       'msi-desc-association',
       'hwirq-unique',
+      'kernel-lists-live',
       'its-lpi-accounting',
       'its-device-lifetime',
       'message-routing',
@@ -98,6 +99,20 @@ describe('every invariant fires when its rule is broken', () => {
     if (a === undefined || b === undefined) throw new Error('need two irqs');
     b.irqData.hwirq = a.irqData.hwirq;
     expect(verdict('hwirq-unique', sim, record)).toMatch(/used by irq/);
+  });
+
+  test('kernel-lists-live: a freed domain left on irq_domain_list, a deleted device left on the device list', () => {
+    const { sim, record } = healthy();
+    expect(verdict('kernel-lists-live', sim, record)).toBeNull();
+    const d = sim.kernel.irqs.domains.find((x) => x.dev !== null);
+    if (d === undefined) throw new Error('no device domain');
+    d.removed = true;
+    expect(verdict('kernel-lists-live', sim, record)).toMatch(/still on irq_domain_list after irq_domain_remove\(\)/);
+    d.removed = false;
+    const dev = sim.kernel.devices[0];
+    if (dev === undefined) throw new Error('no device');
+    dev.removed = true;
+    expect(verdict('kernel-lists-live', sim, record)).toMatch(/still on the device list after device_del\(\)/);
   });
 
   test('its-lpi-accounting: a range neither free nor owned', () => {
