@@ -16,7 +16,7 @@ import {
 } from './irqdomain';
 import type { Kernel } from './kernel';
 import { MsiAllocInfo } from './msi-alloc-info';
-import { MSI_ANY_INDEX, MSI_MAX_DEVICE_IRQDOMAINS, MSI_MAX_INDEX, MsiDesc } from './msi-desc';
+import { MSI_ANY_INDEX, MSI_DEFAULT_DOMAIN as MSI_DEFAULT_DOMAIN_ID, MSI_MAX_DEVICE_IRQDOMAINS, MSI_MAX_INDEX, MsiDesc } from './msi-desc';
 import {
   hasFlag,
   MSI_FLAG_ACTIVATE_EARLY,
@@ -168,6 +168,9 @@ export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
   const md = k.heap.kmalloc(new MsiDeviceData());
   k.touchDevice(dev);
+  // A global MSI domain (not an MSI parent) goes into the default slot, so all code can work
+  // on domain ids
+  if (dev.msiParent !== null && !dev.msiParent.isMsiParent()) md.domains[MSI_DEFAULT_DOMAIN_ID].domain = dev.msiParent;
   dev.msiData = md;
   dev.devres.push({
     name: 'msi_device_data_release',
@@ -273,6 +276,8 @@ export function msiCreateDeviceIrqDomain(
 
 // msi_create_irq_domain() / __msi_create_irq_domain()
 export function msiCreateIrqDomain(k: Kernel, name: string, info: MsiDomainInfo, flags: number, parent: IrqDomain | null): IrqDomain {
+  // Hardware size 0: a domain not backed by a hardware table gets the whole index space
+  if (info.hwsize === 0) info.hwsize = MSI_MAX_INDEX + 1;
   if (hasFlag(info.flags, MSI_FLAG_USE_DEF_DOM_OPS)) msiDomainUpdateDomOps(k, info);
   return k.irqs.createDomain(name, parent, msiIrqDomainOps, info, flags | IRQ_DOMAIN_FLAG_MSI, info.bus_token);
 }
@@ -398,6 +403,7 @@ function msiHandlePciFail(domain: IrqDomain, desc: MsiDesc, allocated: number): 
     case 'PCI_MSI':
     case 'PCI_DEVICE_MSI':
     case 'PCI_DEVICE_MSIX':
+    case 'VMD_MSI':
       break;
     default:
       return -ENOSPC;
@@ -466,7 +472,9 @@ function msiDomainAllocLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
   const info = domain.hostData as MsiDomainInfo;
   let ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
   if (ret !== 0) return ret;
-  ret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+  // __msi_domain_alloc_locked(): a domain that allocates for itself (XEN-MSI) is asked instead
+  const own = info.ops.domain_alloc_irqs;
+  ret = own !== undefined ? own(k, domain, dev, ctrl.nirqs) : msiDomainAllocIrqsInner(k, dev, domain, ctrl);
   if (ret === 0) return 0;
   msiDomainFreeLocked(k, dev, ctrl);
   return ret;
@@ -530,7 +538,10 @@ function msiDomainFreeLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
   const domain = msiGetDeviceDomain(dev, ctrl.domid);
   if (domain === null) return;
   const info = domain.hostData as MsiDomainInfo;
-  msiDomainFreeIrqsInner(k, dev, domain, ctrl);
+  // ops->domain_free_irqs() frees every interrupt of the device, whatever the range
+  const own = info.ops.domain_free_irqs;
+  if (own !== undefined) own(k, domain, dev);
+  else msiDomainFreeIrqsInner(k, dev, domain, ctrl);
   if (!k.applied('91daac8a6893')) info.ops.msi_post_free?.(k, domain, dev);
   if (hasFlag(info.flags, MSI_FLAG_FREE_MSI_DESCS)) msiFreeDescRange(k, dev, ctrl.domid, ctrl.first, ctrl.last);
 }

@@ -24,6 +24,7 @@ import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } fro
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
 import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector, type ApicChipData } from './vector';
 import { x86VectorMsiParentOps } from './x86-msi';
+import { createGlobalPciMsiDomains, X86_VECTOR_MSI_PARENT } from './x86-msi-global';
 
 export interface X86Config {
   /** Which interrupt remapping the machine runs with. */
@@ -57,6 +58,8 @@ export class X86Platform implements PlatformInstance {
   /** The requesters of the platform's own interrupts, for deliver(). */
   readonly hpetDev: PlatformDevice;
   readonly dmarDevs: PlatformDevice[] = [];
+  /** Before v6.2: the global PCI/MSI domain of each MSI parent (x86-msi-global.ts). */
+  readonly globalPciMsi: ReadonlyMap<IrqDomain, IrqDomain>;
 
   constructor(
     readonly kernel: Kernel,
@@ -78,9 +81,13 @@ export class X86Platform implements PlatformInstance {
       this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd));
       amdIommuCreateIrqDomain(k, this.amd, this.vectorDomain);
     }
-    // native_create_pci_msi_domain(): the vector domain is the default MSI parent
-    this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
-    this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    // native_create_pci_msi_domain(): the vector domain is the default MSI parent (before
+    // v6.2: the global "PCI-MSI" domain on it, and "IR-PCI-MSI" on every remapping unit)
+    if (k.applied(X86_VECTOR_MSI_PARENT)) {
+      this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
+      this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    }
+    this.globalPciMsi = createGlobalPciMsiDomains(k, this.vectorDomain, this.iommus, this.amd);
     if (this.iommus.length > 0) this.dmarMsi = new DmarMsi(k, this.vectorDomain);
     // hpet_create_irq_domain(): the remapping unit that claims the block, else the vector domain
     const hpetParent = this.hpetIrDomain();
@@ -112,6 +119,13 @@ export class X86Platform implements PlatformInstance {
   // notifier may replace it (dev_set_msi_domain)
   msiParentFor(dev: Device): IrqDomain | null {
     if (!(dev instanceof PciDev)) return null; // no platform-device MSI on x86
+    const parent = this.msiParentDomain(dev);
+    // Before v6.2 the device gets the global PCI/MSI domain on top of that parent
+    return parent === null ? null : (this.globalPciMsi.get(parent) ?? parent);
+  }
+
+  // (a VF inheriting its PF's domain, ff828729be44, gets the global one as it is)
+  private msiParentDomain(dev: PciDev): IrqDomain | null {
     switch (this.config.remap) {
       case 'none':
         return this.vectorDomain;
@@ -126,6 +140,11 @@ export class X86Platform implements PlatformInstance {
 
   /** The parent pci_msi_domain_supports() sees for a PF: the remapping unit's domain under IR. */
   defaultPciMsiParent(): IrqDomain | null {
+    const parent = this.defaultParentDomain();
+    return this.globalPciMsi.get(parent) ?? parent;
+  }
+
+  private defaultParentDomain(): IrqDomain {
     switch (this.config.remap) {
       case 'none':
         return this.vectorDomain;

@@ -51,7 +51,7 @@ function irqMsiUpdateMsg(k: Kernel, irqd: IrqData): void {
 // msi_set_affinity(): non-remapped MSI. The vector moves first; the message follows. The
 // kernel's two-step write for non-maskable MSI leaves no state once it is done, so the model
 // writes the final message directly.
-function msiSetAffinity(k: Kernel, irqd: IrqData, dest: readonly number[], force: boolean): number {
+export function msiSetAffinity(k: Kernel, irqd: IrqData, dest: readonly number[], force: boolean): number {
   const parent = irqd.parentData;
   if (parent === null) return -EINVAL;
   const ret = chipSetAffinity(k, parent, dest, force);
