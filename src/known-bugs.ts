@@ -243,6 +243,35 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description:
       'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',
   },
+  {
+    id: 'xen-pcifront-msix-disable',
+    platform: 'xen-pv-domu',
+    revision: 'v7.2',
+    invariant: 'resources-baseline',
+    minimalLength: 3,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-pv-teardown-msix',
+    source:
+      'msi-fuzz model finding, read in the kernel: arch/x86/pci/xen.c xen_pv_teardown_msi_irqs() "if (dev->msix_enabled) xen_pci_frontend_disable_msix(dev); else xen_pci_frontend_disable_msi(dev);" (0bcfade92080, v5.17) runs from pci_disable_msix() -> pci_free_msi_irqs() after drivers/pci/msi/msi.c pci_msix_shutdown() set "dev->msix_enabled = 0"; drivers/xen/xen-pciback/pciback_ops.c xen_pcibk_disable_msi() only acts "if (dev->msi_enabled)". Unchanged in 6.12 and 7.2. Not confirmed on hardware; no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a PV guest freeing its MSI-X vectors tells pcifront to disable MSI instead of MSI-X: pciback leaves MSI-X enabled on the device with the guest\'s pirqs mapped, and the guest\'s next XEN_PCI_OP_enable_msix gets -EALREADY',
+  },
+  {
+    id: 'xen-pirq-bind-failure-silent',
+    platform: 'xen-pv-dom0',
+    alsoOn: ['xen-pv-domu', 'xen-hvm-domu'],
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 4,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-pirq-request-resources',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/xen/events/events_base.c __startup_pirq() "rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_pirq, &bind_pirq); if (rc != 0) { pr_warn(\"Failed to obtain physical IRQ %d\\n\", info->irq); return 0; }", and irq_startup()\'s return value is not an error for request_irq(). Same in 6.12 and 7.2. The fix (bind in irq_request_resources()) is msi-fuzz\'s proposal',
+    description:
+      'when Xen has no event channel left for a pirq, request_irq() still returns 0: the pirq stays unbound and the device\'s interrupts are acked and dropped by Xen, with only a warning in the log',
+  },
 ];
 
 export function findKnownBug(id: string): KnownBug | undefined {

@@ -39,6 +39,13 @@ export interface IrqChip {
   /** irq_retrigger(): resend the interrupt to where it is routed now (x86 fixup_irqs()). */
   irqRetrigger?(k: Kernel, data: IrqData): boolean;
   /**
+   * irq_request_resources(): what the first request_irq() must get before anything else; a
+   * negative errno fails request_irq(). irq_release_resources() gives it back when the last
+   * handler goes.
+   */
+  irqRequestResources?(k: Kernel, data: IrqData): number;
+  irqReleaseResources?(k: Kernel, data: IrqData): void;
+  /**
    * IRQCHIP_MOVE_DEFERRED: the chip cannot move the interrupt from process context; an
    * affinity change is recorded (IRQD_SETAFFINITY_PENDING) and done when it next fires.
    */
@@ -449,7 +456,7 @@ export class IrqCore {
    * the first irq or a negative errno.
    */
   allocDescs(irq: number, from: number, cnt: number, chip: IrqChip | null): number {
-    const virq = irq >= 0 ? (this.rangeFree(irq, cnt) ? irq : -EEXIST) : this.firstFitFrom(from, cnt);
+    const virq = irq >= 0 ? (this.rangeFree(irq, cnt) ? irq : -EEXIST) : from === 0 ? this.allocatedIrqs.findZeroArea(cnt, 0) : this.firstFitFrom(from, cnt);
     if (virq < 0) return irq >= 0 ? -EEXIST : -ENOMEM;
     if (this.k.faults.shouldFail('irq_alloc_descs')) return -ENOMEM;
     this.allocatedIrqs.set(virq, cnt);
