@@ -114,7 +114,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,
@@ -271,6 +271,48 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'msi-fuzz model finding, read in the kernel: drivers/xen/events/events_base.c __startup_pirq() "rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_pirq, &bind_pirq); if (rc != 0) { pr_warn(\"Failed to obtain physical IRQ %d\\n\", info->irq); return 0; }", and irq_startup()\'s return value is not an error for request_irq(). Same in 6.12 and 7.2. The fix (bind in irq_request_resources()) is msi-fuzz\'s proposal',
     description:
       'when Xen has no event channel left for a pirq, request_irq() still returns 0: the pirq stays unbound and the device\'s interrupts are acked and dropped by Xen, with only a warning in the log',
+  },
+  {
+    id: 'hv-multi-msi-partial-series',
+    platform: 'x86-hyperv',
+    revision: 'hv-multi-msi-1of4',
+    invariant: 'message-routing',
+    minimalLength: 5,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+455880dfe292+b4b77778ecc5+a2bad844a67b',
+    source:
+      '08e61e861a0e (Jeffrey Hugo, "PCI: hv: Fix multi-MSI to allow more than one MSI vector", v5.19) picked alone for 5.18-stable; Dexuan Cui: "Multi-MSI can\'t work properly if we only pick up the first patch"; fixed by the rest of the series, a2bad844a67b ("PCI: hv: Fix interrupt mapping for multi-MSI") above all',
+    description:
+      'with MSI_FLAG_MULTI_PCI_MSI but still one PCI_CREATE_INTERRUPT_MESSAGE per irq, the function sends the first irq\'s data plus its vector number, which names a host entry the host never made for it (or another function\'s)',
+  },
+  {
+    id: 'hv-compose-failure-zero-message',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 4,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-irte-at-alloc',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() ends every failure (vmbus_sendpacket_getid(), "Request for interrupt failed", kzalloc) at return_null_message: "msg->address_hi = 0; msg->address_lo = 0; msg->data = 0;", and irq_compose_msi_msg() cannot fail; the driver\'s own TODO in hv_pcie_domain_alloc(): "Allocating and populating struct tran_int_desc in hv_compose_msi_msg() should be moved here." Same in 6.12. The fix follows that TODO; it is msi-fuzz\'s, not upstream',
+    description:
+      'when the host cannot give a vPCI function an interrupt entry, pci_alloc_irq_vectors() still succeeds: the vector\'s message is all zeros and its interrupts become DMA writes to address 0',
+  },
+  {
+    id: 'hv-multi-msi-dummy-vector',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 5,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-multi-msi-retarget-at-compose',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() creates a multi-MSI block\'s host entries on "vector = 32;" ("The vector we select here is a dummy value. The correct value gets sent to the hypervisor in unmask()"), and only hv_irq_unmask() -> hv_arch_irq_unmask() retargets an entry; an allocated irq nobody requested is never unmasked. Same in 6.12 (a2bad844a67b, v5.19). Without per-vector mask bits nothing stops the function from signalling it. Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal',
+    description:
+      'a vPCI function with a multi-MSI block signals a vector its driver allocated but has not requested: the host still delivers it on dummy vector 32+i, which the guest may have given to another irq, and that irq\'s handler runs',
   },
 ];
 

@@ -56,6 +56,8 @@ export const pciMsiChip = (name: string): IrqChip => ({
       // msix_prepare_msi_desc() / msix_mask_all(): a new entry starts masked until irq_startup()
       const masked = entry?.masked ?? true;
       dev.msixTable[desc.msiIndex] = { addressHi: msg.addressHi, addressLo: msg.addressLo, data: msg.data, masked };
+      // __pci_write_msi_msg(): the descriptor caches what was written (entry->msg = *msg)
+      desc.msg = { ...msg };
     } else if (k.applied('msi-fuzz-multi-msi-deactivate') && desc.nvecUsed > 1) {
       pciMsiWriteBlockMsg(k, data.irq, desc, dev, msg);
     } else if (data.irq === desc.irq) {

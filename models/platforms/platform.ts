@@ -50,6 +50,18 @@ export interface PlatformInstance {
    */
   beforeDeviceRemove?(dev: Device): void;
   /**
+   * Optional: true when an MSI's route is completed as it starts rather than as it is activated
+   * (Hyper-V: hv_compose_msi_msg() asks the host for an entry on a dummy vCPU, "overwritten by
+   * subsequent retarget in hv_irq_unmask()"): routes are checked once the irq has started.
+   * Absent: routes hold from activation on.
+   */
+  routedAtStartup?(): boolean;
+  /**
+   * Optional: what the platform does once a hot-removed device is unbound (its driver gone, its
+   * vectors freed) and before it is released: Hyper-V's PCI_EJECTION_COMPLETE.
+   */
+  afterDeviceUnbind?(dev: Device): void;
+  /**
    * Optional: the platform's own model of interrupt presentation (XIVE event queues and CPPR).
    * Absent: the core's generic one (a per-CPU pending set fed by deliver(), EOI by the CPU).
    */

@@ -66,9 +66,13 @@ export const messageRouting: Invariant = {
 /** Every live vector of `dev`, sent with its requester ID, reaches its own irq. */
 function routeDevice(sim: Simulation, dev: Device): string | null {
   const k = sim.kernel;
+  const atStartup = sim.platform.routedAtStartup?.() === true;
   for (const v of liveVectors(dev)) {
-    const top = k.irqs.desc(v.irq)?.irqData;
+    const d = k.irqs.desc(v.irq);
+    const top = d?.irqData;
     if (top === undefined || !top.activated) continue;
+    // A platform that completes the route when the irq starts (checked condition, see PlatformInstance.routedAtStartup)
+    if (atStartup && d?.started !== true) continue;
     const got = sim.platform.deliver(dev, v.msg);
     if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
     if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;

@@ -8,6 +8,7 @@ import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
 import { DEFAULT_DRHD } from './dmar';
 import { X86Platform, type X86Config } from './instance';
 import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
+import { HV_PATCHES, hypervRevisions } from './hyperv-revisions';
 
 const COMMON_FAULTS: readonly FaultSite[] = [
   { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
@@ -54,7 +55,38 @@ export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain wi
 export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false, false);
 export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false, true);
 
-export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform];
+const HYPERV_FAULTS: readonly FaultSite[] = [
+  { name: 'PCI_CREATE_INTERRUPT_MESSAGE', class: 'resource', description: 'the host answers PCI_CREATE_INTERRUPT_MESSAGE with an error (no IRT entry): hv_compose_msi_msg() composes a zero message' },
+  { name: 'vmbus_sendpacket_getid', class: 'firmware', description: 'sending PCI_CREATE_INTERRUPT_MESSAGE on the vPCI channel fails in hv_compose_msi_msg()' },
+  { name: 'hv_compose_msi_msg', class: 'kmalloc', description: 'the tran_int_desc allocation (GFP_ATOMIC) in hv_compose_msi_msg() fails' },
+];
+// Not a fault site: HVCALL_RETARGET_INTERRUPT, which per the comment in hv_irq_retarget_interrupt()
+// fails only while the VMBus channel is closed for hibernation (not modelled); its failure
+// path (logged, the entry keeps its target) is modelled and reachable through the host.
+
+/** A Hyper-V guest (Gen2): no IOMMU, no HPET, every PCI function on a vPCI bus of its own. */
+export const X86_HYPERV_CONFIG: X86Config = { remap: 'none', dmar: [], maxHandleMask: 0, amd: null, hpetChannels: 0, hyperv: { irtPerBus: 256 } };
+
+export const x86HypervPlatform: PlatformModel = {
+  name: 'x86-hyperv',
+  title: 'x86 Hyper-V guest: vPCI buses (pci-hyperv) on the vector domain, the host\'s interrupt redirection table',
+  patches: [...X86_PATCHES, ...VFIO_PATCHES, ...HV_PATCHES],
+  revisions: hypervRevisions(),
+  currentRevision: 'v7.2',
+  faultSites: [...COMMON_FAULTS, ...HYPERV_FAULTS],
+  capabilities: { platformMsi: false, affinity: true },
+  boot: (k: Kernel) => new X86Platform(k, X86_HYPERV_CONFIG),
+};
+
+export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform, x86HypervPlatform];
+
+/** The firmware facts of every x86 platform, by name (what the x86 commands and invariants read). */
+export const X86_PLATFORM_CONFIGS: ReadonlyMap<string, X86Config> = new Map([
+  [x86IntelIrPlatform.name, X86_INTEL_IR_CONFIG],
+  [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
+  [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
+  [x86HypervPlatform.name, X86_HYPERV_CONFIG],
+]);
 
 export default x86IntelIrPlatform;
 export { X86Platform };

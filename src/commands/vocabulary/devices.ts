@@ -216,6 +216,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
     const dev = sim.device(c.dev);
     sim.platform.beforeDeviceRemove?.(dev);
     unbind(sim, c.dev);
+    sim.platform.afterDeviceUnbind?.(dev);
     dev.removed = true;
     sim.kernel.removeDevice(dev);
     if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);

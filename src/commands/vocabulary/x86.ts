@@ -8,7 +8,7 @@
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { X86_AMD_IR_CONFIG, X86_INTEL_IR_CONFIG, X86_NO_IR_CONFIG, x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../../models/platforms/x86';
+import { X86_PLATFORM_CONFIGS } from '../../../models/platforms/x86';
 import type { X86Config } from '../../../models/platforms/x86/instance';
 import { X86Platform } from '../../../models/platforms/x86/instance';
 import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
@@ -21,11 +21,7 @@ import { MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
 
 /** Firmware facts a driver or admin can read (ACPI DMAR/IVRS, HPET table, possible CPUs). */
-const CONFIGS = new Map<string, X86Config>([
-  [x86IntelIrPlatform.name, X86_INTEL_IR_CONFIG],
-  [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
-  [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
-]);
+const CONFIGS: ReadonlyMap<string, X86Config> = X86_PLATFORM_CONFIGS;
 /** VFs count on top of the generic device cap. */
 const MAX_LIVE_WITH_VFS = MAX_LIVE_DEVICES + 4;
 
@@ -40,6 +36,11 @@ interface X86Abstract {
 
 function isX86(ctx: VocabContext): boolean {
   return CONFIGS.has(ctx.platform);
+}
+
+/** A Hyper-V guest sees the VFs the host offers, never a PF that could enable SR-IOV. */
+function hasSriov(ctx: VocabContext): boolean {
+  return isX86(ctx) && CONFIGS.get(ctx.platform)?.hyperv === undefined;
 }
 
 /** The x86 part of the abstract state, created on first use from the platform's firmware facts. */
@@ -113,7 +114,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
   summary: 'pci_enable_sriov(pf, nr_virtfn): the PF adds VFs (RID = PF + offset + i * stride), each a PCI function with its own MSI-X',
   weight: 2,
   valid(c, s, ctx) {
-    if (!isX86(ctx)) return false;
+    if (!hasSriov(ctx)) return false;
     const x = x86State(s, ctx.platform);
     const pf = s.devices.get(c.dev);
     if (pf === undefined || !pfCandidate(s, x, pf)) return false;
@@ -121,7 +122,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     return vfRidsFree(s, pf, c.numVfs);
   },
   generate(s, rng, ctx) {
-    if (!isX86(ctx)) return null;
+    if (!hasSriov(ctx)) return null;
     const x = x86State(s, ctx.platform);
     const pfs = [...s.devices.values()].filter((d) => pfCandidate(s, x, d));
     if (pfs.length === 0) return null;
