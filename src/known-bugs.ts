@@ -114,7 +114,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,
@@ -285,6 +285,34 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       '08e61e861a0e (Jeffrey Hugo, "PCI: hv: Fix multi-MSI to allow more than one MSI vector", v5.19) picked alone for 5.18-stable; Dexuan Cui: "Multi-MSI can\'t work properly if we only pick up the first patch"; fixed by the rest of the series, a2bad844a67b ("PCI: hv: Fix interrupt mapping for multi-MSI") above all',
     description:
       'with MSI_FLAG_MULTI_PCI_MSI but still one PCI_CREATE_INTERRUPT_MESSAGE per irq, the function sends the first irq\'s data plus its vector number, which names a host entry the host never made for it (or another function\'s)',
+  },
+  {
+    id: 'vmd-msi-free-top-chip-data',
+    platform: 'x86-vmd',
+    revision: 'vmd-msi-parent-1of3',
+    invariant: 'no-kernel-oops',
+    minimalLength: 3,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+d5c647b08ee0',
+    source:
+      'd7d8ab87e3e7 (Nam Cao, "PCI: vmd: Switch to msi_create_parent_irq_domain()", v6.17-rc1); Kenneth Crudup and Ammar Faizi reported early reboots; fixed by d5c647b08ee0 ("PCI: vmd: Fix wrong kfree() in vmd_msi_free()"): "irq_get_chip_data() returns the chip_data associated with the top interrupt domain ... VMD\'s interrupt domain is not the top domain anymore"',
+    description:
+      'freeing a VMD child\'s vectors: vmd_msi_free() takes its vmd_irq from irq_get_chip_data(), which since the MSI-parent conversion is the per-device domain\'s chip_data (NULL for a PCI device domain), and dereferences it',
+  },
+  {
+    id: 'vmd-msi-child-refused',
+    platform: 'x86-vmd',
+    revision: 'vmd-msi-parent-2of3',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+5149bbb56bdc',
+    source:
+      'd7d8ab87e3e7 added "WARN_ON_ONCE(info->bus_token != DOMAIN_BUS_PCI_DEVICE_MSIX)" to vmd_init_dev_msi_info() after Intel\'s VMD white paper ("Intel VMD only supports MSIx Interrupts from child devices"); Ammar Faizi hit it with a PCIe port below VMD without MSI-X; removed by 5149bbb56bdc ("PCI: vmd: Remove MSI-X check on child devices", v6.17)',
+    description:
+      'a function below a VMD that has MSI but no MSI-X: pci_alloc_irq_vectors() fails (no per-device domain) with a WARN, where the driver had MSI before the conversion',
   },
   {
     id: 'hv-compose-failure-zero-message',

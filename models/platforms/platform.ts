@@ -22,7 +22,11 @@ export interface ResourceUsage {
 
 /** Where a memory write from a device lands once the platform has translated it. */
 /** `cpu`: the CPU the message targets, where the platform knows it (x86 destination APIC ID). */
-export type Delivery = { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
+/**
+ * Where a message goes: one irq; or, through a demultiplexer that calls every irq sharing its
+ * vector (an Intel VMD's vmd_irq()), `irq` is that vector's irq and `demux` the irqs it calls.
+ */
+export type Delivery = { readonly irq: number; readonly cpu?: number; readonly demux?: readonly number[] } | { readonly blocked: string };
 
 export interface PlatformInstance {
   readonly kernel: Kernel;
@@ -82,6 +86,11 @@ export interface PlatformCapabilities {
    * (irq_set_affinity, cpu_down, cpu_up) are generated on this platform.
    */
   readonly affinity?: boolean;
+  /**
+   * PCI domains (segments) beyond 0 the booted machine has, where hot-added functions may sit
+   * (an Intel VMD's emulated domain 0x10000).
+   */
+  readonly pciSegments?: readonly number[];
 }
 
 export interface PlatformModel {

@@ -10,6 +10,13 @@ export interface AbstractDevice {
   readonly msixSize: number;
   readonly alias?: number;
   readonly bridge?: string;
+  /** pci_domain_nr() when not 0. */
+  readonly segment?: number;
+  /**
+   * What pci_msi_domain_supports() answers for this function when its MSI parent is not the
+   * platform's default one (a VMD child): multi-MSI and dynamic MSI-X allocation.
+   */
+  readonly caps?: { readonly multiMsi: boolean; readonly dynMsix: boolean };
   /** Platform devices: the msi-parent ID. */
   readonly devid: number;
   mode: 'none' | 'msi' | 'msix' | 'platform';
@@ -215,4 +222,9 @@ export function count(s: AbstractState, pred: (d: AbstractDevice) => boolean): n
   let n = 0;
   for (const d of s.devices.values()) if (pred(d)) n++;
   return n;
+}
+
+/** Multi-MSI and dynamic MSI-X as the function's own MSI parent supports them. */
+export function devCaps(s: AbstractState, d: AbstractDevice): { readonly multiMsi: boolean; readonly dynMsix: boolean } {
+  return d.caps ?? s.caps;
 }

@@ -75,6 +75,10 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
     if (atStartup && d?.started !== true) continue;
     const got = sim.platform.deliver(dev, v.msg);
     if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
+    if (got.demux !== undefined) {
+      if (!got.demux.includes(v.irq)) return `${dev.name} ${v.what} belongs to irq ${v.irq} but reaches irq ${got.irq}, which demultiplexes to irqs ${got.demux.join(',') || 'none'}`;
+      continue;
+    }
     if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
   }
   return null;

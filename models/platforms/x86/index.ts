@@ -9,6 +9,9 @@ import { DEFAULT_DRHD } from './dmar';
 import { X86Platform, type X86Config } from './instance';
 import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
 import { HV_PATCHES, hypervRevisions } from './hyperv-revisions';
+import { VMD_PATCHES, vmdRevisions } from './vmd-revisions';
+import { X86VmdPlatform } from './vmd-platform';
+import type { VmdConfig } from './vmd';
 
 const COMMON_FAULTS: readonly FaultSite[] = [
   { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
@@ -78,7 +81,28 @@ export const x86HypervPlatform: PlatformModel = {
   boot: (k: Kernel) => new X86Platform(k, X86_HYPERV_CONFIG),
 };
 
-export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform, x86HypervPlatform];
+const VMD_FAULTS: readonly FaultSite[] = [
+  { name: 'vmd_msi_alloc', class: 'kmalloc', description: 'the vmd_irq allocation for a child irq fails (vmd_msi_init() in 6.12, vmd_msi_alloc() since d7d8ab87e3e7)' },
+  { name: 'vmd_create_irq_domain', class: 'kmalloc', description: 'irq_domain_alloc_named_id_fwnode() fails in vmd_create_irq_domain(): vmd_probe() fails' },
+  { name: 'vmd_alloc_irqs', class: 'kmalloc', description: 'devm_kcalloc() of the vector lists fails in vmd_alloc_irqs(): vmd_probe() fails' },
+];
+
+/** A server VMD at 00:0e.0 with 4 MSI-X vectors (no VMD_FEAT_OFFSET_FIRST_VECTOR), remapping its children's MSIs. */
+export const VMD_CONFIG: VmdConfig = { rid: 0x0070, msixCount: 4, offsetFirstVector: false };
+
+/** An Intel VT-d machine with a VMD: the VMD's own vectors go through IR, its children's through the VMD. */
+export const x86VmdPlatform: PlatformModel = {
+  name: 'x86-vmd',
+  title: 'x86 with Intel VT-d and an Intel VMD (drivers/pci/controller/vmd.c): child functions in PCI domain 10000 demultiplexed from the VMD\'s vectors',
+  patches: [...X86_PATCHES, ...VFIO_PATCHES, ...VMD_PATCHES],
+  revisions: vmdRevisions(),
+  currentRevision: 'v7.2',
+  faultSites: [...COMMON_FAULTS, ...INTEL_FAULTS, ...VMD_FAULTS],
+  capabilities: { platformMsi: false, affinity: true, pciSegments: [0x10000] },
+  boot: (k: Kernel) => new X86VmdPlatform(k, X86_INTEL_IR_CONFIG, VMD_CONFIG),
+};
+
+export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform, x86HypervPlatform, x86VmdPlatform];
 
 /** The firmware facts of every x86 platform, by name (what the x86 commands and invariants read). */
 export const X86_PLATFORM_CONFIGS: ReadonlyMap<string, X86Config> = new Map([
@@ -86,6 +110,7 @@ export const X86_PLATFORM_CONFIGS: ReadonlyMap<string, X86Config> = new Map([
   [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
   [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
   [x86HypervPlatform.name, X86_HYPERV_CONFIG],
+  [x86VmdPlatform.name, X86_INTEL_IR_CONFIG],
 ]);
 
 export default x86IntelIrPlatform;

@@ -256,7 +256,7 @@ export class X86Platform implements PlatformInstance {
   // --- resources ---
 
   /** Irqs the platform holds for itself (DMAR fault events, HPET channels): pinned, not leaks. */
-  private platformIrqs(): number[] {
+  protected platformIrqs(): number[] {
     const out = this.iommus.map((u) => u.irq).filter((irq) => irq > 0);
     for (const hc of this.hpet.channels) if (hc.irq > 0) out.push(hc.irq);
     return out;

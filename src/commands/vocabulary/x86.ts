@@ -17,7 +17,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, int, positional, requiredInt } from '../args';
 import { chance, pick } from '../rng';
 import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
-import { MAX_LIVE_DEVICES } from './devices';
+import { driverCaps, MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
 
 /** Firmware facts a driver or admin can read (ACPI DMAR/IVRS, HPET table, possible CPUs). */
@@ -151,7 +151,10 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     vfRids(pf, c.numVfs).forEach((rid, i) => {
       const name = vfName(c.dev, i);
       names.push(name);
-      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+      // a VF in another segment (below a VMD) has its PF's MSI parent
+      const vf = pf.segment !== undefined ? sim.devices.get(name) : undefined;
+      const seg = vf instanceof PciDev ? { segment: pf.segment, caps: driverCaps(vf) } : {};
+      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, ...seg, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
       recordPlainFunction(s, rid);
     });
     x.vfs.set(c.dev, names);
