@@ -501,7 +501,8 @@ export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index
   const domain = msiGetDeviceDomain(dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
-  const desc = new MsiDesc(dev, 1, true);
+  // an MSI-X vector in the default slot; a PCI/IMS one in the secondary slot is no MSI-X entry
+  const desc = new MsiDesc(dev, 1, domid === MSI_DEFAULT_DOMAIN_ID);
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };
   const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };

@@ -159,12 +159,23 @@ function matchDeviceDomain(dev: PciDev, token: 'PCI_DEVICE_MSI' | 'PCI_DEVICE_MS
 // pci_setup_msi_context(): device data, and the pcim_msi_release devres action that frees
 // the vectors of a managed device before the domains go
 function pciSetupMsiContext(k: Kernel, dev: PciDev): number {
-  const hadData = dev.msiData !== null;
   const ret = msiSetupDeviceData(k, dev);
-  if (ret !== 0 || hadData || !dev.isManaged) return ret;
-  dev.devres.push({ name: 'pcim_msi_release', release: () => pciFreeIrqVectors(k, dev) });
+  // pcim_setup_msi_release(): once per binding (dev->is_msi_managed), whoever set up the MSI
+  // device data first (a PCI/IMS domain may have)
+  if (ret !== 0 || !dev.isManaged || msiManaged.has(dev)) return ret;
+  msiManaged.add(dev);
+  dev.devres.push({
+    name: 'pcim_msi_release',
+    release: () => {
+      msiManaged.delete(dev);
+      pciFreeIrqVectors(k, dev);
+    },
+  });
   return 0;
 }
+
+/** pci_dev::is_msi_managed: the pcim_msi_release devres action is registered. */
+const msiManaged = new WeakSet<PciDev>();
 
 // pci_create_device_domain(): a device whose MSI domain is not an MSI parent (a global PCI/MSI
 // domain, pci-msi-global.ts) keeps it: nothing to create

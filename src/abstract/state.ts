@@ -17,6 +17,8 @@ export interface AbstractDevice {
    * platform's default one (a VMD child): multi-MSI and dynamic MSI-X allocation.
    */
   readonly caps?: { readonly multiMsi: boolean; readonly dynMsix: boolean };
+  /** pci_create_ims_domain() gave the driver an IMS domain of `size` slots; `used`: pci_ims_alloc_irq() indices. */
+  ims?: { readonly size: number; readonly used: Set<number> };
   /** Platform devices: the msi-parent ID. */
   readonly devid: number;
   mode: 'none' | 'msi' | 'msix' | 'platform';
@@ -95,7 +97,7 @@ export interface AbstractState {
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
-  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean; readonly ims?: boolean; readonly pciSegments?: boolean };
   /**
    * What an observer of the running machine sees beyond the driver's view, for generation only
    * (never preconditions, never the outcome check): generation aims with it at what the state

@@ -51,6 +51,9 @@ export type Command =
   | { readonly kind: 'dmar_free_interrupt'; readonly unit: number }
   | { readonly kind: 'hpet_assign_irq'; readonly channel: number }
   | { readonly kind: 'hpet_free_irq'; readonly channel: number }
+  | { readonly kind: 'pci_create_ims_domain'; readonly dev: string; readonly size: number }
+  | { readonly kind: 'pci_ims_alloc_irq'; readonly dev: string }
+  | { readonly kind: 'pci_ims_free_irq'; readonly dev: string; readonly index: number }
   | { readonly kind: 'vmd_remove' }
   | { readonly kind: 'vmd_probe' }
   | { readonly kind: 'cpu_down'; readonly cpu: number }

@@ -12,10 +12,13 @@ function liveVectors(dev: Device): { msg: MsiMsg; irq: number; what: string }[] 
   const md = dev.msiData;
   if (md === null) return [];
   const out: { msg: MsiMsg; irq: number; what: string }[] = [];
-  for (const slot of md.domains) {
+  for (const [domid, slot] of md.domains.entries()) {
     for (const desc of slot.store.values()) {
       if (desc.irq === 0) continue;
-      if (dev instanceof PciDev && desc.isMsix) {
+      if (dev instanceof PciDev && domid !== 0) {
+        // the secondary slot (PCI/IMS): what its chip stored in the device
+        if (desc.msg !== null) out.push({ msg: desc.msg, irq: desc.irq, what: `IMS slot ${desc.msiIndex}` });
+      } else if (dev instanceof PciDev && desc.isMsix) {
         const e = dev.msixTable[desc.msiIndex];
         if (e !== null && e !== undefined) out.push({ msg: e, irq: desc.irq, what: `MSI-X entry ${desc.msiIndex}` });
       } else if (dev instanceof PciDev) {

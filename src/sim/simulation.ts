@@ -6,6 +6,7 @@ import { pciIrqVector } from '../../models/kernel/pci-msi';
 import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import { KernelOops } from '../../models/kernel/report';
+import { pciImsPresent } from '../../models/kernel/pci-ims';
 import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN, type MsiDomainInfo } from '../../models/kernel/msi-types';
 import type { PlatformInstance, PlatformModel } from '../../models/platforms/platform';
 import { newAbstractState, type AbstractState } from '../abstract/state';
@@ -108,6 +109,10 @@ export class Simulation {
       dynMsix: (flags & MSI_FLAG_PCI_MSIX_ALLOC_DYN) !== 0,
       platformMsi: probe.platformMsi,
       affinity: probe.affinity === true,
+      // the kernel has pci_create_ims_domain() (v6.2..v6.9)
+      ...(pciImsPresent(this.kernel) ? { ims: true } : {}),
+      // PCI domains beyond 0 (a VMD's): its lifetime commands apply
+      ...((probe.pciSegments?.length ?? 0) > 0 ? { pciSegments: true } : {}),
     };
   }
 

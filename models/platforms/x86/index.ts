@@ -8,6 +8,7 @@ import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
 import { DEFAULT_DRHD } from './dmar';
 import { X86Platform, type X86Config } from './instance';
 import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
+import { IMS_PATCHES } from '../../kernel/pci-ims';
 import { HV_PATCHES, hypervRevisions } from './hyperv-revisions';
 import { VMD_PATCHES, vmdRevisions } from './vmd-revisions';
 import { X86VmdPlatform } from './vmd-platform';
@@ -45,7 +46,7 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
   return {
     name,
     title,
-    patches: [...X86_PATCHES, ...VFIO_PATCHES],
+    patches: [...X86_PATCHES, ...VFIO_PATCHES, ...IMS_PATCHES],
     revisions: x86Revisions(vfBroken, offlineLeak),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],

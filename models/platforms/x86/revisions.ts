@@ -2,6 +2,7 @@
 // series and its two fixes) and the named kernel states of the x86 platforms.
 import { CORE_PATCHES } from '../../kernel/core-patches';
 import { patchesUpTo, type NamedRevision, type Patch } from '../../kernel/patches';
+import { IMS_PATCHES } from '../../kernel/pci-ims';
 
 export const X86_PATCHES: readonly Patch[] = [
   {
@@ -87,7 +88,7 @@ export const VFIO_PATCHES: readonly Patch[] = [
   },
 ];
 
-export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES];
+export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES, ...IMS_PATCHES];
 
 /** Every state before v6.10 runs the CPU-offline vector leak that a6c11c0a5235 fixed. */
 const LEAK = ' (before v6.10: the CPU-offline vector leak, x86-offline-vector-leak)';
@@ -138,6 +139,12 @@ export function x86Revisions(vfBroken: boolean, offlineLeak: boolean): readonly 
       correct: !leaks([]),
     },
     release('v5.10', 'both seed-001 fixes'),
+    {
+      name: 'ims-v6.9',
+      description: 'v6.9, the last state with PCI/IMS (v6.2..v6.9; reverted in v6.10), with the CPU-offline leak fix a6c11c0a5235 (Cc: stable) applied: pci_create_ims_domain() under VT-d (not in caching mode) and AMD-Vi; the vector domain refuses IMS',
+      patches: [...patchesUpTo(X86_PATCH_POOL, 'v6.9'), 'a6c11c0a5235'],
+      correct: true,
+    },
     release('v6.15', 'the vector and remapping domains as MSI parents of per-device domains; prepare on every allocation'),
     release('v6.16', 'prepare once at domain creation, teardown on removal (x86 has nothing to tear down)'),
     release('v6.17', 'no change in the modelled paths since v6.16'),

@@ -218,6 +218,8 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
     if (d !== undefined) {
       d.msiData = false;
       d.outOfVectors = false;
+      // msi_device_data_release() removed the IMS domain too
+      delete d.ims;
     }
   },
   ...deviceOnlySyntax('device_release_driver'),

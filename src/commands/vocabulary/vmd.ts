@@ -22,6 +22,8 @@ export const vmdRemoveCmd: CommandSpec<'vmd_remove'> = {
   kind: 'vmd_remove',
   summary: 'vmd_remove(): unbind the vmd driver: the functions of its domain are removed (pci_stop_root_bus), then vmd_remove_irq_domain() and the VMD\'s vectors',
   weight: 1,
+  // off a VMD platform the kind weighs nothing (other platforms draw what they drew before)
+  choices: (s) => (s.caps.pciSegments === true ? 1 : 0),
   // the functions' drivers free their irqs before they go (as for device_del)
   valid: (_c, s, ctx) => ctx.platform === VMD_PLATFORM && pciSegments(s, ctx).includes(VMD_DOMAIN) && ![...s.devices.values()].some((d) => d.segment === VMD_DOMAIN && hasHandlers(s, d.name)),
   generate(s, _rng, ctx) {
@@ -50,6 +52,7 @@ export const vmdProbeCmd: CommandSpec<'vmd_probe'> = {
   kind: 'vmd_probe',
   summary: 'vmd_probe(): bind the vmd driver again: its MSI-X vectors through the x86 parent, vmd_irq() on each, the child irq domain',
   weight: 1,
+  choices: (s) => (s.caps.pciSegments === true ? 1 : 0),
   valid: (_c, s, ctx) => ctx.platform === VMD_PLATFORM && !pciSegments(s, ctx).includes(VMD_DOMAIN),
   generate(s, _rng, ctx) {
     return vmdProbeCmd.valid({ kind: 'vmd_probe' }, s, ctx) ? { kind: 'vmd_probe' } : null;
