@@ -336,11 +336,11 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     minimalLength: 5,
     faults: [],
     status: 'open',
-    fixPatch: 'msi-fuzz-hv-multi-msi-retarget-at-compose',
+    fixPatch: 'msi-fuzz-hv-multi-msi-entry-follows-irq',
     source:
-      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() creates a multi-MSI block\'s host entries on "vector = 32;" ("The vector we select here is a dummy value. The correct value gets sent to the hypervisor in unmask()"), and only hv_irq_unmask() -> hv_arch_irq_unmask() retargets an entry; an allocated irq nobody requested is never unmasked. Same in 6.12 (a2bad844a67b, v5.19). Without per-vector mask bits nothing stops the function from signalling it. Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal',
+      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() creates a multi-MSI block\'s host entries on "vector = 32;" ("The vector we select here is a dummy value. The correct value gets sent to the hypervisor in unmask()"), only hv_irq_unmask() -> hv_arch_irq_unmask() retargets an entry, and nothing points it elsewhere when the irq is shut down and its vector released (the vPCI parent has no deactivate); an allocated irq nobody requested is never unmasked. Same in 6.12 (a2bad844a67b, v5.19). Without per-vector mask bits nothing stops the function from signalling such a vector. Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal (for the 7.2 shape)',
     description:
-      'a vPCI function with a multi-MSI block signals a vector its driver allocated but has not requested: the host still delivers it on dummy vector 32+i, which the guest may have given to another irq, and that irq\'s handler runs',
+      'a vPCI function with a multi-MSI block signals a vector whose irq is not started (allocated but never requested, or freed since): the host still delivers it on the entry\'s last vector (dummy vector 32+i, or the irq\'s released one), which the guest may have given to another irq, and that irq\'s handler runs',
   },
 ];
 

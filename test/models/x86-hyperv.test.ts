@@ -159,7 +159,7 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
   });
 
   test('hv-multi-msi-dummy-vector: an allocated, never requested vector of a block runs another irq\'s handler; retargeting at compose stops it', () => {
-    for (const [revision, wrong] of [['v7.2', true], ['v7.2+msi-fuzz-hv-multi-msi-retarget-at-compose', false]] as const) {
+    for (const [revision, wrong] of [['v7.2', true], ['v7.2+msi-fuzz-hv-multi-msi-entry-follows-irq', false]] as const) {
       const { k, p } = boot(revision);
       const dev = addPci(k, p, 'ahci', 0x0100, 32, 0);
       expect(pciAllocIrqVectors(k, dev, 1, 32, PCI_IRQ_MSI)).toBe(32);
@@ -175,6 +175,24 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
       // the irq whose vector 36 is on that CPU (irq16's in this allocation) takes it, or irq 4's own (no handler)
       expect(ev?.irq === irq16).toBe(wrong);
       if (!wrong) expect(ev?.irq).toBe(pciIrqVector(dev, 4));
+    }
+  });
+
+  test('hv-multi-msi-dummy-vector, freed since: the entry of a freed irq keeps the vector x86 released; the proposal parks it on SPURIOUS_APIC_VECTOR at deactivation', () => {
+    for (const [revision, parked] of [['v7.2', false], ['v7.2+msi-fuzz-hv-multi-msi-entry-follows-irq', true]] as const) {
+      const { k, p } = boot(revision);
+      const dev = addPci(k, p, 'ahci', 0x0100, 4, 0);
+      expect(pciAllocIrqVectors(k, dev, 4, 4, PCI_IRQ_MSI)).toBe(4);
+      const irq1 = pciIrqVector(dev, 1);
+      expect(requestIrq(k, irq1, 'ahci:1', owner('ahci', 1))).toBe(0);
+      const had = vectorOf(k, irq1);
+      expect(freeIrq(k, irq1, owner('ahci', 1), 0).ret).toBe(0);
+      // free_irq() deactivated irq 1: its vector went back to the matrix
+      expect(vectorOf(k, irq1).vector).not.toBe(had.vector);
+      const msg = liveVectors(dev)[1]?.msg ?? { addressHi: 0, addressLo: 0, data: 0 };
+      // (the block's message is zero now, multi-msi-deactivate-zeroes-block: look the entry up by the first irq's data)
+      const entry = { ...msg, addressLo: HV_MSI_ADDRESS, data: ((k.irqs.getIrqData(dev.msiParent as NonNullable<typeof dev.msiParent>, pciIrqVector(dev, 0))?.chipData as HvIntDesc | null)?.data ?? 0) + 1 };
+      expect(target(p, dev, entry)).toEqual(parked ? { vector: 0xff, cpu: had.cpu } : had);
     }
   });
 

@@ -66,12 +66,12 @@ export const HV_PATCHES: readonly Patch[] = [
     summary: 'the tran_int_desc is allocated and PCI_CREATE_INTERRUPT_MESSAGE sent when the irq is allocated (hv_pcie_domain_alloc(), msi_init for the global domain), so a host error fails pci_alloc_irq_vectors() instead of composing a zero message; compose only reads the entry',
   },
   {
-    id: 'msi-fuzz-hv-multi-msi-retarget-at-compose',
-    title: 'PCI: hv: Point each multi-MSI entry at its irq\'s vector when composing (msi-fuzz proposal)',
+    id: 'msi-fuzz-hv-multi-msi-entry-follows-irq',
+    title: 'PCI: hv: Keep each multi-MSI entry on a vector its irq owns (msi-fuzz proposal)',
     scope: 'hyperv',
     proposedBy: 'msi-fuzz',
     link: 'not posted: the "dummy value" comment in drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg()',
-    summary: 'hv_compose_msi_msg() retargets a multi-MSI irq\'s host entry to its real vector and vCPU as soon as it has one, instead of leaving the block on dummy vectors 32.. until each irq is unmasked',
+    summary: 'hv_compose_msi_msg() retargets a multi-MSI irq\'s host entry to its real vector and vCPU as soon as it has one (instead of leaving the block on dummy vectors 32.. until each irq is unmasked), and the vPCI parent domain\'s deactivate parks the entry on SPURIOUS_APIC_VECTOR before the irq\'s vector is released (implemented for the MSI-parent shape of 5f83d6337c9c)',
   },
 ];
 

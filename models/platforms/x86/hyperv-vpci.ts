@@ -43,8 +43,11 @@ export const HV_REUSE_ONLY_MULTI = 'c234ba804292';
 export const HV_MSI_PARENT = '5f83d6337c9c';
 /** msi-fuzz's proposal after the driver's own TODO: the host entry is requested at allocation. */
 export const HV_IRTE_AT_ALLOC = 'msi-fuzz-hv-irte-at-alloc';
-/** msi-fuzz's proposal: a multi-MSI entry leaves its dummy vector at compose, not at unmask. */
-export const HV_RETARGET_AT_COMPOSE = 'msi-fuzz-hv-multi-msi-retarget-at-compose';
+/** msi-fuzz's proposal: a multi-MSI entry leaves its dummy vector at compose and is parked at deactivation. */
+export const HV_ENTRY_FOLLOWS_IRQ = 'msi-fuzz-hv-multi-msi-entry-follows-irq';
+
+/** SPURIOUS_APIC_VECTOR (0xff): acked by the local APIC, no irq behind it. */
+const SPURIOUS_APIC_VECTOR = 0xff;
 
 /** struct tran_int_desc in guest memory (kzalloc'ed in hv_compose_msi_msg(), the irq's chip_data). */
 export class HvIntDesc extends KObject {
@@ -243,7 +246,7 @@ export class HyperVVpci {
       if (d === null) return zero;
       k.heap.deref('hv_compose_msi_msg', d, 'tran_int_desc');
       const md = k.irqs.desc(data.irq)?.msiDesc ?? null;
-      if (md !== null && !md.isMsix && md.nvecUsed > 1 && k.applied(HV_RETARGET_AT_COMPOSE)) this.hvIrqRetarget(hbus, data);
+      if (md !== null && !md.isMsix && md.nvecUsed > 1 && k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
       return { addressHi: d.addressHi, addressLo: d.addressLo, data: d.data };
     }
     const msiDesc = k.irqs.desc(data.irq)?.msiDesc ?? null;
@@ -254,7 +257,7 @@ export class HyperVVpci {
     // Reuse the previous allocation
     if (prev !== null && reuse) {
       k.heap.deref('hv_compose_msi_msg', prev, 'tran_int_desc');
-      if (multi && k.applied(HV_RETARGET_AT_COMPOSE)) this.hvIrqRetarget(hbus, data);
+      if (multi && k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
       return { addressHi: prev.addressHi, addressLo: prev.addressLo, data: prev.data };
     }
     const pdev = msiDesc.dev as PciDev;
@@ -280,7 +283,7 @@ export class HyperVVpci {
         intDesc.addressLo = base.addressLo;
         intDesc.data = base.data + (data.irq - msiDesc.irq);
         k.touchIrq(data.irq);
-        if (k.applied(HV_RETARGET_AT_COMPOSE)) this.hvIrqRetarget(hbus, data);
+        if (k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
         return { addressHi: base.addressHi, addressLo: base.addressLo, data: intDesc.data };
       }
       // A dummy vector aligned to the count; the real ones come with the retargets in unmask
@@ -305,7 +308,7 @@ export class HyperVVpci {
     intDesc.data = r.desc.data;
     data.chipData = intDesc;
     k.touchIrq(data.irq);
-    if (multi && k.applied(HV_RETARGET_AT_COMPOSE)) this.hvIrqRetarget(hbus, data);
+    if (multi && k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
     return { addressHi: intDesc.addressHi, addressLo: intDesc.addressLo, data: intDesc.data };
   }
 
@@ -344,6 +347,24 @@ export class HyperVVpci {
     intDesc.data = r.desc.data;
     data.chipData = intDesc;
     return 0;
+  }
+
+  /**
+   * msi-fuzz's proposal: a multi-MSI irq being deactivated points its host entry at
+   * SPURIOUS_APIC_VECTOR on its CPU (the retarget hypercall of hv_irq_retarget_interrupt()), so
+   * a function signalling it meanwhile reaches no irq's handler.
+   */
+  private hvIrqPark(hbus: HvPciBus, data: IrqData): void {
+    const k = this.k;
+    const msiDesc = k.irqs.desc(data.irq)?.msiDesc ?? null;
+    const intDesc = data.chipData as HvIntDesc | null;
+    if (msiDesc === null || msiDesc.isMsix || msiDesc.nvecUsed <= 1 || intDesc === null) return;
+    const pdev = msiDesc.dev;
+    if (!(pdev instanceof PciDev)) return;
+    const dest = effectiveCpuOf(data);
+    const vcpus = dest >= 0 && k.cpuIsOnline(dest) ? [dest] : (k.onlineCpus()[0] !== undefined ? [k.onlineCpus()[0] as number] : []);
+    if (vcpus.length === 0) return;
+    hbus.host.request({ type: 'HVCALL_RETARGET_INTERRUPT', slot: devfnToWslot(pdev.rid & 0xff), addressLo: intDesc.addressLo, data: intDesc.data, vector: SPURIOUS_APIC_VECTOR, vcpus });
   }
 
   /** hv_compose_msi_req_get_cpu(): the first online CPU of the effective affinity (the "dummy" vCPU). */
@@ -476,6 +497,9 @@ export class HyperVVpci {
         }
         return 0;
       },
+      // msi-fuzz's proposal: before the vector domain releases the irq's vector, its multi-MSI
+      // entry is parked where no irq's handler runs
+      ...(k.applied(HV_ENTRY_FOLLOWS_IRQ) ? { deactivate: (_kk: Kernel, _d: IrqDomain, data: IrqData) => this.hvIrqPark(hbus, data) } : {}),
       // hv_pcie_domain_free(): hv_msi_free() each, then irq_domain_free_irqs_top()
       free: (kk, d, virq, nr) => {
         for (let i = 0; i < nr; i++) {
