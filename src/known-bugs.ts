@@ -225,7 +225,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     commands: ['vfio_pci_set_irqs_ioctl'],
     faults: [],
     status: 'fixed',
-    fixedBy: '+vfio-pci-dyn-msix',
+    // dynamic MSI-X needs x86's per-device MSI domains (v6.2): v5.10 runs the global PCI-MSI domain
+    fixedBy: '+b6d5fc3a5245+9a945234abea+cc7594ffadde+vfio-pci-dyn-msix',
     source: 'seeds/004 (tglx, "genirq, PCI/MSI: Support for per device MSI and PCI/IMS - Part 2": "the MSI-X disable/enable dance can just result in losing interrupts"); avoided by VFIO\'s dynamic MSI-X (pci_msix_alloc_irq_at, v6.5)',
     description:
       'VFIO without dynamic MSI-X grows a passed-through function\'s MSI-X by disabling it and enabling it again with more vectors; an interrupt the device raises on a vector in use while MSI-X is disabled is never sent',
@@ -341,6 +342,20 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() creates a multi-MSI block\'s host entries on "vector = 32;" ("The vector we select here is a dummy value. The correct value gets sent to the hypervisor in unmask()"), only hv_irq_unmask() -> hv_arch_irq_unmask() retargets an entry, and nothing points it elsewhere when the irq is shut down and its vector released (the vPCI parent has no deactivate); an allocated irq nobody requested is never unmasked. Same in 6.12 (a2bad844a67b, v5.19). Without per-vector mask bits nothing stops the function from signalling such a vector. Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal (for the 7.2 shape)',
     description:
       'a vPCI function with a multi-MSI block signals a vector whose irq is not started (allocated but never requested, or freed since): the host still delivers it on the entry\'s last vector (dummy vector 32+i, or the irq\'s released one), which the guest may have given to another irq, and that irq\'s handler runs',
+  },
+  {
+    id: 'hv-startup-move-stale-entry',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 9,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-affinity-pre-startup',
+    source:
+      'msi-fuzz model finding, read in the kernel: kernel/irq/chip.c irq_startup() calls irq_setup_affinity() after __irq_startup() unless the chip has IRQCHIP_AFFINITY_PRE_STARTUP; irq_setup_affinity() -> irq_do_set_affinity() is not deferred for IRQCHIP_MOVE_DEFERRED chips; drivers/pci/controller/pci-hyperv.c hv_pcie_init_dev_msi_info() and hv_msi_irq_chip set irq_set_affinity = irq_chip_set_affinity_parent (no recompose), and only hv_irq_unmask() -> hv_irq_retarget_interrupt() points the host entry at a vector. Same in 6.12. Reached when activation had to place the vector outside the affinity mask (a transient vector shortage). Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal',
+    description:
+      'a vPCI irq whose vector irq_setup_affinity() moves right after startup keeps its host entry on the old vector: the move never completes through the device, and once something completes it (or the old CPU goes offline) the old vector is released while the function still signals it',
   },
 ];
 

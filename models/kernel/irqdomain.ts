@@ -50,6 +50,8 @@ export interface IrqChip {
    * affinity change is recorded (IRQD_SETAFFINITY_PENDING) and done when it next fires.
    */
   readonly moveDeferred?: boolean;
+  /** IRQCHIP_AFFINITY_PRE_STARTUP: irq_startup() routes the interrupt before the chip starts it, not after. */
+  readonly affinityPreStartup?: boolean;
 }
 
 /** struct irq_affinity_desc: one vector's mask from irq_create_affinity_masks(). */

@@ -54,6 +54,12 @@ export function irqStartup(k: Kernel, desc: IrqDesc): void {
     irqStartupChip(k, desc);
     return;
   }
+  // IRQCHIP_AFFINITY_PRE_STARTUP: irq_setup_affinity() before __irq_startup()
+  if (desc.irqData.chip?.affinityPreStartup === true) {
+    irqSetupAffinity(k, desc);
+    irqStartupChip(k, desc);
+    return;
+  }
   irqStartupChip(k, desc);
   irqSetupAffinity(k, desc);
 }

@@ -73,6 +73,14 @@ export const HV_PATCHES: readonly Patch[] = [
     link: 'not posted: the "dummy value" comment in drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg()',
     summary: 'hv_compose_msi_msg() retargets a multi-MSI irq\'s host entry to its real vector and vCPU as soon as it has one (instead of leaving the block on dummy vectors 32.. until each irq is unmasked), and the vPCI parent domain\'s deactivate parks the entry on SPURIOUS_APIC_VECTOR before the irq\'s vector is released (implemented for the MSI-parent shape of 5f83d6337c9c)',
   },
+  {
+    id: 'msi-fuzz-hv-affinity-pre-startup',
+    title: 'PCI: hv: Set IRQCHIP_AFFINITY_PRE_STARTUP (msi-fuzz proposal)',
+    scope: 'hyperv',
+    proposedBy: 'msi-fuzz',
+    link: 'not posted: hv_pcie_init_dev_msi_info() / hv_msi_irq_chip in drivers/pci/controller/pci-hyperv.c',
+    summary: 'irq_startup() routes the irq (irq_setup_affinity()) before __irq_startup() unmasks it, so hv_irq_unmask()\'s retarget points the host entry at the vector the irq ends up with; without it a vector moved by irq_setup_affinity() after startup leaves the entry on the old one until the next unmask',
+  },
 ];
 
 const POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES, ...HV_PATCHES];

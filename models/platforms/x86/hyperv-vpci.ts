@@ -45,6 +45,8 @@ export const HV_MSI_PARENT = '5f83d6337c9c';
 export const HV_IRTE_AT_ALLOC = 'msi-fuzz-hv-irte-at-alloc';
 /** msi-fuzz's proposal: a multi-MSI entry leaves its dummy vector at compose and is parked at deactivation. */
 export const HV_ENTRY_FOLLOWS_IRQ = 'msi-fuzz-hv-multi-msi-entry-follows-irq';
+/** msi-fuzz's proposal: IRQCHIP_AFFINITY_PRE_STARTUP, so the startup retarget sees the final vector. */
+export const HV_AFFINITY_PRE_STARTUP = 'msi-fuzz-hv-affinity-pre-startup';
 
 /** SPURIOUS_APIC_VECTOR (0xff): acked by the local APIC, no irq behind it. */
 const SPURIOUS_APIC_VECTOR = 0xff;
@@ -426,6 +428,7 @@ export class HyperVVpci {
       },
       irqSetAffinity: chipSetAffinityParent,
       moveDeferred: true,
+      ...(deviceLevel && this.k.applied(HV_AFFINITY_PRE_STARTUP) ? { affinityPreStartup: true } : {}),
     };
   }
 
@@ -577,6 +580,7 @@ function hvPcieInitDevMsiInfo(k: Kernel, dev: Device, domain: IrqDomain, realPar
     irqUnmask: (kk, d) => void chipCallParent(kk, d, 'irqUnmask'),
     irqSetAffinity: chipSetAffinityParent,
     moveDeferred: true,
+    ...(k.applied(HV_AFFINITY_PRE_STARTUP) ? { affinityPreStartup: true } : {}),
   };
   return true;
 }
