@@ -14,10 +14,17 @@ export interface MsiDomainSlot {
 /** struct msi_device_data, a devres object released on unbind. */
 export class MsiDeviceData extends KObject {
   readonly kind = 'msi_device_data';
-  readonly domains: [MsiDomainSlot, MsiDomainSlot] = [
-    { domain: null, store: new Map() },
-    { domain: null, store: new Map() },
-  ];
+  /**
+   * __domains[MSI_MAX_DEVICE_IRQDOMAINS]: MSI_DEFAULT_DOMAIN, and MSI_SECONDARY_DOMAIN in the
+   * kernels that had it (v6.2..v6.9, for PCI/IMS).
+   */
+  readonly domains: [MsiDomainSlot] | [MsiDomainSlot, MsiDomainSlot];
+
+  constructor(nrDomains: 1 | 2 = 1) {
+    super();
+    const slot = (): MsiDomainSlot => ({ domain: null, store: new Map() });
+    this.domains = nrDomains === 2 ? [slot(), slot()] : [slot()];
+  }
 }
 
 export interface DevresAction {
@@ -65,6 +72,8 @@ export class PciDev extends Device {
   msiMultipleEnabled = 0;
   /** devm/pcim managed device: pcim_msi_release() frees vectors on unbind. */
   readonly isManaged = true;
+  /** pci_dev::is_msi_managed: the pcim_msi_release devres action is registered. */
+  isMsiManaged = false;
   /** Physical function of an SR-IOV virtual function. */
   physfn: PciDev | null = null;
   /**

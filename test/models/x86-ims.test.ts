@@ -7,7 +7,7 @@
 import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import { MSI_SECONDARY_DOMAIN } from '../../models/kernel/msi-desc';
-import { msiStore } from '../../models/kernel/msi';
+import { msiCreateDeviceIrqDomain, msiMaxDeviceIrqdomains, msiSetupDeviceData, msiStore } from '../../models/kernel/msi';
 import { PCI_IRQ_MSIX, deviceReleaseDriver, pciAllocIrqVectors } from '../../models/kernel/pci-msi';
 import { badImsTemplate, imsDeviceTemplate, ImsStore, pciCreateImsDomain, pciImsAllocIrq, pciImsDomain, pciImsFreeIrq, pciImsPresent, x86ImsEnabled } from '../../models/kernel/pci-ims';
 import { x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../models/platforms/x86';
@@ -101,13 +101,27 @@ describe('PCI/IMS at ims-v6.9 (v6.9 with a6c11c0a5235)', () => {
 });
 
 describe('PCI/IMS after the v6.10 reverts', () => {
-  test('v6.18: no pci_create_ims_domain(); x86 no longer knows an IMS child (its init WARNs on the bus token)', () => {
+  test('MSI_MAX_DEVICE_IRQDOMAINS is 2 while MSI_SECONDARY_DOMAIN exists (v6.2..v6.9), 1 after the revert', () => {
+    for (const [rev, n] of [['ims-v6.9', 2], ['v6.18', 1]] as const) {
+      const { k, p } = boot(x86IntelIrPlatform, rev);
+      expect(msiMaxDeviceIrqdomains(k)).toBe(n);
+      const dev = addPci(k, p, 'idxd', 0x0300, 0, 1);
+      expect(msiSetupDeviceData(k, dev)).toBe(0);
+      expect(dev.msiData?.domains.length).toBe(n);
+    }
+  });
+
+  test('v6.18: no pci_create_ims_domain(); no secondary slot, and x86 no longer knows an IMS child (its init WARNs on the bus token)', () => {
     const { k, p } = boot(x86IntelIrPlatform, 'v6.18');
     expect(pciImsPresent(k)).toBe(false);
     expect(x86ImsEnabled(k)).toBe(false);
     const dev = addPci(k, p, 'idxd', 0x0300, 0, 1);
-    // what the removed function did, done by hand: the parent refuses the IMS child
+    // what the removed function did, done by hand: there is no MSI_SECONDARY_DOMAIN to put it in
     expect(pciCreateImsDomain(k, dev, imsDeviceTemplate('IMS'), 4, new ImsStore())).toBe(false);
+    expect(k.reports).toEqual([]);
+    // an IMS template in the one slot there is: the parent refuses the IMS child
+    expect(msiSetupDeviceData(k, dev)).toBe(0);
+    expect(msiCreateDeviceIrqDomain(k, dev, 0, imsDeviceTemplate('IMS'), 4, new ImsStore(), null)).toBe(false);
     expect(k.reports.map((r) => r.site)).toEqual(['x86_init_dev_msi_info']);
   });
 });

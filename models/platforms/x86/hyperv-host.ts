@@ -98,7 +98,6 @@ export class HvVpciHost {
 
   // The entry the (address, data) pair names now targets `vector` on the first vCPU of the set
   private retarget(slot: number, data: number, vector: number, vcpus: readonly number[]): HvResponse {
-    if (this.k.faults.shouldFail('HVCALL_RETARGET_INTERRUPT')) return { status: -1 };
     const e = this.irt.get(data);
     if (e === undefined || e.slot !== slot || vcpus.length === 0) return { status: -1 };
     e.vector = vector;

@@ -1,7 +1,7 @@
 // The x86 platforms: the vector domain with Intel VT-d interrupt remapping, with AMD-Vi
 // interrupt remapping, or with no remapping at all. They share every model file and differ
 // only in the configuration boot() gets.
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { Kernel } from '../../kernel/kernel';
 import type { PlatformModel } from '../platform';
 import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
@@ -15,20 +15,84 @@ import { X86VmdPlatform } from './vmd-platform';
 import type { VmdConfig } from './vmd';
 
 const COMMON_FAULTS: readonly FaultSite[] = [
-  { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
-  { name: 'irq_matrix_reserve_managed', class: 'resource', description: 'irq_matrix_reserve_managed() finds no slot on a CPU of the mask (-ENOSPC)' },
-  { name: 'alloc_apic_chip_data', class: 'kmalloc', description: 'the apic_chip_data allocation in x86_vector_alloc_irqs() fails' },
+  {
+    name: 'irq_matrix_alloc',
+    class: 'resource',
+    kernel: 'kernel/irq/matrix.c: irq_matrix_alloc() from assign_vector_locked()',
+    description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC); not injected during the CPU hot-unplug migration (drain a CPU with exhaust(vector, cpu=N) there)',
+  },
+  {
+    name: 'irq_matrix_reserve_managed',
+    class: 'resource',
+    kernel: 'kernel/irq/matrix.c: irq_matrix_reserve_managed() from reserve_managed_vector()',
+    description: 'irq_matrix_reserve_managed() finds no slot on a CPU of the mask (-ENOSPC; the CPUs done so far are undone)',
+  },
+  {
+    name: 'alloc_apic_chip_data',
+    class: 'kmalloc',
+    kernel: 'arch/x86/kernel/apic/vector.c: alloc_apic_chip_data() from x86_vector_alloc_irqs()',
+    description: 'the apic_chip_data allocation of the k-th irq fails: x86_vector_free_irqs() of the ones before it, -ENOMEM',
+  },
+  {
+    name: 'pci_iov_add_virtfn',
+    class: 'kmalloc',
+    kernel: 'drivers/pci/iov.c: pci_iov_add_virtfn() (pci_alloc_dev) from sriov_add_vfs()',
+    description: 'the k-th VF cannot be allocated: the VFs added so far are removed again, pci_enable_sriov() returns -ENOMEM',
+  },
 ];
 
 const INTEL_FAULTS: readonly FaultSite[] = [
-  { name: 'alloc_irte', class: 'resource', description: 'bitmap_find_free_region() in alloc_irte() finds no IRTE block' },
-  { name: 'intel_ir_data', class: 'kmalloc', description: 'an intel_ir_data allocation in intel_irq_remapping_alloc() fails' },
+  {
+    name: 'alloc_irte',
+    class: 'resource',
+    kernel: 'drivers/iommu/intel/irq_remapping.c: alloc_irte() from intel_irq_remapping_alloc()',
+    description: 'bitmap_find_free_region() in alloc_irte() finds no IRTE block: the parent is freed, -ENOMEM',
+  },
+  {
+    name: 'intel_ir_data',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/intel/irq_remapping.c: intel_irq_remapping_alloc()',
+    description: 'the k-th intel_ir_data allocation fails (the first one before alloc_irte(), then one per further irq): what was set up is freed, -ENOMEM',
+  },
 ];
 
 const AMD_FAULTS: readonly FaultSite[] = [
-  { name: 'alloc_irq_index', class: 'resource', description: 'alloc_irq_index() finds no run of free entries in the remap table' },
-  { name: 'alloc_irq_table', class: 'kmalloc', description: '__alloc_irq_table() fails (alloc_irq_index returns -ENODEV)' },
-  { name: 'amd_ir_data', class: 'kmalloc', description: 'an amd_ir_data allocation in irq_remapping_alloc() fails' },
+  {
+    name: 'alloc_irq_index',
+    class: 'resource',
+    kernel: 'drivers/iommu/amd/iommu.c: alloc_irq_index() from irq_remapping_alloc()',
+    description: 'alloc_irq_index() finds no run of free entries in the remap table (-ENOSPC)',
+  },
+  {
+    name: 'alloc_irq_table',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/amd/iommu.c: __alloc_irq_table() from alloc_irq_table()',
+    description: '__alloc_irq_table() fails (alloc_irq_index returns -ENODEV)',
+  },
+  {
+    name: 'amd_ir_data',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/amd/iommu.c: irq_remapping_alloc()',
+    description: 'the k-th amd_ir_data allocation (or of its IRTE entry) fails: the entries and data so far are freed, -ENOMEM',
+  },
+];
+
+/** The per-CPU vector space: exhaust(vector, cpu=N) leaves CPU N no free vector for one command. */
+const COMMON_POOLS: readonly PoolSpec[] = [
+  {
+    name: 'vector',
+    perCpu: true,
+    kernel: 'kernel/irq/matrix.c: matrix_find_best_cpu(), irq_matrix_reserve_managed(), irq_matrix_available()',
+    description: 'CPU N has no free vector (its free ones are held by interrupts outside the model): allocations go to other CPUs of the mask or fail with -ENOSPC, lapic_can_unplug_cpu() counts no room there',
+  },
+];
+
+const INTEL_POOLS: readonly PoolSpec[] = [
+  { name: 'IRTE', perCpu: false, kernel: 'drivers/iommu/intel/irq_remapping.c: alloc_irte()', description: 'every VT-d unit\'s interrupt remapping table is full' },
+];
+
+const AMD_POOLS: readonly PoolSpec[] = [
+  { name: 'AMD-IRTE', perCpu: false, kernel: 'drivers/iommu/amd/iommu.c: alloc_irq_index()', description: 'every existing AMD-Vi remap table is full (a table allocated during the command starts empty)' },
 ];
 
 export const X86_INTEL_IR_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
@@ -42,7 +106,7 @@ export const X86_AMD_IR_CONFIG: X86Config = {
 /** VT-d present for DMA remapping (its units still have fault interrupts), interrupt remapping off. */
 export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
 
-function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
+function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], pools: readonly PoolSpec[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
   return {
     name,
     title,
@@ -50,23 +114,26 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
     revisions: x86Revisions(vfBroken, offlineLeak),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],
+    pools: [...COMMON_POOLS, ...pools],
     capabilities: { platformMsi: false, affinity: true },
     boot: (k: Kernel) => new X86Platform(k, config),
   };
 }
 
-export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, true, true);
-export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false, false);
-export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false, true);
+export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, INTEL_POOLS, true, true);
+export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, AMD_POOLS, false, false);
+export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], [], false, true);
 
 const HYPERV_FAULTS: readonly FaultSite[] = [
-  { name: 'PCI_CREATE_INTERRUPT_MESSAGE', class: 'resource', description: 'the host answers PCI_CREATE_INTERRUPT_MESSAGE with an error (no IRT entry): hv_compose_msi_msg() composes a zero message' },
-  { name: 'vmbus_sendpacket_getid', class: 'firmware', description: 'sending PCI_CREATE_INTERRUPT_MESSAGE on the vPCI channel fails in hv_compose_msi_msg()' },
-  { name: 'hv_compose_msi_msg', class: 'kmalloc', description: 'the tran_int_desc allocation (GFP_ATOMIC) in hv_compose_msi_msg() fails' },
+  { name: 'PCI_CREATE_INTERRUPT_MESSAGE', class: 'resource', kernel: 'drivers/pci/controller/pci-hyperv.c: the host\'s completion status (hv_pci_compose_compl()) checked in hv_compose_msi_msg()', description: 'the host answers PCI_CREATE_INTERRUPT_MESSAGE with an error (no IRT entry): hv_compose_msi_msg() composes a zero message' },
+  { name: 'vmbus_sendpacket_getid', class: 'firmware', kernel: 'drivers/pci/controller/pci-hyperv.c: vmbus_sendpacket_getid() from hv_compose_msi_msg()', description: 'sending PCI_CREATE_INTERRUPT_MESSAGE on the vPCI channel fails in hv_compose_msi_msg()' },
+
+  { name: 'hv_compose_msi_msg', class: 'kmalloc', kernel: 'drivers/pci/controller/pci-hyperv.c: kzalloc(GFP_ATOMIC) of the tran_int_desc in hv_compose_msi_msg()', description: 'the tran_int_desc allocation (GFP_ATOMIC) in hv_compose_msi_msg() fails' },
 ];
 // Not a fault site: HVCALL_RETARGET_INTERRUPT, which per the comment in hv_irq_retarget_interrupt()
 // fails only while the VMBus channel is closed for hibernation (not modelled); its failure
-// path (logged, the entry keeps its target) is modelled and reachable through the host.
+// path (logged, the entry keeps its target) is modelled and reachable through the host, which
+// refuses a retarget of an entry it does not have.
 
 /** A Hyper-V guest (Gen2): no IOMMU, no HPET, every PCI function on a vPCI bus of its own. */
 export const X86_HYPERV_CONFIG: X86Config = { remap: 'none', dmar: [], maxHandleMask: 0, amd: null, hpetChannels: 0, hyperv: { irtPerBus: 256 } };
@@ -78,14 +145,15 @@ export const x86HypervPlatform: PlatformModel = {
   revisions: hypervRevisions(),
   currentRevision: 'v7.2',
   faultSites: [...COMMON_FAULTS, ...HYPERV_FAULTS],
+  pools: COMMON_POOLS,
   capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new X86Platform(k, X86_HYPERV_CONFIG),
 };
 
 const VMD_FAULTS: readonly FaultSite[] = [
-  { name: 'vmd_msi_alloc', class: 'kmalloc', description: 'the vmd_irq allocation for a child irq fails (vmd_msi_init() in 6.12, vmd_msi_alloc() since d7d8ab87e3e7)' },
-  { name: 'vmd_create_irq_domain', class: 'kmalloc', description: 'irq_domain_alloc_named_id_fwnode() fails in vmd_create_irq_domain(): vmd_probe() fails' },
-  { name: 'vmd_alloc_irqs', class: 'kmalloc', description: 'devm_kcalloc() of the vector lists fails in vmd_alloc_irqs(): vmd_probe() fails' },
+  { name: 'vmd_msi_alloc', class: 'kmalloc', kernel: 'drivers/pci/controller/vmd.c: kzalloc of the vmd_irq in vmd_msi_alloc() (vmd_msi_init() in 6.12)', description: 'the vmd_irq allocation for a child irq fails (vmd_msi_init() in 6.12, vmd_msi_alloc() since d7d8ab87e3e7)' },
+  { name: 'vmd_create_irq_domain', class: 'kmalloc', kernel: 'drivers/pci/controller/vmd.c: irq_domain_alloc_named_id_fwnode() from vmd_create_irq_domain()', description: 'irq_domain_alloc_named_id_fwnode() fails in vmd_create_irq_domain(): vmd_probe() fails' },
+  { name: 'vmd_alloc_irqs', class: 'kmalloc', kernel: 'drivers/pci/controller/vmd.c: devm_kcalloc() from vmd_alloc_irqs()', description: 'devm_kcalloc() of the vector lists fails in vmd_alloc_irqs(): vmd_probe() fails' },
 ];
 
 /** A server VMD at 00:0e.0 with 4 MSI-X vectors (no VMD_FEAT_OFFSET_FIRST_VECTOR), remapping its children's MSIs. */
@@ -99,6 +167,7 @@ export const x86VmdPlatform: PlatformModel = {
   revisions: vmdRevisions(),
   currentRevision: 'v7.2',
   faultSites: [...COMMON_FAULTS, ...INTEL_FAULTS, ...VMD_FAULTS],
+  pools: [...COMMON_POOLS, ...INTEL_POOLS],
   capabilities: { platformMsi: false, affinity: true, pciSegments: [0x10000] },
   boot: (k: Kernel) => new X86VmdPlatform(k, X86_INTEL_IR_CONFIG, VMD_CONFIG),
 };

@@ -205,9 +205,27 @@ export class XenHypervisor {
     return -1;
   }
 
-  /** The hypercall itself; `site` is the fault site it can be made to fail at. */
+  /**
+   * Whether an injected fault fails the call: the hypercalls that fail for want of a pirq, a
+   * machine vector or an event channel are fault sites; the others fail only when Linux and Xen
+   * disagree, which the model answers as Xen would.
+   */
+  private injected(call: XenHypercall): boolean {
+    switch (call.op) {
+      case 'PHYSDEVOP_map_pirq':
+        return this.k.faults.shouldFail('PHYSDEVOP_map_pirq');
+      case 'PHYSDEVOP_get_free_pirq':
+        return this.k.faults.shouldFail('PHYSDEVOP_get_free_pirq');
+      case 'EVTCHNOP_bind_pirq':
+        return this.k.faults.shouldFail('EVTCHNOP_bind_pirq');
+      default:
+        return false;
+    }
+  }
+
+  /** The hypercall itself, unless an injected fault fails it first. */
   hypercall(call: XenHypercall): HypercallResult {
-    if (this.k.faults.shouldFail(call.op)) return { rc: injectedRc(call) };
+    if (this.injected(call)) return { rc: injectedRc(call) };
     switch (call.op) {
       case 'PHYSDEVOP_map_pirq':
         return this.mapPirq(call);

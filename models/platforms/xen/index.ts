@@ -99,13 +99,13 @@ export class XenPlatform implements PlatformInstance {
 }
 
 const COMMON_FAULTS: readonly FaultSite[] = [
-  { name: 'irq_alloc_descs', class: 'kmalloc', description: 'irq_alloc_descs() in xen_bind_pirq_msi_to_irq() finds no descriptor' },
-  { name: 'xen_irq_init', class: 'kmalloc', description: 'the irq_info allocation in xen_irq_init() fails' },
-  { name: 'EVTCHNOP_bind_pirq', class: 'resource', description: 'EVTCHNOP_bind_pirq in __startup_pirq() fails (no free event channel): "Failed to obtain physical IRQ"' },
+  { name: 'irq_alloc_descs', class: 'kmalloc', kernel: 'drivers/xen/events/events_base.c: irq_alloc_descs() from xen_bind_pirq_msi_to_irq()', description: 'irq_alloc_descs() in xen_bind_pirq_msi_to_irq() finds no descriptor' },
+  { name: 'xen_irq_init', class: 'kmalloc', kernel: 'drivers/xen/events/events_base.c: xen_irq_init() (kzalloc of the irq_info) from xen_bind_pirq_msi_to_irq()', description: 'the irq_info allocation in xen_irq_init() fails' },
+  { name: 'EVTCHNOP_bind_pirq', class: 'resource', kernel: 'drivers/xen/events/events_base.c: HYPERVISOR_event_channel_op(EVTCHNOP_bind_pirq) from __startup_pirq()', description: 'EVTCHNOP_bind_pirq in __startup_pirq() fails (no free event channel): "Failed to obtain physical IRQ"' },
 ];
 
 const DOM0_FAULTS: readonly FaultSite[] = [
-  { name: 'PHYSDEVOP_map_pirq', class: 'resource', description: 'PHYSDEVOP_map_pirq in xen_initdom_setup_msi_irqs() finds no free pirq or machine vector' },
+  { name: 'PHYSDEVOP_map_pirq', class: 'resource', kernel: 'arch/x86/pci/xen.c: HYPERVISOR_physdev_op(PHYSDEVOP_map_pirq) from xen_initdom_setup_msi_irqs()', description: 'PHYSDEVOP_map_pirq in xen_initdom_setup_msi_irqs() finds no free pirq or machine vector' },
 ];
 // Not fault sites: PHYSDEVOP_unmap_pirq and EVTCHNOP_close of what Linux itself mapped or
 // bound fail only when Linux and Xen disagree (unmap_domain_pirq(): -EINVAL for a pirq that is
@@ -113,14 +113,14 @@ const DOM0_FAULTS: readonly FaultSite[] = [
 // is a BUG() in xen_evtchn_close(). The model's hypervisor answers so when that happens.
 
 const DOMU_FAULTS: readonly FaultSite[] = [
-  { name: 'xen_setup_msi_irqs', class: 'kmalloc', description: 'the pirq array allocation in xen_setup_msi_irqs() fails' },
-  { name: 'XEN_PCI_OP_enable_msix', class: 'firmware', description: 'pciback fails XEN_PCI_OP_enable_msix (pci_frontend_enable_msix())' },
-  { name: 'XEN_PCI_OP_enable_msi', class: 'firmware', description: 'pciback fails XEN_PCI_OP_enable_msi (pci_frontend_enable_msi())' },
-  { name: 'PHYSDEVOP_map_pirq', class: 'resource', description: 'dom0\'s PHYSDEVOP_map_pirq for the guest fails inside pciback (no free pirq or machine vector)' },
+  { name: 'xen_setup_msi_irqs', class: 'kmalloc', kernel: 'arch/x86/pci/xen.c: xen_setup_msi_irqs() (kzalloc of the pirq array)', description: 'the pirq array allocation in xen_setup_msi_irqs() fails' },
+  { name: 'XEN_PCI_OP_enable_msix', class: 'firmware', kernel: 'drivers/pci/xen-pcifront.c: do_pci_op(XEN_PCI_OP_enable_msix) from pci_frontend_enable_msix()', description: 'pciback fails XEN_PCI_OP_enable_msix (pci_frontend_enable_msix())' },
+  { name: 'XEN_PCI_OP_enable_msi', class: 'firmware', kernel: 'drivers/pci/xen-pcifront.c: do_pci_op(XEN_PCI_OP_enable_msi) from pci_frontend_enable_msi()', description: 'pciback fails XEN_PCI_OP_enable_msi (pci_frontend_enable_msi())' },
+  { name: 'PHYSDEVOP_map_pirq', class: 'resource', kernel: 'drivers/xen/xen-pciback/pciback_ops.c: xen_pcibk_enable_msi()/xen_pcibk_enable_msix() (pci_enable_msi()/pci_enable_msix_exact() in dom0, PHYSDEVOP_map_pirq) from do_pci_op()', description: 'dom0\'s PHYSDEVOP_map_pirq for the guest fails inside pciback (no free pirq or machine vector)' },
 ];
 
 const HVM_FAULTS: readonly FaultSite[] = [
-  { name: 'PHYSDEVOP_get_free_pirq', class: 'resource', description: 'PHYSDEVOP_get_free_pirq in xen_allocate_pirq_msi() finds no free pirq' },
+  { name: 'PHYSDEVOP_get_free_pirq', class: 'resource', kernel: 'drivers/xen/events/events_base.c: HYPERVISOR_physdev_op(PHYSDEVOP_get_free_pirq) from xen_allocate_pirq_msi()', description: 'PHYSDEVOP_get_free_pirq in xen_allocate_pirq_msi() finds no free pirq' },
 ];
 
 function xenModel(name: string, title: string, mode: XenMode, faults: readonly FaultSite[]): PlatformModel {

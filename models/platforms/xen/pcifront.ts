@@ -38,7 +38,10 @@ export class PciBackend {
 
   /** do_pci_op(): one request on the shared page, answered by pciback. */
   doPciOp(op: XenPciOp): XenPciOpResult {
-    if (this.k.faults.shouldFail(op.cmd)) return { err: -EINVAL, vectors: [] };
+    // pciback refusing to enable (its pci_enable_msi()/pci_enable_msix_exact() failing) is a
+    // fault site; disabling does not fail
+    const injected = op.cmd === 'XEN_PCI_OP_enable_msi' ? this.k.faults.shouldFail('XEN_PCI_OP_enable_msi') : op.cmd === 'XEN_PCI_OP_enable_msix' ? this.k.faults.shouldFail('XEN_PCI_OP_enable_msix') : false;
+    if (injected) return { err: -EINVAL, vectors: [] };
     switch (op.cmd) {
       case 'XEN_PCI_OP_enable_msi':
         return this.enable(op.dev, false, [0]);

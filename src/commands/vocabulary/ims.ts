@@ -9,6 +9,7 @@ import { count, sharesRequesterId, type AbstractDevice, type AbstractState } fro
 import { checkArgs, deviceName, int, positional, requiredInt } from '../args';
 import { pick } from '../rng';
 import type { CommandSpec } from '../spec';
+import { noDevice } from './common';
 
 const IMS_SIZES = [1, 2, 8, 64];
 
@@ -28,6 +29,15 @@ export const pciCreateImsDomainCmd: CommandSpec<'pci_create_ims_domain'> = {
   valid: (c, s) => {
     const d = pciDevOf(s, c.dev);
     return d !== undefined && canCreate(s)(d) && c.size >= 1 && c.size <= 2048;
+  },
+  invalid(c, s) {
+    if (s.caps.ims !== true) return 'this kernel has no PCI/IMS (pci_create_ims_domain() exists in v6.2..v6.9 only)';
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI device`;
+    if (d.ims !== undefined) return `${c.dev} already has an IMS domain`;
+    if (c.size < 1 || c.size > 2048) return `size=${c.size}: an IMS domain has 1 to 2048 slots here`;
+    return null;
   },
   generate(s, rng) {
     const cands = [...s.devices.values()].filter(canCreate(s));
@@ -76,6 +86,13 @@ export const pciImsAllocIrqCmd: CommandSpec<'pci_ims_alloc_irq'> = {
     const d = pciDevOf(s, c.dev);
     return d !== undefined && d.ims !== undefined;
   },
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI device`;
+    if (d.ims === undefined) return `${c.dev} has no IMS domain (pci_create_ims_domain() first)`;
+    return null;
+  },
   generate(s, rng) {
     const cands = [...s.devices.values()].filter(hasFreeSlot);
     return cands.length === 0 ? null : { kind: 'pci_ims_alloc_irq', dev: pick(rng, cands).name };
@@ -111,6 +128,14 @@ export const pciImsFreeIrqCmd: CommandSpec<'pci_ims_free_irq'> = {
   weight: 3,
   choices: (s) => count(s, (d) => (d.ims?.used.size ?? 0) > 0),
   valid: (c, s) => pciDevOf(s, c.dev)?.ims?.used.has(c.index) === true,
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI device`;
+    if (d.ims === undefined) return `${c.dev} has no IMS domain`;
+    if (!d.ims.used.has(c.index)) return `IMS index ${c.index} of ${c.dev} is not allocated (pci_ims_free_irq() takes the map pci_ims_alloc_irq() returned)`;
+    return null;
+  },
   generate(s, rng) {
     const cands = [...s.devices.values()].filter((d) => (d.ims?.used.size ?? 0) > 0);
     if (cands.length === 0) return null;

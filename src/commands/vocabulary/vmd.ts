@@ -26,6 +26,13 @@ export const vmdRemoveCmd: CommandSpec<'vmd_remove'> = {
   choices: (s) => (s.caps.pciSegments === true ? 1 : 0),
   // the functions' drivers free their irqs before they go (as for device_del)
   valid: (_c, s, ctx) => ctx.platform === VMD_PLATFORM && pciSegments(s, ctx).includes(VMD_DOMAIN) && ![...s.devices.values()].some((d) => d.segment === VMD_DOMAIN && hasHandlers(s, d.name)),
+  invalid(_c, s, ctx) {
+    if (ctx.platform !== VMD_PLATFORM) return `this platform has no VMD (only ${VMD_PLATFORM})`;
+    if (!pciSegments(s, ctx).includes(VMD_DOMAIN)) return 'the vmd driver is not bound (no PCI domain 0x10000)';
+    const busy = [...s.devices.values()].find((d) => d.segment === VMD_DOMAIN && hasHandlers(s, d.name));
+    if (busy !== undefined) return `${busy.name} below the VMD still has handlers (its driver frees them before the device goes)`;
+    return null;
+  },
   generate(s, _rng, ctx) {
     return vmdRemoveCmd.valid({ kind: 'vmd_remove' }, s, ctx) ? { kind: 'vmd_remove' } : null;
   },
@@ -54,6 +61,11 @@ export const vmdProbeCmd: CommandSpec<'vmd_probe'> = {
   weight: 1,
   choices: (s) => (s.caps.pciSegments === true ? 1 : 0),
   valid: (_c, s, ctx) => ctx.platform === VMD_PLATFORM && !pciSegments(s, ctx).includes(VMD_DOMAIN),
+  invalid(_c, s, ctx) {
+    if (ctx.platform !== VMD_PLATFORM) return `this platform has no VMD (only ${VMD_PLATFORM})`;
+    if (pciSegments(s, ctx).includes(VMD_DOMAIN)) return 'the vmd driver is already bound';
+    return null;
+  },
   generate(s, _rng, ctx) {
     return vmdProbeCmd.valid({ kind: 'vmd_probe' }, s, ctx) ? { kind: 'vmd_probe' } : null;
   },
