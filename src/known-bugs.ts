@@ -274,6 +274,20 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'when Xen has no event channel left for a pirq, request_irq() still returns 0: the pirq stays unbound and the device\'s interrupts are acked and dropped by Xen, with only a warning in the log',
   },
   {
+    id: 'xen-dom0-bind-failure-pirq-leak',
+    platform: 'xen-pv-dom0',
+    revision: 'v7.2',
+    invariant: 'resources-baseline',
+    minimalLength: 4,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-initdom-unmap-on-bind-failure',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault sites irq_alloc_descs, xen_irq_init), read in the kernel: arch/x86/pci/xen.c xen_initdom_setup_msi_irqs() "ret = xen_bind_pirq_msi_to_irq(...); if (ret < 0) goto out;" after HYPERVISOR_physdev_op(PHYSDEVOP_map_pirq) succeeded, with no unmap on that path; drivers/xen/events/events_base.c xen_bind_pirq_msi_to_irq() error_irq only unbinds irqs, and xen_teardown_msi_irqs() destroys (and unmaps through xen_destroy_irq()) only descriptors that have an irq. Same in 6.12 and 7.2. Not confirmed on Xen; the fix is msi-fuzz\'s proposal',
+    description:
+      'in dom0, when the irq descriptor or irq_info for a freshly mapped pirq cannot be allocated, pci_alloc_irq_vectors() fails but the pirq stays mapped in Xen to the device: nothing unmaps it, and each such failure takes a pirq (and its machine vector) for good',
+  },
+  {
     id: 'hv-multi-msi-partial-series',
     platform: 'x86-hyperv',
     revision: 'hv-multi-msi-1of4',

@@ -40,14 +40,23 @@ export const XEN_PATCHES: readonly Patch[] = [
     link: 'not posted: drivers/xen/events/events_base.c __startup_pirq()',
     summary: 'xen_pirq_chip binds the event channel (EVTCHNOP_bind_pirq) in irq_request_resources() and closes it in irq_release_resources(), so request_irq() fails with the hypercall\'s error instead of succeeding with an irq that cannot fire',
   },
+  {
+    id: 'msi-fuzz-xen-initdom-unmap-on-bind-failure',
+    title: 'x86/pci/xen: Unmap the pirq when binding it to an irq fails in dom0 (msi-fuzz proposal)',
+    scope: 'xen',
+    proposedBy: 'msi-fuzz',
+    link: 'not posted: arch/x86/pci/xen.c xen_initdom_setup_msi_irqs()',
+    summary: 'when xen_bind_pirq_msi_to_irq() fails after PHYSDEVOP_map_pirq succeeded, xen_initdom_setup_msi_irqs() unmaps the pirq (PHYSDEVOP_unmap_pirq) before it returns; upstream leaves it mapped in Xen, since the descriptor has no irq for xen_teardown_msi_irqs() to destroy',
+  },
 ];
 
 const POOL: readonly Patch[] = [...CORE_PATCHES, ...XEN_PATCHES];
 
 /**
- * The named states of a Xen platform. All are marked correct: the two findings of the model at
- * v5.17 and later are labelled open upstream issues (src/known-bugs.ts: xen-pcifront-msix-disable,
- * xen-pirq-bind-failure-silent), recognised by replay with their proposed fixes.
+ * The named states of a Xen platform. All are marked correct: the findings of the model at v5.17
+ * and later are labelled open upstream issues (src/known-bugs.ts: xen-pcifront-msix-disable,
+ * xen-pirq-bind-failure-silent, xen-dom0-bind-failure-pirq-leak), recognised by replay with their
+ * proposed fixes.
  */
 export function xenRevisions(): readonly NamedRevision[] {
   const release = (tag: string, description: string): NamedRevision => ({ name: tag, description, patches: patchesUpTo(POOL, tag), correct: true });

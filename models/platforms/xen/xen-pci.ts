@@ -205,7 +205,13 @@ export class XenPciMsi {
         return ret !== 0 ? ret : -EINVAL;
       }
       const irq = this.events.xenBindPirqMsiToIrq(dev, msidesc, r.pirq, msix ? 1 : nvec, domid);
-      if (irq < 0) return irq;
+      if (irq < 0) {
+        // Upstream returns here with the pirq still mapped: the descriptor has no irq, so
+        // xen_teardown_msi_irqs() never reaches xen_destroy_irq()'s unmap for it. msi-fuzz's
+        // proposal unmaps what this loop just mapped.
+        if (this.k.applied('msi-fuzz-xen-initdom-unmap-on-bind-failure')) this.xen.hypercall({ op: 'PHYSDEVOP_unmap_pirq', domid, pirq: r.pirq });
+        return irq;
+      }
     }
     return ret > 0 ? 0 : ret;
   }
