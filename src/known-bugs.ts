@@ -114,7 +114,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,
@@ -225,7 +225,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     commands: ['vfio_pci_set_irqs_ioctl'],
     faults: [],
     status: 'fixed',
-    fixedBy: '+vfio-pci-dyn-msix',
+    // dynamic MSI-X needs x86's per-device MSI domains (v6.2): v5.10 runs the global PCI-MSI domain
+    fixedBy: '+b6d5fc3a5245+9a945234abea+cc7594ffadde+vfio-pci-dyn-msix',
     source: 'seeds/004 (tglx, "genirq, PCI/MSI: Support for per device MSI and PCI/IMS - Part 2": "the MSI-X disable/enable dance can just result in losing interrupts"); avoided by VFIO\'s dynamic MSI-X (pci_msix_alloc_irq_at, v6.5)',
     description:
       'VFIO without dynamic MSI-X grows a passed-through function\'s MSI-X by disabling it and enabling it again with more vectors; an interrupt the device raises on a vector in use while MSI-X is disabled is never sent',
@@ -242,6 +243,133 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source: 'a6c11c0a5235 (Dongli Zhang, "genirq/cpuhotplug, x86/vector: Prevent vector leak during CPU offline", v6.10, backported to stable)',
     description:
       'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',
+  },
+  {
+    id: 'xen-pcifront-msix-disable',
+    platform: 'xen-pv-domu',
+    revision: 'v7.2',
+    invariant: 'resources-baseline',
+    minimalLength: 3,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-pv-teardown-msix',
+    source:
+      'msi-fuzz model finding, read in the kernel: arch/x86/pci/xen.c xen_pv_teardown_msi_irqs() "if (dev->msix_enabled) xen_pci_frontend_disable_msix(dev); else xen_pci_frontend_disable_msi(dev);" (0bcfade92080, v5.17) runs from pci_disable_msix() -> pci_free_msi_irqs() after drivers/pci/msi/msi.c pci_msix_shutdown() set "dev->msix_enabled = 0"; drivers/xen/xen-pciback/pciback_ops.c xen_pcibk_disable_msi() only acts "if (dev->msi_enabled)". Unchanged in 6.12 and 7.2. Not confirmed on hardware; no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a PV guest freeing its MSI-X vectors tells pcifront to disable MSI instead of MSI-X: pciback leaves MSI-X enabled on the device with the guest\'s pirqs mapped, and the guest\'s next XEN_PCI_OP_enable_msix gets -EALREADY',
+  },
+  {
+    id: 'xen-pirq-bind-failure-silent',
+    platform: 'xen-pv-dom0',
+    alsoOn: ['xen-pv-domu', 'xen-hvm-domu'],
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 4,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-pirq-request-resources',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/xen/events/events_base.c __startup_pirq() "rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_pirq, &bind_pirq); if (rc != 0) { pr_warn(\"Failed to obtain physical IRQ %d\\n\", info->irq); return 0; }", and irq_startup()\'s return value is not an error for request_irq(). Same in 6.12 and 7.2. The fix (bind in irq_request_resources()) is msi-fuzz\'s proposal',
+    description:
+      'when Xen has no event channel left for a pirq, request_irq() still returns 0: the pirq stays unbound and the device\'s interrupts are acked and dropped by Xen, with only a warning in the log',
+  },
+  {
+    id: 'xen-dom0-bind-failure-pirq-leak',
+    platform: 'xen-pv-dom0',
+    revision: 'v7.2',
+    invariant: 'resources-baseline',
+    minimalLength: 4,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xen-initdom-unmap-on-bind-failure',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault sites irq_alloc_descs, xen_irq_init), read in the kernel: arch/x86/pci/xen.c xen_initdom_setup_msi_irqs() "ret = xen_bind_pirq_msi_to_irq(...); if (ret < 0) goto out;" after HYPERVISOR_physdev_op(PHYSDEVOP_map_pirq) succeeded, with no unmap on that path; drivers/xen/events/events_base.c xen_bind_pirq_msi_to_irq() error_irq only unbinds irqs, and xen_teardown_msi_irqs() destroys (and unmaps through xen_destroy_irq()) only descriptors that have an irq. Same in 6.12 and 7.2. Not confirmed on Xen; the fix is msi-fuzz\'s proposal',
+    description:
+      'in dom0, when the irq descriptor or irq_info for a freshly mapped pirq cannot be allocated, pci_alloc_irq_vectors() fails but the pirq stays mapped in Xen to the device: nothing unmaps it, and each such failure takes a pirq (and its machine vector) for good',
+  },
+  {
+    id: 'hv-multi-msi-partial-series',
+    platform: 'x86-hyperv',
+    revision: 'hv-multi-msi-1of4',
+    invariant: 'message-routing',
+    minimalLength: 5,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+455880dfe292+b4b77778ecc5+a2bad844a67b',
+    source:
+      '08e61e861a0e (Jeffrey Hugo, "PCI: hv: Fix multi-MSI to allow more than one MSI vector", v5.19) picked alone for 5.18-stable; Dexuan Cui: "Multi-MSI can\'t work properly if we only pick up the first patch"; fixed by the rest of the series, a2bad844a67b ("PCI: hv: Fix interrupt mapping for multi-MSI") above all',
+    description:
+      'with MSI_FLAG_MULTI_PCI_MSI but still one PCI_CREATE_INTERRUPT_MESSAGE per irq, the function sends the first irq\'s data plus its vector number, which names a host entry the host never made for it (or another function\'s)',
+  },
+  {
+    id: 'vmd-msi-free-top-chip-data',
+    platform: 'x86-vmd',
+    revision: 'vmd-msi-parent-1of3',
+    invariant: 'no-kernel-oops',
+    minimalLength: 3,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+d5c647b08ee0',
+    source:
+      'd7d8ab87e3e7 (Nam Cao, "PCI: vmd: Switch to msi_create_parent_irq_domain()", v6.17-rc1); Kenneth Crudup and Ammar Faizi reported early reboots; fixed by d5c647b08ee0 ("PCI: vmd: Fix wrong kfree() in vmd_msi_free()"): "irq_get_chip_data() returns the chip_data associated with the top interrupt domain ... VMD\'s interrupt domain is not the top domain anymore"',
+    description:
+      'freeing a VMD child\'s vectors: vmd_msi_free() takes its vmd_irq from irq_get_chip_data(), which since the MSI-parent conversion is the per-device domain\'s chip_data (NULL for a PCI device domain), and dereferences it',
+  },
+  {
+    id: 'vmd-msi-child-refused',
+    platform: 'x86-vmd',
+    revision: 'vmd-msi-parent-2of3',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+5149bbb56bdc',
+    source:
+      'd7d8ab87e3e7 added "WARN_ON_ONCE(info->bus_token != DOMAIN_BUS_PCI_DEVICE_MSIX)" to vmd_init_dev_msi_info() after Intel\'s VMD white paper ("Intel VMD only supports MSIx Interrupts from child devices"); Ammar Faizi hit it with a PCIe port below VMD without MSI-X; removed by 5149bbb56bdc ("PCI: vmd: Remove MSI-X check on child devices", v6.17)',
+    description:
+      'a function below a VMD that has MSI but no MSI-X: pci_alloc_irq_vectors() fails (no per-device domain) with a WARN, where the driver had MSI before the conversion',
+  },
+  {
+    id: 'hv-compose-failure-zero-message',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 4,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-irte-at-alloc',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() ends every failure (vmbus_sendpacket_getid(), "Request for interrupt failed", kzalloc) at return_null_message: "msg->address_hi = 0; msg->address_lo = 0; msg->data = 0;", and irq_compose_msi_msg() cannot fail; the driver\'s own TODO in hv_pcie_domain_alloc(): "Allocating and populating struct tran_int_desc in hv_compose_msi_msg() should be moved here." Same in 6.12. The fix follows that TODO; it is msi-fuzz\'s, not upstream',
+    description:
+      'when the host cannot give a vPCI function an interrupt entry, pci_alloc_irq_vectors() still succeeds: the vector\'s message is all zeros and its interrupts become DMA writes to address 0',
+  },
+  {
+    id: 'hv-multi-msi-dummy-vector',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 5,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-multi-msi-entry-follows-irq',
+    source:
+      'msi-fuzz model finding, read in the kernel: drivers/pci/controller/pci-hyperv.c hv_compose_msi_msg() creates a multi-MSI block\'s host entries on "vector = 32;" ("The vector we select here is a dummy value. The correct value gets sent to the hypervisor in unmask()"), only hv_irq_unmask() -> hv_arch_irq_unmask() retargets an entry, and nothing points it elsewhere when the irq is shut down and its vector released (the vPCI parent has no deactivate); an allocated irq nobody requested is never unmasked. Same in 6.12 (a2bad844a67b, v5.19). Without per-vector mask bits nothing stops the function from signalling such a vector. Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal (for the 7.2 shape)',
+    description:
+      'a vPCI function with a multi-MSI block signals a vector whose irq is not started (allocated but never requested, or freed since): the host still delivers it on the entry\'s last vector (dummy vector 32+i, or the irq\'s released one), which the guest may have given to another irq, and that irq\'s handler runs',
+  },
+  {
+    id: 'hv-startup-move-stale-entry',
+    platform: 'x86-hyperv',
+    revision: 'v7.2',
+    invariant: 'message-routing',
+    minimalLength: 9,
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hv-affinity-pre-startup',
+    source:
+      'msi-fuzz model finding, read in the kernel: kernel/irq/chip.c irq_startup() calls irq_setup_affinity() after __irq_startup() unless the chip has IRQCHIP_AFFINITY_PRE_STARTUP; irq_setup_affinity() -> irq_do_set_affinity() is not deferred for IRQCHIP_MOVE_DEFERRED chips; drivers/pci/controller/pci-hyperv.c hv_pcie_init_dev_msi_info() and hv_msi_irq_chip set irq_set_affinity = irq_chip_set_affinity_parent (no recompose), and only hv_irq_unmask() -> hv_irq_retarget_interrupt() points the host entry at a vector. Same in 6.12. Reached when activation had to place the vector outside the affinity mask (a transient vector shortage). Not confirmed on Hyper-V; the fix is msi-fuzz\'s proposal',
+    description:
+      'a vPCI irq whose vector irq_setup_affinity() moves right after startup keeps its host entry on the old vector: the move never completes through the device, and once something completes it (or the old CPU goes offline) the old vector is released while the function still signals it',
   },
   {
     id: 'its-create-device-lpi-leak',

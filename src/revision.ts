@@ -35,8 +35,9 @@ export function resolveRevision(platform: RevisionSource, spec: string | undefin
   if (parsed === undefined) {
     const names = platform.revisions.map((r) => r.name).join(', ');
     const op = /[+-]([0-9a-z-]+)$/.exec(text);
-    const hint = op !== null && platform.revisions.some((r) => text.startsWith(r.name)) ? ` (unknown patch '${op[1]}'? see msi-fuzz list)` : '';
-    throw new RevisionError(`unknown revision '${clip(text)}' for platform ${platform.name}${hint} (named revisions: ${names})`);
+    const hint = op !== null && platform.revisions.some((r) => text.startsWith(r.name)) ? ` (unknown patch '${clip(op[1] as string)}'? see msi-fuzz list)` : '';
+    // with a hint the list of names would only push the line past its limit
+    throw new RevisionError(`unknown revision '${clip(text)}' for platform ${platform.name}${hint !== '' ? hint : ` (named revisions: ${names})`}`);
   }
   const set = new Set(parsed.base.patches);
   for (const op of parsed.ops as string[]) {

@@ -4,7 +4,7 @@
 // arch code does what it does around that; a CPU coming up gets its managed irqs back
 // (irq_affinity_online_cpu). The arch parts are optional hooks of the platform.
 import { effectiveCpuOf, irqDoSetAffinity } from './affinity';
-import { chipCanSetAffinity } from './chip-call';
+import { chipCall, chipCanSetAffinity } from './chip-call';
 import { EBUSY, EINVAL, ENOSPC } from './errno';
 import type { IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
@@ -47,9 +47,17 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
   // The model activates every MSI early with a real target (no x86 reservation mode), so an
   // activated irq that is not started yet holds a real vector or collection on this CPU where
   // the kernel's holds only a reservation: "not started" is read as "not activated" here.
-  if (!d.activated || effectiveCpuOf(d) !== cpu) return;
+  if (!d.activated || effectiveCpuOf(d) !== cpu) {
+    // irq_fixup_move_pending(desc, false): a pending move whose only target is going is aborted
+    if (desc.pendingMask !== null && !desc.pendingMask.some((c) => k.cpuIsOnline(c))) desc.pendingMask = null;
+    return;
+  }
   if (!forceFirst) arch.forceCompleteMove?.(desc, cpu);
-  let affinity: readonly number[] = desc.affinity;
+  // irq_fixup_move_pending(desc, true): a pending deferred move is done here, with its mask,
+  // when that mask still has an online CPU
+  const pending = desc.pendingMask;
+  desc.pendingMask = null;
+  let affinity: readonly number[] = pending !== null && pending.some((c) => k.cpuIsOnline(c)) ? pending : desc.affinity;
   let brokeaff = false;
   if (!affinity.some((c) => k.cpuIsOnline(c))) {
     // Shut managed irqs down until one of their CPUs comes back
@@ -61,6 +69,9 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     affinity = k.onlineCpus();
     brokeaff = true;
   }
+  // A chip that moves only from interrupt context is masked around the move (maskchip)
+  const maskchip = d.chip.moveDeferred === true;
+  if (maskchip) chipCall(k, d, 'irqMask');
   let err = irqDoSetAffinity(k, desc, affinity, false);
   // Online CPUs in the mask but no vectors left there: try every online CPU
   if (err === -ENOSPC && !desc.affinityManaged && !brokeaff) {
@@ -76,6 +87,7 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     }
     err = irqDoSetAffinity(k, desc, affinity, false);
   }
+  if (maskchip) chipCall(k, d, 'irqUnmask');
   if (err !== 0) {
     k.printk(`IRQ${desc.irq}: set affinity failed(${err}).`);
     brokeaff = false;

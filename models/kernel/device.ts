@@ -14,8 +14,17 @@ export interface MsiDomainSlot {
 /** struct msi_device_data, a devres object released on unbind. */
 export class MsiDeviceData extends KObject {
   readonly kind = 'msi_device_data';
-  /** __domains[MSI_MAX_DEVICE_IRQDOMAINS]: one slot, MSI_DEFAULT_DOMAIN. */
-  readonly domains: [MsiDomainSlot] = [{ domain: null, store: new Map() }];
+  /**
+   * __domains[MSI_MAX_DEVICE_IRQDOMAINS]: MSI_DEFAULT_DOMAIN, and MSI_SECONDARY_DOMAIN in the
+   * kernels that had it (v6.2..v6.9, for PCI/IMS).
+   */
+  readonly domains: [MsiDomainSlot] | [MsiDomainSlot, MsiDomainSlot];
+
+  constructor(nrDomains: 1 | 2 = 1) {
+    super();
+    const slot = (): MsiDomainSlot => ({ domain: null, store: new Map() });
+    this.domains = nrDomains === 2 ? [slot(), slot()] : [slot()];
+  }
 }
 
 export interface DevresAction {
@@ -67,6 +76,14 @@ export class PciDev extends Device {
   isMsiManaged = false;
   /** Physical function of an SR-IOV virtual function. */
   physfn: PciDev | null = null;
+  /**
+   * pci_domain_nr(dev->bus): the PCI segment (ACPI _SEG, or an emulated domain such as a VMD or
+   * Hyper-V vPCI bus). Requester IDs are 16 bits within a segment; what keys on a RID keys on
+   * the (segment, RID) pair where the kernel does.
+   */
+  segment = 0;
+  /** The class code's base class and subclass (PCI_CLASS_STORAGE_EXPRESS = 0x0108), 0 when unset. */
+  classCode = 0;
   /** The MSI-X Pending Bit Array: entries that fired while masked (with who raised them). */
   readonly msixPending = new Map<number, IrqOrigin>();
 
@@ -122,6 +139,14 @@ export class PlatformDevice extends Device {
   ) {
     super(name);
   }
+}
+
+/** PCI_CLASS_STORAGE_EXPRESS: an NVMe controller (VMD spreads these over its vectors). */
+export const PCI_CLASS_STORAGE_EXPRESS = 0x0108;
+
+/** `ssss:bb:dd.f` as pci_name() prints it. */
+export function formatBdf(dev: PciDev): string {
+  return `${dev.segment.toString(16).padStart(4, '0')}:${formatRid(dev.rid)}`;
 }
 
 export function formatRid(rid: number): string {

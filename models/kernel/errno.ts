@@ -13,6 +13,7 @@ export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOTSUPP = 524;
 export const EOPNOTSUPP = 95;
+export const ENOSYS = 38;
 
 const NAMES: Record<number, string> = {
   [EPERM]: 'EPERM',
@@ -28,6 +29,7 @@ const NAMES: Record<number, string> = {
   [ERANGE]: 'ERANGE',
   [ENOTSUPP]: 'ENOTSUPP',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ENOSYS]: 'ENOSYS',
 };
 
 /** Renders a kernel return value the way a kernel developer reads it: `-ENOSPC`, or the number. */

@@ -2,7 +2,7 @@
 // irq_data per hierarchy level chained through parent_data, per-domain reverse maps,
 // hierarchical alloc/free and activation. Domain-specific behaviour comes from IrqDomainOps.
 import { Bitmap } from './bitmap';
-import { EINVAL, ENOENT, ENOMEM, ENOSPC } from './errno';
+import { EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC } from './errno';
 import { KObject } from './heap';
 import type { Kernel } from './kernel';
 import type { MsiDesc } from './msi-desc';
@@ -38,6 +38,20 @@ export interface IrqChip {
   irqSetAffinity?(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number;
   /** irq_retrigger(): resend the interrupt to where it is routed now (x86 fixup_irqs()). */
   irqRetrigger?(k: Kernel, data: IrqData): boolean;
+  /**
+   * irq_request_resources(): what the first request_irq() must get before anything else; a
+   * negative errno fails request_irq(). irq_release_resources() gives it back when the last
+   * handler goes.
+   */
+  irqRequestResources?(k: Kernel, data: IrqData): number;
+  irqReleaseResources?(k: Kernel, data: IrqData): void;
+  /**
+   * IRQCHIP_MOVE_DEFERRED: the chip cannot move the interrupt from process context; an
+   * affinity change is recorded (IRQD_SETAFFINITY_PENDING) and done when it next fires.
+   */
+  readonly moveDeferred?: boolean;
+  /** IRQCHIP_AFFINITY_PRE_STARTUP: irq_startup() routes the interrupt before the chip starts it, not after. */
+  readonly affinityPreStartup?: boolean;
 }
 
 /** struct irq_affinity_desc: one vector's mask from irq_create_affinity_masks(). */
@@ -64,7 +78,9 @@ export type BusToken =
   | 'WIRED_TO_MSI'
   | 'DMAR'
   | 'AMDVI'
-  | 'GENERIC_MSI';
+  | 'GENERIC_MSI'
+  | 'VMD_MSI'
+  | 'PCI_DEVICE_IMS';
 
 export const IRQ_DOMAIN_FLAG_HIERARCHY = 1 << 0;
 export const IRQ_DOMAIN_FLAG_MSI = 1 << 4;
@@ -150,12 +166,30 @@ export class IrqDesc {
   managedShutdown = false;
   /** IRQD_AFFINITY_SET: someone chose the mask (irq_setup_affinity keeps it). */
   affinitySet = false;
+  /** IRQD_SETAFFINITY_PENDING with desc->pending_mask: a deferred move (IRQCHIP_MOVE_DEFERRED). */
+  pendingMask: number[] | null = null;
 
   constructor(
     readonly irq: number,
-    /** irq_desc::irq_data: the top (device) level of the hierarchy. */
-    readonly irqData: IrqData,
+    /**
+     * irq_desc::irq_data: the top (device) level of the hierarchy. A preallocated legacy
+     * descriptor gets a hierarchy when a domain takes it over (__irq_domain_alloc_irqs(realloc)).
+     */
+    public irqData: IrqData,
   ) {}
+}
+
+/**
+ * What irq_data::domain is for a descriptor no domain owns (irq_alloc_descs() without a domain:
+ * Xen event-channel irqs, the 8259 PIC's preallocated legacy irqs). Not a kernel object: the C
+ * pointer is NULL. Never registered, never mapped, no ops.
+ */
+export const NO_IRQ_DOMAIN = new IrqDomain('(no irq domain)', null, {}, null, 0, 'ANY');
+
+/** Where __irq_domain_alloc_irqs() puts the irqs: first fit (default), exactly at irqBase, or over existing descriptors (realloc). */
+export interface IrqBase {
+  readonly irqBase?: number;
+  readonly realloc?: boolean;
 }
 
 /** NR_IRQS for the model: enough for hundreds of devices, small enough to scan. */
@@ -219,13 +253,21 @@ export class IrqCore {
 
   // __irq_domain_alloc_irqs(domain, -1, nr_irqs, node, arg, false, affinity): alloc_descs()
   // gives each descriptor its mask and marks managed ones (IRQD_AFFINITY_MANAGED)
-  allocIrqs(domain: IrqDomain, nrIrqs: number, arg: unknown, affinity: readonly IrqAffinityDesc[] | null = null): number {
+  allocIrqs(domain: IrqDomain, nrIrqs: number, arg: unknown, affinity: readonly IrqAffinityDesc[] | null = null, at: IrqBase = {}): number {
     if (domain.ops.alloc === undefined) return -EINVAL;
-    // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap
-    const virq = this.allocatedIrqs.findZeroArea(nrIrqs, 0);
-    if (virq < 0) return -ENOSPC;
-    // alloc_descs(): one alloc_desc() per irq; a failure frees the ones before it
-    for (let i = 0; i < nrIrqs; i++) if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
+    const realloc = at.realloc === true && at.irqBase !== undefined;
+    let virq: number;
+    if (realloc) {
+      // realloc: the descriptors exist (preallocated legacy irqs); only the hierarchy is new
+      virq = at.irqBase as number;
+      for (let i = 0; i < nrIrqs; i++) if (!this.descs.has(virq + i)) return -EINVAL;
+    } else {
+      // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap, or exactly at irq_base
+      virq = at.irqBase !== undefined ? (this.rangeFree(at.irqBase, nrIrqs) ? at.irqBase : -EEXIST) : this.allocatedIrqs.findZeroArea(nrIrqs, 0);
+      if (virq < 0) return at.irqBase !== undefined ? -EEXIST : -ENOSPC;
+      // alloc_descs(): one alloc_desc() per irq; a failure frees the ones before it
+      for (let i = 0; i < nrIrqs; i++) if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
+    }
     const chain: IrqDomain[] = [];
     for (let d: IrqDomain | null = domain; d !== null; d = d.parent) chain.push(d);
     // irq_domain_alloc_irq_data(): per irq, one kzalloc per parent level (the top level's is
@@ -233,11 +275,19 @@ export class IrqCore {
     for (let i = 0; i < nrIrqs; i++) {
       for (let l = 1; l < chain.length; l++) if (this.k.faults.shouldFail('irq_domain_alloc_irq_data')) return -ENOMEM;
     }
-    this.allocatedIrqs.set(virq, nrIrqs);
+    if (!realloc) this.allocatedIrqs.set(virq, nrIrqs);
+    const previous = new Map<number, IrqData>();
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
       for (let l = chain.length - 1; l >= 0; l--) {
         parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
+      }
+      const old = realloc ? this.descs.get(virq + i) : undefined;
+      if (old !== undefined) {
+        previous.set(virq + i, old.irqData);
+        old.irqData = parentData as IrqData;
+        this.k.touchIrq(virq + i);
+        continue;
       }
       const desc = new IrqDesc(virq + i, parentData as IrqData);
       const aff = affinity?.[i];
@@ -248,8 +298,13 @@ export class IrqCore {
     }
     const ret = domain.ops.alloc(this.k, domain, virq, nrIrqs, arg);
     if (ret < 0) {
-      // The level that failed undoes its own work; the core only drops data and descs.
-      this.freeIrqDataAndDescs(virq, nrIrqs);
+      // The level that failed undoes its own work; the core only drops data and descs
+      // (a reallocated legacy descriptor keeps its descriptor and gets its old data back).
+      if (realloc) {
+        for (const [irq, data] of previous) (this.descs.get(irq) as IrqDesc).irqData = data;
+      } else {
+        this.freeIrqDataAndDescs(virq, nrIrqs);
+      }
       return ret;
     }
     for (let i = 0; i < nrIrqs; i++) this.insertIrq(virq + i);
@@ -414,6 +469,44 @@ export class IrqCore {
       if (compose !== undefined) return { msg: compose(this.k, d), level: d };
     }
     return null;
+  }
+
+  /**
+   * irq_alloc_descs(irq, from, cnt): descriptors owned by no domain (Xen event-channel irqs, the
+   * 8259's legacy irqs). `irq` >= 0 asks for exactly that number (irq_alloc_desc_at()). Returns
+   * the first irq or a negative errno.
+   */
+  allocDescs(irq: number, from: number, cnt: number, chip: IrqChip | null): number {
+    const virq = irq >= 0 ? (this.rangeFree(irq, cnt) ? irq : -EEXIST) : from === 0 ? this.allocatedIrqs.findZeroArea(cnt, 0) : this.firstFitFrom(from, cnt);
+    if (virq < 0) return irq >= 0 ? -EEXIST : -ENOMEM;
+    if (this.k.faults.shouldFail('irq_alloc_descs')) return -ENOMEM;
+    this.allocatedIrqs.set(virq, cnt);
+    for (let i = 0; i < cnt; i++) {
+      const data = new IrqData(virq + i, NO_IRQ_DOMAIN, null);
+      data.chip = chip;
+      const desc = new IrqDesc(virq + i, data);
+      desc.affinity = Array.from({ length: this.k.nrCpus }, (_, c) => c);
+      this.descs.set(virq + i, desc);
+      this.k.touchIrq(virq + i);
+    }
+    return virq;
+  }
+
+  private rangeFree(start: number, cnt: number): boolean {
+    if (start < 0 || start + cnt > NR_IRQS) return false;
+    for (let i = start; i < start + cnt; i++) if (this.allocatedIrqs.test(i)) return false;
+    return true;
+  }
+
+  /** irq_alloc_descs(-1, from, cnt): the first free run at or above `from`, or -1. */
+  private firstFitFrom(from: number, cnt: number): number {
+    for (let start = Math.max(0, from); start + cnt <= NR_IRQS; start++) if (this.rangeFree(start, cnt)) return start;
+    return -1;
+  }
+
+  /** irq_free_descs() of descriptors allocDescs() made (no hierarchy to free). */
+  freeDescs(irq: number, cnt: number): void {
+    this.freeIrqDataAndDescs(irq, cnt);
   }
 
   allocatedIrqCount(): number {

@@ -57,6 +57,11 @@ export function irqStartup(k: Kernel, desc: IrqDesc): number {
     irqDoSetAffinity(k, desc, desc.affinity, false);
     return irqStartupChip(k, desc);
   }
+  // IRQCHIP_AFFINITY_PRE_STARTUP: irq_setup_affinity() before __irq_startup()
+  if (desc.irqData.chip?.affinityPreStartup === true) {
+    irqSetupAffinity(k, desc);
+    return irqStartupChip(k, desc);
+  }
   const ret = irqStartupChip(k, desc);
   irqSetupAffinity(k, desc);
   return ret;
@@ -87,9 +92,18 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
   if (k.faults.shouldFail('request_threaded_irq')) return -ENOMEM;
   if (desc.action !== null) return -EBUSY;
   const action = k.heap.kmalloc(new IrqAction(name, owner));
-  // irq_activate(): managed irqs are activated by the managed startup instead
-  const ret = desc.affinityManaged ? 0 : k.irqs.activateIrq(desc.irqData, false);
+  // __setup_irq(): the first action requests the chip's resources (irq_request_resources())
+  const chip = desc.irqData.chip;
+  let ret = chip?.irqRequestResources?.(k, desc.irqData) ?? 0;
   if (ret !== 0) {
+    k.printk(`Failed to request resources for ${name} (irq ${irq}) on irqchip ${chip?.name ?? '?'}`);
+    k.heap.kfree('request_threaded_irq', action);
+    return ret;
+  }
+  // irq_activate(): managed irqs are activated by the managed startup instead
+  ret = desc.affinityManaged ? 0 : k.irqs.activateIrq(desc.irqData, false);
+  if (ret !== 0) {
+    chip?.irqReleaseResources?.(k, desc.irqData);
     k.heap.kfree('request_threaded_irq', action);
     return ret;
   }
@@ -104,6 +118,7 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
     desc.started = false;
     desc.disabled = true;
     k.irqs.deactivateIrq(desc.irqData);
+    chip?.irqReleaseResources?.(k, desc.irqData);
     k.heap.kfree('request_threaded_irq', action);
     return sret;
   }
@@ -144,7 +159,11 @@ export function freeIrq(k: Kernel, irq: number, owner: { dev: string; vec: numbe
   // after __synchronize_irq(): "There is no interrupt on the fly anymore. Deactivate it
   // completely." (no sharing: this was the last action); then free_irq()'s kfree(action)
   const finish = (d: IrqDesc | undefined): void => {
-    if (d !== undefined && d.action === null) k.irqs.deactivateIrq(d.irqData);
+    if (d !== undefined && d.action === null) {
+      k.irqs.deactivateIrq(d.irqData);
+      // irq_release_resources() once the last action is gone
+      d.irqData.chip?.irqReleaseResources?.(k, d.irqData);
+    }
     k.heap.kfree('free_irq', action);
   };
   const first = syncHardirqWhy(k, desc);

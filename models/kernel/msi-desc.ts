@@ -33,3 +33,9 @@ export const MSI_ANY_INDEX = 0xffffffff;
 export const MSI_DEFAULT_DOMAIN = 0;
 /** enum msi_domain_ids in 6.12 and 7.2 (include/linux/msi_api.h) has the default domain only. */
 export const MSI_MAX_DEVICE_IRQDOMAINS = 1;
+/**
+ * The second device domain id, for PCI/IMS: in enum msi_domain_ids from v6.2 (e23d4192bf9b,
+ * "genirq/msi: Provide constants for PCI/IMS support") until its revert in v6.10 (8a1940bca94b);
+ * MSI_MAX_DEVICE_IRQDOMAINS was 2 then (msiMaxDeviceIrqdomains()).
+ */
+export const MSI_SECONDARY_DOMAIN = 1;

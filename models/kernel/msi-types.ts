@@ -19,6 +19,7 @@ export const MSI_FLAG_FREE_MSI_DESCS = BIT(6);
 export const MSI_FLAG_USE_DEV_FWNODE = BIT(7);
 export const MSI_FLAG_PARENT_PM_DEV = BIT(8);
 export const MSI_FLAG_PCI_MSI_MASK_PARENT = BIT(9);
+export const MSI_FLAG_PCI_MSI_STARTUP_PARENT = BIT(10);
 export const MSI_GENERIC_FLAGS_MASK = BIT(16) - 1;
 // Domain-specific flags (high bits): the parent says what it supports.
 export const MSI_FLAG_MULTI_PCI_MSI = BIT(16);
@@ -27,6 +28,7 @@ export const MSI_FLAG_LEVEL_CAPABLE = BIT(18);
 export const MSI_FLAG_MSIX_CONTIGUOUS = BIT(19);
 export const MSI_FLAG_PCI_MSIX_ALLOC_DYN = BIT(20);
 export const MSI_FLAG_NO_AFFINITY = BIT(21);
+export const MSI_FLAG_NO_MASK = BIT(22);
 
 export function hasFlag(flags: number, f: number): boolean {
   return (flags & f) === f;
@@ -44,6 +46,14 @@ export interface MsiDomainOps {
   msi_post_free?: (k: Kernel, domain: IrqDomain, dev: Device) => void;
   prepare_desc?: (domain: IrqDomain, arg: MsiAllocInfo, desc: MsiDesc) => void;
   set_desc?: (arg: MsiAllocInfo, desc: MsiDesc) => void;
+  /**
+   * domain_alloc_irqs(): a domain that allocates a device's interrupts itself (XEN-MSI); the
+   * core's __msi_domain_alloc_irqs() is skipped. Returns 0 or a negative errno (a positive count
+   * asks a multi-MSI caller to retry with fewer).
+   */
+  domain_alloc_irqs?: (k: Kernel, domain: IrqDomain, dev: Device, nirqs: number) => number;
+  /** domain_free_irqs(): its counterpart, for every interrupt of the device at once. */
+  domain_free_irqs?: (k: Kernel, domain: IrqDomain, dev: Device) => void;
 }
 
 /** struct msi_domain_info */

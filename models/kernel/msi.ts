@@ -16,7 +16,7 @@ import {
 } from './irqdomain';
 import type { Kernel } from './kernel';
 import { MsiAllocInfo } from './msi-alloc-info';
-import { MSI_ANY_INDEX, MSI_MAX_DEVICE_IRQDOMAINS, MSI_MAX_INDEX, MsiDesc } from './msi-desc';
+import { MSI_ANY_INDEX, MSI_DEFAULT_DOMAIN as MSI_DEFAULT_DOMAIN_ID, MSI_MAX_DEVICE_IRQDOMAINS, MSI_MAX_INDEX, MsiDesc } from './msi-desc';
 import {
   hasFlag,
   MSI_FLAG_ACTIVATE_EARLY,
@@ -166,18 +166,29 @@ function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs
 
 // --- device data and per-device domains ---
 
+/**
+ * MSI_MAX_DEVICE_IRQDOMAINS of this kernel: 2 while enum msi_domain_ids had MSI_SECONDARY_DOMAIN
+ * (e23d4192bf9b in v6.2 until its revert 8a1940bca94b in v6.10), 1 before and after.
+ */
+export function msiMaxDeviceIrqdomains(k: Kernel): 1 | 2 {
+  return k.applied('e23d4192bf9b') && !k.applied('8a1940bca94b') ? 2 : MSI_MAX_DEVICE_IRQDOMAINS;
+}
+
 // msi_setup_device_data(): devres-managed msi_device_data, released on unbind
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
   if (k.faults.shouldFail('msi_setup_device_data')) return -ENOMEM;
-  const md = k.heap.kmalloc(new MsiDeviceData());
+  const md = k.heap.kmalloc(new MsiDeviceData(msiMaxDeviceIrqdomains(k)));
   k.touchDevice(dev);
+  // A global MSI domain (not an MSI parent) goes into the default slot, so all code can work
+  // on domain ids
+  if (dev.msiParent !== null && !dev.msiParent.isMsiParent()) md.domains[MSI_DEFAULT_DOMAIN_ID].domain = dev.msiParent;
   dev.msiData = md;
   dev.devres.push({
     name: 'msi_device_data_release',
     // msi_device_data_release(): remove both device domains, then free the data
     release: () => {
-      for (let domid = 0; domid < MSI_MAX_DEVICE_IRQDOMAINS; domid++) {
+      for (let domid = 0; domid < md.domains.length; domid++) {
         msiRemoveDeviceIrqDomain(k, dev, domid);
         const slot = md.domains[domid] as MsiDomainSlot;
         if (slot.store.size > 0) k.warn('msi_device_data_release', `${dev.name}: ${slot.store.size} MSI descriptors left in domain ${domid}`);
@@ -191,8 +202,8 @@ export function msiSetupDeviceData(k: Kernel, dev: Device): number {
 }
 
 function slotOf(dev: Device, domid: number): MsiDomainSlot | null {
-  if (dev.msiData === null || domid < 0 || domid >= MSI_MAX_DEVICE_IRQDOMAINS) return null;
-  return dev.msiData.domains[domid] as MsiDomainSlot;
+  if (dev.msiData === null || domid < 0) return null;
+  return dev.msiData.domains[domid] ?? null;
 }
 
 /** The domain in a device's slot, without the core's checks (for callers outside kernel/irq). */
@@ -204,7 +215,7 @@ export function msiGetDeviceDomain(dev: Device, domid: number): IrqDomain | null
 // parent found where a device domain belongs. (Both are WARN_ON_ONCE(); the second is named
 // `@parent` so the two warn once each, as two statements do.)
 function getDeviceDomain(k: Kernel, dev: Device, domid: number): IrqDomain | null {
-  if (domid >= MSI_MAX_DEVICE_IRQDOMAINS) {
+  if (domid >= msiMaxDeviceIrqdomains(k)) {
     k.warn('msi_get_device_domain', `${dev.name}: domain id ${domid} >= MSI_MAX_DEVICE_IRQDOMAINS`);
     return null;
   }
@@ -238,7 +249,7 @@ export function msiCreateDeviceIrqDomain(
   if (parent === null || !parent.isMsiParent()) return false;
   const pops = parent.msiParentOps;
   if (pops === null) return false;
-  if (domid >= MSI_MAX_DEVICE_IRQDOMAINS) return false;
+  if (domid >= msiMaxDeviceIrqdomains(k)) return false;
 
   // kmemdup() of the template: the domain gets its own copy of ops, chip and info
   if (k.faults.shouldFail('msi_create_device_irq_domain')) return false;
@@ -308,6 +319,8 @@ function installDeviceDomain(k: Kernel, dev: Device, domid: number, parent: IrqD
 
 // msi_create_irq_domain() / __msi_create_irq_domain()
 export function msiCreateIrqDomain(k: Kernel, name: string, info: MsiDomainInfo, flags: number, parent: IrqDomain | null): IrqDomain {
+  // Hardware size 0: a domain not backed by a hardware table gets the whole index space
+  if (info.hwsize === 0) info.hwsize = MSI_MAX_INDEX + 1;
   if (hasFlag(info.flags, MSI_FLAG_USE_DEF_DOM_OPS)) msiDomainUpdateDomOps(k, info);
   return k.irqs.createDomain(name, parent, msiIrqDomainOps, info, flags | IRQ_DOMAIN_FLAG_MSI, info.bus_token);
 }
@@ -425,7 +438,7 @@ function msiDomainFreeDescs(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
 // msi_ctrl_valid(): a domain id the core has, a domain installed in it (when the device has
 // an MSI parent), and first <= last < hwsize; each failure is a WARN_ON_ONCE()
 function msiCtrlValid(k: Kernel, dev: Device, ctrl: MsiCtrl): boolean {
-  if (ctrl.domid >= MSI_MAX_DEVICE_IRQDOMAINS || (dev.msiParent !== null && msiGetDeviceDomain(dev, ctrl.domid) === null)) {
+  if (ctrl.domid >= msiMaxDeviceIrqdomains(k) || (dev.msiParent !== null && msiGetDeviceDomain(dev, ctrl.domid) === null)) {
     k.warn('msi_ctrl_valid', `${dev.name}: no device MSI domain ${ctrl.domid}`);
     return false;
   }
@@ -456,6 +469,7 @@ function msiHandlePciFail(domain: IrqDomain, desc: MsiDesc, allocated: number): 
     case 'PCI_MSI':
     case 'PCI_DEVICE_MSI':
     case 'PCI_DEVICE_MSIX':
+    case 'VMD_MSI':
       break;
     default:
       return -ENOSPC;
@@ -526,7 +540,9 @@ function msiDomainAllocLockedInner(k: Kernel, dev: Device, ctrl: MsiCtrl): numbe
   const info = domain.hostData as MsiDomainInfo;
   const ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
   if (ret !== 0) return ret;
-  return msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+  // __msi_domain_alloc_locked(): a domain that allocates for itself (XEN-MSI) is asked instead
+  const own = info.ops.domain_alloc_irqs;
+  return own !== undefined ? own(k, domain, dev, ctrl.nirqs) : msiDomainAllocIrqsInner(k, dev, domain, ctrl);
 }
 
 // msi_domain_alloc_locked(): any non-zero result frees the whole range again, whatever
@@ -565,7 +581,8 @@ export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index
   if (domain === null) return { index: -ENODEV, virq: 0 };
   // msi_alloc_desc()
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
-  const desc = new MsiDesc(dev, 1, true);
+  // an MSI-X vector in the default slot; a PCI/IMS one in the secondary slot is no MSI-X entry
+  const desc = new MsiDesc(dev, 1, domid === MSI_DEFAULT_DOMAIN_ID);
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };
   const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };
@@ -602,7 +619,10 @@ function msiDomainFreeLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
   const domain = getDeviceDomain(k, dev, ctrl.domid);
   if (domain === null) return;
   const info = domain.hostData as MsiDomainInfo;
-  msiDomainFreeIrqsInner(k, dev, domain, ctrl);
+  // ops->domain_free_irqs() frees every interrupt of the device, whatever the range
+  const own = info.ops.domain_free_irqs;
+  if (own !== undefined) own(k, domain, dev);
+  else msiDomainFreeIrqsInner(k, dev, domain, ctrl);
   if (!k.applied('91daac8a6893')) info.ops.msi_post_free?.(k, domain, dev);
   if (hasFlag(info.flags, MSI_FLAG_FREE_MSI_DESCS)) msiDomainFreeDescs(k, dev, ctrl);
 }

@@ -45,7 +45,7 @@ export const PCI_IRQ_AFFINITY = 1 << 3;
 
 // pci_msi_domain_write_msg(): the device level stores the message in the MSI capability or
 // the MSI-X table entry of the vector.
-const pciMsiChip = (name: string): IrqChip => ({
+export const pciMsiChip = (name: string): IrqChip => ({
   name,
   writeMsiMsg(k: Kernel, data: IrqData, msg) {
     const desc = k.irqs.desc(data.irq)?.msiDesc;
@@ -57,6 +57,8 @@ const pciMsiChip = (name: string): IrqChip => ({
       // msix_prepare_msi_desc() / msix_mask_all(): a new entry starts masked until irq_startup()
       const masked = entry?.masked ?? true;
       dev.msixTable[desc.msiIndex] = { addressHi: msg.addressHi, addressLo: msg.addressLo, data: msg.data, masked };
+      // __pci_write_msi_msg(): the descriptor caches what was written (entry->msg = *msg)
+      desc.msg = { ...msg };
     } else if (k.applied('msi-fuzz-multi-msi-deactivate') && desc.nvecUsed > 1) {
       pciMsiWriteBlockMsg(k, data.irq, desc, dev, msg);
     } else if (data.irq === desc.irq) {
@@ -162,6 +164,8 @@ function matchDeviceDomain(dev: PciDev, token: 'PCI_DEVICE_MSI' | 'PCI_DEVICE_MS
 // devm_add_action() leaves is_msi_managed clear, so the next call tries again
 function pciSetupMsiContext(k: Kernel, dev: PciDev): number {
   const ret = msiSetupDeviceData(k, dev);
+  // pcim_setup_msi_release(): once per binding (dev->is_msi_managed), whoever set up the MSI
+  // device data first (a PCI/IMS domain may have)
   if (ret !== 0 || !dev.isManaged || dev.isMsiManaged) return ret;
   if (k.faults.shouldFail('devm_add_action')) return -ENOMEM;
   dev.devres.push({
@@ -175,12 +179,20 @@ function pciSetupMsiContext(k: Kernel, dev: PciDev): number {
   return 0;
 }
 
+// pci_create_device_domain(): a device whose MSI domain is not an MSI parent (a global PCI/MSI
+// domain, pci-msi-global.ts) keeps it: nothing to create
+function pciCreateDeviceDomain(k: Kernel, dev: PciDev, template: MsiDomainTemplate, hwsize: number): boolean {
+  const domain = dev.msiParent;
+  if (domain === null || !domain.isMsiParent()) return true;
+  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, template, hwsize, null, null);
+}
+
 // pci_setup_msix_device_domain(): reuse an MSI-X domain, replace an MSI one
 function pciSetupMsixDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolean {
   if (dev.msiEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsixTemplate, hwsize, null, null);
+  return pciCreateDeviceDomain(k, dev, pciMsixTemplate, hwsize);
 }
 
 // pci_setup_msi_device_domain(): hwsize is 1 until 9cc82d99b13c
@@ -188,7 +200,7 @@ function pciSetupMsiDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolea
   if (dev.msixEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsiTemplate, k.applied('9cc82d99b13c') ? hwsize : 1, null, null);
+  return pciCreateDeviceDomain(k, dev, pciMsiTemplate, k.applied('9cc82d99b13c') ? hwsize : 1);
 }
 
 // pci_free_msi_irqs()

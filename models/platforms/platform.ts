@@ -22,7 +22,11 @@ export interface ResourceUsage {
 
 /** Where a memory write from a device lands once the platform has translated it. */
 /** `cpu`: the CPU the message targets, where the platform knows it (x86 destination APIC ID). */
-export type Delivery = { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
+/**
+ * Where a message goes: one irq; or, through a demultiplexer that calls every irq sharing its
+ * vector (an Intel VMD's vmd_irq()), `irq` is that vector's irq and `demux` the irqs it calls.
+ */
+export type Delivery = { readonly irq: number; readonly cpu?: number; readonly demux?: readonly number[] } | { readonly blocked: string };
 
 export interface PlatformInstance {
   readonly kernel: Kernel;
@@ -50,6 +54,18 @@ export interface PlatformInstance {
    */
   beforeDeviceRemove?(dev: Device): void;
   /**
+   * Optional: true when an MSI's route is completed as it starts rather than as it is activated
+   * (Hyper-V: hv_compose_msi_msg() asks the host for an entry on a dummy vCPU, "overwritten by
+   * subsequent retarget in hv_irq_unmask()"): routes are checked once the irq has started.
+   * Absent: routes hold from activation on.
+   */
+  routedAtStartup?(): boolean;
+  /**
+   * Optional: what the platform does once a hot-removed device is unbound (its driver gone, its
+   * vectors freed) and before it is released: Hyper-V's PCI_EJECTION_COMPLETE.
+   */
+  afterDeviceUnbind?(dev: Device): void;
+  /**
    * Optional: the platform's own model of interrupt presentation (XIVE event queues and CPPR).
    * Absent: the core's generic one (a per-CPU pending set fed by deliver(), EOI by the CPU).
    */
@@ -70,6 +86,11 @@ export interface PlatformCapabilities {
    * (irq_set_affinity, cpu_down, cpu_up) are generated on this platform.
    */
   readonly affinity?: boolean;
+  /**
+   * PCI domains (segments) beyond 0 the booted machine has, where hot-added functions may sit
+   * (an Intel VMD's emulated domain 0x10000).
+   */
+  readonly pciSegments?: readonly number[];
 }
 
 export interface PlatformModel {

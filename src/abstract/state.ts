@@ -10,6 +10,15 @@ export interface AbstractDevice {
   readonly msixSize: number;
   readonly alias?: number;
   readonly bridge?: string;
+  /** pci_domain_nr() when not 0. */
+  readonly segment?: number;
+  /**
+   * What pci_msi_domain_supports() answers for this function when its MSI parent is not the
+   * platform's default one (a VMD child): multi-MSI and dynamic MSI-X allocation.
+   */
+  readonly caps?: { readonly multiMsi: boolean; readonly dynMsix: boolean };
+  /** pci_create_ims_domain() gave the driver an IMS domain of `size` slots; `used`: pci_ims_alloc_irq() indices. */
+  ims?: { readonly size: number; readonly used: Set<number> };
   /** Platform devices: the msi-parent ID. */
   readonly devid: number;
   mode: 'none' | 'msi' | 'msix' | 'platform';
@@ -91,7 +100,7 @@ export interface AbstractState {
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
-  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean; readonly ims?: boolean; readonly pciSegments?: boolean };
   /**
    * What an observer of the running machine sees beyond the driver's view, for generation only
    * (never preconditions, never the outcome check): generation aims with it at what the state
@@ -220,4 +229,9 @@ export function count(s: AbstractState, pred: (d: AbstractDevice) => boolean): n
   let n = 0;
   for (const d of s.devices.values()) if (pred(d)) n++;
   return n;
+}
+
+/** Multi-MSI and dynamic MSI-X as the function's own MSI parent supports them. */
+export function devCaps(s: AbstractState, d: AbstractDevice): { readonly multiMsi: boolean; readonly dynMsix: boolean } {
+  return d.caps ?? s.caps;
 }

@@ -13,6 +13,10 @@ export type Command =
       readonly alias?: number;
       /** Behind this PCIe-to-PCI bridge (its RID becomes the requester ID). */
       readonly bridge?: string;
+      /** pci_domain_nr(): a PCI segment other than 0 (an emulated one: a VMD's domain). */
+      readonly seg?: number;
+      /** Class code PCI_CLASS_STORAGE_EXPRESS (an NVMe controller). */
+      readonly nvme?: boolean;
     }
   | { readonly kind: 'platform_device_add'; readonly dev: string; readonly devid: number }
   | { readonly kind: 'pci_alloc_irq_vectors'; readonly dev: string; readonly min: number; readonly max: number; readonly flags: number }
@@ -49,6 +53,11 @@ export type Command =
   | { readonly kind: 'dmar_free_interrupt'; readonly unit: number }
   | { readonly kind: 'hpet_assign_irq'; readonly channel: number }
   | { readonly kind: 'hpet_free_irq'; readonly channel: number }
+  | { readonly kind: 'pci_create_ims_domain'; readonly dev: string; readonly size: number }
+  | { readonly kind: 'pci_ims_alloc_irq'; readonly dev: string }
+  | { readonly kind: 'pci_ims_free_irq'; readonly dev: string; readonly index: number }
+  | { readonly kind: 'vmd_remove' }
+  | { readonly kind: 'vmd_probe' }
   | { readonly kind: 'cpu_down'; readonly cpu: number }
   | { readonly kind: 'cpu_up'; readonly cpu: number }
   /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */

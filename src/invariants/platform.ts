@@ -12,10 +12,13 @@ function liveVectors(dev: Device): { msg: MsiMsg; irq: number; what: string }[] 
   const md = dev.msiData;
   if (md === null) return [];
   const out: { msg: MsiMsg; irq: number; what: string }[] = [];
-  for (const slot of md.domains) {
+  for (const [domid, slot] of md.domains.entries()) {
     for (const desc of slot.store.values()) {
       if (desc.irq === 0) continue;
-      if (dev instanceof PciDev && desc.isMsix) {
+      if (dev instanceof PciDev && domid !== 0) {
+        // the secondary slot (PCI/IMS): what its chip stored in the device
+        if (desc.msg !== null) out.push({ msg: desc.msg, irq: desc.irq, what: `IMS slot ${desc.msiIndex}` });
+      } else if (dev instanceof PciDev && desc.isMsix) {
         const e = dev.msixTable[desc.msiIndex];
         if (e !== null && e !== undefined) out.push({ msg: e, irq: desc.irq, what: `MSI-X entry ${desc.msiIndex}` });
       } else if (dev instanceof PciDev) {
@@ -66,11 +69,19 @@ export const messageRouting: Invariant = {
 /** Every live vector of `dev`, sent with its requester ID, reaches its own irq. */
 function routeDevice(sim: Simulation, dev: Device): string | null {
   const k = sim.kernel;
+  const atStartup = sim.platform.routedAtStartup?.() === true;
   for (const v of liveVectors(dev)) {
-    const top = k.irqs.desc(v.irq)?.irqData;
+    const d = k.irqs.desc(v.irq);
+    const top = d?.irqData;
     if (top === undefined || !top.activated) continue;
+    // A platform that completes the route when the irq starts (checked condition, see PlatformInstance.routedAtStartup)
+    if (atStartup && d?.started !== true) continue;
     const got = sim.platform.deliver(dev, v.msg);
     if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
+    if (got.demux !== undefined) {
+      if (!got.demux.includes(v.irq)) return `${dev.name} ${v.what} belongs to irq ${v.irq} but reaches irq ${got.irq}, which demultiplexes to irqs ${got.demux.join(',') || 'none'}`;
+      continue;
+    }
     if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
   }
   return null;

@@ -4,9 +4,10 @@
 // events, HPET channels), which the generic message-routing invariant does not see because
 // they belong to no device.
 import { X86Platform } from '../../models/platforms/x86/instance';
+import { X86_PLATFORM_CONFIGS } from '../../models/platforms/x86';
 import type { Invariant } from './invariant';
 
-const X86 = ['x86-intel-ir', 'x86-amd-ir', 'x86-noir'] as const;
+const X86 = [...X86_PLATFORM_CONFIGS.keys()];
 
 function x86Of(p: unknown): X86Platform | null {
   return p instanceof X86Platform ? p : null;

@@ -6,7 +6,8 @@ import { pciIrqVector } from '../../models/kernel/pci-msi';
 import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import { KernelOops } from '../../models/kernel/report';
-import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN } from '../../models/kernel/msi-types';
+import { pciImsPresent } from '../../models/kernel/pci-ims';
+import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN, type MsiDomainInfo } from '../../models/kernel/msi-types';
 import type { PlatformInstance, PlatformModel } from '../../models/platforms/platform';
 import { newAbstractState, type AbstractState } from '../abstract/state';
 import type { Command, Outcome } from '../commands/command';
@@ -116,13 +117,18 @@ export class Simulation {
   private probeCaps(): AbstractState['caps'] {
     const probe = this.config.platform.capabilities;
     // The parents exist from boot; ask the first MSI parent what it supports.
-    const pops = this.platform.defaultPciMsiParent?.()?.msiParentOps ?? this.kernel.irqs.domains.find((d) => d.msiParentOps !== null)?.msiParentOps ?? null;
-    const flags = pops?.supported_flags ?? 0;
+    const parent = this.platform.defaultPciMsiParent?.() ?? this.kernel.irqs.domains.find((d) => d.msiParentOps !== null) ?? null;
+    // pci_msi_domain_supports(): a global PCI/MSI domain's own info flags are authoritative
+    const flags = parent === null ? 0 : parent.isMsiParent() ? (parent.msiParentOps?.supported_flags ?? 0) : ((parent.hostData as MsiDomainInfo | null)?.flags ?? 0);
     return {
       multiMsi: (flags & MSI_FLAG_MULTI_PCI_MSI) !== 0,
       dynMsix: (flags & MSI_FLAG_PCI_MSIX_ALLOC_DYN) !== 0,
       platformMsi: probe.platformMsi,
       affinity: probe.affinity === true,
+      // the kernel has pci_create_ims_domain() (v6.2..v6.9)
+      ...(pciImsPresent(this.kernel) ? { ims: true } : {}),
+      // PCI domains beyond 0 (a VMD's): its lifetime commands apply
+      ...((probe.pciSegments?.length ?? 0) > 0 ? { pciSegments: true } : {}),
     };
   }
 

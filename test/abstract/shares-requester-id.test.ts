@@ -53,6 +53,7 @@ describe('sharesRequesterId', () => {
     }
     expect(asked).toBeGreaterThan(500);
     // the generator makes aliases and shared bridges: both answers are exercised
-    if (name.startsWith('x86') || name === 'gic-v3-its') expect(shared).toBeGreaterThan(0);
+    // (x86-vmd puts half its functions in the VMD's domain, where no alias or bridge is generated)
+    if ((name.startsWith('x86') && name !== 'x86-vmd') || name === 'gic-v3-its') expect(shared).toBeGreaterThan(0);
   });
 });

@@ -170,7 +170,10 @@ function run(model: PlatformModel, revision: string, seed: number, steps: number
 }
 
 describe('x86 random sequences at v6.18', () => {
-  test.each(platforms.map((m) => [m.name, m] as const))('%s stays clean', (_name, model) => {
+  // The segment-0 machines only: a Hyper-V vPCI vector is routed from irq_startup() (the
+  // unmask's retarget), which this loop never calls, and neither x86-hyperv nor x86-vmd has a
+  // v6.18 state (test/models/x86-hyperv.test.ts, x86-vmd.test.ts)
+  test.each(platforms.filter((m) => m.name !== 'x86-hyperv' && m.name !== 'x86-vmd').map((m) => [m.name, m] as const))('%s stays clean', (_name, model) => {
     const problems: string[] = [];
     for (let seed = 1; seed <= 60 && problems.length === 0; seed++) problems.push(...run(model, 'v6.18', seed, 150));
     expect(problems.slice(0, 5)).toEqual([]);

@@ -15,7 +15,8 @@ import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { requesterId } from './dmar';
 import { amdFillMsiMsg, type IrqCfg } from './msi-msg';
 import { irqdCfg, vectorScheduleCleanup } from './vector';
-import { amdviMsiParentOps } from './x86-msi';
+import { amdviImsMsiParentOps, amdviMsiParentOps } from './x86-msi';
+import { amdImsEnabled } from '../../kernel/pci-ims';
 
 export const MAX_IRQS_PER_TABLE_512 = 512;
 export const MAX_IRQS_PER_TABLE_2K = 2048;
@@ -308,7 +309,7 @@ export const amdIrDomainOps: IrqDomainOps = {
 
 // amd_iommu_create_irq_domain()
 export function amdIommuCreateIrqDomain(k: Kernel, iommu: AmdIommu, vectorDomain: IrqDomain): IrqDomain {
-  const d = msiCreateParentIrqDomain(k, `AMD-IR-${iommu.index}`, vectorDomain, amdIrDomainOps, iommu, amdviMsiParentOps);
+  const d = msiCreateParentIrqDomain(k, `AMD-IR-${iommu.index}`, vectorDomain, amdIrDomainOps, iommu, amdImsEnabled(k) ? amdviImsMsiParentOps : amdviMsiParentOps);
   // hwirq = (devid << 16) + i repeats for every single-vector allocation of a device; nobody
   // looks the AMD-IR level up by hwirq
   d.sharedHwirqs = true;

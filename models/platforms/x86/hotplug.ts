@@ -4,6 +4,7 @@
 // lapic_offline(); start_secondary() -> lapic_online(); irq_force_complete_move() from
 // migrate_one_irq(). And the first interrupt after a move (apic_ack_edge -> irq_complete_move).
 import { chipRetrigger } from '../../kernel/chip-call';
+import { irqMoveIrq } from '../../kernel/affinity';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { Kernel } from '../../kernel/kernel';
 import {
@@ -70,4 +71,7 @@ export function x86CpuHotplug(k: Kernel, v: X86Vector): ArchCpuHotplug {
 export function apicAckEdge(k: Kernel, v: X86Vector, irq: number, cpu: number): void {
   const apicd = v.chipDataOf(irq);
   if (apicd !== null) irqCompleteMove(k, v, apicd, cpu);
+  // irq_move_irq(): a move deferred to interrupt context (IRQCHIP_MOVE_DEFERRED) happens now
+  const desc = k.irqs.desc(irq);
+  if (desc !== undefined) irqMoveIrq(k, desc);
 }

@@ -24,6 +24,8 @@ import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } fro
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
 import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector, type ApicChipData } from './vector';
 import { x86VectorMsiParentOps } from './x86-msi';
+import { createGlobalPciMsiDomains, X86_VECTOR_MSI_PARENT } from './x86-msi-global';
+import { HyperVVpci, type HyperVConfig } from './hyperv-vpci';
 
 export interface X86Config {
   /** Which interrupt remapping the machine runs with. */
@@ -35,6 +37,8 @@ export interface X86Config {
   readonly amd: AmdIommuConfig | null;
   /** HPET block 0 and its FSB-capable channels. */
   readonly hpetChannels: number;
+  /** A Hyper-V guest: every PCI function sits on a vPCI bus (hyperv-vpci.ts). */
+  readonly hyperv?: HyperVConfig;
 }
 
 /** What a live platform-owned interrupt (not a device's) sends. */
@@ -57,6 +61,10 @@ export class X86Platform implements PlatformInstance {
   /** The requesters of the platform's own interrupts, for deliver(). */
   readonly hpetDev: PlatformDevice;
   readonly dmarDevs: PlatformDevice[] = [];
+  /** Before v6.2: the global PCI/MSI domain of each MSI parent (x86-msi-global.ts). */
+  readonly globalPciMsi: ReadonlyMap<IrqDomain, IrqDomain>;
+  /** The vPCI buses of a Hyper-V guest, if the machine is one. */
+  readonly hyperv: HyperVVpci | null;
 
   constructor(
     readonly kernel: Kernel,
@@ -78,9 +86,14 @@ export class X86Platform implements PlatformInstance {
       this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd));
       amdIommuCreateIrqDomain(k, this.amd, this.vectorDomain);
     }
-    // native_create_pci_msi_domain(): the vector domain is the default MSI parent
-    this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
-    this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    // native_create_pci_msi_domain(): the vector domain is the default MSI parent (before
+    // v6.2: the global "PCI-MSI" domain on it, and "IR-PCI-MSI" on every remapping unit)
+    if (k.applied(X86_VECTOR_MSI_PARENT)) {
+      this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
+      this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    }
+    this.globalPciMsi = createGlobalPciMsiDomains(k, this.vectorDomain, this.iommus, this.amd);
+    this.hyperv = config.hyperv === undefined ? null : new HyperVVpci(k, this.vectorDomain, config.hyperv);
     if (this.iommus.length > 0) this.dmarMsi = new DmarMsi(k, this.vectorDomain);
     // hpet_create_irq_domain(): the remapping unit that claims the block, else the vector domain
     const hpetParent = this.hpetIrDomain();
@@ -127,6 +140,15 @@ export class X86Platform implements PlatformInstance {
   // notifier may replace it (dev_set_msi_domain)
   msiParentFor(dev: Device): IrqDomain | null {
     if (!(dev instanceof PciDev)) return null; // no platform-device MSI on x86
+    // A Hyper-V guest's functions are offered on vPCI buses, each with its own MSI domain
+    if (this.hyperv !== null) return this.hyperv.deviceAdd(dev);
+    const parent = this.msiParentDomain(dev);
+    // Before v6.2 the device gets the global PCI/MSI domain on top of that parent
+    return parent === null ? null : (this.globalPciMsi.get(parent) ?? parent);
+  }
+
+  // (a VF inheriting its PF's domain, ff828729be44, gets the global one as it is)
+  private msiParentDomain(dev: PciDev): IrqDomain | null {
     switch (this.config.remap) {
       case 'none':
         return this.vectorDomain;
@@ -141,6 +163,12 @@ export class X86Platform implements PlatformInstance {
 
   /** The parent pci_msi_domain_supports() sees for a PF: the remapping unit's domain under IR. */
   defaultPciMsiParent(): IrqDomain | null {
+    if (this.hyperv !== null) return this.hyperv.defaultDomain();
+    const parent = this.defaultParentDomain();
+    return this.globalPciMsi.get(parent) ?? parent;
+  }
+
+  private defaultParentDomain(): IrqDomain {
     switch (this.config.remap) {
       case 'none':
         return this.vectorDomain;
@@ -195,6 +223,8 @@ export class X86Platform implements PlatformInstance {
   private translate(dev: Device, msg: MsiMsg): IrqCfg | { blocked: string } {
     // The VT-d units' own fault interrupts are never remapped
     if (dev instanceof PlatformDevice && this.dmarDevs.includes(dev)) return this.direct(msg);
+    const hv = dev instanceof PciDev ? (this.hyperv?.translate(dev, msg) ?? null) : null;
+    if (hv !== null) return hv;
     const hpet = dev === this.hpetDev;
     const requester = hpet ? this.hpetDev.msiParentId : dev instanceof PciDev ? requesterId(dev) : -1;
     if (requester < 0) return { blocked: `${dev.name} cannot send MSIs on this platform` };
@@ -241,7 +271,7 @@ export class X86Platform implements PlatformInstance {
   // --- resources ---
 
   /** Irqs the platform holds for itself (DMAR fault events, HPET channels): pinned, not leaks. */
-  private platformIrqs(): number[] {
+  protected platformIrqs(): number[] {
     const out = this.iommus.map((u) => u.irq).filter((irq) => irq > 0);
     for (const hc of this.hpet.channels) if (hc.irq > 0) out.push(hc.irq);
     return out;
@@ -286,6 +316,10 @@ export class X86Platform implements PlatformInstance {
       out.push({ pool: 'IRTE', inUse: irtes - pinnedIrte, baseline: 0 });
       out.push({ pool: 'intel_ir_data', inUse: this.liveOfKind('intel_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
     }
+    if (this.hyperv !== null) {
+      out.push({ pool: 'Hyper-V IRT', inUse: this.hyperv.hostEntries(), baseline: 0 });
+      out.push({ pool: 'tran_int_desc', inUse: this.liveOfKind('tran_int_desc'), baseline: 0 });
+    }
     if (this.config.remap === 'amd' && this.amd !== null) {
       // Remap tables themselves are kept for re-plug on purpose; their entries are not
       const entries = this.amd.tables().reduce((n, t) => n + t.allocatedCount(), 0);
@@ -325,6 +359,7 @@ export class X86Platform implements PlatformInstance {
     const online = this.vec.onlineCpus();
     const free = online.reduce((n, cpu) => n + (this.vec.matrix.maps[cpu]?.available ?? 0), 0);
     if (free < nvec + this.vec.matrix.globalReserved) return false;
+    if (this.hyperv !== null) return this.hyperv.headroom(dev, nvec);
     if (parent === this.vectorDomain) return true;
     if (this.config.remap === 'intel') {
       const unit = dmarFindMatchedDrhdUnit(this.iommus, dev);
@@ -452,6 +487,16 @@ export class X86Platform implements PlatformInstance {
   // pci_stop_and_remove_bus_device() of a PF: its VFs go first
   beforeDeviceRemove(dev: Device): void {
     if (dev instanceof PciDev && this.sriov.state.has(dev)) this.sriovDisable(dev);
+  }
+
+  /** A Hyper-V guest's MSIs are routed by the retarget in hv_irq_unmask(), at startup. */
+  routedAtStartup(): boolean {
+    return this.hyperv !== null;
+  }
+
+  // hv_eject_device_work() after pci_stop_and_remove_bus_device(): off the bus, PCI_EJECTION_COMPLETE
+  afterDeviceUnbind(dev: Device): void {
+    if (dev instanceof PciDev) this.hyperv?.deviceRemoved(dev);
   }
 
   /** pci_disable_sriov(pf): VFs unbound and removed, last first. */

@@ -17,7 +17,8 @@ import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { requesterId, type DrhdConfig } from './dmar';
 import { decodeRemappable, intelFillMsiMsg, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { irqdCfg, vectorScheduleCleanup } from './vector';
-import { dmarMsiParentOps } from './x86-msi';
+import { dmarImsMsiParentOps, dmarMsiParentOps } from './x86-msi';
+import { dmarImsEnabled } from '../../kernel/pci-ims';
 
 /** INTR_REMAP_TABLE_ENTRIES */
 export const INTR_REMAP_TABLE_ENTRIES = 65536;
@@ -300,7 +301,7 @@ export const intelIrDomainOps: IrqDomainOps = {
 
 // intel_setup_irq_remapping() + iommu_enable_irq_remapping()
 export function intelSetupIrqRemapping(k: Kernel, iommu: IntelIommu, vectorDomain: IrqDomain): IrqDomain {
-  const d = msiCreateParentIrqDomain(k, `INTEL-IR-${iommu.seqId}`, vectorDomain, intelIrDomainOps, iommu, dmarMsiParentOps);
+  const d = msiCreateParentIrqDomain(k, `INTEL-IR-${iommu.seqId}`, vectorDomain, intelIrDomainOps, iommu, dmarImsEnabled(k) ? dmarImsMsiParentOps : dmarMsiParentOps);
   iommu.irDomain = d;
   iommu.irEnabled = true;
   return d;

@@ -2,6 +2,7 @@
 // series and its two fixes) and the named kernel states of the x86 platforms.
 import { CORE_PATCHES } from '../../kernel/core-patches';
 import { patchesUpTo, type NamedRevision, type Patch } from '../../kernel/patches';
+import { IMS_PATCHES } from '../../kernel/pci-ims';
 
 export const X86_PATCHES: readonly Patch[] = [
   {
@@ -39,6 +40,32 @@ export const X86_PATCHES: readonly Patch[] = [
     summary: 'dmar_pci_bus_notifier() gives a VF its PF\'s MSI domain (vf_inherit_msi_domain) on BUS_NOTIFY_ADD_DEVICE',
   },
   {
+    id: 'b6d5fc3a5245',
+    title: 'x86/apic/vector: Provide MSI parent domain',
+    scope: 'x86',
+    release: 'v6.2',
+    link: '20221124232325.798556374@linutronix.de',
+    summary: 'the vector domain becomes an MSI parent of per-device PCI/MSI domains; the global "PCI-MSI" domain (native_create_pci_msi_domain) is gone',
+  },
+  {
+    id: '9a945234abea',
+    title: 'iommu/vt-d: Switch to MSI parent domains',
+    scope: 'x86',
+    release: 'v6.2',
+    link: '20221124232325.917152225@linutronix.de',
+    requires: ['b6d5fc3a5245'],
+    summary: 'every INTEL-IR domain becomes an MSI parent (dmar_msi_parent_ops) instead of carrying a global "IR-PCI-MSI" domain',
+  },
+  {
+    id: 'cc7594ffadde',
+    title: 'iommu/amd: Switch to MSI base domains',
+    scope: 'x86',
+    release: 'v6.2',
+    link: '20221124232325.974956315@linutronix.de',
+    requires: ['b6d5fc3a5245'],
+    summary: 'the AMD-IR domain becomes an MSI parent (amdvi_msi_parent_ops) instead of carrying a global "IR-PCI-MSI" domain',
+  },
+  {
     id: 'a6c11c0a5235',
     title: 'genirq/cpuhotplug, x86/vector: Prevent vector leak during CPU offline',
     scope: 'x86',
@@ -61,7 +88,7 @@ export const VFIO_PATCHES: readonly Patch[] = [
   },
 ];
 
-export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES];
+export const X86_PATCH_POOL: readonly Patch[] = [...CORE_PATCHES, ...X86_PATCHES, ...VFIO_PATCHES, ...IMS_PATCHES];
 
 /** Every state before v6.10 runs the CPU-offline vector leak that a6c11c0a5235 fixed. */
 const LEAK = ' (before v6.10: the CPU-offline vector leak, x86-offline-vector-leak)';
@@ -112,6 +139,12 @@ export function x86Revisions(vfBroken: boolean, offlineLeak: boolean): readonly 
       correct: !leaks([]),
     },
     release('v5.10', 'both seed-001 fixes'),
+    {
+      name: 'ims-v6.9',
+      description: 'v6.9, the last state with PCI/IMS (v6.2..v6.9; reverted in v6.10), with the CPU-offline leak fix a6c11c0a5235 (Cc: stable) applied: pci_create_ims_domain() under VT-d (not in caching mode) and AMD-Vi; the vector domain refuses IMS',
+      patches: [...patchesUpTo(X86_PATCH_POOL, 'v6.9'), 'a6c11c0a5235'],
+      correct: true,
+    },
     release('v6.15', 'the vector and remapping domains as MSI parents of per-device domains; prepare on every allocation'),
     release('v6.16', 'prepare once at domain creation, teardown on removal (x86 has nothing to tear down)'),
     release('v6.17', 'no change in the modelled paths since v6.16'),

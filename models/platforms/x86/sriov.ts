@@ -54,6 +54,7 @@ export class Sriov {
       const rid = pciIovVirtfnRid(pf, cap, i);
       const vf = new PciDev(`${pf.name}vf${i}`, rid, 0, cap.vfMsixSize, null, null);
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
+      vf.segment = pf.segment; // pci_iov_add_virtfn(): on a bus of the PF's domain
       vf.msiParent = this.deviceAdd(vf);
       this.k.heap.kmalloc(vf);
       this.k.addDevice(vf);

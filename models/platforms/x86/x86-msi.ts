@@ -21,13 +21,14 @@ import { initIrqAllocInfo } from './alloc-info';
 import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { irqMsiComposeMsg } from './msi-msg';
 import { irqdCfg } from './vector';
+import { MSI_FLAG_PCI_IMS, x86ImsEnabled } from '../../kernel/pci-ims';
 
 // asm/msi.h: no MULTI_PCI_MSI without remapping (a block of vectors cannot be made contiguous)
 export const X86_VECTOR_MSI_FLAGS_SUPPORTED = MSI_GENERIC_FLAGS_MASK | MSI_FLAG_PCI_MSIX | MSI_FLAG_PCI_MSIX_ALLOC_DYN;
 export const X86_VECTOR_MSI_FLAGS_REQUIRED = MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS;
 
 // x86_msi_prepare(): zero the irq_alloc_info and set its type from the child's bus token
-function x86MsiPrepare(_k: Kernel, domain: IrqDomain, _dev: Device, _nvec: number, arg: MsiAllocInfo): number {
+function x86MsiPrepare(k: Kernel, domain: IrqDomain, _dev: Device, _nvec: number, arg: MsiAllocInfo): number {
   const info = domain.hostData as MsiDomainInfo;
   const x86 = initIrqAllocInfo(arg);
   switch (info.bus_token) {
@@ -35,6 +36,11 @@ function x86MsiPrepare(_k: Kernel, domain: IrqDomain, _dev: Device, _nvec: numbe
       x86.type = 'PCI_MSI';
       return 0;
     case 'PCI_DEVICE_MSIX':
+      x86.type = 'PCI_MSIX';
+      return 0;
+    case 'PCI_DEVICE_IMS':
+      // 6e24c8877329 (v6.2) until its revert 850aae933c4b (v6.10)
+      if (!x86ImsEnabled(k)) return -EINVAL;
       x86.type = 'PCI_MSIX';
       return 0;
     default:
@@ -51,7 +57,7 @@ function irqMsiUpdateMsg(k: Kernel, irqd: IrqData): void {
 // msi_set_affinity(): non-remapped MSI. The vector moves first; the message follows. The
 // kernel's two-step write for non-maskable MSI leaves no state once it is done, so the model
 // writes the final message directly.
-function msiSetAffinity(k: Kernel, irqd: IrqData, dest: readonly number[], force: boolean): number {
+export function msiSetAffinity(k: Kernel, irqd: IrqData, dest: readonly number[], force: boolean): number {
   const parent = irqd.parentData;
   if (parent === null) return -EINVAL;
   const ret = chipSetAffinity(k, parent, dest, force);
@@ -77,15 +83,23 @@ function x86InitDevMsiInfo(k: Kernel, _dev: Device, domain: IrqDomain, realParen
       k.warn('x86_init_dev_msi_info', `unexpected parent bus token ${realParent.busToken}`);
       return false;
   }
+  const pops = realParent.msiParentOps;
   switch (info.bus_token) {
     case 'PCI_DEVICE_MSI':
     case 'PCI_DEVICE_MSIX':
       break;
+    case 'PCI_DEVICE_IMS':
+      // 6e24c8877329 (v6.2..v6.9): only a real parent that supports IMS
+      if (x86ImsEnabled(k)) {
+        if (((pops?.supported_flags ?? 0) & MSI_FLAG_PCI_IMS) === 0) return false;
+        break;
+      }
+      k.warn('x86_init_dev_msi_info', `unexpected child bus token ${info.bus_token}`);
+      return false;
     default:
       k.warn('x86_init_dev_msi_info', `unexpected child bus token ${info.bus_token}`);
       return false;
   }
-  const pops = realParent.msiParentOps;
   if (pops === null) return false;
   // Mask with the real parent's supported flags, then add what x86 requires
   info.flags &= pops.supported_flags;
@@ -136,3 +150,8 @@ export const amdviMsiParentOps: MsiParentOps = {
   prefix: 'IR-',
   init_dev_msi_info: msiParentInitDevMsiInfo,
 };
+
+// 810531a1af53 / fa5745aca1dc (v6.2..v6.9): the remapping parents of real hardware also support
+// PCI/IMS (a VT-d unit in caching mode, a virtual IOMMU, keeps virt_dmar_msi_parent_ops without it)
+export const dmarImsMsiParentOps: MsiParentOps = { ...dmarMsiParentOps, supported_flags: dmarMsiParentOps.supported_flags | MSI_FLAG_PCI_IMS };
+export const amdviImsMsiParentOps: MsiParentOps = { ...amdviMsiParentOps, supported_flags: amdviMsiParentOps.supported_flags | MSI_FLAG_PCI_IMS };

@@ -148,17 +148,19 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   // A CPU going down while a move to or from it may be in flight is where hotplug races; with
   // no irq anywhere to migrate, it only changes the online mask
   boost: (s) => (moveEnds(s).length > 0 ? 4 : anyIrqTarget(s) ? 1 : IDLE_BOOST),
-  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
-  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
+  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit):
+  // its stopper thread runs once the handler has returned, and multi_cpu_stop() waits for every
+  // online CPU, so no CPU is mid-handler while take_cpu_down() and fixup_irqs() run
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && s.inHandler.size === 0,
   invalid(c, s) {
     if (!s.caps.affinity) return 'this platform model has no CPU hotplug';
     if (c.cpu <= 0 || c.cpu >= NR_CPUS) return `cpu=${c.cpu}: CPUs 1 to ${NR_CPUS - 1} can go offline (CPU 0 stays)`;
     if (!s.online.has(c.cpu)) return `CPU ${c.cpu} is already offline`;
-    if (s.inHandler.has(c.cpu)) return `CPU ${c.cpu} is inside a handler`;
+    if (s.inHandler.size > 0) return `CPU ${[...s.inHandler][0]} is inside a handler (stop_machine() waits for every online CPU)`;
     return null;
   },
   generate(s, rng) {
-    if (!s.caps.affinity) return null;
+    if (!s.caps.affinity || s.inHandler.size > 0) return null;
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     if (on.length === 0) return null;
     // Mostly a CPU the latest move took an irq to or away from: hotplug racing a move in flight

@@ -111,7 +111,8 @@ export const requestIrqCmd: CommandSpec<'request_irq'> = {
     const picked = pickHeldVector(s, rng, (d, v) => !(s.handlers.get(d.name)?.has(v) ?? false));
     return picked === null ? null : { kind: 'request_irq', ...picked };
   },
-  // An injected fault may make it fail (the irqaction allocation, an allocation at activation)
+  // An injected fault may make it fail (the irqaction allocation, the chip's
+  // irq_request_resources(), an allocation at activation)
   expect: (_c, s) =>
     s.armed.size > 0 ? { kind: 'range', min: 0, max: 0, orError: true, why: 'a fault is armed for this call' } : { kind: 'exact', ret: 0, why: 'a vector the driver holds, no handler yet' },
   run(c, sim) {

@@ -1,7 +1,8 @@
 // Device lifetime commands: PCI functions (optionally behind a PCIe-to-PCI bridge or with a
 // quirk DMA alias), platform devices, unbind (device_release_driver) and removal (device_del).
-import { PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
-import { deviceReleaseDriver } from '../../../models/kernel/pci-msi';
+import { PCI_CLASS_STORAGE_EXPRESS, PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
+import { deviceReleaseDriver, pciMsiDomainSupports } from '../../../models/kernel/pci-msi';
+import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN } from '../../../models/kernel/msi-types';
 import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
 import { count, liveRids, hasHandlers, treeHasHandlers } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
@@ -10,8 +11,9 @@ import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
 import { holdsPlatformVectors } from './platform-msi';
-import type { CommandSpec } from '../spec';
+import { ArgError, type CommandSpec } from '../spec';
 import { pciTopologyConsistent, pciTopologyProblem, recordPciTopology } from './pci-topology';
+import { pciSegments } from './segments';
 
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
@@ -70,6 +72,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     if (!pciTopologyConsistent(c, s, ctx)) return false;
     if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0 || c.msix < 0 || c.msix > 2048) return false;
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
+    // a segment the machine has now; no bridges or quirk aliases modelled there
+    if (c.seg !== undefined && (!pciSegments(s, ctx).includes(c.seg) || c.bridge !== undefined || c.alias !== undefined)) return false;
     return liveCount(s) < MAX_LIVE_DEVICES;
   },
   invalid(c, s, ctx) {
@@ -80,10 +84,14 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0) return `msi=${c.msi}: an MSI capability offers 0 or a power of two up to 32 vectors`;
     if (c.msix < 0 || c.msix > 2048) return `msix=${c.msix}: an MSI-X table has at most 2048 entries`;
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return `no bridge ${c.bridge}`;
+    if (c.seg !== undefined) {
+      if (!pciSegments(s, ctx).includes(c.seg)) return `seg=${c.seg}: no PCI segment ${c.seg} on this machine now (segments: ${pciSegments(s, ctx).join(', ')})`;
+      if (c.bridge !== undefined || c.alias !== undefined) return `seg=${c.seg}: bridges and quirk aliases are not modelled outside segment 0`;
+    }
     if (liveCount(s) >= MAX_LIVE_DEVICES) return `already ${MAX_LIVE_DEVICES} live devices, the cap of the model (device cap)`;
     return null;
   },
-  generate(s, rng) {
+  generate(s, rng, ctx) {
     if (liveCount(s) >= MAX_LIVE_DEVICES) return null;
     const used = liveRids(s);
     const free = RID_POOL.filter((r) => !used.has(r));
@@ -93,6 +101,10 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     let msix = pick(rng, MSIX_SIZES);
     if (msi === 0 && msix === 0) msix = 8;
     const base = { kind: 'pci_device_add' as const, dev: `dev${s.nextDevice}`, rid: r, msi, msix };
+    // Platforms with more PCI domains put a function in one of them half the time (the extra
+    // draws happen there only, so other platforms draw what they drew before)
+    const segs = pciSegments(s, ctx);
+    if (segs.length > 0 && chance(rng, 50)) return { ...base, seg: pick(rng, segs), ...(chance(rng, 50) ? { nvme: true } : {}) };
     const fn0 = r & ~7;
     if ((r & 7) !== 0 && used.has(fn0) && chance(rng, 30)) return { ...base, alias: fn0 };
     const bridges = [...s.bridges.keys()];
@@ -103,19 +115,27 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
   run(c, sim) {
     const bridge = c.bridge === undefined ? null : (sim.bridges.get(c.bridge) ?? null);
     const dev = new PciDev(c.dev, c.rid, c.msi, c.msix, c.alias ?? null, bridge);
+    dev.segment = c.seg ?? 0;
+    if (c.nvme === true) dev.classCode = PCI_CLASS_STORAGE_EXPRESS;
     bridge?.subordinate.push(dev);
     attach(sim, c.dev, dev);
     return { ret: null };
   },
-  update(c, _o, s) {
+  update(c, _o, s, sim) {
+    // A function outside segment 0 may sit under another MSI parent (a VMD's): what the
+    // driver's pci_msi_domain_supports() says for it
+    const dev = c.seg !== undefined ? sim.devices.get(c.dev) : undefined;
+    const caps = dev instanceof PciDev ? driverCaps(dev) : undefined;
     s.devices.set(c.dev, {
       name: c.dev,
       bus: 'pci',
       rid: c.rid,
+      ...(caps !== undefined ? { caps } : {}),
       msiCap: c.msi,
       msixSize: c.msix,
       ...(c.alias !== undefined ? { alias: c.alias } : {}),
       ...(c.bridge !== undefined ? { bridge: c.bridge } : {}),
+      ...(c.seg !== undefined ? { segment: c.seg } : {}),
       devid: 0,
       mode: 'none',
       nvec: 0,
@@ -129,15 +149,20 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     const out = [c.dev, `rid=${formatRid(c.rid)}`, `msi=${c.msi}`, `msix=${c.msix}`];
     if (c.alias !== undefined) out.push(`alias=${formatRid(c.alias)}`);
     if (c.bridge !== undefined) out.push(`bridge=${c.bridge}`);
+    if (c.seg !== undefined) out.push(`seg=${hex(c.seg)}`);
+    if (c.nvme === true) out.push('class=nvme');
     return out;
   },
   parse(args) {
-    checkArgs(args, 1, ['rid', 'msi', 'msix', 'alias', 'bridge']);
+    checkArgs(args, 1, ['rid', 'msi', 'msix', 'alias', 'bridge', 'seg', 'class']);
     const r = named(args, 'rid');
     const msi = named(args, 'msi');
     const msix = named(args, 'msix');
     const alias = named(args, 'alias');
     const bridge = named(args, 'bridge');
+    const seg = named(args, 'seg');
+    const cls = named(args, 'class');
+    if (cls !== undefined && cls.value !== 'nvme') throw new ArgError(`class=${cls.value}: only class=nvme (PCI_CLASS_STORAGE_EXPRESS) is modelled`, cls.col);
     return {
       kind: 'pci_device_add',
       dev: deviceName(positional(args, 0, 'device', 1)),
@@ -146,12 +171,15 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
       msix: msix === undefined ? 0 : int(msix, 'msix'),
       ...(alias !== undefined ? { alias: rid(alias) } : {}),
       ...(bridge !== undefined ? { bridge: deviceName(bridge) } : {}),
+      ...(seg !== undefined ? { seg: int(seg, 'seg') } : {}),
+      ...(cls !== undefined ? { nvme: true } : {}),
     };
   },
   simplify(c) {
     const out: CommandOf<'pci_device_add'>[] = [];
     if (c.bridge !== undefined) out.push(withoutKey(c, 'bridge'));
     if (c.alias !== undefined) out.push(withoutKey(c, 'alias'));
+    if (c.nvme === true) out.push(withoutKey(c, 'nvme'));
     if (c.msix > 0 && c.msi > 0) out.push({ ...c, msi: 0 }, { ...c, msix: 0 });
     for (const v of [1, 2, 8, 32]) if (c.msix > v) out.push({ ...c, msix: v });
     for (const v of [1, 2]) if (c.msi > v) out.push({ ...c, msi: v });
@@ -219,6 +247,8 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
     if (d !== undefined) {
       d.msiData = false;
       d.outOfVectors = false;
+      // msi_device_data_release() removed the IMS domain too
+      delete d.ims;
     }
   },
   ...deviceOnlySyntax('device_release_driver'),
@@ -239,14 +269,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
-    const dev = sim.device(c.dev);
-    sim.platform.beforeDeviceRemove?.(dev);
-    unbind(sim, c.dev);
-    dev.removed = true;
-    sim.kernel.removeDevice(dev);
-    if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);
-    sim.devices.delete(c.dev);
-    sim.kernel.heap.kfree('device_del', dev);
+    hotRemove(sim, c.dev, 'device_del');
     return { ret: null };
   },
   update(c, _o, s, sim) {
@@ -261,6 +284,24 @@ export const deviceDel: CommandSpec<'device_del'> = {
   ...deviceOnlySyntax('device_del'),
   simplify: () => [],
 };
+
+/** pci_msi_domain_supports() for a function: what its driver learns about its own MSI parent. */
+export function driverCaps(dev: PciDev): { readonly multiMsi: boolean; readonly dynMsix: boolean } {
+  return { multiMsi: pciMsiDomainSupports(dev, MSI_FLAG_MULTI_PCI_MSI), dynMsix: pciMsiDomainSupports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN) };
+}
+
+/** pci_stop_and_remove_bus_device(): unbind, then the struct device is released (`site` names the caller). */
+export function hotRemove(sim: Simulation, name: string, site: string): void {
+  const dev = sim.device(name);
+  sim.platform.beforeDeviceRemove?.(dev);
+  unbind(sim, name);
+  sim.platform.afterDeviceUnbind?.(dev);
+  dev.removed = true;
+  sim.kernel.removeDevice(dev);
+  if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);
+  sim.devices.delete(name);
+  sim.kernel.heap.kfree(site, dev);
+}
 
 /**
  * Unbind as a correct driver does it: its remove() gives back what it allocated without

@@ -8,6 +8,8 @@ import { vfioPciSetIrqsIoctlCmd } from './vfio';
 import { pciMsixMaskCmd, pciMsixUnmaskCmd } from './msix-mask';
 import { POWERPC_COMMANDS } from './powerpc';
 import { X86_COMMANDS } from './x86';
+import { VMD_COMMANDS } from './vmd';
+import { IMS_COMMANDS } from './ims';
 import { AFFINITY_COMMANDS } from './affinity';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
@@ -32,6 +34,8 @@ export const VOCABULARY: readonly AnySpec[] = [
   pciMsixUnmaskCmd,
   ...AFFINITY_COMMANDS,
   ...X86_COMMANDS,
+  ...VMD_COMMANDS,
+  ...IMS_COMMANDS,
   ...POWERPC_COMMANDS,
 ];
 

@@ -3,7 +3,7 @@
 import { PciDev } from '../../../models/kernel/device';
 import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
 import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
-import { count, hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, devCaps, hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
@@ -46,13 +46,14 @@ function expectAlloc(c: CommandOf<'pci_alloc_irq_vectors'>, s: AbstractState, si
   const cap = (c.flags & PCI_IRQ_AFFINITY) !== 0 ? NR_CPUS : Infinity;
   const msixN = Math.min(c.max, d.msixSize, cap);
   const msix = (c.flags & PCI_IRQ_MSIX) !== 0 && d.msixSize > 0 && msixN >= c.min ? msixN : 0;
-  const msiN = s.caps.multiMsi ? Math.min(c.max, d.msiCap, cap) : Math.min(1, d.msiCap);
+  const multi = devCaps(s, d).multiMsi;
+  const msiN = multi ? Math.min(c.max, d.msiCap, cap) : Math.min(1, d.msiCap);
   const msi = (c.flags & PCI_IRQ_MSI) !== 0 && d.msiCap > 0 && msiN >= c.min ? msiN : 0;
   if (msix === 0 && msi === 0) return { kind: 'error', why: 'no mode can provide min vectors' };
   const [best, need, why] =
     msix > 0
       ? [msix, d.msixSize, `MSI-X table of ${d.msixSize}`]
-      : [msi, d.msiCap, s.caps.multiMsi ? `MSI capability of ${d.msiCap}` : 'single MSI (the parent has no multi-MSI)'];
+      : [msi, d.msiCap, multi ? `MSI capability of ${d.msiCap}` : 'single MSI (the parent has no multi-MSI)'];
   if (promised(d, s, sim, need)) return { kind: 'exact', ret: best, why };
   return { kind: 'range', min: c.min, max: Math.max(msix, msi), orError: true, why: `${why}, capacity not guaranteed` };
 }
@@ -164,10 +165,10 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
   kind: 'pci_msix_alloc_irq_at',
   summary: 'pci_msix_alloc_irq_at(dev, index|any): one more MSI-X vector while MSI-X is enabled (parents with PCI_MSIX_ALLOC_DYN)',
   weight: 5,
-  choices: (s) => (s.caps.dynMsix ? count(s, (d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize) : 0),
+  choices: (s) => (s.caps.dynMsix ? count(s, (d) => d.bus === 'pci' && d.mode === 'msix' && devCaps(s, d).dynMsix && usedMsixIndices(d).size < d.msixSize) : 0),
   valid(c, s) {
     const d = pciDev(s, c.dev);
-    if (d === undefined || !s.caps.dynMsix || d.mode !== 'msix') return false;
+    if (d === undefined || !devCaps(s, d).dynMsix || d.mode !== 'msix') return false;
     // an index already in use is legal to ask for: msi_insert_desc() answers -EBUSY (xa_insert)
     return c.index === 'any' || (c.index >= 0 && c.index < d.msixSize);
   },
@@ -175,7 +176,7 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     const d = s.devices.get(c.dev);
     if (d === undefined) return noDevice(c.dev);
     if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
-    if (!s.caps.dynMsix) return 'the MSI parent of this platform cannot allocate MSI-X vectors one by one (no MSI_FLAG_PCI_MSIX_ALLOC_DYN)';
+    if (!devCaps(s, d).dynMsix) return `the MSI parent of ${c.dev} cannot allocate MSI-X vectors one by one (no MSI_FLAG_PCI_MSIX_ALLOC_DYN)`;
     if (d.mode !== 'msix') return `MSI-X is not enabled on ${c.dev}`;
     if (c.index === 'any') return null;
     if (c.index < 0 || c.index >= d.msixSize) return `index ${c.index} is outside the MSI-X table of ${d.msixSize} entries (table size)`;
@@ -183,7 +184,7 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
   },
   generate(s, rng) {
     if (!s.caps.dynMsix) return null;
-    const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'msix' && usedMsixIndices(d).size < d.msixSize);
+    const cands = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode === 'msix' && devCaps(s, d).dynMsix && usedMsixIndices(d).size < d.msixSize);
     if (cands.length === 0) return null;
     const d = pick(rng, cands);
     // The first and the last free index (the used set built once: tables have up to 2048 entries).

@@ -8,7 +8,7 @@
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
-import { X86_AMD_IR_CONFIG, X86_INTEL_IR_CONFIG, X86_NO_IR_CONFIG, x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../../models/platforms/x86';
+import { X86_PLATFORM_CONFIGS } from '../../../models/platforms/x86';
 import type { X86Config } from '../../../models/platforms/x86/instance';
 import { X86Platform } from '../../../models/platforms/x86/instance';
 import { DEFAULT_SRIOV, pciIovVirtfnRid } from '../../../models/platforms/x86/sriov';
@@ -17,16 +17,12 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, endCol, int, positional, requiredInt } from '../args';
 import { chance, pick } from '../rng';
 import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
-import { MAX_LIVE_DEVICES } from './devices';
+import { driverCaps, MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
 import { noDevice } from './common';
 
 /** Firmware facts a driver or admin can read (ACPI DMAR/IVRS, HPET table, possible CPUs). */
-const CONFIGS = new Map<string, X86Config>([
-  [x86IntelIrPlatform.name, X86_INTEL_IR_CONFIG],
-  [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
-  [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
-]);
+const CONFIGS: ReadonlyMap<string, X86Config> = X86_PLATFORM_CONFIGS;
 /** VFs count on top of the generic device cap. */
 const MAX_LIVE_WITH_VFS = MAX_LIVE_DEVICES + 4;
 
@@ -41,6 +37,11 @@ interface X86Abstract {
 
 function isX86(ctx: VocabContext): boolean {
   return CONFIGS.has(ctx.platform);
+}
+
+/** A Hyper-V guest sees the VFs the host offers, never a PF that could enable SR-IOV. */
+function hasSriov(ctx: VocabContext): boolean {
+  return isX86(ctx) && CONFIGS.get(ctx.platform)?.hyperv === undefined;
 }
 
 /** The x86 part of the abstract state, created on first use from the platform's firmware facts. */
@@ -114,7 +115,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
   summary: 'pci_enable_sriov(pf, nr_virtfn): the PF adds VFs (RID = PF + offset + i * stride), each a PCI function with its own MSI-X',
   weight: 2,
   valid(c, s, ctx) {
-    if (!isX86(ctx)) return false;
+    if (!hasSriov(ctx)) return false;
     const x = x86State(s, ctx.platform);
     const pf = s.devices.get(c.dev);
     if (pf === undefined || !pfCandidate(s, x, pf)) return false;
@@ -132,7 +133,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     return vfRidsFree(s, pf, c.numVfs) ? null : `the requester IDs of ${c.numVfs} VF(s) of ${c.dev} are not all free on its bus`;
   },
   generate(s, rng, ctx) {
-    if (!isX86(ctx)) return null;
+    if (!hasSriov(ctx)) return null;
     const x = x86State(s, ctx.platform);
     const pfs = [...s.devices.values()].filter((d) => pfCandidate(s, x, d));
     if (pfs.length === 0) return null;
@@ -163,7 +164,10 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     vfRids(pf, c.numVfs).forEach((rid, i) => {
       const name = vfName(c.dev, i);
       names.push(name);
-      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+      // a VF in another segment (below a VMD) has its PF's MSI parent
+      const vf = pf.segment !== undefined ? sim.devices.get(name) : undefined;
+      const seg = vf instanceof PciDev ? { segment: pf.segment, caps: driverCaps(vf) } : {};
+      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, ...seg, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
       recordPlainFunction(s, rid);
     });
     x.vfs.set(c.dev, names);

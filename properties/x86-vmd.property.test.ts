@@ -1,0 +1,3 @@
+import { platformPropertySuite } from './suite';
+
+platformPropertySuite('x86-vmd');
