@@ -3,7 +3,7 @@
 // routes (x86 vector domain, ITS MOVI); the mask is recorded in the descriptor on success.
 // irq_set_affinity() is what the kernel and /proc/irq/N/smp_affinity call; irq_setup_affinity()
 // runs at startup.
-import { chipCanSetAffinity, chipSetAffinity, IRQ_SET_MASK_OK, IRQ_SET_MASK_OK_DONE, IRQ_SET_MASK_OK_NOCOPY } from './chip-call';
+import { chipCanSetAffinity, chipSetAffinity, irqCanMovePcntxt, IRQ_SET_MASK_OK, IRQ_SET_MASK_OK_DONE, IRQ_SET_MASK_OK_NOCOPY } from './chip-call';
 import { EINVAL, EIO } from './errno';
 import type { IrqData, IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
@@ -42,6 +42,14 @@ export function irqSetAffinityLocked(k: Kernel, desc: IrqDesc, mask: readonly nu
   if (!desc.irqData.activated) {
     desc.affinity = [...mask];
     desc.affinitySet = true;
+    return 0;
+  }
+  // GENERIC_PENDING_IRQ: a chip that cannot move in process context (IRQCHIP_MOVE_DEFERRED), or
+  // an irq with a move already pending, gets the mask at its next interrupt (migration.ts)
+  if (!irqCanMovePcntxt(desc.irqData) || desc.pendingMask !== null) {
+    desc.pendingMask = [...mask];
+    desc.affinitySet = true;
+    k.touchIrq(desc.irq);
     return 0;
   }
   const ret = irqDoSetAffinity(k, desc, mask, force);

@@ -38,6 +38,13 @@ export interface IrqChip {
   irqSetAffinity?(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number;
   /** irq_retrigger(): resend the interrupt to where it is routed now (x86 fixup_irqs()). */
   irqRetrigger?(k: Kernel, data: IrqData): boolean;
+  /** irq_ack(): the edge flow acknowledges the interrupt before the handler (handle_edge_irq()). */
+  irqAck?(k: Kernel, data: IrqData): void;
+  /**
+   * IRQCHIP_MOVE_DEFERRED: the chip's device cannot take a new message in process context, so an
+   * affinity change waits for the next interrupt (irq_move_irq() in irq_ack, kernel/irq/migration.c).
+   */
+  moveDeferred?: boolean;
 }
 
 /** struct irq_affinity_desc: one vector's mask from irq_create_affinity_masks(). */
@@ -150,6 +157,8 @@ export class IrqDesc {
   managedShutdown = false;
   /** IRQD_AFFINITY_SET: someone chose the mask (irq_setup_affinity keeps it). */
   affinitySet = false;
+  /** desc->pending_mask while IRQD_SETAFFINITY_PENDING (GENERIC_PENDING_IRQ), else null. */
+  pendingMask: number[] | null = null;
 
   constructor(
     readonly irq: number,

@@ -44,6 +44,11 @@ export interface MsiDomainOps {
   msi_post_free?: (k: Kernel, domain: IrqDomain, dev: Device) => void;
   prepare_desc?: (domain: IrqDomain, arg: MsiAllocInfo, desc: MsiDesc) => void;
   set_desc?: (arg: MsiAllocInfo, desc: MsiDesc) => void;
+  /**
+   * Wire-to-MSI bridges only (MBIGEN, APLIC-MSI, GICv5 IWB): the fwspec's parameters to a
+   * hwirq and a trigger type, or a negative errno (msi_domain_translate() calls it).
+   */
+  msi_translate?: (domain: IrqDomain, param: readonly number[]) => { hwirq: number; type: number } | number;
 }
 
 /** struct msi_domain_info */

@@ -222,17 +222,18 @@ export function msiCreateDeviceIrqDomain(
 
   // kmemdup() of the template: the domain gets its own copy of ops, chip and info
   const ops: MsiDomainOps = { ...template.ops };
+  const chip: IrqChip = { ...template.chip };
   const info: MsiDomainInfo = {
     ...template.info,
     hwsize,
     ops,
-    chip: template.chip,
+    chip,
     chip_data: chipData,
     data: domainData,
     alloc_data: null,
   };
   const name = `${pops.prefix}${template.name}-${dev.name}`;
-  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info));
+  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, chip, ops, info));
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
 
   if (msiSetupDeviceData(k, dev) !== 0) return false;
@@ -488,12 +489,14 @@ export interface MsiMap {
   virq: number;
 }
 
-// msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at()
-export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number): MsiMap {
+// msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at(); `icookie` is the per-instance cookie
+// a wired interrupt passes (msi_device_domain_alloc_wired): the descriptor is then no MSI-X entry
+export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number, icookie?: number): MsiMap {
   const domain = msiGetDeviceDomain(dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
-  const desc = new MsiDesc(dev, 1, true);
+  const desc = new MsiDesc(dev, 1, icookie === undefined);
+  if (icookie !== undefined) desc.icookie = icookie;
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };
   const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };

@@ -50,7 +50,7 @@ export class PatchSet {
 }
 
 /** Release tags in order, so `release <= tag` can be decided without parsing versions ad hoc. */
-export const RELEASES = ['v5.4', 'v5.10', 'v6.5', 'v6.10', 'v6.15', 'v6.16', 'v6.17', 'v6.18', 'v6.19', 'v7.0', 'v7.1'] as const;
+export const RELEASES = ['v5.4', 'v5.10', 'v6.5', 'v6.10', 'v6.12', 'v6.15', 'v6.16', 'v6.17', 'v6.18', 'v6.19', 'v7.0', 'v7.1', 'v7.2'] as const;
 
 export function releaseAtOrBefore(release: string | undefined, tag: string): boolean {
   if (release === undefined) return false;

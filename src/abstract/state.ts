@@ -12,7 +12,8 @@ export interface AbstractDevice {
   readonly bridge?: string;
   /** Platform devices: the msi-parent ID. */
   readonly devid: number;
-  mode: 'none' | 'msi' | 'msix' | 'platform';
+  /** 'wired': a wire-to-MSI bridge, whose mapped wires are held in `dynamic` (vocabulary/wired.ts). */
+  mode: 'none' | 'msi' | 'msix' | 'platform' | 'wired';
   /** Vectors the driver holds from pci_alloc_irq_vectors / platform init. */
   nvec: number;
   /** MSI-X indices allocated with pci_msix_alloc_irq_at. */

@@ -52,7 +52,13 @@ export type Command =
   /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */
   | { readonly kind: 'irq_set_affinity'; readonly target: string; readonly vec: number; readonly cpus: number }
   | { readonly kind: 'generic_handle_irq'; readonly target: string; readonly vec: number }
-  | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number };
+  | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number }
+  // wire-to-MSI bridges (src/commands/vocabulary/wired.ts)
+  | { readonly kind: 'wired_bridge_add'; readonly bridge: string }
+  | { readonly kind: 'irq_create_fwspec_mapping'; readonly bridge: string; readonly hwirq: number; readonly type: number }
+  | { readonly kind: 'irq_dispose_mapping'; readonly bridge: string; readonly hwirq: number }
+  // RISC-V IMSIC (src/commands/vocabulary/riscv.ts)
+  | { readonly kind: 'imsic_local_timer_callback'; readonly cpu: number };
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

@@ -3,7 +3,6 @@
 // taking a CPU down and bringing it back (cpu_down / cpu_up) through the generic genirq code
 // (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
 import { PciDev } from '../../../models/kernel/device';
-import { EINVAL } from '../../../models/kernel/errno';
 import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
@@ -15,6 +14,7 @@ import { chance, pick } from '../rng';
 import type { CommandSpec } from '../spec';
 import { heldVectors, holdsVector } from './delivery';
 import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
+import { wiredIrqOf } from './wired';
 
 function cpuMask(cpus: readonly number[]): number {
   return cpus.reduce((m, c) => m | (1 << c), 0);
@@ -43,7 +43,7 @@ function anyIrqTarget(s: AbstractState): boolean {
 function targetIrq(sim: Simulation, target: string, vec: number): number {
   if (target === 'hpet' || target === 'dmar') return x86PlatformIrq(sim, target, vec);
   const dev = sim.devices.get(target);
-  return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
+  return dev instanceof PciDev ? pciIrqVector(dev, vec) : wiredIrqOf(sim, target, vec);
 }
 
 /** The CPU /proc/irq/N/effective_affinity names, or -1. */

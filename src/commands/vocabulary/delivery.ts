@@ -15,6 +15,7 @@ import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick, type Rng } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
+import { isWire, raiseWire, wiredIrqOf } from './wired';
 
 /** Kernel() default: four CPUs. */
 export const DELIVERY_CPUS = 4;
@@ -29,6 +30,11 @@ function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
  * the first nvec, then dynamically allocated MSI-X indexes beyond them), until it answers true.
  */
 function someHeld(d: AbstractDevice, f: (vec: number) => boolean): boolean {
+  // A wire-to-MSI bridge holds its mapped wires (vocabulary/wired.ts)
+  if (d.mode === 'wired') {
+    for (const w of d.dynamic) if (f(w)) return true;
+    return false;
+  }
   if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
   for (let i = 0; i < d.nvec; i++) if (f(i)) return true;
   for (const i of d.dynamic) if (!(Number.isInteger(i) && i >= 0 && i < d.nvec) && f(i)) return true;
@@ -87,7 +93,7 @@ function handlersOf(s: AbstractState, dev: string): Set<number> {
 
 function irqOf(sim: Simulation, dev: string, vec: number): number {
   const d = sim.device(dev);
-  return d instanceof PciDev ? pciIrqVector(d, vec) : -EINVAL;
+  return d instanceof PciDev ? pciIrqVector(d, vec) : wiredIrqOf(sim, dev, vec);
 }
 
 export const requestIrqCmd: CommandSpec<'request_irq'> = {
@@ -156,6 +162,8 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   boost: (s) => (anyHandler(s) ? 1 : IDLE_BOOST),
   valid(c, s) {
     const d = s.devices.get(c.dev);
+    // a bridge's wire asserting is its device raising it
+    if (d?.mode === 'wired') return isWire(s, c.dev, c.vec);
     return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
   },
   generate(s, rng) {
@@ -181,6 +189,11 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const d = sim.device(c.dev);
+    if (sim.state.devices.get(c.dev)?.mode === 'wired') {
+      if (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+      sim.note(`${c.dev}: wire ${c.vec}: ${raiseWire(sim, c.dev, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
+      return { ret: null };
+    }
     if (!(d instanceof PciDev)) return { ret: -EINVAL };
     // Owed to the driver: a vector it handles, unless the irq is shut down with its managed CPUs
     const irq = pciIrqVector(d, c.vec);

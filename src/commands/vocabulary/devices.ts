@@ -11,6 +11,7 @@ import { chance, pick } from '../rng';
 import { deviceOnlySyntax, forgetVectors } from './common';
 import type { CommandSpec } from '../spec';
 import { pciTopologyConsistent, recordPciTopology } from './pci-topology';
+import { wiredBridgeRemovable } from './wired';
 
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
@@ -176,11 +177,12 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   kind: 'device_release_driver',
   summary: 'unbind the driver: its remove() frees platform MSI, devres frees PCI vectors (pcim_msi_release), then the MSI domains',
   weight: 2,
-  choices: (s) => count(s, (d) => !hasHandlers(s, d.name)),
-  // the driver frees its irqs (free_irq) before it goes
-  valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev),
+  choices: (s) => count(s, (d) => !hasHandlers(s, d.name) && d.mode !== 'wired'),
+  // the driver frees its irqs (free_irq) before it goes; a wire-to-MSI bridge driver cannot be
+  // unbound (suppress_bind_attrs, no remove())
+  valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev) && s.devices.get(c.dev)?.mode !== 'wired',
   generate(s, rng) {
-    const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n));
+    const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n) && s.devices.get(n)?.mode !== 'wired');
     return names.length === 0 ? null : { kind: 'device_release_driver', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),
@@ -204,11 +206,11 @@ export const deviceDel: CommandSpec<'device_del'> = {
   kind: 'device_del',
   summary: 'hot-remove the device: unbind, then the struct device is released',
   weight: 2,
-  choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name)),
-  // the driver frees its irqs (free_irq) before it goes
-  valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev),
+  choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name) && wiredBridgeRemovable(s, d.name)),
+  // the driver frees its irqs (free_irq) before it goes; a bridge's consumers unmap its wires first
+  valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev) && wiredBridgeRemovable(s, c.dev),
   generate(s, rng) {
-    const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n));
+    const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n) && wiredBridgeRemovable(s, n));
     return names.length === 0 ? null : { kind: 'device_del', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),

@@ -11,6 +11,8 @@ import { X86_COMMANDS } from './x86';
 import { AFFINITY_COMMANDS } from './affinity';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
+import { WIRED_COMMANDS } from './wired';
+import { RISCV_COMMANDS } from './riscv';
 
 export const VOCABULARY: readonly AnySpec[] = [
   pciBridgeAdd,
@@ -32,6 +34,8 @@ export const VOCABULARY: readonly AnySpec[] = [
   ...AFFINITY_COMMANDS,
   ...X86_COMMANDS,
   ...POWERPC_COMMANDS,
+  ...WIRED_COMMANDS,
+  ...RISCV_COMMANDS,
 ];
 
 const BY_KIND = new Map<string, AnySpec>(VOCABULARY.map((s) => [s.kind, s]));
