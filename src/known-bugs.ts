@@ -243,6 +243,73 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description:
       'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',
   },
+  {
+    id: 'wired-msi-desc-leak',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 4,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-wired-free-descs',
+    source: 'msi-fuzz model finding (kernel/irq/msi.c: msi_device_domain_alloc_wired() allocates a descriptor per mapping with MSI_ANY_INDEX; msi_domain_free_locked() frees descriptors only with MSI_FLAG_FREE_MSI_DESCS, which msi_lib_init_dev_msi_info() sets for DOMAIN_BUS_DEVICE_MSI but not DOMAIN_BUS_WIRED_TO_MSI); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'irq_dispose_mapping() of a wired interrupt frees its irq but not the MSI descriptor msi_device_domain_alloc_wired() created: every map/unmap cycle uses up one MSI index of the bridge\'s domain (mapping fails once hwsize are used), and removing the bridge WARNs in msi_device_data_release() about the descriptors left',
+  },
+  {
+    id: 'imsic-offline-no-room',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'nothing-left-behind',
+    minimalLength: 3,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-hotplug',
+    source: 'msi-fuzz model finding (RISC-V has no lapic_can_unplug_cpu() counterpart: __cpu_disable() migrates, migrate_one_irq() prints "set affinity failed(-28)" and goes on; the IMSIC has no managed reservations); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a CPU whose IMSIC identities the other online CPUs cannot take (all their identities in use, or a managed irq\'s other CPUs full) is unplugged anyway: the irqs left on it stay routed to the offline CPU\'s interrupt file until it comes back',
+  },
+  {
+    id: 'imsic-stale-pending-reuse',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 7,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-free-vector',
+    source: 'msi-fuzz model finding (irq-riscv-imsic-state.c: imsic_vector_free() and imsic_vector_alloc() leave the identity\'s EIP bit alone, and nothing else clears it; the AIA IMSIC latches EIP whatever EIE says); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'an MSI that arrived on an identity its driver never enabled stays pending in the interrupt file after the vector is freed; the next irq given that identity takes it as its own as soon as it is unmasked, and its handler runs for an interrupt another device raised',
+  },
+  {
+    id: 'imsic-freed-irq-sync-oops',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'no-kernel-oops',
+    minimalLength: 6,
+    commands: ['irq_set_affinity', 'irq_dispose_mapping', 'cpu_down'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-free-vector',
+    source: 'msi-fuzz model finding (896f8e436f99 "irqchip/riscv-imsic: Special handling for non-atomic device MSI update": __imsic_local_sync() calls irq_can_move_in_process_context(irq_get_irq_data(vec->irq)) for the old vector of a move; imsic_irq_domain_free() frees the irq without finishing the move, so irq_get_irq_data() is NULL); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'an irq moved in process context (a wired APLIC interrupt, or a PCI one at startup) and then freed before its old CPU synced: that CPU\'s sync looks the freed irq up to decide about the temporary vector and dereferences NULL in irq_can_move_in_process_context()',
+  },
+  {
+    id: 'imsic-temporary-vector-steal',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'irq-not-lost',
+    minimalLength: 6,
+    commands: ['msi_raise', 'cpu_down', 'request_irq'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-tvec-in-use',
+    source: 'msi-fuzz model finding (896f8e436f99: __imsic_local_sync() takes the pending bit of the temporary identity (old CPU, new local ID) of a deferred-move irq and re-triggers it only if that identity is enabled); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'when a CPU goes down, all its irqs move at once; its last sync, for one moved PCI irq, takes the pending bit of the identity with the same number as that irq\'s new local ID, which belongs to another irq moved off the CPU (disabled while it moves): the other irq\'s interrupt goes to the first irq\'s new vector and is lost for its owner',
+  },
 ];
 
 export function findKnownBug(id: string): KnownBug | undefined {

@@ -7,6 +7,7 @@ import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
+import { RISCV_AIA_INVARIANTS } from './riscv-aia';
 import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -23,6 +24,8 @@ export const INVARIANTS: readonly Invariant[] = [
   itsDeviceLifetime,
   ...X86_INVARIANTS,
   ...POWERPC_INVARIANTS,
+  // a parent's own bookkeeping before the routing that depends on it
+  ...RISCV_AIA_INVARIANTS,
   messageRouting,
   resourcesBaseline,
   driverOutcome,

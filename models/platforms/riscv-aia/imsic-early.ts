@@ -46,14 +46,24 @@ export class ImsicFabric implements InterruptFabric {
   }
 
   /** A write of `id` to CPU `cpu`'s interrupt file sets its EIP bit (repeats coalesce). */
-  latch(cpu: number, id: number, origin: IrqOrigin | null): string {
+  latch(cpu: number, id: number, origins: readonly IrqOrigin[]): string {
     const file = this.file(cpu);
     if (file === undefined) return `blocked: no interrupt file for CPU ${cpu}`;
     if (id === IMSIC_ID_NONE || id > this.drv.imsic.nrIds) return `blocked: identity ${id} is not implemented in CPU ${cpu}'s interrupt file`;
     const irq = (this.drv.imsic.lpriv[cpu]?.vectors[id]?.irq ?? 0) as number;
-    if (file.eip.has(id)) return `CPU ${cpu} identity ${id} already pending (coalesced)`;
-    file.eip.set(id, { origin, irq, desc: irq > 0 ? this.drv.k.irqs.desc(irq) : undefined });
+    const desc = irq > 0 ? this.drv.k.irqs.desc(irq) : undefined;
+    const old = file.eip.get(id);
     this.drv.k.dirty.objects.add(file);
+    // One bit per identity: a write while it is set merges with it (the hart takes one
+    // interrupt for every raise that merged); a bit left by an owner since freed counts for
+    // the identity's new owner
+    if (old !== undefined && (old.desc === desc || desc === undefined)) {
+      const merged = [...old.origins];
+      for (const o of origins) if (!merged.some((m) => m.dev === o.dev && m.vec === o.vec)) merged.push(o);
+      file.eip.set(id, { ...old, origins: merged });
+      return `CPU ${cpu} identity ${id} already pending (coalesced)`;
+    }
+    file.eip.set(id, { origins: [...(old?.origins ?? []), ...origins], irq, desc });
     return `CPU ${cpu} identity ${id} pending${irq > 0 ? ` (irq ${irq})` : ' (no irq holds it)'}`;
   }
 
@@ -61,7 +71,7 @@ export class ImsicFabric implements InterruptFabric {
     const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
     const cpu = this.drv.imsic.cpuOfAddress(addr);
     if (cpu < 0) return `blocked: ${addr.toString(16)} is no interrupt file`;
-    return this.latch(cpu, msg.data, origin);
+    return this.latch(cpu, msg.data, [origin]);
   }
 
   /** TOPEI: the lowest pending and enabled identity, or 0. */
@@ -96,7 +106,7 @@ export class ImsicFabric implements InterruptFabric {
         if (irq === 0) k.printk(`riscv-imsic: hwirq mapping not found for local ID ${id} on CPU ${cpu}`);
       }
       if (irq === 0) continue;
-      return { irq, origin: e?.origin ?? null };
+      return { irq, origin: e?.origins[0] ?? null };
     }
   }
 
@@ -129,7 +139,9 @@ export class ImsicFabric implements InterruptFabric {
         const willForward = vec?.moveNext !== null && vec?.moveNext !== undefined && synced;
         if ((file.eie[id] !== true && !willEnable && !willForward) || e.irq === 0) continue;
         const irq = vec?.irq ?? 0;
-        if (irq === e.irq && k.irqs.desc(irq) !== undefined && k.irqs.desc(irq) === e.desc) out.push({ irq, cpu, origin: e.origin, where: `CPU ${cpu} identity ${id}${willForward ? ' (forwarded at its sync)' : ''}` });
+        if (irq !== e.irq || k.irqs.desc(irq) === undefined || k.irqs.desc(irq) !== e.desc) continue;
+        const where = `CPU ${cpu} identity ${id}${willForward ? ' (forwarded at its sync)' : ''}`;
+        for (const origin of e.origins.length > 0 ? e.origins : [null]) out.push({ irq, cpu, origin, where });
       }
     });
     return out;
@@ -147,9 +159,10 @@ export class ImsicFabric implements InterruptFabric {
       if (k.cpuIsOnline(cpu)) return;
       for (const [id, e] of file.eip) {
         // an irq shut down (managed, or freed by its driver) is not owed the interrupt
-        if (e.origin === null || e.irq === 0 || k.irqs.desc(e.irq) !== e.desc || e.desc === undefined) continue;
+        const o = e.origins[0];
+        if (o === undefined || e.irq === 0 || k.irqs.desc(e.irq) !== e.desc || e.desc === undefined) continue;
         if (k.irqs.desc(e.irq)?.irqData.activated !== true) continue;
-        out.push(`irq ${e.irq} (raised by ${e.origin.dev} vec ${e.origin.vec}) pending at identity ${id} of offline CPU ${cpu}`);
+        out.push(`irq ${e.irq} (raised by ${o.dev} vec ${o.vec}) pending at identity ${id} of offline CPU ${cpu}`);
       }
     });
     return out;

@@ -131,7 +131,7 @@ export function makeImsicChip(drv: ImsicDriver): IrqChip {
         k.warn('imsic_irq_retrigger', `irq ${d.irq}: no vector`);
         return false;
       }
-      drv.writeMsi(vec.cpu, vec.localId, null);
+      drv.writeMsi(vec.cpu, vec.localId, []);
       return true;
     },
     composeMsiMsg(k, d) {

@@ -63,9 +63,9 @@ export class ImsicLocalPriv {
   }
 }
 
-/** A set EIP bit: who raised it, and the vector (and its irq) the identity held then. */
+/** A set EIP bit: who raised it (every raise it merged), and the vector's irq when it was set. */
 export interface EipEntry {
-  readonly origin: IrqOrigin | null;
+  readonly origins: readonly IrqOrigin[];
   /** vec->irq when the MSI arrived (0: a free identity). */
   readonly irq: number;
   readonly desc: object | undefined;
@@ -158,7 +158,7 @@ export interface ImsicSyncEnv {
   /** irq_can_move_in_process_context() of an irq_data (oopses on NULL, as the C does). */
   canMoveInProcessContext(d: IrqData | null): boolean;
   /** writel(id, msi_va) of a CPU's interrupt file: an MSI sent by the CPU itself. */
-  writeMsi(cpu: number, id: number, origin: IrqOrigin | null): void;
+  writeMsi(cpu: number, id: number, origins: readonly IrqOrigin[]): void;
 }
 
 // __imsic_id_read_clear_pending(): read and clear one EIP bit of the current hart
@@ -213,13 +213,13 @@ export function imsicLocalSync(env: ImsicSyncEnv, lpriv: ImsicLocalPriv): boolea
             // if it belongs to any irq, even one disabled while it moves too, whose own sync
             // then forwards it
             const inUse = k.applied('msi-fuzz-imsic-tvec-in-use') ? tvec.irq !== 0 : tvec.enable;
-            if (inUse) env.writeMsi(tvec.cpu, tvec.localId, t.origin);
-            env.writeMsi(mvec.cpu, mvec.localId, t.origin);
+            if (inUse) env.writeMsi(tvec.cpu, tvec.localId, t.origins);
+            env.writeMsi(mvec.cpu, mvec.localId, t.origins);
           }
         }
       }
       const p = idReadClearPending(file, vec.localId);
-      if (p !== null) env.writeMsi(mvec.cpu, mvec.localId, p.origin);
+      if (p !== null) env.writeMsi(mvec.cpu, mvec.localId, p.origins);
       vec.moveNext = null;
       imsicVectorFree(imsic, vec);
       k.printk(`imsic: CPU ${lpriv.cpu} local ID ${vec.localId} freed after its move to CPU ${mvec.cpu} local ID ${mvec.localId}`);

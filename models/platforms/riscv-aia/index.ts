@@ -47,7 +47,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
       imsic: this.imsic,
       irqData: (irq) => k.irqs.desc(irq)?.irqData ?? null,
       canMoveInProcessContext: (d) => canMoveInProcessContext(k, d),
-      writeMsi: (cpu, id, origin) => void this.fabric.latch(cpu, id, origin),
+      writeMsi: (cpu, id, origins) => void this.fabric.latch(cpu, id, origins),
     };
     this.drv = drv;
     this.fabric = new ImsicFabric(drv, () => this.baseDomain);
