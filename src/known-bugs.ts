@@ -102,6 +102,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-multi-msi-npot-leak',
     platform: 'gic-v3-its',
+    // the GICv5 ITS frees its event regions the same way (gicv5_its_irq_domain_free())
+    alsoOn: ['gic-v5'],
     revision: 'v6.18',
     invariant: 'no-kernel-warning',
     minimalLength: 3,
@@ -114,7 +116,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'gic-v5'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,

@@ -5,6 +5,7 @@ export const ENOENT = 2;
 export const EIO = 5;
 export const ENXIO = 6;
 export const ENOMEM = 12;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
@@ -13,6 +14,7 @@ export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOTSUPP = 524;
 export const EOPNOTSUPP = 95;
+export const EAGAIN = 11;
 
 const NAMES: Record<number, string> = {
   [EPERM]: 'EPERM',
@@ -20,6 +22,7 @@ const NAMES: Record<number, string> = {
   [EIO]: 'EIO',
   [ENXIO]: 'ENXIO',
   [ENOMEM]: 'ENOMEM',
+  [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY',
   [EEXIST]: 'EEXIST',
   [ENODEV]: 'ENODEV',
@@ -28,6 +31,7 @@ const NAMES: Record<number, string> = {
   [ERANGE]: 'ERANGE',
   [ENOTSUPP]: 'ENOTSUPP',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [EAGAIN]: 'EAGAIN',
 };
 
 /** Renders a kernel return value the way a kernel developer reads it: `-ENOSPC`, or the number. */

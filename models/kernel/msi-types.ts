@@ -70,6 +70,8 @@ export interface MsiDomainTemplate {
   readonly name: string;
   readonly chip: IrqChip;
   readonly ops: MsiDomainOps;
+  /** msi_domain_template::alloc_info.flags: the template's msi_alloc_info_t (MSI_ALLOC_FLAGS_FIXED_MSG_DATA). */
+  readonly allocInfoFlags?: number;
   readonly info: Omit<MsiDomainInfo, 'ops' | 'chip' | 'alloc_data' | 'hwsize' | 'data' | 'chip_data'>;
 }
 

@@ -234,6 +234,8 @@ export function msiCreateDeviceIrqDomain(
   };
   const name = `${pops.prefix}${template.name}-${dev.name}`;
   const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, chip, ops, info));
+  // the kmemdup()ed template's alloc_info, which prepare then fills
+  bundle.alloc_info.flags = template.allocInfoFlags ?? 0;
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
 
   if (msiSetupDeviceData(k, dev) !== 0) return false;

@@ -70,6 +70,8 @@ export interface PlatformCapabilities {
    * (irq_set_affinity, cpu_down, cpu_up) are generated on this platform.
    */
   readonly affinity?: boolean;
+  /** PCI segments (host bridges) the firmware describes; absent: one. Devices are added on each. */
+  readonly pciSegments?: number;
 }
 
 export interface PlatformModel {

@@ -16,6 +16,11 @@ export interface WiredBridgeKind {
   readonly lastWire: number;
   /** How many bridges of this kind the machine has at most. */
   readonly max: number;
+  /**
+   * Whether the bridge device can go (device_del: DT overlay removal, of_platform_depopulate);
+   * false where the driver keeps memory it never frees (the GICv5 IWB has no remove path).
+   */
+  readonly removable: boolean;
 }
 
 export interface WiredBridgeHost {

@@ -89,7 +89,7 @@ export interface AbstractState {
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
-  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean };
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean; readonly pciSegments?: number };
   /**
    * What an observer of the running machine sees beyond the driver's view, for generation only
    * (never preconditions, never the outcome check): generation aims with it at what the state

@@ -107,6 +107,7 @@ export class Simulation {
       dynMsix: (flags & MSI_FLAG_PCI_MSIX_ALLOC_DYN) !== 0,
       platformMsi: probe.platformMsi,
       affinity: probe.affinity === true,
+      ...(probe.pciSegments !== undefined ? { pciSegments: probe.pciSegments } : {}),
     };
   }
 

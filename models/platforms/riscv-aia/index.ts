@@ -26,7 +26,7 @@ const IMSIC_BASE = 0x2800_0000;
 /** riscv,num-sources of the APLICs. */
 export const APLIC_NR_IRQS = 31;
 
-const APLIC_KIND: WiredBridgeKind = { kind: 'aplic', wires: APLIC_NR_IRQS + 1, firstWire: 1, lastWire: APLIC_NR_IRQS, max: 2 };
+const APLIC_KIND: WiredBridgeKind = { kind: 'aplic', wires: APLIC_NR_IRQS + 1, firstWire: 1, lastWire: APLIC_NR_IRQS, max: 2, removable: true };
 
 export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
   readonly imsic: ImsicPriv;

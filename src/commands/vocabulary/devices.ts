@@ -1,6 +1,6 @@
 // Device lifetime commands: PCI functions (optionally behind a PCIe-to-PCI bridge or with a
 // quirk DMA alias), platform devices, unbind (device_release_driver) and removal (device_del).
-import { PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
+import { PciBridge, PciDev, PlatformDevice, pciDomainNr, type Device } from '../../../models/kernel/device';
 import { deviceReleaseDriver } from '../../../models/kernel/pci-msi';
 import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
 import { count, liveRids, hasHandlers, treeHasHandlers } from '../../abstract/state';
@@ -65,6 +65,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     if (!pciTopologyConsistent(c, s, ctx)) return false;
     if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0 || c.msix < 0 || c.msix > 2048) return false;
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
+    // a segment the firmware describes; bridges (and their functions) are on segment 0
+    if (pciDomainNr(c.rid) >= (s.caps.pciSegments ?? 1) || (c.bridge !== undefined && pciDomainNr(c.rid) !== 0)) return false;
     return liveCount(s) < MAX_LIVE_DEVICES;
   },
   generate(s, rng) {
@@ -72,7 +74,13 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     const used = liveRids(s);
     const free = RID_POOL.filter((r) => !used.has(r));
     if (free.length === 0) return null;
-    const r = pick(rng, free);
+    let r = pick(rng, free);
+    // On a machine with several PCI segments, sometimes the same requester ID on another one
+    const segs = s.caps.pciSegments ?? 1;
+    if (segs > 1 && chance(rng, 40)) {
+      const other = r + 0x10000 * (1 + rng.below(segs - 1));
+      if (!used.has(other)) r = other;
+    }
     const msi = pick(rng, MSI_CAPS);
     let msix = pick(rng, MSIX_SIZES);
     if (msi === 0 && msix === 0) msix = 8;
@@ -80,7 +88,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     const fn0 = r & ~7;
     if ((r & 7) !== 0 && used.has(fn0) && chance(rng, 30)) return { ...base, alias: fn0 };
     const bridges = [...s.bridges.keys()];
-    if (bridges.length > 0 && chance(rng, 40)) return { ...base, bridge: pick(rng, bridges) };
+    // bridges sit on segment 0
+    if (bridges.length > 0 && r < 0x10000 && chance(rng, 40)) return { ...base, bridge: pick(rng, bridges) };
     return base;
   },
   expect: () => ({ kind: 'none' }),

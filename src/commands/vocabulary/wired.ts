@@ -235,10 +235,11 @@ export const irqDisposeMappingCmd: CommandSpec<'irq_dispose_mapping'> = {
   simplify: () => [],
 };
 
-/** A bridge can go (device_del) once no consumer holds a mapping of its wires. */
+/** A bridge can go (device_del) once no consumer holds a mapping of its wires, if its kind can go at all. */
 export function wiredBridgeRemovable(s: AbstractState, name: string): boolean {
   const d = s.devices.get(name);
-  return d === undefined || d.mode !== 'wired' || (d.dynamic.size === 0 && !hasHandlers(s, name));
+  if (d === undefined || d.mode !== 'wired') return true;
+  return bridges(s).get(name)?.kind.removable === true && d.dynamic.size === 0 && !hasHandlers(s, name);
 }
 
 export const WIRED_COMMANDS: readonly AnySpec[] = [wiredBridgeAddCmd, irqCreateFwspecMappingCmd, irqDisposeMappingCmd];
