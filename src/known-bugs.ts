@@ -102,8 +102,9 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-multi-msi-npot-leak',
     platform: 'gic-v3-its',
-    // the GICv5 ITS frees its event regions the same way (gicv5_its_irq_domain_free())
-    alsoOn: ['gic-v5'],
+    // the GICv5 ITS frees its event regions the same way (gicv5_its_irq_domain_free()); the
+    // server machines run the same ITS driver
+    alsoOn: ['gic-v5', 'gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'no-kernel-warning',
     minimalLength: 3,
@@ -116,7 +117,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'gic-v5'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'gic-v5', 'gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,
@@ -248,6 +249,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'wired-msi-desc-leak',
     platform: 'riscv-aia',
+    // every wire-to-MSI bridge the core serves: the MBIGENs of the ARM64 servers too
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v7.2',
     invariant: 'no-kernel-warning',
     minimalLength: 4,
@@ -311,6 +314,84 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source: 'msi-fuzz model finding (896f8e436f99: __imsic_local_sync() takes the pending bit of the temporary identity (old CPU, new local ID) of a deferred-move irq and re-triggers it only if that identity is enabled); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
     description:
       'when a CPU goes down, all its irqs move at once; its last sync, for one moved PCI irq, takes the pending bit of the identity with the same number as that irq\'s new local ID, which belongs to another irq moved off the CPU (disabled while it moves): the other irq\'s interrupt goes to the first irq\'s new vector and is lost for its owner',
+  },
+  {
+    id: 'vlpi-unmap-offline-collection',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'nothing-left-behind',
+    minimalLength: 7,
+    commands: ['vgic_v4_init', 'kvm_vgic_v4_set_forwarding', 'kvm_vgic_v4_unset_forwarding', 'vgic_v4_teardown', 'cpu_down'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vlpi-unmap-online',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c: its_set_affinity() returns -EINVAL for an irq forwarded to a vCPU, so migrate_one_irq() only prints "set affinity failed(-22)"; its_vlpi_unmap() then MAPTIs the host LPI to event_map.col_map[event], the CPU of before); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a passed-through vector forwarded to a vCPU (its_map_vlpi()) stays on its old collection when that CPU goes offline; when KVM unsets the forwarding (vCPU routing change, VM teardown) the host LPI is mapped back to the offline CPU\'s redistributor, where nothing takes its interrupts until the CPU returns',
+  },
+  {
+    id: 'vpe-doorbell-request-teardown-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    commands: ['vgic_v4_init'],
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vpe-alloc-unwind',
+    source:
+      'msi-fuzz model finding (arch/arm64/kvm/vgic/vgic-v4.c: vgic_v4_init() sets its_vm.nr_vpes to the vCPUs whose doorbell request_irq() succeeded, and vgic_v4_teardown() -> its_free_vcpu_irqs() frees only nr_vpes vPE irqs before irq_domain_remove(), which WARNs on the mapped rest); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a vCPU doorbell whose request_irq() fails makes KVM tear the VM\'s vPEs down counting only the vCPUs before it: the other vPE irqs stay allocated in a domain that is removed (WARN in irq_domain_remove()), with their doorbell LPIs, vPE IDs and pending tables',
+  },
+  {
+    id: 'vpe-sgi-alloc-unwind-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    commands: ['vgic_v4_init'],
+    faults: ['resource'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vpe-alloc-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v4.c: its_alloc_vcpu_irqs() jumps to err when its_alloc_vcpu_sgis() fails for a vPE, and err only removes the domain and frees its fwnode: the vPE irqs allocated by irq_domain_alloc_irqs() and the SGI domains of the vPEs before stay); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'when the vSGI domain of a vPE cannot be allocated, its_alloc_vcpu_irqs() removes the vPE domain with every vPE irq still mapped (WARN in irq_domain_remove()): the doorbell LPIs, vPE IDs, pending tables and earlier vPEs\' SGI domains leak',
+  },
+  {
+    id: 'its-create-device-lpi-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'resources-baseline',
+    minimalLength: 2,
+    commands: ['fail_next'],
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-alloc-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c: its_create_device() frees only the bitmap (bitmap_free(lpi_map)) when the ITT or col_map allocation fails after its_lpi_alloc() took a range; its_lpi_alloc() keeps the range when bitmap_zalloc() fails; free_lpi_range() is never called for it); the same code runs on the one-ITS gic-v3-its platform; no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description: 'an its_device whose ITT allocation fails after its LPI range was taken leaves the range allocated for good: every such failure shrinks the LPI space',
+  },
+  {
+    id: 'its-gic-alloc-event-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 4,
+    commands: ['fail_next'],
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-alloc-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c: its_irq_domain_alloc() returns the error of its_irq_gic_domain_alloc() with the event region of its_alloc_device_irq() still set, and irq_domain_alloc_irqs_locked() frees irq data without calling the domain\'s free; its_msi_teardown() then WARNs on the non-empty lpi_map and keeps the its_device); the same code runs on the one-ITS gic-v3-its platform; no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description: 'an allocation whose GIC parent fails leaves its events taken in the its_device\'s lpi_map: the device domain\'s teardown WARNs and leaks the its_device, its ITT and LPIs',
   },
 ];
 

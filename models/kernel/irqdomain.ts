@@ -159,6 +159,8 @@ export class IrqDesc {
   affinitySet = false;
   /** desc->pending_mask while IRQD_SETAFFINITY_PENDING (GENERIC_PENDING_IRQ), else null. */
   pendingMask: number[] | null = null;
+  /** IRQD_FORWARDED_TO_VCPU (irq_common_data state): a GICv4 vLPI now, delivered to a vPE instead of the host. */
+  forwardedToVcpu = false;
 
   constructor(
     readonly irq: number,

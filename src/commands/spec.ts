@@ -56,6 +56,11 @@ export interface CommandSpec<K extends CommandKind> {
   /** Weight when a hunt enables a kind whose default weight is 0 (see KnownBug.commands). */
   readonly huntWeight?: number;
   /**
+   * Platform-specific kinds: the platforms they exist on. Generation leaves a kind out of the
+   * menu of any other platform, so adding one does not change what other platforms' seeds draw.
+   */
+  appliesTo?(platform: string): boolean;
+  /**
    * How many devices this kind could act on in the current state (0: nothing to offer, so it is
    * not even tried). Generation weighs the kind by it (src/engine/generate.ts); kinds without it
    * count as one.

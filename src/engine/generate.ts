@@ -39,6 +39,7 @@ function candidates(enabled: readonly AnySpec[], ctx: VocabContext, blocked: boo
     const hunted = ctx.hunt?.has(sp.kind) === true;
     const base = sp.weight > 0 ? (hunted ? sp.weight * HUNT_BOOST : sp.weight) : hunted ? (sp.huntWeight ?? 0) : 0;
     if (base <= 0 || (blocked && sp.concurrent !== true)) continue;
+    if (sp.appliesTo !== undefined && !sp.appliesTo(ctx.platform)) continue;
     cands[n] = sp;
     bases[n] = base;
     n++;

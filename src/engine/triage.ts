@@ -22,11 +22,32 @@ function curedAt(config: SimulationConfig, revision: ResolvedRevision, commands:
 }
 
 export function matchOpenIssue(config: SimulationConfig, commands: readonly Command[], invariant: string): KnownBug | null {
+  const applicable: KnownBug[] = [];
   for (const bug of KNOWN_BUGS) {
     if (bug.status !== 'open' || bug.fixPatch === undefined) continue;
     if (bug.platform !== config.platform.name && !(bug.alsoOn ?? []).includes(config.platform.name)) continue;
     const revision = tryResolve(config, `${config.revision.spec}+${bug.fixPatch}`);
-    if (revision !== null && curedAt(config, revision, commands, invariant)) return bug;
+    if (revision === null) continue;
+    if (curedAt(config, revision, commands, invariant)) return bug;
+    applicable.push(bug);
+  }
+  return matchOpenIssues(config, commands, invariant, applicable);
+}
+
+/**
+ * Two open issues in one failure (a wired mapping whose parent allocation fails leaks both the
+ * ITS events and the MSI descriptor): no single fix cures it, all of them together do. The
+ * finding is then the first issue whose fix the cure cannot do without.
+ */
+function matchOpenIssues(config: SimulationConfig, commands: readonly Command[], invariant: string, bugs: readonly KnownBug[]): KnownBug | null {
+  const fixes = [...new Set(bugs.map((b) => b.fixPatch as string))];
+  if (fixes.length < 2) return null;
+  const all = tryResolve(config, `${config.revision.spec}+${fixes.join('+')}`);
+  if (all === null || !curedAt(config, all, commands, invariant)) return null;
+  for (const bug of bugs) {
+    const rest = fixes.filter((f) => f !== bug.fixPatch);
+    const without = tryResolve(config, `${config.revision.spec}+${rest.join('+')}`);
+    if (without !== null && !curedAt(config, without, commands, invariant)) return bug;
   }
   return null;
 }

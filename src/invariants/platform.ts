@@ -67,8 +67,10 @@ export const messageRouting: Invariant = {
 function routeDevice(sim: Simulation, dev: Device): string | null {
   const k = sim.kernel;
   for (const v of liveVectors(dev)) {
-    const top = k.irqs.desc(v.irq)?.irqData;
-    if (top === undefined || !top.activated) continue;
+    const desc = k.irqs.desc(v.irq);
+    const top = desc?.irqData;
+    // A GICv4 vLPI (IRQD_FORWARDED_TO_VCPU) goes to a vPE, not to the host irq
+    if (top === undefined || !top.activated || desc?.forwardedToVcpu === true) continue;
     const got = sim.platform.deliver(dev, v.msg);
     if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
     if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;

@@ -95,8 +95,10 @@ export class ItsNode {
     readonly physBase: number,
     readonly deviceBits: number,
     lpiIdBits: number,
+    /** The LPI allocator is global (lpi_range_list): a second ITS shares the first one's. */
+    lpis?: LpiRangeAllocator,
   ) {
-    this.lpis = new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
+    this.lpis = lpis ?? new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
     this.translater = physBase + GITS_TRANSLATER;
     this.lpiCount = new Array<number>(k.nrCpus).fill(0);
   }
@@ -157,7 +159,7 @@ function hex(n: number): string {
 }
 
 // its_lpi_alloc(): halve the request until a range fits
-function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap; base: number; nr: number } | null {
+export function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap; base: number; nr: number } | null {
   let nr = nrIrqs;
   let base = 0;
   let err = 0;
@@ -172,12 +174,15 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
   } while (nr > 0);
   if (nr === 0 || err !== 0) return null;
   // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back)
-  if (k.faults.shouldFail('bitmap_zalloc')) return null;
+  if (k.faults.shouldFail('bitmap_zalloc')) {
+    if (k.applied('msi-fuzz-its-alloc-unwind')) its.lpis.freeRange(base, nr);
+    return null;
+  }
   return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr))), base, nr };
 }
 
 // its_lpi_free()
-function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
+export function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
   its.lpis.freeRange(base, nr);
   k.heap.kfree('its_lpi_free', map);
 }
@@ -198,6 +203,7 @@ function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number):
     k.heap.kfree('its_create_device', itt);
     // bitmap_free(lpi_map): the bitmap goes, the LPI range it described does not
     k.heap.kfree('its_create_device', lpi?.map ?? null);
+    if (k.applied('msi-fuzz-its-alloc-unwind') && lpi !== null) its.lpis.freeRange(lpi.base, lpi.nr);
     k.heap.kfree('its_create_device', colMap);
     return null;
   }
@@ -287,7 +293,7 @@ function itsGetEventId(k: Kernel, site: string, d: IrqData): number {
 // its_select_cpu() -> cpumask_pick_least_loaded(): of the irq's affinity mask and `mask`, the
 // online CPU with the fewest LPIs (first one on a tie); a non-managed irq whose mask has no
 // online CPU left takes any online one. No NUMA nodes modelled. -1: none.
-function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number[]): number {
+export function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number[]): number {
   const desc = k.irqs.desc(d.irq);
   const online = mask.filter((c) => k.cpuIsOnline(c));
   let cands = desc === undefined ? online : online.filter((c) => desc.affinity.includes(c));
@@ -301,6 +307,8 @@ function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number
 // state goes with it: the GIC moves it to the new redistributor), DONE: the message is unchanged
 function itsSetAffinity(k: Kernel, d: IrqData, mask: readonly number[], force: boolean): number {
   const itsDev = k.heap.deref('its_set_affinity', d.chipData as ItsDevice | null, 'chip_data');
+  // A forwarded interrupt should use irq_set_vcpu_affinity (GICv4: its event is a vLPI)
+  if (k.irqs.desc(d.irq)?.forwardedToVcpu === true) return -EINVAL;
   const its = itsDev.its;
   const id = itsGetEventId(k, 'its_set_affinity', d);
   const prevCpu = itsDev.colMap.cpus[id] ?? 0;
@@ -349,9 +357,12 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       const hwirq = itsDev.lpiBase + idx;
       for (let i = 0; i < nrIrqs; i++) {
         // its_irq_gic_domain_alloc(); a failure returns without undoing earlier iterations
-        if (k.faults.shouldFail('its_irq_gic_domain_alloc')) return -ENOMEM;
-        const err = k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
-        if (err !== 0) return err;
+        // (the events stay taken in lpi_map: the core frees no level on a failed alloc)
+        const err = k.faults.shouldFail('its_irq_gic_domain_alloc') ? -ENOMEM : k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
+        if (err !== 0) {
+          if (k.applied('msi-fuzz-its-alloc-unwind')) lpiMap.bitmap.releaseRegion(idx, getCountOrder(nrIrqs), () => undefined);
+          return err;
+        }
         k.irqs.setHwirqAndChip(domain, virq + i, hwirq + i, chip, itsDev);
       }
       return 0;

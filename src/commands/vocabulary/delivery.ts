@@ -16,6 +16,7 @@ import type { CommandOf } from '../command';
 import { chance, pick, type Rng } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
 import { isWire, raiseWire, wiredIrqOf } from './wired';
+import { isForwarded } from './kvm';
 
 /** Kernel() default: four CPUs. */
 export const DELIVERY_CPUS = 4;
@@ -128,9 +129,10 @@ export const freeIrqCmd: CommandSpec<'free_irq'> = {
   summary: 'free_irq(dev, vec=N): remove the handler, shut the irq down, then __synchronize_irq() (which may wait for an interrupt in flight)',
   weight: 4,
   choices: (s) => [...s.handlers.values()].filter((v) => v.size > 0).length,
-  valid: (c, s) => s.handlers.get(c.dev)?.has(c.vec) ?? false,
+  // VFIO unsets a forwarded vector (kvm_vgic_v4_unset_forwarding) before it frees the irq
+  valid: (c, s) => (s.handlers.get(c.dev)?.has(c.vec) ?? false) && !isForwarded(s, c.dev, c.vec),
   generate(s, rng) {
-    const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
+    const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec }))).filter((o) => !isForwarded(s, o.dev, o.vec));
     if (options.length === 0) return null;
     return { kind: 'free_irq', ...pick(rng, options) };
   },
@@ -198,7 +200,9 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
     // Owed to the driver: a vector it handles, unless the irq is shut down with its managed CPUs
     const irq = pciIrqVector(d, c.vec);
     const managedDown = irq > 0 && sim.kernel.irqs.desc(irq)?.managedShutdown === true;
-    if ((sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+    // a forwarded vector's interrupt is a vLPI: the guest's, not the host handler's
+    const owed = (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown && !isForwarded(sim.state, c.dev, c.vec);
+    if (owed) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },

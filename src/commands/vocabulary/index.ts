@@ -13,6 +13,7 @@ import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
 import { WIRED_COMMANDS } from './wired';
 import { RISCV_COMMANDS } from './riscv';
+import { KVM_COMMANDS } from './kvm';
 
 export const VOCABULARY: readonly AnySpec[] = [
   pciBridgeAdd,
@@ -36,6 +37,7 @@ export const VOCABULARY: readonly AnySpec[] = [
   ...POWERPC_COMMANDS,
   ...WIRED_COMMANDS,
   ...RISCV_COMMANDS,
+  ...KVM_COMMANDS,
 ];
 
 const BY_KIND = new Map<string, AnySpec>(VOCABULARY.map((s) => [s.kind, s]));

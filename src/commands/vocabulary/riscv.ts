@@ -9,6 +9,7 @@ const onRiscv = (ctx: VocabContext): boolean => ctx.platform === 'riscv-aia';
 
 export const imsicLocalTimerCallbackCmd: CommandSpec<'imsic_local_timer_callback'> = {
   kind: 'imsic_local_timer_callback',
+  appliesTo: (p) => p === 'riscv-aia',
   summary: 'imsic_local_timer_callback(cpu=N): CPU N\'s lazy IMSIC timer fires (jiffies + 1 after a remote change): it applies the enable bits and frees the old vectors of moves away from it (riscv-aia)',
   weight: 2,
   // another CPU's timer softirq: it runs while the driver thread waits

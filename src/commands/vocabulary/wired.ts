@@ -108,6 +108,7 @@ function bridgeArgs(args: readonly Arg[], names: readonly string[]): string {
 
 export const wiredBridgeAddCmd: CommandSpec<'wired_bridge_add'> = {
   kind: 'wired_bridge_add',
+  appliesTo: (p) => kindsOf(p).length > 0,
   summary: 'wired_bridge_add(mbigen0): of_platform_device_create() of a wire-to-MSI bridge the firmware describes, then its driver\'s probe (aplic_probe, mbigen_device_probe, gicv5_iwb_device_probe): a DOMAIN_BUS_WIRED_TO_MSI device domain under the MSI parent',
   weight: 1,
   choices: (s) => (s.devices.size < MAX_LIVE_DEVICES ? 1 : 0),
@@ -161,6 +162,7 @@ function wires(b: BridgeView, keep: (w: number) => boolean): number[] {
 
 export const irqCreateFwspecMappingCmd: CommandSpec<'irq_create_fwspec_mapping'> = {
   kind: 'irq_create_fwspec_mapping',
+  appliesTo: (p) => kindsOf(p).length > 0,
   summary: 'irq_create_fwspec_mapping(bridge, hwirq=N, type=edge|level): a consumer maps wire N of the bridge (of_irq_get()): msi_device_domain_alloc_wired() takes the next free MSI index of the bridge\'s domain',
   weight: 4,
   choices: (s) => count(s, (d) => d.mode === 'wired' && bridges(s).get(d.name)?.bound === true),
@@ -204,6 +206,7 @@ export const irqCreateFwspecMappingCmd: CommandSpec<'irq_create_fwspec_mapping'>
 
 export const irqDisposeMappingCmd: CommandSpec<'irq_dispose_mapping'> = {
   kind: 'irq_dispose_mapping',
+  appliesTo: (p) => kindsOf(p).length > 0,
   summary: 'irq_dispose_mapping(bridge, hwirq=N): the consumer unmaps wire N (irq_domain_free_one_irq() -> msi_device_domain_free_wired())',
   weight: 3,
   choices: (s) => count(s, (d) => d.mode === 'wired' && d.dynamic.size > 0),
