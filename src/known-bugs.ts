@@ -368,7 +368,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     platform: 'gic-v3-its-dt',
     alsoOn: ['gic-v3-its-acpi'],
     revision: 'v7.2',
-    invariant: 'resources-baseline',
+    invariant: 'its-shared-lpi-space',
     minimalLength: 2,
     commands: ['fail_next'],
     faults: ['kmalloc'],

@@ -8,6 +8,7 @@ import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
 import { RISCV_AIA_INVARIANTS } from './riscv-aia';
+import { ARM64_GIC_INVARIANTS } from './arm64-gic';
 import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -26,6 +27,7 @@ export const INVARIANTS: readonly Invariant[] = [
   ...POWERPC_INVARIANTS,
   // a parent's own bookkeeping before the routing that depends on it
   ...RISCV_AIA_INVARIANTS,
+  ...ARM64_GIC_INVARIANTS,
   messageRouting,
   resourcesBaseline,
   driverOutcome,

@@ -13,7 +13,7 @@ const SEEDS: Record<string, readonly number[]> = {
   'vlpi-unmap-offline-collection': [2, 3],
   'vpe-doorbell-request-teardown-leak': [1, 3],
   'vpe-sgi-alloc-unwind-leak': [1, 5],
-  'its-create-device-lpi-leak': [2, 4],
+  'its-create-device-lpi-leak': [2, 3],
   'its-gic-alloc-event-leak': [2, 3],
 };
 const bugs = KNOWN_BUGS.filter((b) => b.platform === 'gic-v3-its-dt');
