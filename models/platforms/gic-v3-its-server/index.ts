@@ -15,7 +15,7 @@ import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import { pciIrqVector } from '../../kernel/pci-msi';
 import { pciMsiGetDeviceController } from '../../kernel/pci-msi-rid';
-import { acpiMachine, dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware } from '../arm64-firmware';
+import { acpiMachine, dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware, type MsiTarget } from '../arm64-firmware';
 import { ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip, type ItsDevice } from '../gic-v3-its/its';
 import { LpiRangeAllocator } from '../gic-v3-its/lpi-range';
 import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
@@ -146,6 +146,11 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     const irq = this.kernel.irqs.findMapping(this.gicDomain, ite.lpi);
     if (irq === 0) return { blocked: `LPI ${ite.lpi} has no Linux irq` };
     return { irq, cpu: ite.col };
+  }
+
+  /** The controller and DeviceID of the device's MSI writes, as the firmware maps them (read-only view). */
+  msiTarget(dev: Device): MsiTarget {
+    return msiTargetOf(this.firmware, dev);
   }
 
   /** Room: an unshared DeviceID without an its_device, and an LPI range for the device's events. */

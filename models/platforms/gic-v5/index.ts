@@ -10,7 +10,7 @@ import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import { pciMsiGetDeviceController } from '../../kernel/pci-msi-rid';
 import { PciDev } from '../../kernel/device';
-import { dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware } from '../arm64-firmware';
+import { dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware, type MsiTarget } from '../arm64-firmware';
 import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
 import type { WiredBridgeHost, WiredBridgeKind } from '../wired';
 import { GicV5Its, gicv5ItsMsiPrepare, gicv5ItsMsiTeardown, makeGicV5ItsChip, makeGicV5ItsDomainOps } from './gic-v5-its';
@@ -94,6 +94,11 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
     if (irq === 0) return { blocked: `LPI ${lpi} has no Linux irq` };
     const cpu = this.irs.target.get(lpi);
     return cpu === undefined ? { irq } : { irq, cpu };
+  }
+
+  /** The controller and DeviceID of the device's MSI writes, as the firmware maps them (read-only view). */
+  msiTarget(dev: Device): MsiTarget {
+    return msiTargetOf(this.firmware, dev);
   }
 
   /** Room: an unshared DeviceID nobody registered, events within the ITS, LPIs free. */
