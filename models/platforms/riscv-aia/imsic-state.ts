@@ -159,6 +159,8 @@ export interface ImsicSyncEnv {
   canMoveInProcessContext(d: IrqData | null): boolean;
   /** writel(id, msi_va) of a CPU's interrupt file: an MSI sent by the CPU itself. */
   writeMsi(cpu: number, id: number, origins: readonly IrqOrigin[]): void;
+  /** Whether an interrupt was raised by one of `irq`'s device vectors (the model's bookkeeping, not the kernel's). */
+  raisedFor(o: IrqOrigin, irq: number): boolean;
 }
 
 // __imsic_id_read_clear_pending(): read and clear one EIP bit of the current hart
@@ -209,12 +211,18 @@ export function imsicLocalSync(env: ImsicSyncEnv, lpriv: ImsicLocalPriv): boolea
         if (tvec !== null && !env.canMoveInProcessContext(env.irqData(vec.irq))) {
           const t = idReadClearPending(file, tvec.localId);
           if (t !== null) {
+            // The pending bit cannot tell whose interrupt it is: the moving device's, sent
+            // through the temporary message, or the temporary vector's owner's. Both vectors are
+            // triggered; each gets the interrupts that were its own (the model knows which), the
+            // other copy is a spurious interrupt its handler may see.
+            const moving = t.origins.filter((o) => env.raisedFor(o, vec.irq));
+            const others = t.origins.filter((o) => !moving.includes(o));
             // Retrigger temporary vector if it was already in-use (enabled); msi-fuzz's proposal:
             // if it belongs to any irq, even one disabled while it moves too, whose own sync
-            // then forwards it
+            // then forwards it. Not retriggered, its owner's interrupts are gone.
             const inUse = k.applied('msi-fuzz-imsic-tvec-in-use') ? tvec.irq !== 0 : tvec.enable;
-            if (inUse) env.writeMsi(tvec.cpu, tvec.localId, t.origins);
-            env.writeMsi(mvec.cpu, mvec.localId, t.origins);
+            if (inUse) env.writeMsi(tvec.cpu, tvec.localId, others);
+            env.writeMsi(mvec.cpu, mvec.localId, moving);
           }
         }
       }

@@ -1,7 +1,10 @@
 // The RISC-V AIA platform: one IMSIC (an interrupt file per hart) as the MSI parent of PCI and
 // platform devices, and APLICs in MSI mode whose wired sources consumers map through the
 // APLIC's wire-to-MSI device domain. Four harts, 63 identities per interrupt file.
-import { PlatformDevice, type Device } from '../../kernel/device';
+import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
+import { msiGetDeviceDomain, msiStore } from '../../kernel/msi';
+import { MSI_DEFAULT_DOMAIN } from '../../kernel/msi-desc';
+import { pciIrqVector } from '../../kernel/pci-msi';
 import type { FaultSite } from '../../kernel/faults';
 import type { IrqOrigin } from '../../kernel/irq-action';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
@@ -48,6 +51,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
       irqData: (irq) => k.irqs.desc(irq)?.irqData ?? null,
       canMoveInProcessContext: (d) => canMoveInProcessContext(k, d),
       writeMsi: (cpu, id, origins) => void this.fabric.latch(cpu, id, origins),
+      raisedFor: (o, irq) => originIrq(k, o) === irq,
     };
     this.drv = drv;
     this.fabric = new ImsicFabric(drv, () => this.baseDomain);
@@ -141,6 +145,16 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     const priv = this.aplics.get(dev);
     return priv === undefined ? `${dev.name} has no APLIC driver` : aplicSourceRaise(this.kernel, priv, hwirq, origin);
   }
+}
+
+/** The Linux irq of the device vector an interrupt was raised on (its MSI-X/MSI vector, platform MSI index or wire), or 0. */
+function originIrq(k: Kernel, o: IrqOrigin): number {
+  const dev = k.devices.find((d) => d.name === o.dev && !d.removed);
+  if (dev === undefined) return 0;
+  if (dev instanceof PciDev) return Math.max(0, pciIrqVector(dev, o.vec));
+  const domain = msiGetDeviceDomain(dev, MSI_DEFAULT_DOMAIN);
+  if (domain !== null && domain.busToken === 'WIRED_TO_MSI') return k.irqs.findMapping(domain, o.vec);
+  return msiStore(dev, MSI_DEFAULT_DOMAIN)?.get(o.vec)?.irq ?? 0;
 }
 
 /**
