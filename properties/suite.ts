@@ -31,7 +31,10 @@ export function platformPropertySuite(name: string, budget: SuiteBudget = { clea
       expect(r.failed ? `${r.violation?.invariant}: ${r.violation?.message}` : 'clean').toBe('clean');
     });
 
-    test.each(platform.revisions.filter((r) => !r.correct).map((r) => [r.name]))('%s: a violation is found and shrinks', (revision) => {
+    // a platform whose named revisions are all correct (a parent new enough to have no fixed bug modelled) has none
+    const knownBad = platform.revisions.filter((r) => !r.correct).map((r) => [r.name]);
+    if (knownBad.length === 0) return;
+    test.each(knownBad)('%s: a violation is found and shrinks', (revision) => {
       const cfg = config(revision);
       const r = fcCheck({ config: cfg, seed: 42, numRuns: budget.bugRuns });
       expect(r.failed).toBe(true);
