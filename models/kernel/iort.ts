@@ -26,9 +26,11 @@ export interface Iort {
   readonly nodes: ReadonlyMap<string, IortNode>;
 }
 
-// iort_id_map(): 0 and the output ID, -ENXIO when the input is outside the range, -EAGAIN for a
-// match at the very end of a range (the id_count off-by-one some firmware has: a later range that
-// starts there supersedes it)
+/**
+ * iort_id_map(): 0 and the output ID, -ENXIO when the input is outside the range, -EAGAIN for a
+ * match at the very end of a range (the id_count off-by-one some firmware has: a later range that
+ * starts there supersedes it)
+ */
 function iortIdMap(map: IortIdMapping, type: IortNode['type'], ridIn: number, checkOverlap: boolean): { rc: number; out: number } {
   if (map.single === true) {
     if (type === 'named-component' || type === 'root-complex') return { rc: 0, out: map.outputBase };

@@ -9,8 +9,10 @@ import { EBUSY } from './errno';
 import type { IrqData, IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
 
-// irq_move_masked_irq(): the pending mask, if it has an online CPU, goes to the chip; a move the
-// chip refuses with -EBUSY (a cleanup still pending) is tried again at the next interrupt
+/**
+ * irq_move_masked_irq(): the pending mask, if it has an online CPU, goes to the chip; a move the
+ * chip refuses with -EBUSY (a cleanup still pending) is tried again at the next interrupt
+ */
 function irqMoveMaskedIrq(k: Kernel, desc: IrqDesc): void {
   const pending = desc.pendingMask;
   if (pending === null) return;
@@ -25,7 +27,7 @@ function irqMoveMaskedIrq(k: Kernel, desc: IrqDesc): void {
   }
 }
 
-// __irq_move_irq(): not for a disabled irq; masked around the move unless it already was
+/** __irq_move_irq(): not for a disabled irq; masked around the move unless it already was */
 export function irqMoveIrq(k: Kernel, d: IrqData): void {
   const desc = k.irqs.desc(d.irq);
   if (desc === undefined || desc.pendingMask === null) return;

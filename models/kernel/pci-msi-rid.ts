@@ -12,8 +12,10 @@ export type MsiFirmware =
   | { readonly kind: 'dt'; readonly hostBridges: ReadonlyMap<number, OfNode> }
   | { readonly kind: 'acpi'; readonly iort: Iort; readonly itsName: (itsId: number) => string };
 
-// pci_for_each_dma_alias(pdev, get_msi_id_cb, &rid): the function itself, its quirk aliases,
-// then the bridges above it; an alias replaces the ID only when it is on another bus
+/**
+ * pci_for_each_dma_alias(pdev, get_msi_id_cb, &rid): the function itself, its quirk aliases,
+ * then the bridges above it; an alias replaces the ID only when it is on another bus
+ */
 export function pciMsiAliasRid(pdev: PciDev): number {
   let rid = pciDevId(pdev.rid);
   const cb = (devBus: number, alias: number): void => {
@@ -28,6 +30,7 @@ export function pciMsiAliasRid(pdev: PciDev): number {
   return rid;
 }
 
+/** The DT nodes of_msi_xlate() walks for a function: its segment's host bridge. */
 function hostBridgeChain(fw: MsiFirmware & { kind: 'dt' }, pdev: PciDev): OfNode[] {
   const hb = fw.hostBridges.get(pciDomainNr(pdev.rid));
   return hb === undefined ? [] : [hb];

@@ -49,6 +49,7 @@ function iortRange(mappings: readonly IortIdMapping[], id: number): IortIdMappin
   return hit;
 }
 
+/** The IORT walk as the specification reads: from `start` through the ID mappings to an ITS group. */
 function iortTarget(iort: Iort, itsName: (id: number) => string, start: IortNode | undefined, rid: number, dflt: string): MsiTarget {
   let node = start;
   let id = rid;

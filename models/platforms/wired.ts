@@ -35,6 +35,7 @@ export interface WiredBridgeHost {
   raiseWire(dev: PlatformDevice, hwirq: number, origin: IrqOrigin): string;
 }
 
+/** Whether a platform instance has wire-to-MSI bridges (WiredBridgeHost). */
 export function isWiredBridgeHost(p: unknown): p is WiredBridgeHost {
   return typeof p === 'object' && p !== null && Array.isArray((p as Partial<WiredBridgeHost>).wiredBridgeKinds) && typeof (p as Partial<WiredBridgeHost>).probeWiredBridge === 'function';
 }

@@ -10,7 +10,7 @@ import { FwnodeHandle, itsVlpiMap, itsVlpiUnmap, ItsVm, type GicV4, type ItsVpe,
 
 /** its_sgi_domain_ops: 16 SGIs per vPE, no parent. */
 const itsSgiDomainOps: IrqDomainOps = {
-  // its_sgi_irq_domain_alloc(): "Yes, we do want 16 SGIs"
+  /** its_sgi_irq_domain_alloc(): "Yes, we do want 16 SGIs" */
   alloc(k, domain, virq, nrIrqs, args) {
     if (nrIrqs !== 16) k.warn('its_sgi_irq_domain_alloc', `nr_irqs ${nrIrqs} != 16`);
     for (let i = 0; i < nrIrqs; i++) k.irqs.setHwirqAndChip(domain, virq + i, i, { name: 'GICv4.1-sgi' }, args);
@@ -33,7 +33,7 @@ export interface GicV4Env {
   readonly hasV41Sgi: boolean;
 }
 
-// its_alloc_vcpu_sgis(): on v4.1 with vSGIs, a fwnode, a 16-entry SGI domain and its 16 irqs
+/** its_alloc_vcpu_sgis(): on v4.1 with vSGIs, a fwnode, a 16-entry SGI domain and its 16 irqs */
 function itsAllocVcpuSgis(k: Kernel, env: GicV4Env, vpe: ItsVpe): number {
   if (!env.hasV41Sgi) return 0;
   // kasprintf() and irq_domain_alloc_named_id_fwnode()
@@ -53,7 +53,7 @@ function itsAllocVcpuSgis(k: Kernel, env: GicV4Env, vpe: ItsVpe): number {
   return 0;
 }
 
-// its_free_sgi_irqs()
+/** its_free_sgi_irqs() */
 function itsFreeSgiIrqs(k: Kernel, env: GicV4Env, vm: ItsVm, nrVpes: number): void {
   if (!env.hasV41Sgi) return;
   for (let i = 0; i < nrVpes; i++) {
@@ -71,9 +71,11 @@ function itsFreeSgiIrqs(k: Kernel, env: GicV4Env, vm: ItsVm, nrVpes: number): vo
   }
 }
 
-// its_alloc_vcpu_irqs(): the vPE domain under the GIC domain, one irq per vPE, then each vPE's
-// SGIs. The error path removes the domain (and its fwnode) whatever it holds by then: irqs
-// allocated for the vPEs and the SGI domains of the vPEs done so far stay as they are
+/**
+ * its_alloc_vcpu_irqs(): the vPE domain under the GIC domain, one irq per vPE, then each vPE's
+ * SGIs. The error path removes the domain (and its fwnode) whatever it holds by then: irqs
+ * allocated for the vPEs and the SGI domains of the vPEs done so far stay as they are
+ */
 export function itsAllocVcpuIrqs(k: Kernel, env: GicV4Env, vm: ItsVm): number {
   let err = false;
   if (k.faults.shouldFail('irq_domain_alloc_named_id_fwnode')) err = true;
@@ -106,7 +108,7 @@ export function itsAllocVcpuIrqs(k: Kernel, env: GicV4Env, vm: ItsVm): number {
   return -ENOMEM;
 }
 
-// its_free_vcpu_irqs(): the SGIs, the first `nrVpes` vPE irqs, the domain and its fwnode
+/** its_free_vcpu_irqs(): the SGIs, the first `nrVpes` vPE irqs, the domain and its fwnode */
 export function itsFreeVcpuIrqs(k: Kernel, env: GicV4Env, vm: ItsVm, nrVpes: number): void {
   itsFreeSgiIrqs(k, env, vm, nrVpes);
   if (nrVpes > 0) k.irqs.freeIrqs('its_free_vcpu_irqs', (vm.vpes[0] as ItsVpe).irq, nrVpes);
@@ -124,9 +126,11 @@ export interface KvmVgicV4 {
   readonly requested: Set<number>;
 }
 
-// vgic_v4_init(): the vPEs' irqs, then each doorbell requested (activating it: VMAPP on every
-// ITS); a request that fails sets nr_vpes to the vCPUs done ("so we know how many to nuke on
-// teardown") and tears down
+/**
+ * vgic_v4_init(): the vPEs' irqs, then each doorbell requested (activating it: VMAPP on every
+ * ITS); a request that fails sets nr_vpes to the vCPUs done ("so we know how many to nuke on
+ * teardown") and tears down
+ */
 export function vgicV4Init(k: Kernel, env: GicV4Env, name: string, nrVcpus: number): { ret: number; kvm: KvmVgicV4 | null } {
   if (k.faults.shouldFail('vgic_v4_init')) return { ret: -ENOMEM, kvm: null };
   const vm = k.heap.kmalloc(new ItsVm(name, nrVcpus));
@@ -154,13 +158,16 @@ export function vgicV4Init(k: Kernel, env: GicV4Env, name: string, nrVcpus: numb
   return { ret: 0, kvm };
 }
 
+/** KVM frees its vCPUs (the its_vpe is embedded in each) and the VM (kvm_arch_destroy_vm()). */
 function freeVm(k: Kernel, vm: ItsVm): void {
   for (const vpe of vm.vpes) k.heap.kfree('kvm_vcpu_destroy', vpe);
   k.heap.kfree('kvm_destroy_vm', vm);
 }
 
-// vgic_v4_teardown(): free_irq() of each of nr_vpes doorbells (deactivating it), then
-// its_free_vcpu_irqs() for nr_vpes vPEs; KVM then frees its vCPUs and VM
+/**
+ * vgic_v4_teardown(): free_irq() of each of nr_vpes doorbells (deactivating it), then
+ * its_free_vcpu_irqs() for nr_vpes vPEs; KVM then frees its vCPUs and VM
+ */
 export function vgicV4Teardown(k: Kernel, env: GicV4Env, kvm: KvmVgicV4): void {
   for (let i = 0; i < kvm.nrVpes; i++) {
     const irq = (kvm.vm.vpes[i] as ItsVpe).irq;
@@ -172,14 +179,16 @@ export function vgicV4Teardown(k: Kernel, env: GicV4Env, kvm: KvmVgicV4): void {
   freeVm(k, kvm.vm);
 }
 
-// its_map_vlpi() -> irq_set_vcpu_affinity() -> its_irq_set_vcpu_affinity(MAP_VLPI): `itsLevel` is
-// the host irq's ITS level and `event` its EventID
+/**
+ * its_map_vlpi() -> irq_set_vcpu_affinity() -> its_irq_set_vcpu_affinity(MAP_VLPI): `itsLevel` is
+ * the host irq's ITS level and `event` its EventID
+ */
 export function itsMapVlpi(k: Kernel, v4: GicV4, itsLevel: { d: import('../../kernel/irqdomain').IrqData; event: number } | null, map: VlpiMap): number {
   if (itsLevel === null) return -EINVAL;
   return itsVlpiMap(k, v4, itsLevel.d, itsLevel.event, map);
 }
 
-// its_unmap_vlpi(): irq_set_vcpu_affinity(irq, NULL); a failure is a WARN_ON_ONCE
+/** its_unmap_vlpi(): irq_set_vcpu_affinity(irq, NULL); a failure is a WARN_ON_ONCE */
 export function itsUnmapVlpi(k: Kernel, v4: GicV4, itsLevel: { d: import('../../kernel/irqdomain').IrqData; event: number } | null): void {
   if (itsLevel === null || itsVlpiUnmap(k, v4, itsLevel.d, itsLevel.event) !== 0) k.warn('its_unmap_vlpi', 'irq_set_vcpu_affinity(irq, NULL) failed');
 }

@@ -122,14 +122,16 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     return this.itses.get(controller)?.domain ?? null;
   }
 
-  // pci_set_msi_domain(): the firmware's controller for the function (else the host bridge's);
-  // platform devices and bridges: their msi-parent
+  /**
+   * pci_set_msi_domain(): the firmware's controller for the function (else the host bridge's);
+   * platform devices and bridges: their msi-parent
+   */
   msiParentFor(dev: Device): IrqDomain | null {
     if (dev instanceof PciDev) return this.itsDomain(pciMsiGetDeviceController(this.firmware.fw, dev) ?? this.firmware.defaultController);
     return this.itsDomain(this.firmware.platformTarget(dev as PlatformDevice).controller);
   }
 
-  // The ITS translation on the ITS whose doorbell was written: the writer's DeviceID -> ITT -> LPI
+  /** The ITS translation on the ITS whose doorbell was written: the writer's DeviceID -> ITT -> LPI */
   deliver(dev: Device, msg: MsiMsg): Delivery {
     const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
     const entry = [...this.itses.entries()].find(([, its]) => its.translater === addr);
@@ -191,7 +193,7 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     return new PlatformDevice(name, MBIGEN_DEVID_BASE + Number(/\d+$/.exec(name)?.[0] ?? 0));
   }
 
-  // mbigen_device_probe(): the child's domain under its msi-parent ITS
+  /** mbigen_device_probe(): the child's domain under its msi-parent ITS */
   probeWiredBridge(dev: PlatformDevice): number {
     dev.msiParent = this.msiParentFor(dev);
     const r = mbigenProbe(this.kernel, dev, MBIGEN_PINS);
@@ -291,6 +293,7 @@ const FAULT_SITES: readonly FaultSite[] = [
   { name: 'its_vlpi_map', class: 'kmalloc', description: 'the vlpi_maps array of a device\'s first forwarded event cannot be allocated (GFP_ATOMIC)' },
 ];
 
+/** One server machine: the ITS-server model under one firmware (DT or ACPI). */
 function serverModel(name: string, title: string, firmware: () => Arm64Firmware): PlatformModel & { readonly wiredBridgeKinds: readonly WiredBridgeKind[] } {
   return {
     name,

@@ -31,10 +31,12 @@ export interface ItsFirmwareView {
   platformMsiInfo(dev: PlatformDevice): { controller: string; deviceId: number } | null;
 }
 
+/** msi_get_domain_info(domain->parent): the ITS domain's info. */
 function itsInfo(domain: IrqDomain): MsiDomainInfo {
   return (domain.parent as IrqDomain).hostData as MsiDomainInfo;
 }
 
+/** msi_info->ops->msi_prepare(domain->parent, ...): its_msi_prepare() of that ITS. */
 function forward(k: Kernel, domain: IrqDomain, dev: Device, nvec: number, info: MsiAllocInfo): number {
   const prepare = itsInfo(domain).ops.msi_prepare;
   if (prepare === undefined) throw new Error('ITS domain without msi_prepare');
@@ -48,7 +50,7 @@ function hwsizeHack(k: Kernel, domain: IrqDomain, nvec: number): number {
   return hwsize > nvec ? hwsize : nvec;
 }
 
-// its_pci_msi_prepare()
+/** its_pci_msi_prepare() */
 function itsPciMsiPrepare(view: ItsFirmwareView): NonNullable<MsiDomainInfo['ops']['msi_prepare']> {
   return (k, domain, dev, nvec, info) => {
     if (!(dev instanceof PciDev)) return -EINVAL;
@@ -69,7 +71,7 @@ function itsPciMsiPrepare(view: ItsFirmwareView): NonNullable<MsiDomainInfo['ops
   };
 }
 
-// its_pmsi_prepare(): the DeviceID out of the msi-parent property
+/** its_pmsi_prepare(): the DeviceID out of the msi-parent property */
 function itsPmsiPrepare(view: ItsFirmwareView): NonNullable<MsiDomainInfo['ops']['msi_prepare']> {
   return (k, domain, dev, nvec, info) => {
     if (!(dev instanceof PlatformDevice)) return -EINVAL;
@@ -82,7 +84,7 @@ function itsPmsiPrepare(view: ItsFirmwareView): NonNullable<MsiDomainInfo['ops']
   };
 }
 
-// its_msi_teardown(): forward to the ITS domain
+/** its_msi_teardown(): forward to the ITS domain */
 function itsParentMsiTeardown(k: Kernel, domain: IrqDomain, info: MsiAllocInfo | null): void {
   const teardown = itsInfo(domain).ops.msi_teardown;
   if (teardown === undefined) throw new Error('ITS domain has no msi_teardown');

@@ -94,7 +94,7 @@ export class GicV4 {
   }
 }
 
-// its_vpe_id_alloc(): ida_alloc_max(&its_vpeid_ida, ITS_MAX_VPEID - 1)
+/** its_vpe_id_alloc(): ida_alloc_max(&its_vpeid_ida, ITS_MAX_VPEID - 1) */
 function itsVpeIdAlloc(k: Kernel, v4: GicV4): number {
   if (k.faults.shouldFail('its_vpe_id_alloc')) return -ENOMEM;
   for (let id = 0; id < ITS_MAX_VPEID; id++) {
@@ -106,12 +106,15 @@ function itsVpeIdAlloc(k: Kernel, v4: GicV4): number {
   return -28;
 }
 
+/** its_vpe_id_free(): ida_free(); an ID not allocated is the IDA's complaint. */
 function itsVpeIdFree(k: Kernel, v4: GicV4, id: number): void {
   if (!v4.vpeIds.delete(id)) k.report('double-free', 'ida_free', `vPE ID ${id} freed but not allocated`);
 }
 
-// its_alloc_vpe_table(): the level-2 vPE table page of the ID on every v4 ITS and, v4.1, in every
-// CPU's copy; a page is allocated on first use and kept
+/**
+ * its_alloc_vpe_table(): the level-2 vPE table page of the ID on every v4 ITS and, v4.1, in every
+ * CPU's copy; a page is allocated on first use and kept
+ */
 function itsAllocVpeTable(k: Kernel, v4: GicV4, vpeId: number): boolean {
   const page = Math.floor(vpeId / VPE_IDS_PER_L2);
   for (const its of v4.itses) {
@@ -128,7 +131,7 @@ function itsAllocVpeTable(k: Kernel, v4: GicV4, vpeId: number): boolean {
   return true;
 }
 
-// its_vpe_init(): a vPE ID, a VPT page, the vPE table entries; each failure undoes the others
+/** its_vpe_init(): a vPE ID, a VPT page, the vPE table entries; each failure undoes the others */
 function itsVpeInit(k: Kernel, v4: GicV4, vpe: ItsVpe): number {
   const id = itsVpeIdAlloc(k, v4);
   if (id < 0) return id;
@@ -147,7 +150,7 @@ function itsVpeInit(k: Kernel, v4: GicV4, vpe: ItsVpe): number {
   return 0;
 }
 
-// its_vpe_teardown(): nothing if its_vpe_init() failed (no VPT page)
+/** its_vpe_teardown(): nothing if its_vpe_init() failed (no VPT page) */
 function itsVpeTeardown(k: Kernel, v4: GicV4, vpe: ItsVpe): void {
   if (vpe.vptPage === null) return;
   itsVpeIdFree(k, v4, vpe.vpeId);
@@ -181,8 +184,10 @@ export function makeItsVpeDomainOps(v4: GicV4, gicAlloc: (k: Kernel, domain: Irq
     }
   };
   return {
-    // its_vpe_irq_domain_alloc(): doorbell LPIs (a power of two, enough of them), the vPE
-    // property table, then per vPE its_vpe_init() and the GIC parent for its doorbell
+    /**
+     * its_vpe_irq_domain_alloc(): doorbell LPIs (a power of two, enough of them), the vPE
+     * property table, then per vPE its_vpe_init() and the GIC parent for its doorbell
+     */
     alloc(k, domain, virq, nrIrqs, args) {
       const vm = args as ItsVm;
       const lpi = itsLpiAlloc(k, its0, roundupPowOfTwo(nrIrqs));
@@ -218,7 +223,7 @@ export function makeItsVpeDomainOps(v4: GicV4, gicAlloc: (k: Kernel, domain: Irq
       return err;
     },
     free,
-    // its_vpe_irq_domain_activate(): the first online CPU; GICv4.1 maps the vPE eagerly (VMAPP + VINVALL on every v4 ITS)
+    /** its_vpe_irq_domain_activate(): the first online CPU; GICv4.1 maps the vPE eagerly (VMAPP + VINVALL on every v4 ITS) */
     activate(k, _domain, d) {
       const vpe = k.heap.deref('its_vpe_irq_domain_activate', d.chipData as ItsVpe | null, 'vpe');
       vpe.colIdx = k.onlineCpus()[0] ?? 0;
@@ -226,7 +231,7 @@ export function makeItsVpeDomainOps(v4: GicV4, gicAlloc: (k: Kernel, domain: Irq
       for (const its of v4.itses) (v4.vmapped.get(its) as Set<number>).add(vpe.vpeId);
       return 0;
     },
-    // its_vpe_irq_domain_deactivate(): VMAPP V=0 on every v4 ITS
+    /** its_vpe_irq_domain_deactivate(): VMAPP V=0 on every v4 ITS */
     deactivate(k, _domain, d) {
       const vpe = k.heap.deref('its_vpe_irq_domain_deactivate', d.chipData as ItsVpe | null, 'vpe');
       for (const its of v4.itses) (v4.vmapped.get(its) as Set<number>).delete(vpe.vpeId);
@@ -240,9 +245,11 @@ function itsDevOf(k: Kernel, d: IrqData): ItsDevice {
   return k.heap.deref('its_irq_set_vcpu_affinity', d.chipData as ItsDevice | null, 'chip_data');
 }
 
-// its_vlpi_map(): the device's events may go to one VM only; the first forwarded event gets the
-// vlpi_maps array (GFP_ATOMIC); a forwarded event is moved (VMOVI), a new one DISCARDed and
-// VMAPTI'ed to the vPE
+/**
+ * its_vlpi_map(): the device's events may go to one VM only; the first forwarded event gets the
+ * vlpi_maps array (GFP_ATOMIC); a forwarded event is moved (VMOVI), a new one DISCARDed and
+ * VMAPTI'ed to the vPE
+ */
 export function itsVlpiMap(k: Kernel, v4: GicV4, d: IrqData, event: number, map: VlpiMap): number {
   const dev = itsDevOf(k, d);
   let ev = v4.vlpiMaps.get(dev);
@@ -270,8 +277,10 @@ export function itsVlpiMap(k: Kernel, v4: GicV4, d: IrqData, event: number, map:
   return 0;
 }
 
-// its_vlpi_unmap(): DISCARD the virtual mapping, MAPTI the physical one back; the last vLPI of
-// the device frees the maps and makes the device available to any VM again
+/**
+ * its_vlpi_unmap(): DISCARD the virtual mapping, MAPTI the physical one back; the last vLPI of
+ * the device frees the maps and makes the device available to any VM again
+ */
 export function itsVlpiUnmap(k: Kernel, v4: GicV4, d: IrqData, event: number): number {
   const dev = itsDevOf(k, d);
   const ev = v4.vlpiMaps.get(dev);

@@ -30,11 +30,12 @@ export class MbigenRegs extends KObject {
   }
 }
 
+/** irq_data_get_irq_chip_data(): the MBIGEN's register block (oopses on NULL, as the C does). */
 function regsOf(k: Kernel, site: string, d: IrqData): MbigenRegs {
   return k.heap.deref(site, d.chipData as MbigenRegs | null, 'mbigen base');
 }
 
-// mbigen_set_type(): only level-high and rising edge
+/** mbigen_set_type(): only level-high and rising edge */
 function mbigenSetType(k: Kernel, d: IrqData, type: number): number {
   if (type !== IRQ_TYPE_LEVEL_HIGH && type !== IRQ_TYPE_EDGE_RISING) return -EINVAL;
   const regs = regsOf(k, 'mbigen_set_type', d);
@@ -50,14 +51,14 @@ export const mbigenMsiTemplate: MsiDomainTemplate = {
     name: 'mbigen-v2',
     irqMask: (k, d) => void chipCallParent(k, d, 'irqMask'),
     irqUnmask: (k, d) => void chipCallParent(k, d, 'irqUnmask'),
-    // __setup_irq() sets the type first, then irq_startup() unmasks the parent
+    /** __setup_irq() sets the type first, then irq_startup() unmasks the parent */
     irqStartup(k, d) {
       mbigenSetType(k, d, irqGetTriggerType(k, d.irq));
       chipCallParent(k, d, 'irqUnmask');
     },
-    // mbigen_eoi_irq(): clear the pin's status, then the parent
+    /** mbigen_eoi_irq(): clear the pin's status, then the parent */
     irqEoi: (k, d) => void chipCallParent(k, d, 'irqEoi'),
-    // mbigen_write_msi_msg(): no address means nothing to do; the event goes into the pin's vector register
+    /** mbigen_write_msi_msg(): no address means nothing to do; the event goes into the pin's vector register */
     writeMsiMsg(k, d, msg) {
       const regs = regsOf(k, 'mbigen_write_msi_msg', d);
       if (msg.addressLo === 0 && msg.addressHi === 0) return;
@@ -68,12 +69,12 @@ export const mbigenMsiTemplate: MsiDomainTemplate = {
     },
   } satisfies IrqChip,
   ops: {
-    // mbigen_domain_set_desc(): the pin from the cookie
+    /** mbigen_domain_set_desc(): the pin from the cookie */
     set_desc(arg, desc) {
       arg.desc = desc;
       arg.hwirq = icookieWire(desc.icookie).hwirq;
     },
-    // mbigen_domain_translate(): two cells, a pin in 64..1407, level-high or rising edge
+    /** mbigen_domain_translate(): two cells, a pin in 64..1407, level-high or rising edge */
     msi_translate(_domain, param) {
       if (param.length !== 2) return -EINVAL;
       const pin = param[0] as number;
@@ -86,8 +87,10 @@ export const mbigenMsiTemplate: MsiDomainTemplate = {
   info: { flags: MSI_FLAG_USE_DEV_FWNODE, bus_token: 'WIRED_TO_MSI' },
 };
 
-// mbigen_device_probe() -> mbigen_of_create_domain() -> mbigen_create_device_domain() for the
-// child device: the register block (devm) and a domain of num-pins entries
+/**
+ * mbigen_device_probe() -> mbigen_of_create_domain() -> mbigen_create_device_domain() for the
+ * child device: the register block (devm) and a domain of num-pins entries
+ */
 export function mbigenProbe(k: Kernel, dev: PlatformDevice, numPins: number): { ret: number; regs: MbigenRegs | null } {
   if (dev.msiParent === null) {
     k.warn('mbigen_create_device_domain', `${dev.name}: no MSI domain`);

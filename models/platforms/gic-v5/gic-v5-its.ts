@@ -76,8 +76,10 @@ function orderBase2(n: number): number {
   return n <= 1 ? 0 : Math.ceil(Math.log2(n));
 }
 
-// gicv5_its_device_register(): DeviceID in range, no valid DTE yet, EventID bits within the
-// ITS's, a linear ITT, then the DTE (the ITT freed again if the DTE invalidation fails)
+/**
+ * gicv5_its_device_register(): DeviceID in range, no valid DTE yet, EventID bits within the
+ * ITS's, a linear ITT, then the DTE (the ITT freed again if the DTE invalidation fails)
+ */
 function gicv5ItsDeviceRegister(k: Kernel, its: GicV5Its, dev: GicV5ItsDev): number {
   if (dev.deviceId >= 2 ** its.deviceIdBits) {
     k.printk(`GICv5 ITS: Supplied DeviceID (${dev.deviceId}) outside of Device Table range`);
@@ -97,7 +99,7 @@ function gicv5ItsDeviceRegister(k: Kernel, its: GicV5Its, dev: GicV5ItsDev): num
   return 0;
 }
 
-// gicv5_its_device_unregister(): the DTE is zeroed and the ITT freed
+/** gicv5_its_device_unregister(): the DTE is zeroed and the ITT freed */
 function gicv5ItsDeviceUnregister(k: Kernel, its: GicV5Its, dev: GicV5ItsDev): number {
   if (its.deviceTable.get(dev.deviceId) !== dev.itt) {
     k.printk(`GICv5 ITS: Device table entry for DeviceID 0x${dev.deviceId.toString(16)} is not valid`);
@@ -109,8 +111,10 @@ function gicv5ItsDeviceUnregister(k: Kernel, its: GicV5Its, dev: GicV5ItsDev): n
   return 0;
 }
 
-// gicv5_its_alloc_device(): a DeviceID registered already is -EBUSY; otherwise the device,
-// its DTE and ITT, and its event map (one unwind path, in reverse)
+/**
+ * gicv5_its_alloc_device(): a DeviceID registered already is -EBUSY; otherwise the device,
+ * its DTE and ITT, and its event map (one unwind path, in reverse)
+ */
 function gicv5ItsAllocDevice(k: Kernel, its: GicV5Its, nvec: number, devId: number): GicV5ItsDev | number {
   if (its.devices.has(devId)) {
     k.printk(`GICv5 ITS: A device with this DeviceID (0x${devId.toString(16)}) has already been registered.`);
@@ -136,12 +140,15 @@ function gicv5ItsAllocDevice(k: Kernel, its: GicV5Its, nvec: number, devId: numb
   return ret;
 }
 
+/** The gicv5_its_chip_data behind an ITS domain (msi_domain_info::data). */
 function itsOfDomain(domain: IrqDomain): GicV5Its {
   return (domain.hostData as MsiDomainInfo).data as GicV5Its;
 }
 
-// gicv5_its_msi_prepare(): the device for the DeviceID in scratchpad[0].ul (created here, never
-// shared), its translate frame from scratchpad[1].ul; the pointer goes back into scratchpad[0]
+/**
+ * gicv5_its_msi_prepare(): the device for the DeviceID in scratchpad[0].ul (created here, never
+ * shared), its translate frame from scratchpad[1].ul; the pointer goes back into scratchpad[0]
+ */
 export function gicv5ItsMsiPrepare(k: Kernel, domain: IrqDomain, nvec: number, info: MsiAllocInfo): number {
   const devId = info.scratchpad[0].readUl(k, 'gicv5_its_msi_prepare') >>> 0;
   const its = itsOfDomain(domain);
@@ -152,7 +159,7 @@ export function gicv5ItsMsiPrepare(k: Kernel, domain: IrqDomain, nvec: number, i
   return 0;
 }
 
-// gicv5_its_msi_teardown(): events still allocated is a WARN and the device stays (leaks)
+/** gicv5_its_msi_teardown(): events still allocated is a WARN and the device stays (leaks) */
 export function gicv5ItsMsiTeardown(k: Kernel, domain: IrqDomain, arg: MsiAllocInfo | null): void {
   const info = derefInfo('gicv5_its_msi_teardown', arg);
   const dev = k.heap.deref('gicv5_its_msi_teardown', info.scratchpad[0].readPtr<GicV5ItsDev>(k, 'gicv5_its_msi_teardown'), 'its_dev');
@@ -169,8 +176,10 @@ export function gicv5ItsMsiTeardown(k: Kernel, domain: IrqDomain, arg: MsiAllocI
   k.heap.kfree('gicv5_its_msi_teardown', dev);
 }
 
-// gicv5_its_alloc_eventid(): a free naturally aligned region, or for hardwired message data the
-// event the wire names (once)
+/**
+ * gicv5_its_alloc_eventid(): a free naturally aligned region, or for hardwired message data the
+ * event the wire names (once)
+ */
 function gicv5ItsAllocEventid(k: Kernel, dev: GicV5ItsDev, info: MsiAllocInfo, nrIrqs: number): number {
   const map = k.heap.deref('gicv5_its_alloc_eventid', dev.eventMap, 'event_map');
   if ((info.flags & MSI_ALLOC_FLAGS_FIXED_MSG_DATA) === 0) {
@@ -194,6 +203,7 @@ function gicv5ItsAllocEventid(k: Kernel, dev: GicV5ItsDev, info: MsiAllocInfo, n
   return event;
 }
 
+/** gicv5_its_free_eventid(): bitmap_release_region() of the event block. */
 function gicv5ItsFreeEventid(k: Kernel, dev: GicV5ItsDev, base: number, nrIrqs: number): void {
   const map = k.heap.deref('gicv5_its_free_eventid', dev.eventMap, 'event_map');
   map.bitmap.releaseRegion(base, getCountOrder(nrIrqs), (what) => k.report('double-free', 'bitmap_release_region', `DeviceID 0x${dev.deviceId.toString(16)} events: ${what}`));
@@ -203,7 +213,7 @@ function gicv5ItsFreeEventid(k: Kernel, dev: GicV5ItsDev, base: number, nrIrqs: 
 export function makeGicV5ItsChip(): IrqChip {
   return {
     name: 'GICv5-ITS-MSI',
-    // gicv5_its_compose_msi_msg()
+    /** gicv5_its_compose_msi_msg() */
     composeMsiMsg(k, d) {
       const dev = k.heap.deref('gicv5_its_compose_msi_msg', d.chipData as GicV5ItsDev | null, 'chip_data');
       const addr = dev.transPhysBase;
@@ -212,6 +222,7 @@ export function makeGicV5ItsChip(): IrqChip {
   };
 }
 
+/** irq_data_get_irq_chip_data(): the gicv5_its_dev (oopses on NULL, as the C does). */
 function devOf(k: Kernel, site: string, d: IrqData): GicV5ItsDev {
   return k.heap.deref(site, d.chipData as GicV5ItsDev | null, 'chip_data');
 }
@@ -267,7 +278,7 @@ export function makeGicV5ItsDomainOps(irs: GicV5Irs, chip: IrqChip): IrqDomainOp
       }
       return 0;
     },
-    // gicv5_its_irq_domain_free(): the event region of the first irq, the data, the parents
+    /** gicv5_its_irq_domain_free(): the event region of the first irq, the data, the parents */
     free(k, domain, virq, nrIrqs) {
       const d0 = k.irqs.getIrqData(domain, virq);
       if (d0 === null) return;
@@ -284,7 +295,7 @@ export function makeGicV5ItsDomainOps(irs: GicV5Irs, chip: IrqChip): IrqDomainOp
       }
       if (k.applied('a7c7e42654b6')) k.irqs.freeIrqsParent(domain, virq, nrIrqs);
     },
-    // gicv5_its_irq_domain_activate() -> gicv5_its_map_event(): a valid ITTE already is -EEXIST
+    /** gicv5_its_irq_domain_activate() -> gicv5_its_map_event(): a valid ITTE already is -EEXIST */
     activate(k, _domain, d) {
       const dev = devOf(k, 'gicv5_its_irq_domain_activate', d);
       const itt = k.heap.deref('gicv5_its_map_event', dev.itt, 'itt');
@@ -294,7 +305,7 @@ export function makeGicV5ItsDomainOps(irs: GicV5Irs, chip: IrqChip): IrqDomainOp
       k.dirty.objects.add(dev.its);
       return 0;
     },
-    // gicv5_its_irq_domain_deactivate() -> gicv5_its_unmap_event(): the ITTE's valid bit cleared
+    /** gicv5_its_irq_domain_deactivate() -> gicv5_its_unmap_event(): the ITTE's valid bit cleared */
     deactivate(k, _domain, d) {
       const dev = devOf(k, 'gicv5_its_irq_domain_deactivate', d);
       const itt = k.heap.deref('gicv5_its_unmap_event', dev.itt, 'itt');

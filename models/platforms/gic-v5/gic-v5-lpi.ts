@@ -25,7 +25,7 @@ export class GicV5Irs {
   ) {}
 }
 
-// alloc_lpi(): ida_alloc_max(&lpi_ida, num_lpis - 1): the lowest free ID, -ENOSPC when none
+/** alloc_lpi(): ida_alloc_max(&lpi_ida, num_lpis - 1): the lowest free ID, -ENOSPC when none */
 export function allocLpi(k: Kernel, irs: GicV5Irs): number {
   if (irs.numLpis === 0 || k.faults.shouldFail('alloc_lpi')) return -ENOSPC;
   for (let id = 0; id < irs.numLpis; id++) {
@@ -38,13 +38,13 @@ export function allocLpi(k: Kernel, irs: GicV5Irs): number {
   return -ENOSPC;
 }
 
-// release_lpi(): ida_free(); freeing an ID not allocated is the IDA's WARN
+/** release_lpi(): ida_free(); freeing an ID not allocated is the IDA's WARN */
 export function releaseLpi(k: Kernel, irs: GicV5Irs, lpi: number): void {
   k.dirty.objects.add(irs);
   if (!irs.lpiIda.delete(lpi)) k.report('double-free', 'ida_free', `LPI ${lpi} freed but not allocated`);
 }
 
-// gicv5_irs_iste_alloc(): make the level-2 IST page of the LPI valid (kzalloc on first use)
+/** gicv5_irs_iste_alloc(): make the level-2 IST page of the LPI valid (kzalloc on first use) */
 function irsIsteAlloc(k: Kernel, irs: GicV5Irs, lpi: number): number {
   const index = lpi >> irs.l2Bits;
   if (irs.istL2.has(index)) return 0;
@@ -57,15 +57,17 @@ function irsIsteAlloc(k: Kernel, irs: GicV5Irs, lpi: number): number {
 export function makeLpiChip(irs: GicV5Irs): IrqChip {
   return {
     name: 'GICv5-LPI',
-    // gicv5_iri_irq_mask() / unmask(): CDDIS / CDEN
+    /** gicv5_iri_irq_mask() / unmask(): CDDIS / CDEN */
     irqMask(_k, d) {
       irs.enabled.delete(d.hwirq);
     },
     irqUnmask(_k, d) {
       irs.enabled.add(d.hwirq);
     },
-    // gicv5_iri_irq_set_affinity(): the first online CPU of the mask (the first of it, forced);
-    // CDAFF retargets the LPI, whose pending state lives in the IST and goes with it
+    /**
+     * gicv5_iri_irq_set_affinity(): the first online CPU of the mask (the first of it, forced);
+     * CDAFF retargets the LPI, whose pending state lives in the IST and goes with it
+     */
     irqSetAffinity(k, d, mask, force) {
       const cpu = force ? (mask[0] ?? -1) : (mask.find((c) => k.cpuIsOnline(c)) ?? -1);
       if (cpu < 0 || cpu >= k.nrCpus) return -EINVAL;

@@ -72,14 +72,16 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
     return this.itses.get(controller)?.domain ?? null;
   }
 
-  // pci_set_msi_domain(): the msi-map's controller (pci_msi_get_device_domain()), else the host
-  // bridge's; platform devices and bridges: their msi-parent
+  /**
+   * pci_set_msi_domain(): the msi-map's controller (pci_msi_get_device_domain()), else the host
+   * bridge's; platform devices and bridges: their msi-parent
+   */
   msiParentFor(dev: Device): IrqDomain | null {
     if (dev instanceof PciDev) return this.itsDomain(pciMsiGetDeviceController(this.firmware.fw, dev) ?? this.firmware.defaultController);
     return this.itsDomain(this.firmware.platformTarget(dev as PlatformDevice).controller);
   }
 
-  // The ITS translation: the frame's ITS, the writer's DeviceID -> DTE -> ITT -> LPI -> IRS target
+  /** The ITS translation: the frame's ITS, the writer's DeviceID -> DTE -> ITT -> LPI -> IRS target */
   deliver(dev: Device, msg: MsiMsg): Delivery {
     const addr = msg.addressHi * 2 ** 32 + msg.addressLo;
     const its = [...this.itses.values()].find((i) => i.translateFrame === addr);
@@ -130,7 +132,7 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
     return new PlatformDevice(name, IWB_DEVID_BASE + Number(/\d+$/.exec(name)?.[0] ?? 0));
   }
 
-  // gicv5_iwb_device_probe() -> gicv5_iwb_init_bases(); msi-parent names its1
+  /** gicv5_iwb_device_probe() -> gicv5_iwb_init_bases(); msi-parent names its1 */
   probeWiredBridge(dev: PlatformDevice): number {
     dev.msiParent = this.msiParentFor(dev);
     const r = gicv5IwbInitBases(this.kernel, dev, IWB_WIRES);

@@ -30,18 +30,22 @@ export interface V5Firmware {
   platformMsiInfo(dev: PlatformDevice): { controller: string; deviceId: number } | null;
 }
 
+/** msi_get_domain_info(domain->parent): the ITS domain's info. */
 function parentInfo(domain: IrqDomain): MsiDomainInfo {
   return (domain.parent as IrqDomain).hostData as MsiDomainInfo;
 }
 
+/** msi_info->ops->msi_prepare(domain->parent, ...): the ITS's own prepare. */
 function forward(k: Kernel, domain: IrqDomain, dev: Device, nvec: number, info: MsiAllocInfo): number {
   const prepare = parentInfo(domain).ops.msi_prepare;
   if (prepare === undefined) throw new Error('ITS domain without msi_prepare');
   return prepare(k, domain.parent as IrqDomain, dev, nvec, info);
 }
 
-// its_v5_pci_msi_prepare(): the RID mapped to the controller node; no node or no translate frame
-// is -ENODEV; always a power of two events
+/**
+ * its_v5_pci_msi_prepare(): the RID mapped to the controller node; no node or no translate frame
+ * is -ENODEV; always a power of two events
+ */
 function itsV5PciMsiPrepare(fwv: V5Firmware): NonNullable<MsiDomainInfo['ops']['msi_prepare']> {
   return (k, domain, dev, nvec, info) => {
     if (!(dev instanceof PciDev)) return -EINVAL;
@@ -55,7 +59,7 @@ function itsV5PciMsiPrepare(fwv: V5Firmware): NonNullable<MsiDomainInfo['ops']['
   };
 }
 
-// its_v5_pmsi_prepare(): DeviceID and translate frame from the msi-parent (or IORT named component)
+/** its_v5_pmsi_prepare(): DeviceID and translate frame from the msi-parent (or IORT named component) */
 function itsV5PmsiPrepare(fwv: V5Firmware): NonNullable<MsiDomainInfo['ops']['msi_prepare']> {
   return (k, domain, dev, nvec, info) => {
     if (!(dev instanceof PlatformDevice)) return -EINVAL;
@@ -68,7 +72,7 @@ function itsV5PmsiPrepare(fwv: V5Firmware): NonNullable<MsiDomainInfo['ops']['ms
   };
 }
 
-// its_msi_teardown(): forward to the ITS domain
+/** its_msi_teardown(): forward to the ITS domain */
 function itsMsiTeardown(k: Kernel, domain: IrqDomain, info: MsiAllocInfo | null): void {
   const teardown = parentInfo(domain).ops.msi_teardown;
   if (teardown === undefined) throw new Error('ITS domain without msi_teardown');

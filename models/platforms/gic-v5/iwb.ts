@@ -31,11 +31,12 @@ export class GicV5IwbChipData extends KObject {
   }
 }
 
+/** irq_data_get_irq_chip_data(): the IWB's chip data (oopses on NULL, as the C does). */
 function iwbOf(k: Kernel, site: string, d: IrqData): GicV5IwbChipData {
   return k.heap.deref(site, d.chipData as GicV5IwbChipData | null, 'iwb_node');
 }
 
-// __gicv5_iwb_set_wire_enable(): a wire beyond the IWB's registers is -EINVAL
+/** __gicv5_iwb_set_wire_enable(): a wire beyond the IWB's registers is -EINVAL */
 function setWireEnable(k: Kernel, d: IrqData, enable: boolean): void {
   const iwb = iwbOf(k, enable ? 'gicv5_iwb_enable_wire' : 'gicv5_iwb_disable_wire', d);
   if (d.hwirq >= iwb.nrWires) {
@@ -46,7 +47,7 @@ function setWireEnable(k: Kernel, d: IrqData, enable: boolean): void {
   else iwb.enabled.delete(d.hwirq);
 }
 
-// gicv5_iwb_set_type(): WTMR level or edge
+/** gicv5_iwb_set_type(): WTMR level or edge */
 function iwbSetType(k: Kernel, d: IrqData, type: number): number {
   const iwb = iwbOf(k, 'gicv5_iwb_set_type', d);
   if (d.hwirq >= iwb.nrWires) return -EINVAL;
@@ -62,28 +63,28 @@ export const iwbMsiTemplate: MsiDomainTemplate = {
     name: 'GICv5-IWB',
     irqMask: (k, d) => void chipCallParent(k, d, 'irqMask'),
     irqUnmask: (k, d) => void chipCallParent(k, d, 'irqUnmask'),
-    // __setup_irq() sets the type, then irq_startup() -> gicv5_iwb_irq_enable(): wire, then parent
+    /** __setup_irq() sets the type, then irq_startup() -> gicv5_iwb_irq_enable(): wire, then parent */
     irqStartup(k, d) {
       iwbSetType(k, d, irqGetTriggerType(k, d.irq));
       setWireEnable(k, d, true);
       chipCallParent(k, d, 'irqUnmask');
     },
-    // gicv5_iwb_irq_disable()
+    /** gicv5_iwb_irq_disable() */
     irqShutdown(k, d) {
       setWireEnable(k, d, false);
       chipCallParent(k, d, 'irqMask');
     },
     irqSetAffinity: chipSetAffinityParent,
-    // gicv5_iwb_write_msi_msg(): nothing, the message is hardwired
+    /** gicv5_iwb_write_msi_msg(): nothing, the message is hardwired */
     writeMsiMsg: () => undefined,
   } satisfies IrqChip,
   ops: {
-    // gicv5_iwb_domain_set_desc(): the wire from the cookie is the hwirq (and the EventID)
+    /** gicv5_iwb_domain_set_desc(): the wire from the cookie is the hwirq (and the EventID) */
     set_desc(arg, desc) {
       arg.desc = desc;
       arg.hwirq = icookieWire(desc.icookie).hwirq;
     },
-    // gicv5_iwb_irq_domain_translate(): DT <wire type>
+    /** gicv5_iwb_irq_domain_translate(): DT <wire type> */
     msi_translate(_domain, param) {
       if (param.length < 2) return -EINVAL;
       return { hwirq: param[0] as number, type: (param[1] as number) & 0xf };
@@ -93,8 +94,10 @@ export const iwbMsiTemplate: MsiDomainTemplate = {
   allocInfoFlags: MSI_ALLOC_FLAGS_FIXED_MSG_DATA,
 };
 
-// gicv5_iwb_init_bases(): the chip data (kept for good: the driver has no remove) and the wire
-// domain of nr_wires entries
+/**
+ * gicv5_iwb_init_bases(): the chip data (kept for good: the driver has no remove) and the wire
+ * domain of nr_wires entries
+ */
 export function gicv5IwbInitBases(k: Kernel, dev: PlatformDevice, nrWires: number): { ret: number; iwb: GicV5IwbChipData | null } {
   if (k.faults.shouldFail('gicv5_iwb_init_bases')) return { ret: -ENOMEM, iwb: null };
   const iwb = k.heap.kmalloc(new GicV5IwbChipData(dev, nrWires));

@@ -45,10 +45,12 @@ export class AplicPriv extends KObject {
   }
 }
 
+/** irq_data_get_irq_chip_data() at the APLIC level: the aplic_priv (oopses on NULL, as the C does). */
 function privOf(k: Kernel, site: string, d: IrqData): AplicPriv {
   return k.heap.deref(site, d.chipData as AplicPriv | null, 'aplic_priv');
 }
 
+/** The APLIC's state of source `hwirq` (sourcecfg/target registers), if it exists. */
 function sourceOf(priv: AplicPriv, hwirq: number): AplicSource | undefined {
   return hwirq >= 1 && hwirq <= priv.nrIrqs ? priv.sources[hwirq] : undefined;
 }
@@ -83,7 +85,7 @@ export function aplicSourceRaise(k: Kernel, priv: AplicPriv, hwirq: number, orig
   return aplicForward(k, priv, hwirq);
 }
 
-// aplic_irq_unmask(): SETIENUM; aplic_irq_mask(): CLRIENUM
+/** aplic_irq_unmask(): SETIENUM; aplic_irq_mask(): CLRIENUM */
 function aplicIrqSetIe(k: Kernel, d: IrqData, ie: boolean): void {
   const priv = privOf(k, ie ? 'aplic_irq_unmask' : 'aplic_irq_mask', d);
   const src = sourceOf(priv, d.hwirq);
@@ -92,7 +94,7 @@ function aplicIrqSetIe(k: Kernel, d: IrqData, ie: boolean): void {
   if (ie) aplicForward(k, priv, d.hwirq);
 }
 
-// aplic_irq_set_type(): sourcecfg from the irq's trigger type (called by __setup_irq())
+/** aplic_irq_set_type(): sourcecfg from the irq's trigger type (called by __setup_irq()) */
 function aplicIrqSetType(k: Kernel, d: IrqData, type: number): number {
   const priv = privOf(k, 'aplic_irq_set_type', d);
   const src = sourceOf(priv, d.hwirq);
@@ -101,8 +103,10 @@ function aplicIrqSetType(k: Kernel, d: IrqData, type: number): number {
   return 0;
 }
 
-// aplic_msi_write_msg(): a zero message writes zero into the target register, any other one
-// the hart index of its address and its data as EIID
+/**
+ * aplic_msi_write_msg(): a zero message writes zero into the target register, any other one
+ * the hart index of its address and its data as EIID
+ */
 function aplicMsiWriteMsg(k: Kernel, d: IrqData, msg: { addressHi: number; addressLo: number; data: number }): void {
   const priv = privOf(k, 'aplic_msi_write_msg', d);
   const src = sourceOf(priv, d.hwirq);
@@ -127,7 +131,7 @@ export const aplicMsiTemplate: MsiDomainTemplate = {
   name: 'APLIC-MSI',
   chip: {
     name: 'APLIC-MSI',
-    // aplic_msi_irq_mask(): APLIC first, then the parent; unmask the other way round
+    /** aplic_msi_irq_mask(): APLIC first, then the parent; unmask the other way round */
     irqMask(k, d) {
       aplicIrqSetIe(k, d, false);
       chipCallParent(k, d, 'irqMask');
@@ -136,7 +140,7 @@ export const aplicMsiTemplate: MsiDomainTemplate = {
       chipCallParent(k, d, 'irqUnmask');
       aplicIrqSetIe(k, d, true);
     },
-    // __setup_irq(): __irq_set_trigger() -> aplic_msi_irq_set_type(), then irq_startup() -> unmask
+    /** __setup_irq(): __irq_set_trigger() -> aplic_msi_irq_set_type(), then irq_startup() -> unmask */
     irqStartup(k, d) {
       aplicIrqSetType(k, d, irqGetTriggerType(k, d.irq));
       chipCallParent(k, d, 'irqUnmask');
@@ -150,12 +154,12 @@ export const aplicMsiTemplate: MsiDomainTemplate = {
     writeMsiMsg: aplicMsiWriteMsg,
   } satisfies IrqChip,
   ops: {
-    // aplic_msi_set_desc(): the device-level hwirq is the source number from the cookie
+    /** aplic_msi_set_desc(): the device-level hwirq is the source number from the cookie */
     set_desc(arg, desc) {
       arg.desc = desc;
       arg.hwirq = icookieWire(desc.icookie).hwirq;
     },
-    // aplic_msi_translate() -> aplic_irqdomain_translate(): DT (gsi_base 0), <source type>
+    /** aplic_msi_translate() -> aplic_irqdomain_translate(): DT (gsi_base 0), <source type> */
     msi_translate(_domain, param) {
       if (param.length < 2 || param[0] === 0) return -EINVAL;
       return { hwirq: param[0] as number, type: (param[1] as number) & 0xf };
@@ -164,7 +168,7 @@ export const aplicMsiTemplate: MsiDomainTemplate = {
   info: { flags: MSI_FLAG_USE_DEV_FWNODE, bus_token: 'WIRED_TO_MSI' },
 };
 
-// aplic_msi_setup(): the private data (devm) and the device MSI domain of nr_irqs + 1 entries
+/** aplic_msi_setup(): the private data (devm) and the device MSI domain of nr_irqs + 1 entries */
 export function aplicMsiSetup(k: Kernel, dev: PlatformDevice, nrIrqs: number, imsic: ImsicPriv): { ret: number; priv: AplicPriv | null } {
   if (k.faults.shouldFail('aplic_msi_setup')) return { ret: -ENOMEM, priv: null };
   const priv = k.heap.kmalloc(new AplicPriv(dev, nrIrqs, imsic));

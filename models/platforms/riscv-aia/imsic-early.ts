@@ -81,9 +81,11 @@ export class ImsicFabric implements InterruptFabric {
     return best;
   }
 
-  // imsic_handle_irq(): process the pending local synchronization first, then claim TOPEI and
-  // hand the identity's irq to generic_handle_irq() (before 0bd55080ba9e: look vec->hwirq up in
-  // the base domain); an identity no irq holds is dropped
+  /**
+   * imsic_handle_irq(): process the pending local synchronization first, then claim TOPEI and
+   * hand the identity's irq to generic_handle_irq() (before 0bd55080ba9e: look vec->hwirq up in
+   * the base domain); an identity no irq holds is dropped
+   */
   takeNext(cpu: number): TakenIrq | null {
     const { k } = this.drv;
     const file = this.file(cpu);
@@ -204,13 +206,13 @@ function expireTimers(drv: ImsicDriver): number {
   return 0;
 }
 
-// imsic_hw_states_init(): IPIs, a sync of every identity, then delivery on
+/** imsic_hw_states_init(): IPIs, a sync of every identity, then delivery on */
 function imsicHwStatesInit(drv: ImsicDriver, cpu: number): void {
   imsicLocalSyncAll(drv, cpu, true);
   (drv.imsic.files[cpu] as ImsicFile).delivery = true;
 }
 
-// imsic_starting_cpu(): on the CPU coming up, before it is marked online
+/** imsic_starting_cpu(): on the CPU coming up, before it is marked online */
 export function imsicStartingCpu(drv: ImsicDriver, cpu: number): void {
   onCpu(drv.k, cpu, () => {
     imsicStateOnline(drv.imsic, cpu);
@@ -218,8 +220,10 @@ export function imsicStartingCpu(drv: ImsicDriver, cpu: number): void {
   });
 }
 
-// imsic_dying_cpu(): on the CPU going down, after its irqs were migrated: a last sync, then the
-// matrix map goes offline
+/**
+ * imsic_dying_cpu(): on the CPU going down, after its irqs were migrated: a last sync, then the
+ * matrix map goes offline
+ */
 function imsicDyingCpu(drv: ImsicDriver, cpu: number): void {
   imsicLocalSyncAll(drv, cpu, false);
   imsicStateOffline(drv.imsic, cpu);
@@ -233,10 +237,12 @@ function imsicDyingCpu(drv: ImsicDriver, cpu: number): void {
 export function imsicCpuHotplug(drv: ImsicDriver, baseDomain: () => IrqDomain): ArchCpuHotplug {
   let saved = 0;
   const hp: ArchCpuHotplug = {
-    // Timing, not code: a CPU hotplug runs the hotplug state machine for milliseconds before
-    // take_cpu_down() (or the new CPU's bringup), so every online CPU's lazy IMSIC timer (armed
-    // for jiffies + 1) has fired by then. The model's timers fire only when a command says so;
-    // here they catch up.
+    /**
+     * Timing, not code: a CPU hotplug runs the hotplug state machine for milliseconds before
+     * take_cpu_down() (or the new CPU's bringup), so every online CPU's lazy IMSIC timer (armed
+     * for jiffies + 1) has fired by then. The model's timers fire only when a command says so;
+     * here they catch up.
+     */
     canDisable: () => expireTimers(drv),
     dying(cpu) {
       saved = drv.k.currentCpu;

@@ -41,7 +41,7 @@ export function vecOf(d: IrqData): ImsicVector | null {
   return d.chipData as ImsicVector | null;
 }
 
-// imsic_irq_compose_vector_msg(): the CPU's interrupt file page (guest index 0) and the local ID
+/** imsic_irq_compose_vector_msg(): the CPU's interrupt file page (guest index 0) and the local ID */
 export function imsicComposeVectorMsg(drv: ImsicDriver, vec: ImsicVector | null): MsiMsg | null {
   if (vec === null) {
     drv.k.warn('imsic_irq_compose_vector_msg', 'no vector');
@@ -55,16 +55,18 @@ export function imsicComposeVectorMsg(drv: ImsicDriver, vec: ImsicVector | null)
   return { addressHi: Math.floor(file.msiPa / 2 ** 32), addressLo: file.msiPa % 2 ** 32, data: vec.localId };
 }
 
-// imsic_msi_update_msg(): compose for `vec` and write through the top chip (the device's)
+/** imsic_msi_update_msg(): compose for `vec` and write through the top chip (the device's) */
 function imsicMsiUpdateMsg(drv: ImsicDriver, top: IrqData, vec: ImsicVector): void {
   const msg = imsicComposeVectorMsg(drv, vec);
   if (msg !== null) top.chip?.writeMsiMsg?.(drv.k, top, msg);
 }
 
-// imsic_irq_set_affinity(): keep the vector if its CPU is in the mask; refuse while a move is in
-// flight; else a new identity on the mask, the device pointed at it (through a temporary one
-// first for devices that cannot move in process context, 896f8e436f99), chip_data and the
-// effective affinity updated, and the old vector's state moved over
+/**
+ * imsic_irq_set_affinity(): keep the vector if its CPU is in the mask; refuse while a move is in
+ * flight; else a new identity on the mask, the device pointed at it (through a temporary one
+ * first for devices that cannot move in process context, 896f8e436f99), chip_data and the
+ * effective affinity updated, and the old vector's state moved over
+ */
 export function imsicIrqSetAffinity(drv: ImsicDriver, d: IrqData, mask: readonly number[]): number {
   const { k } = drv;
   const oldVec = vecOf(d);
@@ -94,8 +96,10 @@ export function imsicIrqSetAffinity(drv: ImsicDriver, d: IrqData, mask: readonly
   return IRQ_SET_MASK_OK_DONE;
 }
 
-// imsic_irq_force_complete_move() (51611130d57d): on the outgoing CPU, an in-flight move whose
-// old vector is on this CPU is completed by force (the old vector is freed now)
+/**
+ * imsic_irq_force_complete_move() (51611130d57d): on the outgoing CPU, an in-flight move whose
+ * old vector is on this CPU is completed by force (the old vector is freed now)
+ */
 export function imsicIrqForceCompleteMove(drv: ImsicDriver, d: IrqData, cpu: number): void {
   const vec = vecOf(d);
   if (vec === null) {
@@ -112,7 +116,7 @@ export function imsicIrqForceCompleteMove(drv: ImsicDriver, d: IrqData, cpu: num
 export function makeImsicChip(drv: ImsicDriver): IrqChip {
   const chip: IrqChip = {
     name: 'IMSIC',
-    // imsic_irq_mask() / imsic_irq_unmask()
+    /** imsic_irq_mask() / imsic_irq_unmask() */
     irqMask(k, d) {
       const vec = vecOf(d);
       if (vec !== null) imsicVectorSetEnable(drv, vec, false);
@@ -124,7 +128,7 @@ export function makeImsicChip(drv: ImsicDriver): IrqChip {
       k.touchIrq(d.irq);
     },
     irqSetAffinity: (_k, d, mask) => imsicIrqSetAffinity(drv, d, mask),
-    // imsic_irq_retrigger(): an MMIO write of the local ID to the vector's interrupt file
+    /** imsic_irq_retrigger(): an MMIO write of the local ID to the vector's interrupt file */
     irqRetrigger(k, d) {
       const vec = vecOf(d);
       if (vec === null) {
@@ -146,7 +150,7 @@ export function makeImsicChip(drv: ImsicDriver): IrqChip {
 /** imsic_base_domain_ops */
 export function makeImsicDomainOps(drv: ImsicDriver, chip: IrqChip): IrqDomainOps {
   return {
-    // imsic_irq_domain_alloc(): one identity on any online CPU; hwirq == virq
+    /** imsic_irq_domain_alloc(): one identity on any online CPU; hwirq == virq */
     alloc(k, domain, virq, nrIrqs) {
       // Multi-MSI is not supported yet.
       if (nrIrqs > 1) return -EOPNOTSUPP;
@@ -159,7 +163,7 @@ export function makeImsicDomainOps(drv: ImsicDriver, chip: IrqChip): IrqDomainOp
       d.effectiveCpu = vec.cpu;
       return 0;
     },
-    // imsic_irq_domain_free(): the vector goes back; a move in flight is not looked at
+    /** imsic_irq_domain_free(): the vector goes back; a move in flight is not looked at */
     free(k, domain, virq) {
       const d = k.irqs.getIrqData(domain, virq);
       const vec = d === null ? null : vecOf(d);
@@ -175,9 +179,11 @@ export function makeImsicDomainOps(drv: ImsicDriver, chip: IrqChip): IrqDomainOp
   };
 }
 
-// imsic_init_dev_msi_info(): the MSI library's shaping; from fe35ecee8ec8 on, PCI/MSI devices
-// (whose message update is not atomic) get IRQCHIP_MOVE_DEFERRED: their affinity changes wait
-// for the next interrupt (kernel/irq/migration.c)
+/**
+ * imsic_init_dev_msi_info(): the MSI library's shaping; from fe35ecee8ec8 on, PCI/MSI devices
+ * (whose message update is not atomic) get IRQCHIP_MOVE_DEFERRED: their affinity changes wait
+ * for the next interrupt (kernel/irq/migration.c)
+ */
 function imsicInitDevMsiInfo(k: Kernel, dev: Device, domain: IrqDomain, realParent: IrqDomain, info: MsiDomainInfo): boolean {
   if (!msiLibInitDevMsiInfo(k, dev, domain, realParent, info)) return false;
   if (!k.applied('fe35ecee8ec8')) return true;

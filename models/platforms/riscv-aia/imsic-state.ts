@@ -114,7 +114,7 @@ export class ImsicPriv {
   }
 }
 
-// imsic_vector_alloc(): an identity on the best CPU of the mask (irq_matrix_alloc), NULL when none
+/** imsic_vector_alloc(): an identity on the best CPU of the mask (irq_matrix_alloc), NULL when none */
 export function imsicVectorAlloc(imsic: ImsicPriv, irq: number, mask: readonly number[]): ImsicVector | null {
   const r = imsic.matrix.alloc(mask, false);
   if (r.ret < 0) return null;
@@ -128,7 +128,7 @@ export function imsicVectorAlloc(imsic: ImsicPriv, irq: number, mask: readonly n
   return vec;
 }
 
-// imsic_vector_free(): the identity goes back to the matrix; the vector keeps its move links.
+/** imsic_vector_free(): the identity goes back to the matrix; the vector keeps its move links. */
 export function imsicVectorFree(imsic: ImsicPriv, vec: ImsicVector): void {
   vec.irq = 0;
   imsic.matrix.free(vec.cpu, vec.localId, false);
@@ -163,15 +163,17 @@ export interface ImsicSyncEnv {
   raisedFor(o: IrqOrigin, irq: number): boolean;
 }
 
-// __imsic_id_read_clear_pending(): read and clear one EIP bit of the current hart
+/** __imsic_id_read_clear_pending(): read and clear one EIP bit of the current hart */
 function idReadClearPending(file: ImsicFile, id: number): EipEntry | null {
   const e = file.eip.get(id) ?? null;
   file.eip.delete(id);
   return e;
 }
 
-// __imsic_local_sync(): runs on the vector table's own CPU. Returns false when a vector whose
-// old vector elsewhere is not updated yet must be looked at again (move_prev still set).
+/**
+ * __imsic_local_sync(): runs on the vector table's own CPU. Returns false when a vector whose
+ * old vector elsewhere is not updated yet must be looked at again (move_prev still set).
+ */
 export function imsicLocalSync(env: ImsicSyncEnv, lpriv: ImsicLocalPriv): boolean {
   const { k, imsic } = env;
   const file = imsic.files[lpriv.cpu] as ImsicFile;
@@ -237,28 +239,32 @@ export function imsicLocalSync(env: ImsicSyncEnv, lpriv: ImsicLocalPriv): boolea
   return ret;
 }
 
-// __imsic_local_timer_start(): arm the lazy sync of `lpriv`'s CPU if it is not armed
+/** __imsic_local_timer_start(): arm the lazy sync of `lpriv`'s CPU if it is not armed */
 function localTimerStart(lpriv: ImsicLocalPriv): void {
   lpriv.timerPending = true;
 }
 
-// imsic_local_sync_all(): on the current CPU, the dirty vectors (or all with force_all); a sync
-// that must be retried arms the lazy timer
+/**
+ * imsic_local_sync_all(): on the current CPU, the dirty vectors (or all with force_all); a sync
+ * that must be retried arms the lazy timer
+ */
 export function imsicLocalSyncAll(env: ImsicSyncEnv, cpu: number, forceAll: boolean): void {
   const lpriv = env.imsic.lpriv[cpu] as ImsicLocalPriv;
   if (forceAll) for (let i = 0; i <= env.imsic.nrIds; i++) lpriv.dirty.add(i);
   if (!imsicLocalSync(env, lpriv)) localTimerStart(lpriv);
 }
 
-// imsic_local_timer_callback(): the lazy timer fires on its CPU
+/** imsic_local_timer_callback(): the lazy timer fires on its CPU */
 export function imsicLocalTimerCallback(env: ImsicSyncEnv, cpu: number): void {
   const lpriv = env.imsic.lpriv[cpu] as ImsicLocalPriv;
   lpriv.timerPending = false;
   imsicLocalSyncAll(env, cpu, false);
 }
 
-// __imsic_remote_sync(): sync at once if `cpu` is the current CPU (and nothing must be
-// retried), else arm its timer; an offline CPU syncs everything when it comes up
+/**
+ * __imsic_remote_sync(): sync at once if `cpu` is the current CPU (and nothing must be
+ * retried), else arm its timer; an offline CPU syncs everything when it comes up
+ */
 function imsicRemoteSync(env: ImsicSyncEnv, lpriv: ImsicLocalPriv, cpu: number): void {
   if (!env.k.cpuIsOnline(cpu)) return;
   if (cpu === env.k.currentCpu && imsicLocalSync(env, lpriv)) return;
@@ -275,7 +281,7 @@ function checkSlot(env: ImsicSyncEnv, site: string, vec: ImsicVector): ImsicLoca
   return lpriv;
 }
 
-// imsic_vector_mask() / imsic_vector_unmask()
+/** imsic_vector_mask() / imsic_vector_unmask() */
 export function imsicVectorSetEnable(env: ImsicSyncEnv, vec: ImsicVector, enable: boolean): void {
   const lpriv = checkSlot(env, enable ? 'imsic_vector_unmask' : 'imsic_vector_mask', vec);
   if (lpriv === null) return;
@@ -284,9 +290,11 @@ export function imsicVectorSetEnable(env: ImsicSyncEnv, vec: ImsicVector, enable
   imsicRemoteSync(env, lpriv, vec.cpu);
 }
 
-// imsic_vector_force_move_cleanup() (51611130d57d): drop the new vector's link to the old one
-// and free the old one now. The old vector's own move_next stays as it was, and whether its CPU
-// already freed it (its sync clears move_next) is not looked at.
+/**
+ * imsic_vector_force_move_cleanup() (51611130d57d): drop the new vector's link to the old one
+ * and free the old one now. The old vector's own move_next stays as it was, and whether its CPU
+ * already freed it (its sync clears move_next) is not looked at.
+ */
 export function imsicVectorForceMoveCleanup(env: ImsicSyncEnv, vec: ImsicVector): void {
   const mvec = vec.movePrev;
   vec.movePrev = null;
@@ -301,8 +309,10 @@ export function imsicVectorForceMoveCleanup(env: ImsicSyncEnv, vec: ImsicVector)
   imsicVectorFree(env.imsic, mvec);
 }
 
-// imsic_vector_move_update(): set enable and the move link, mark dirty, sync; returns the
-// previous enable state
+/**
+ * imsic_vector_move_update(): set enable and the move link, mark dirty, sync; returns the
+ * previous enable state
+ */
 function imsicVectorMoveUpdate(env: ImsicSyncEnv, lpriv: ImsicLocalPriv, vec: ImsicVector, isOldVec: boolean, newEnable: boolean, moveVec: ImsicVector): boolean {
   const enabled = vec.enable;
   vec.enable = newEnable;
@@ -313,8 +323,10 @@ function imsicVectorMoveUpdate(env: ImsicSyncEnv, lpriv: ImsicLocalPriv, vec: Im
   return enabled;
 }
 
-// imsic_vector_move(): the old vector is disabled and linked to the new one, the new one takes
-// the old one's enable state; an interrupt on the old vector meanwhile is forwarded at its sync
+/**
+ * imsic_vector_move(): the old vector is disabled and linked to the new one, the new one takes
+ * the old one's enable state; an interrupt on the old vector meanwhile is forwarded at its sync
+ */
 export function imsicVectorMove(env: ImsicSyncEnv, oldVec: ImsicVector, newVec: ImsicVector): void {
   if (oldVec.cpu === newVec.cpu) {
     env.k.warn('imsic_vector_move', `old and new vector on CPU ${oldVec.cpu}`);
@@ -328,12 +340,12 @@ export function imsicVectorMove(env: ImsicSyncEnv, oldVec: ImsicVector, newVec: 
   imsicVectorMoveUpdate(env, newLpriv, newVec, false, enabled, oldVec);
 }
 
-// imsic_state_online(): the CPU's matrix map joins
+/** imsic_state_online(): the CPU's matrix map joins */
 export function imsicStateOnline(imsic: ImsicPriv, cpu: number): void {
   imsic.matrix.online(cpu);
 }
 
-// imsic_state_offline(): the map leaves; the lazy timer is deleted (timer_delete_sync_try)
+/** imsic_state_offline(): the map leaves; the lazy timer is deleted (timer_delete_sync_try) */
 export function imsicStateOffline(imsic: ImsicPriv, cpu: number): void {
   imsic.matrix.offline(cpu);
   (imsic.lpriv[cpu] as ImsicLocalPriv).timerPending = false;

@@ -85,7 +85,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     return { vec, cpu };
   }
 
-  // The IMSIC translation: the interrupt file's hart and the identity it holds
+  /** The IMSIC translation: the interrupt file's hart and the identity it holds */
   deliver(_dev: Device, msg: MsiMsg): Delivery {
     const at = this.vectorAt(msg);
     if ('blocked' in at) return at;
@@ -118,7 +118,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     return new PlatformDevice(name, 0);
   }
 
-  // aplic_probe() -> aplic_msi_setup(): the MSI parent is the IMSIC (of_msi_configure)
+  /** aplic_probe() -> aplic_msi_setup(): the MSI parent is the IMSIC (of_msi_configure) */
   probeWiredBridge(dev: PlatformDevice): number {
     dev.msiParent = this.baseDomain;
     const r = aplicMsiSetup(this.kernel, dev, APLIC_NR_IRQS, this.imsic);
@@ -127,7 +127,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     return r.ret;
   }
 
-  // DT interrupts = <source IRQ_TYPE_*> with the APLIC as interrupt-parent
+  /** DT interrupts = <source IRQ_TYPE_*> with the APLIC as interrupt-parent */
   wiredFwspec(_dev: PlatformDevice, hwirq: number, type: number): number[] {
     return [hwirq, type];
   }
