@@ -41,6 +41,8 @@ export function cmdList(json: boolean): number {
   for (const p of platforms) {
     for (const r of p.revisions) out.push(`  ${p.name.padEnd(14)} ${r.name.padEnd(30)} ${r.correct ? 'correct ' : 'KNOWN-BAD'} ${r.description}`);
   }
+  out.push('', 'Fault sites (fail_next; --faults classes):');
+  for (const p of platforms) out.push(`  ${p.name.padEnd(14)} ${p.faultSites.map((f) => `${f.name} (${f.class})`).join(', ')}`);
   out.push('', 'Invariants:');
   for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(28)} ${i.statement}${i.platforms !== undefined ? ` [${i.platforms.join(', ')}]` : ''}`);
   out.push('', 'Known bugs:');
