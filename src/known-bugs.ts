@@ -341,7 +341,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     commands: ['vgic_v4_init'],
     faults: ['kmalloc'],
     status: 'open',
-    fixPatch: 'msi-fuzz-vpe-alloc-unwind',
+    fixPatch: 'msi-fuzz-vgic-v4-init-teardown',
     source:
       'msi-fuzz model finding (arch/arm64/kvm/vgic/vgic-v4.c: vgic_v4_init() sets its_vm.nr_vpes to the vCPUs whose doorbell request_irq() succeeded, and vgic_v4_teardown() -> its_free_vcpu_irqs() frees only nr_vpes vPE irqs before irq_domain_remove(), which WARNs on the mapped rest); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
     description:
@@ -392,6 +392,22 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source:
       'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c: its_irq_domain_alloc() returns the error of its_irq_gic_domain_alloc() with the event region of its_alloc_device_irq() still set, and irq_domain_alloc_irqs_locked() frees irq data without calling the domain\'s free; its_msi_teardown() then WARNs on the non-empty lpi_map and keeps the its_device); the same code runs on the one-ITS gic-v3-its platform; no upstream report or fix found; the fix is msi-fuzz\'s proposal',
     description: 'an allocation whose GIC parent fails leaves its events taken in the its_device\'s lpi_map: the device domain\'s teardown WARNs and leaks the its_device, its ITT and LPIs',
+  },
+  {
+    id: 'mbigen-stale-pin-event',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 9,
+    commands: ['wired_bridge_add', 'irq_create_fwspec_mapping', 'irq_dispose_mapping', 'msi_raise'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-mbigen-clear-vector',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-mbigen.c: mbigen_write_msi_msg() returns early for the zeroed message msi_domain_deactivate() writes, so the pin\'s vector register keeps its EventID; the chip masks only at the parent (irq_chip_mask_parent); the ITS reuses the freed event for the next pin mapped); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a pin whose mapping was disposed keeps sending its old EventID; once that event belongs to another pin of the MBIGEN, an assertion of the old pin runs the other pin\'s handler (a stuck level line would storm it until the spurious-interrupt detector disables it)',
   },
 ];
 

@@ -147,7 +147,8 @@ export function vgicV4Init(k: Kernel, env: GicV4Env, name: string, nrVcpus: numb
     // request_irq(): the irqaction (kzalloc) can fail; irq_activate() maps the vPE
     if (k.faults.shouldFail('vgic_v4_request_vpe_irq')) {
       k.printk(`kvm: failed to allocate vcpu IRQ${vpe.irq}`);
-      kvm.nrVpes = k.applied('msi-fuzz-vpe-alloc-unwind') ? nrVcpus : i;
+      // msi-fuzz's proposal: keep nr_vpes, and the teardown frees only the doorbells requested
+      kvm.nrVpes = k.applied('msi-fuzz-vgic-v4-init-teardown') ? nrVcpus : i;
       vgicV4Teardown(k, env, kvm);
       return { ret: -ENOMEM, kvm: null };
     }

@@ -61,7 +61,11 @@ export const mbigenMsiTemplate: MsiDomainTemplate = {
     /** mbigen_write_msi_msg(): no address means nothing to do; the event goes into the pin's vector register */
     writeMsiMsg(k, d, msg) {
       const regs = regsOf(k, 'mbigen_write_msi_msg', d);
-      if (msg.addressLo === 0 && msg.addressHi === 0) return;
+      if (msg.addressLo === 0 && msg.addressHi === 0) {
+        // msi-fuzz's proposal: the deactivated pin sends nothing the ITS would translate
+        if (k.applied('msi-fuzz-mbigen-clear-vector')) regs.vector.delete(d.hwirq);
+        return;
+      }
       regs.vector.set(d.hwirq, msg.data);
       const desc = k.irqs.desc(d.irq)?.msiDesc ?? null;
       if (desc !== null) desc.msg = { ...msg };
