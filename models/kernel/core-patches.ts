@@ -58,7 +58,7 @@ export const CORE_PATCHES: readonly Patch[] = [
     title: 'PCI/MSI: Keep a multi-MSI block\'s message while one of its irqs is activated (msi-fuzz proposal)',
     scope: 'core',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (README, "Findings at current upstream"); not posted, not upstream',
+    link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary: 'pci_msi_domain_write_msg(): a multi-MSI block\'s message is written as zero only when no other irq of the block is activated, and an irq activated while the block\'s first irq is not writes the block\'s message',
   },
   {
@@ -68,5 +68,21 @@ export const CORE_PATCHES: readonly Patch[] = [
     proposedBy: 'msi-fuzz',
     link: 'msi-fuzz model finding (docs/reference/platforms-arm64-riscv.md); not posted, not upstream',
     summary: 'msi_lib_init_dev_msi_info() gives DOMAIN_BUS_WIRED_TO_MSI domains MSI_FLAG_FREE_MSI_DESCS, so irq_dispose_mapping() (msi_device_domain_free_wired) frees the descriptor msi_device_domain_alloc_wired() created',
+  },
+  {
+    id: 'msi-fuzz-startup-error',
+    title: 'genirq: Fail request_irq() when irq_startup() fails (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: '__setup_irq(): a negative irq_startup() result (XIVE: no queue with room, or configure_irq failing) fails the request, the line left not started and deactivated, instead of installing a handler on a dead line; xive_irq_startup() gives its target back when configure_irq fails',
+  },
+  {
+    id: 'msi-fuzz-migrate-retry-online',
+    title: 'genirq/cpuhotplug: Retry a failed migration with the online mask whatever the error (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'migrate_one_irq(): an irq whose move fails with anything but -ENOSPC (a firmware error) gets one more try, with cpu_online_mask (a managed irq: its own mask), instead of being left on the dying CPU',
   },
 ];

@@ -1,9 +1,14 @@
 // The random engine finds each known bug of the ARM64 server machines (all open: msi-fuzz model
 // findings at the newest kernel, in the GICv3 ITS driver, GICv4 and KVM's vgic-v4) and shrinks
-// it to its known minimal length; the proposed fix cures the repro.
+// it to its known minimal length; the proposed fix cures the repro. The ITS driver's error-path
+// findings recorded on gic-v3-its fail here too.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runCampaign } from '../../src/engine/campaign';
 import { runCommands } from '../../src/engine/runner';
-import { KNOWN_BUGS } from '../../src/known-bugs';
+import { matchOpenIssue } from '../../src/engine/triage';
+import { GOLDEN_DIR, KNOWN_BUGS } from '../../src/known-bugs';
+import { parseRepro } from '../../src/repro/parse';
 import { findPlatform } from '../../src/platforms';
 import { resolveRevision } from '../../src/revision';
 
@@ -13,8 +18,6 @@ const SEEDS: Record<string, readonly number[]> = {
   'vlpi-unmap-offline-collection': [2, 3],
   'vpe-doorbell-request-teardown-leak': [3, 8],
   'vpe-sgi-alloc-unwind-leak': [1, 5],
-  'its-create-device-lpi-leak': [2, 3],
-  'its-gic-alloc-event-leak': [2, 3],
   'mbigen-stale-pin-event': [2, 6],
 };
 const bugs = KNOWN_BUGS.filter((b) => b.platform === 'gic-v3-its-dt');
@@ -34,6 +37,22 @@ describe('ARM64 server known bugs', () => {
     if (f === undefined) return;
     expect(f.repro.commands.length).toBeLessThanOrEqual(bug.minimalLength);
     const fixed = runCommands({ ...config, revision: resolveRevision(dt, `${bug.revision}+${bug.fixPatch ?? ''}`) }, f.repro.commands);
+    expect(fixed.violation).toBeNull();
+  });
+
+  // The GICv3 ITS driver's error-path findings (recorded on gic-v3-its) run the same code here:
+  // their golden repros fail on the server machines too, triage names them, their fixes cure them
+  test.each(['its-create-device-lpi-leak', 'its-alloc-events-leak', 'its-lpi-free-alloc-leak'])('%s: the gic-v3-its golden fails on the servers too', (id) => {
+    const bug = KNOWN_BUGS.find((b) => b.id === id);
+    if (bug === undefined || dt === undefined) throw new Error('registry');
+    expect(bug.alsoOn).toEqual(['gic-v3-its-dt', 'gic-v3-its-acpi']);
+    const file = path.join(__dirname, '..', '..', GOLDEN_DIR, `${id}.repro`);
+    const commands = parseRepro(fs.readFileSync(file, 'utf8'), file).commands;
+    const config = { platform: dt, revision: resolveRevision(dt, 'v7.2'), faultClasses: bug.faults };
+    const r = runCommands(config, commands);
+    expect(r.violation).not.toBeNull();
+    expect(matchOpenIssue(config, commands, r.violation?.invariant ?? '')?.id).toBe(id);
+    const fixed = runCommands({ ...config, revision: resolveRevision(dt, `v7.2+${bug.fixPatch ?? ''}`) }, commands);
     expect(fixed.violation).toBeNull();
   });
 });

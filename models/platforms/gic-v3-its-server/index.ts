@@ -6,7 +6,7 @@
 // same driver, not a second driver, so the one-ITS platform and its known bugs stay as they are.
 import { IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
 import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
-import { EINVAL, ENOMEM } from '../../kernel/errno';
+import { EINVAL } from '../../kernel/errno';
 import type { FaultSite } from '../../kernel/faults';
 import type { IrqOrigin } from '../../kernel/irq-action';
 import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqData, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
@@ -17,6 +17,7 @@ import { pciIrqVector } from '../../kernel/pci-msi';
 import { pciMsiGetDeviceController } from '../../kernel/pci-msi-rid';
 import { acpiMachine, dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware, type MsiTarget } from '../arm64-firmware';
 import { ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip, type ItsDevice } from '../gic-v3-its/its';
+import { ITS_FAULT_SITES, ITS_POOLS } from '../gic-v3-its';
 import { LpiRangeAllocator } from '../gic-v3-its/lpi-range';
 import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
 import type { WiredBridgeHost, WiredBridgeKind } from '../wired';
@@ -84,6 +85,8 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     );
     // its_lpi_init(): one LPI allocator for every ITS
     this.lpis = new LpiRangeAllocator(k, (1 << LPI_ID_BITS) - 8192);
+    // exhaust(LPI): the one LPI space every ITS and the vPE doorbells share
+    k.faults.registerPool('LPI', () => this.lpis.drain());
     const view = {
       fw: this.firmware.fw,
       controllerOf: (domain: IrqDomain) => [...this.itses.entries()].find(([, its]) => its.domain === domain)?.[0] ?? '',
@@ -111,8 +114,8 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     }
     // its_init_v4(): the vPE domain ops KVM's vPE domains use
     this.v4 = new GicV4(k, [...this.itses.values()]);
-    const gicAlloc = (kk: Kernel, domain: IrqDomain, virq: number, lpi: number): number =>
-      kk.faults.shouldFail('its_irq_gic_domain_alloc') ? -ENOMEM : kk.irqs.allocIrqsParent(domain, virq, 1, new GicLpiSpec(lpi));
+    // its_irq_gic_domain_alloc(): the GIC only translates the fwspec and sets the chip for an LPI
+    const gicAlloc = (kk: Kernel, domain: IrqDomain, virq: number, lpi: number): number => kk.irqs.allocIrqsParent(domain, virq, 1, new GicLpiSpec(lpi));
     // its_vpe_4_1_irq_chip: the doorbell moves with the vPE (its_vpe_set_affinity())
     const vpeOps = makeItsVpeDomainOps(this.v4, gicAlloc, { name: 'GICv4.1-vpe', irqSetAffinity: (kk, d, mask) => vpeSetAffinity(kk, d, mask) });
     this.v4env = { v4: this.v4, gicDomain: this.gicDomain, vpeDomainOps: vpeOps, hasV41Sgi: true };
@@ -273,24 +276,75 @@ export function vpeSetAffinity(k: Kernel, d: IrqData, mask: readonly number[]): 
   return IRQ_SET_MASK_OK_DONE;
 }
 
+/** The ITS driver's sites (models/platforms/gic-v3-its), then the GICv4.1, KVM and MBIGEN ones. */
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'alloc_lpi_range', class: 'resource', description: 'the LPI allocator has no free range of the requested size (its_lpi_alloc() halves and retries)' },
-  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no free Linux irq number' },
-  { name: 'its_vpe_id_alloc', class: 'resource', description: 'no free vPE ID (ida_alloc_max(&its_vpeid_ida))' },
-  { name: 'itt_alloc_pool', class: 'kmalloc', description: 'the ITT allocation in its_create_device() fails' },
-  { name: 'bitmap_zalloc', class: 'kmalloc', description: 'the event bitmap allocation in its_lpi_alloc() fails' },
-  { name: 'its_irq_gic_domain_alloc', class: 'kmalloc', description: 'the GIC parent allocation of an LPI (a device event or a vPE doorbell) fails' },
-  { name: 'msi_alloc_desc', class: 'kmalloc', description: 'msi_alloc_desc() for a wired mapping or a dynamic MSI-X entry fails' },
-  { name: 'mbigen_device_probe', class: 'kmalloc', description: 'devm_kzalloc of the MBIGEN device in its probe fails' },
-  { name: 'its_allocate_prop_table', class: 'kmalloc', description: 'the vPE property table page of a VM cannot be allocated' },
-  { name: 'its_allocate_pending_table', class: 'kmalloc', description: 'a vPE\'s virtual pending table page cannot be allocated (its_vpe_init())' },
-  { name: 'its_alloc_table_entry', class: 'kmalloc', description: 'a level-2 page of an ITS vPE table cannot be allocated (its_alloc_vpe_table())' },
-  { name: 'allocate_vpe_l2_table', class: 'kmalloc', description: 'a level-2 page of a CPU\'s GICv4.1 vPE table cannot be allocated' },
-  { name: 'its_alloc_vcpu_sgis', class: 'kmalloc', description: 'the vSGI fwnode or domain of a vPE cannot be allocated (its_alloc_vcpu_sgis())' },
-  { name: 'irq_domain_alloc_named_id_fwnode', class: 'kmalloc', description: 'the fwnode of a VM\'s vPE domain cannot be allocated' },
-  { name: 'vgic_v4_request_vpe_irq', class: 'kmalloc', description: 'request_irq() of a vCPU\'s doorbell fails (its irqaction)' },
-  { name: 'vgic_v4_init', class: 'kmalloc', description: 'KVM cannot allocate the VM\'s vPE array' },
-  { name: 'its_vlpi_map', class: 'kmalloc', description: 'the vlpi_maps array of a device\'s first forwarded event cannot be allocated (GFP_ATOMIC)' },
+  ...ITS_FAULT_SITES,
+  {
+    name: 'its_vpe_id_alloc',
+    class: 'resource',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_vpe_id_alloc() (ida_alloc_max(&its_vpeid_ida)) from its_vpe_init()',
+    description: 'no free vPE ID: its_vpe_init() fails, its_vpe_irq_domain_alloc() frees what it set up (its_vpe_irq_domain_free())',
+  },
+  {
+    name: 'its_allocate_prop_table',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_allocate_prop_table() from its_vpe_irq_domain_alloc()',
+    description: 'the property table page of a VM\'s vPEs cannot be allocated: the doorbell LPIs are freed, -ENOMEM',
+  },
+  {
+    name: 'its_allocate_pending_table',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_allocate_pending_table() from its_vpe_init()',
+    description: 'a vPE\'s virtual pending table page cannot be allocated: its vPE ID goes back, the allocation unwinds',
+  },
+  {
+    name: 'its_alloc_table_entry',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_alloc_table_entry() from its_alloc_vpe_table()',
+    description: 'a level-2 page of an ITS vPE table cannot be allocated for a new vPE ID: its_vpe_init() fails',
+  },
+  {
+    name: 'allocate_vpe_l2_table',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: allocate_vpe_l2_table() from its_alloc_vpe_table()',
+    description: 'a level-2 page of a CPU\'s GICv4.1 vPE table (GICR_VPROPBASER) cannot be allocated: its_vpe_init() fails',
+  },
+  {
+    name: 'its_alloc_vcpu_sgis',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v4.c: its_alloc_vcpu_sgis() from its_alloc_vcpu_irqs()',
+    description: 'the vSGI fwnode or domain of a vPE cannot be allocated: its_alloc_vcpu_irqs() jumps to its error path',
+  },
+  {
+    name: 'irq_domain_alloc_named_id_fwnode',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v4.c: its_alloc_vcpu_irqs()',
+    description: 'the fwnode of a VM\'s vPE domain cannot be allocated: no vPE domain, -ENOMEM',
+  },
+  {
+    name: 'vgic_v4_init',
+    class: 'kmalloc',
+    kernel: 'arch/arm64/kvm/vgic/vgic-v4.c: vgic_v4_init() (kcalloc of its_vm.vpes)',
+    description: 'KVM cannot allocate the VM\'s vPE array: no vPEs, -ENOMEM',
+  },
+  {
+    name: 'vgic_v4_request_vpe_irq',
+    class: 'kmalloc',
+    kernel: 'arch/arm64/kvm/vgic/vgic-v4.c: vgic_v4_request_vpe_irq() from vgic_v4_init()',
+    description: 'request_irq() of a vCPU\'s doorbell fails (its irqaction): vgic_v4_init() sets nr_vpes to the vCPUs before it and tears down',
+  },
+  {
+    name: 'its_vlpi_map',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_vlpi_map() (kcalloc of vlpi_maps, GFP_ATOMIC)',
+    description: 'the vlpi_maps array of a device\'s first forwarded event cannot be allocated: the forwarding fails with -ENOMEM',
+  },
+  {
+    name: 'mbigen_device_probe',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-mbigen.c: mbigen_device_probe() (devm_kzalloc of the mbigen_device)',
+    description: 'the MBIGEN\'s driver data cannot be allocated: the probe fails before its wired domain exists',
+  },
 ];
 
 /** One server machine: the ITS-server model under one firmware (DT or ACPI). */
@@ -302,6 +356,7 @@ function serverModel(name: string, title: string, firmware: () => Arm64Firmware)
     revisions: ITS_SERVER_REVISIONS,
     currentRevision: 'v7.2',
     faultSites: FAULT_SITES,
+    pools: ITS_POOLS,
     capabilities: { platformMsi: true, affinity: true, pciSegments: 2 },
     wiredBridgeKinds: [MBIGEN_KIND],
     boot: (k: Kernel) => new ItsServerPlatform(k, firmware()),

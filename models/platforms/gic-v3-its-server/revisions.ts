@@ -32,14 +32,6 @@ const VPE_PATCHES: readonly Patch[] = [
     summary: 'mbigen_write_msi_msg() ignores the zeroed message of msi_domain_deactivate(), so a pin keeps its EventID after its mapping is gone and, once the ITS hands that event to another pin, an assertion of the old pin runs the other pin\'s handler: for the zeroed message, program an EventID the ITS drops',
   },
   {
-    id: 'msi-fuzz-its-alloc-unwind',
-    title: 'irqchip/gic-v3-its: Give back LPIs and events on allocation error paths (msi-fuzz proposal)',
-    scope: 'gic-v3-its-server',
-    proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (docs/reference/platforms-arm64-riscv.md); not posted, not upstream',
-    summary: 'its_lpi_alloc() frees the LPI range when bitmap_zalloc() fails, its_create_device() frees the range of a device it does not create (not only the bitmap), and its_irq_domain_alloc() releases the event region when a GIC parent allocation fails',
-  },
-  {
     id: 'msi-fuzz-vlpi-unmap-online',
     title: 'irqchip/gic-v3-its: Restore an unforwarded LPI on an online CPU (msi-fuzz proposal)',
     scope: 'gic-v3-its-server',

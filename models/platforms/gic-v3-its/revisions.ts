@@ -30,6 +30,30 @@ export const ITS_PATCHES: readonly Patch[] = [
     link: '20250513163144.2215824-6-maz@kernel.org',
     summary: 'drops the "nvec = hwsize" fix-up in its_pci_msi_prepare()/its_pmsi_prepare()',
   },
+  {
+    id: 'msi-fuzz-its-lpi-range-unwind',
+    title: 'irqchip/gic-v3-its: Free the LPI range when its_create_device() fails (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'its_lpi_alloc() frees the range when bitmap_zalloc() fails, and its_create_device() frees it (its_lpi_free() instead of bitmap_free()) when the ITT, the its_device or the collection map cannot be allocated',
+  },
+  {
+    id: 'msi-fuzz-its-lpi-free-noalloc',
+    title: 'irqchip/gic-v3-its: Do not allocate when freeing an LPI range (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'free_lpi_range() gets its list entry without allocating on the free path (kept from the allocation, or merged into a neighbour), so its_lpi_free() cannot fail and leak the range',
+  },
+  {
+    id: 'msi-fuzz-its-alloc-unwind',
+    title: 'irqchip/gic-v3-its: Release the event region when its_irq_domain_alloc() fails (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'its_irq_domain_alloc(): an iommu_dma_prepare_msi() failure gives the events its_alloc_device_irq() took back, so the device is not left with events nothing frees',
+  },
 ];
 
 const POOL = [...CORE_PATCHES, ...ITS_PATCHES];

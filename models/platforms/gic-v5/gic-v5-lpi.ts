@@ -28,6 +28,11 @@ export class GicV5Irs {
 /** alloc_lpi(): ida_alloc_max(&lpi_ida, num_lpis - 1): the lowest free ID, -ENOSPC when none */
 export function allocLpi(k: Kernel, irs: GicV5Irs): number {
   if (irs.numLpis === 0 || k.faults.shouldFail('alloc_lpi')) return -ENOSPC;
+  // exhaust(LPI): every ID is taken by interrupts outside the model
+  if (k.faults.exhausted('LPI')) {
+    k.faults.refused('LPI');
+    return -ENOSPC;
+  }
   for (let id = 0; id < irs.numLpis; id++) {
     if (!irs.lpiIda.has(id)) {
       irs.lpiIda.add(id);

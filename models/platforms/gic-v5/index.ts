@@ -2,7 +2,7 @@
 // devices (the DT msi-map of arm64-firmware.ts decides which, and with which DeviceID), and IWBs
 // in front of its1 for wired interrupts. Four CPUs.
 import { PlatformDevice, type Device } from '../../kernel/device';
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { IrqOrigin } from '../../kernel/irq-action';
 import { IRQ_DOMAIN_FREE_BULK, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
@@ -40,6 +40,8 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
     const k = kernel;
     // gicv5_init_lpis() / gicv5_init_lpi_domain()
     this.irs = new GicV5Irs(GICV5_NUM_LPIS, 5);
+    // exhaust(LPI): alloc_lpi() reads the mark
+    k.faults.registerPool('LPI', () => () => undefined);
     this.lpiDomain = k.irqs.createDomain('GICv5-LPI', null, makeLpiDomainOps(this.irs, makeLpiChip(this.irs)), null, 0, 'ANY');
     // gicv5_its_of_probe() -> gicv5_its_init_bases() -> gicv5_its_init_domain(), per ITS node
     const fwv = {
@@ -152,14 +154,46 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
 }
 
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'alloc_lpi', class: 'resource', description: 'the LPI IDA has no free LPI (alloc_lpi() -> ida_alloc_max())' },
-  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no free Linux irq number' },
-  { name: 'gicv5_irs_iste_alloc', class: 'kmalloc', description: 'the level-2 IST page of a new LPI cannot be allocated' },
-  { name: 'gicv5_its_alloc_device', class: 'kmalloc', description: 'kzalloc of the gicv5_its_dev in gicv5_its_alloc_device() fails' },
-  { name: 'gicv5_its_create_itt', class: 'kmalloc', description: 'the device\'s ITT cannot be allocated (gicv5_its_create_itt_linear())' },
-  { name: 'bitmap_zalloc', class: 'kmalloc', description: 'the event map of a new ITS device cannot be allocated' },
-  { name: 'msi_alloc_desc', class: 'kmalloc', description: 'msi_alloc_desc() for a wired mapping or a dynamic MSI-X entry fails' },
-  { name: 'gicv5_iwb_init_bases', class: 'kmalloc', description: 'kzalloc of the IWB chip data fails' },
+  {
+    name: 'alloc_lpi',
+    class: 'resource',
+    kernel: 'drivers/irqchip/irq-gic-v5.c: alloc_lpi() (ida_alloc_max(&lpi_ida)) from gicv5_irq_lpi_domain_alloc()',
+    description: 'the LPI IDA has no free ID: -ENOSPC',
+  },
+  {
+    name: 'gicv5_irs_iste_alloc',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v5-irs.c: gicv5_irs_iste_alloc() (kzalloc of a level-2 IST page)',
+    description: 'the level-2 IST page a new LPI needs cannot be allocated: the LPI goes back to the IDA, -ENOMEM',
+  },
+  {
+    name: 'gicv5_its_alloc_device',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v5-its.c: gicv5_its_alloc_device() (kzalloc of the gicv5_its_dev)',
+    description: 'the ITS device of a new DeviceID cannot be allocated: msi_prepare fails, -ENOMEM',
+  },
+  {
+    name: 'gicv5_its_create_itt',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v5-its.c: gicv5_its_create_itt_linear() / _two_level() from gicv5_its_alloc_device()',
+    description: 'the device\'s ITT cannot be allocated: the ITS device is freed, -ENOMEM',
+  },
+  {
+    name: 'bitmap_zalloc',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v5-its.c: gicv5_its_alloc_device() (bitmap_zalloc of event_map)',
+    description: 'the event map of a new ITS device cannot be allocated: the ITT and the device are freed, -ENOMEM',
+  },
+  {
+    name: 'gicv5_iwb_init_bases',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v5-iwb.c: gicv5_iwb_init_bases() from gicv5_iwb_device_probe()',
+    description: 'the IWB\'s chip data cannot be allocated: the probe fails before its wired domain exists',
+  },
+];
+
+const POOLS: readonly PoolSpec[] = [
+  { name: 'LPI', perCpu: false, kernel: 'drivers/irqchip/irq-gic-v5.c: alloc_lpi()', description: 'the IRS LPI IDA has no free ID (IDs freed in the same command are not handed out again in it)' },
 ];
 
 export const gicV5Platform: PlatformModel & { readonly wiredBridgeKinds: readonly WiredBridgeKind[] } = {
@@ -169,6 +203,7 @@ export const gicV5Platform: PlatformModel & { readonly wiredBridgeKinds: readonl
   revisions: GIC_V5_REVISIONS,
   currentRevision: 'v7.2',
   faultSites: FAULT_SITES,
+  pools: POOLS,
   capabilities: { platformMsi: true, affinity: true, pciSegments: 2 },
   wiredBridgeKinds: [IWB_KIND],
   boot: (k: Kernel) => new GicV5Platform(k),

@@ -5,7 +5,7 @@ import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { msiGetDeviceDomain, msiStore } from '../../kernel/msi';
 import { MSI_DEFAULT_DOMAIN } from '../../kernel/msi-desc';
 import { pciIrqVector } from '../../kernel/pci-msi';
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { IrqOrigin } from '../../kernel/irq-action';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import type { IrqData, IrqDomain, MsiMsg } from '../../kernel/irqdomain';
@@ -45,6 +45,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     const k = kernel;
     // imsic_early_probe() -> imsic_setup_state()
     this.imsic = new ImsicPriv(k, IMSIC_NR_IDS, IMSIC_BASE);
+    k.faults.registerPool('IMSIC identity', (cpu) => this.imsic.matrix.drain(cpu ?? 0));
     const drv: ImsicDriver = {
       k,
       imsic: this.imsic,
@@ -169,10 +170,27 @@ function canMoveInProcessContext(k: Kernel, d: IrqData | null): boolean {
 }
 
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'irq_matrix_alloc', class: 'resource', description: 'no free identity on the CPUs of the mask (imsic_vector_alloc() for an allocation or an affinity move)' },
-  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no free Linux irq number for a device or wired allocation' },
-  { name: 'msi_alloc_desc', class: 'kmalloc', description: 'msi_alloc_desc() for a wired mapping (msi_device_domain_alloc_wired) or a dynamic MSI-X entry fails' },
-  { name: 'aplic_msi_setup', class: 'kmalloc', description: 'devm_kzalloc() of the APLIC\'s private data fails in aplic_msi_setup()' },
+  {
+    name: 'irq_matrix_alloc',
+    class: 'resource',
+    kernel: 'kernel/irq/matrix.c: irq_matrix_alloc() from imsic_vector_alloc() (drivers/irqchip/irq-riscv-imsic-state.c)',
+    description: 'no free identity on the CPUs of the mask: an allocation fails with -ENOSPC, an affinity move keeps the old vector; not injected during the CPU hot-unplug migration (drain a CPU with exhaust(IMSIC identity, cpu=N) there)',
+  },
+  {
+    name: 'aplic_msi_setup',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-riscv-aplic-msi.c: aplic_msi_setup() (devm_kzalloc of the aplic_priv) from aplic_probe()',
+    description: 'the APLIC\'s private data cannot be allocated: the probe fails before its wired domain exists',
+  },
+];
+
+const POOLS: readonly PoolSpec[] = [
+  {
+    name: 'IMSIC identity',
+    perCpu: true,
+    kernel: 'kernel/irq/matrix.c: matrix_find_best_cpu(), irq_matrix_alloc() from imsic_vector_alloc()',
+    description: 'CPU N\'s interrupt file has no free identity (held by interrupts outside the model): allocations and moves go to other CPUs of the mask or fail with -ENOSPC',
+  },
 ];
 
 export const riscvAiaPlatform: PlatformModel & { readonly wiredBridgeKinds: readonly WiredBridgeKind[] } = {
@@ -182,6 +200,7 @@ export const riscvAiaPlatform: PlatformModel & { readonly wiredBridgeKinds: read
   revisions: RISCV_AIA_REVISIONS,
   currentRevision: 'v7.2',
   faultSites: FAULT_SITES,
+  pools: POOLS,
   capabilities: { platformMsi: true, affinity: true },
   wiredBridgeKinds: [APLIC_KIND],
   boot: (k: Kernel) => new RiscvAiaPlatform(k),

@@ -14,6 +14,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, named, positional, requiredInt } from '../args';
 import { ArgError } from '../spec';
 import { pick } from '../rng';
+import { noDevice } from './common';
 import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
 
 /** How many VMs the driver's view runs at once, and their largest vCPU count. */
@@ -54,11 +55,18 @@ function vmName(a: Arg | undefined, args: readonly Arg[]): string {
 
 export const vgicV4InitCmd: CommandSpec<'vgic_v4_init'> = {
   kind: 'vgic_v4_init',
-  appliesTo: (p) => SERVERS.includes(p),
+  offered: (ctx) => SERVERS.includes(ctx.platform),
   summary: 'vgic_v4_init(vm0, vcpus=N): KVM gives a new VM its GICv4.1 vPEs: its_alloc_vcpu_irqs() (a vPE domain, doorbell LPIs, vPE IDs and tables, vSGI domains), then request_irq() of each doorbell (VMAPP on every ITS) (gic-v3-its-dt/-acpi)',
   weight: 1,
   choices: (s) => (view(s).vms.size < MAX_VMS ? 1 : 0),
   valid: (c, s, ctx) => onServer(ctx) && !view(s).vms.has(c.vm) && view(s).vms.size < MAX_VMS && c.vcpus >= 1 && c.vcpus <= MAX_VCPUS,
+  invalid(c, s, ctx) {
+    if (!onServer(ctx)) return 'only the GICv4.1 server machines run KVM guests with vPEs';
+    if (view(s).vms.has(c.vm)) return `${c.vm} already has its vPEs (vgic_v4_teardown() first)`;
+    if (view(s).vms.size >= MAX_VMS) return `already ${MAX_VMS} VMs, the cap of the model`;
+    if (c.vcpus < 1 || c.vcpus > MAX_VCPUS) return `vcpus=${c.vcpus}: a VM of the model has 1 to ${MAX_VCPUS} vCPUs`;
+    return null;
+  },
   generate(s, rng, ctx) {
     if (!onServer(ctx)) return null;
     for (let i = 0; i < MAX_VMS; i++) {
@@ -96,7 +104,7 @@ function passedThrough(s: AbstractState): { dev: string; vec: number }[] {
 
 export const kvmVgicV4SetForwardingCmd: CommandSpec<'kvm_vgic_v4_set_forwarding'> = {
   kind: 'kvm_vgic_v4_set_forwarding',
-  appliesTo: (p) => SERVERS.includes(p),
+  offered: (ctx) => SERVERS.includes(ctx.platform),
   summary: 'kvm_vgic_v4_set_forwarding(dev, vec=N, vm=vm0, vcpu=M): the irq bypass connects a passed-through vector to a guest MSI: its_map_vlpi() (DISCARD the LPI, VMAPTI a vLPI to the vPE; a forwarded one is moved, VMOVI); a device\'s events go to one VM only',
   weight: 3,
   choices: (s) => (view(s).vms.size > 0 ? passedThrough(s).length : 0),
@@ -104,6 +112,17 @@ export const kvmVgicV4SetForwardingCmd: CommandSpec<'kvm_vgic_v4_set_forwarding'
     if (!onServer(ctx)) return false;
     const vcpus = view(s).vms.get(c.vm);
     return vcpus !== undefined && c.vcpu >= 0 && c.vcpu < vcpus && s.devices.get(c.dev)?.bus === 'pci' && (s.handlers.get(c.dev)?.has(c.vec) ?? false);
+  },
+  invalid(c, s, ctx) {
+    if (!onServer(ctx)) return 'only the GICv4.1 server machines run KVM guests with vPEs';
+    const vcpus = view(s).vms.get(c.vm);
+    if (vcpus === undefined) return `no VM ${c.vm} with vPEs (vgic_v4_init() first)`;
+    if (c.vcpu < 0 || c.vcpu >= vcpus) return `vcpu=${c.vcpu}: ${c.vm} has vCPUs 0-${vcpus - 1}`;
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function (VFIO passes PCI functions through)`;
+    if (!(s.handlers.get(c.dev)?.has(c.vec) ?? false)) return `VFIO has not requested vector ${c.vec} of ${c.dev} (request_irq() first)`;
+    return null;
   },
   generate(s, rng, ctx) {
     const vms = [...view(s).vms];
@@ -150,11 +169,12 @@ function forwardedList(s: AbstractState): { dev: string; vec: number }[] {
 
 export const kvmVgicV4UnsetForwardingCmd: CommandSpec<'kvm_vgic_v4_unset_forwarding'> = {
   kind: 'kvm_vgic_v4_unset_forwarding',
-  appliesTo: (p) => SERVERS.includes(p),
+  offered: (ctx) => SERVERS.includes(ctx.platform),
   summary: 'kvm_vgic_v4_unset_forwarding(dev, vec=N): the bypass disconnects: its_unmap_vlpi() (DISCARD the vLPI, MAPTI the host LPI back to its collection; the last vLPI frees the device\'s vlpi_maps)',
   weight: 2,
   choices: (s) => forwardedList(s).length,
   valid: (c, s, ctx) => onServer(ctx) && isForwarded(s, c.dev, c.vec),
+  invalid: (c, s, ctx) => (!onServer(ctx) ? 'only the GICv4.1 server machines run KVM guests with vPEs' : !isForwarded(s, c.dev, c.vec) ? `vector ${c.vec} of ${c.dev} is not forwarded to a vCPU` : null),
   generate(s, rng, ctx) {
     const l = forwardedList(s);
     return !onServer(ctx) || l.length === 0 ? null : { kind: 'kvm_vgic_v4_unset_forwarding', ...pick(rng, l) };
@@ -182,11 +202,12 @@ export const kvmVgicV4UnsetForwardingCmd: CommandSpec<'kvm_vgic_v4_unset_forward
 
 export const vgicV4TeardownCmd: CommandSpec<'vgic_v4_teardown'> = {
   kind: 'vgic_v4_teardown',
-  appliesTo: (p) => SERVERS.includes(p),
+  offered: (ctx) => SERVERS.includes(ctx.platform),
   summary: 'vgic_v4_teardown(vm0): the VM goes with passed-through devices still mapped: KVM\'s irqfd release unsets each forwarded vector, then free_irq() of each doorbell (VMAPP V=0) and its_free_vcpu_irqs()',
   weight: 1,
   choices: (s) => view(s).vms.size,
   valid: (c, s, ctx) => onServer(ctx) && view(s).vms.has(c.vm),
+  invalid: (c, s, ctx) => (!onServer(ctx) ? 'only the GICv4.1 server machines run KVM guests with vPEs' : !view(s).vms.has(c.vm) ? `no VM ${c.vm} with vPEs (vgic_v4_init() first)` : null),
   generate(s, rng, ctx) {
     const vms = [...view(s).vms.keys()];
     return !onServer(ctx) || vms.length === 0 ? null : { kind: 'vgic_v4_teardown', vm: pick(rng, vms) };

@@ -9,12 +9,13 @@ const onRiscv = (ctx: VocabContext): boolean => ctx.platform === 'riscv-aia';
 
 export const imsicLocalTimerCallbackCmd: CommandSpec<'imsic_local_timer_callback'> = {
   kind: 'imsic_local_timer_callback',
-  appliesTo: (p) => p === 'riscv-aia',
+  offered: (ctx) => ctx.platform === 'riscv-aia',
   summary: 'imsic_local_timer_callback(cpu=N): CPU N\'s lazy IMSIC timer fires (jiffies + 1 after a remote change): it applies the enable bits and frees the old vectors of moves away from it (riscv-aia)',
   weight: 2,
   // another CPU's timer softirq: it runs while the driver thread waits
   concurrent: true,
   valid: (c, s, ctx) => onRiscv(ctx) && s.online.has(c.cpu),
+  invalid: (c, s, ctx) => (!onRiscv(ctx) ? 'only RISC-V AIA has IMSIC interrupt files' : !s.online.has(c.cpu) ? `CPU ${c.cpu} is not online (its timer does not run)` : null),
   generate: (s, rng, ctx) => (onRiscv(ctx) ? { kind: 'imsic_local_timer_callback', cpu: pick(rng, [...s.online]) } : null),
   expect: () => ({ kind: 'none' }),
   run(c, sim) {

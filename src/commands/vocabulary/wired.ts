@@ -108,7 +108,7 @@ function bridgeArgs(args: readonly Arg[], names: readonly string[]): string {
 
 export const wiredBridgeAddCmd: CommandSpec<'wired_bridge_add'> = {
   kind: 'wired_bridge_add',
-  appliesTo: (p) => kindsOf(p).length > 0,
+  offered: (ctx) => kindsOf(ctx.platform).length > 0,
   summary: 'wired_bridge_add(mbigen0): of_platform_device_create() of a wire-to-MSI bridge the firmware describes, then its driver\'s probe (aplic_probe, mbigen_device_probe, gicv5_iwb_device_probe): a DOMAIN_BUS_WIRED_TO_MSI device domain under the MSI parent',
   weight: 1,
   choices: (s) => (s.devices.size < MAX_LIVE_DEVICES ? 1 : 0),
@@ -116,6 +116,16 @@ export const wiredBridgeAddCmd: CommandSpec<'wired_bridge_add'> = {
     const kind = kindsOf(ctx.platform).find((k) => c.bridge.startsWith(k.kind) && /^\d+$/.test(c.bridge.slice(k.kind.length)));
     if (kind === undefined || s.devices.has(c.bridge) || s.devices.size >= MAX_LIVE_DEVICES) return false;
     return count(s, (d) => d.mode === 'wired' && d.name.startsWith(kind.kind)) < kind.max;
+  },
+  invalid(c, s, ctx) {
+    const kinds = kindsOf(ctx.platform);
+    if (kinds.length === 0) return `${ctx.platform} has no wire-to-MSI bridges`;
+    const kind = kinds.find((k) => c.bridge.startsWith(k.kind) && /^\d+$/.test(c.bridge.slice(k.kind.length)));
+    if (kind === undefined) return `${c.bridge} names no bridge of this machine (${kinds.map((k) => `${k.kind}N`).join(', ')})`;
+    if (s.devices.has(c.bridge)) return `a device named ${c.bridge} already exists (duplicate device)`;
+    if (s.devices.size >= MAX_LIVE_DEVICES) return `already ${MAX_LIVE_DEVICES} devices, the cap of the model (device cap)`;
+    if (count(s, (d) => d.mode === 'wired' && d.name.startsWith(kind.kind)) >= kind.max) return `the firmware describes ${kind.max} ${kind.kind} bridge(s), all present`;
+    return null;
   },
   generate(s, rng, ctx) {
     const kinds = kindsOf(ctx.platform);
@@ -162,13 +172,21 @@ function wires(b: BridgeView, keep: (w: number) => boolean): number[] {
 
 export const irqCreateFwspecMappingCmd: CommandSpec<'irq_create_fwspec_mapping'> = {
   kind: 'irq_create_fwspec_mapping',
-  appliesTo: (p) => kindsOf(p).length > 0,
+  offered: (ctx) => kindsOf(ctx.platform).length > 0,
   summary: 'irq_create_fwspec_mapping(bridge, hwirq=N, type=edge|level): a consumer maps wire N of the bridge (of_irq_get()): msi_device_domain_alloc_wired() takes the next free MSI index of the bridge\'s domain',
   weight: 4,
   choices: (s) => count(s, (d) => d.mode === 'wired' && bridges(s).get(d.name)?.bound === true),
   valid(c, s) {
     const br = bridgeOf(s, c.bridge);
     return br !== null && br.b.bound && isWire(s, c.bridge, c.hwirq) && (c.type === IRQ_TYPE_EDGE_RISING || c.type === IRQ_TYPE_LEVEL_HIGH);
+  },
+  invalid(c, s) {
+    const br = bridgeOf(s, c.bridge);
+    if (br === null) return `${c.bridge} is no wire-to-MSI bridge (never added, or removed)`;
+    if (!br.b.bound) return `${c.bridge}'s probe failed: its wires have no domain`;
+    if (!isWire(s, c.bridge, c.hwirq)) return `hwirq=${c.hwirq} is no wire of ${c.bridge} (${br.b.kind.firstWire}-${br.b.kind.lastWire})`;
+    if (c.type !== IRQ_TYPE_EDGE_RISING && c.type !== IRQ_TYPE_LEVEL_HIGH) return `type=${c.type}: a wire is edge or level`;
+    return null;
   },
   generate(s, rng) {
     const bound = [...bridges(s)].filter(([name, b]) => b.bound && bridgeOf(s, name) !== null);
@@ -206,12 +224,18 @@ export const irqCreateFwspecMappingCmd: CommandSpec<'irq_create_fwspec_mapping'>
 
 export const irqDisposeMappingCmd: CommandSpec<'irq_dispose_mapping'> = {
   kind: 'irq_dispose_mapping',
-  appliesTo: (p) => kindsOf(p).length > 0,
+  offered: (ctx) => kindsOf(ctx.platform).length > 0,
   summary: 'irq_dispose_mapping(bridge, hwirq=N): the consumer unmaps wire N (irq_domain_free_one_irq() -> msi_device_domain_free_wired())',
   weight: 3,
   choices: (s) => count(s, (d) => d.mode === 'wired' && d.dynamic.size > 0),
   // the consumer frees its handler first
   valid: (c, s) => bridgeOf(s, c.bridge)?.d.dynamic.has(c.hwirq) === true && !(s.handlers.get(c.bridge)?.has(c.hwirq) ?? false),
+  invalid: (c, s) =>
+    bridgeOf(s, c.bridge)?.d.dynamic.has(c.hwirq) !== true
+      ? `wire ${c.hwirq} of ${c.bridge} is not mapped (irq_create_fwspec_mapping() first)`
+      : (s.handlers.get(c.bridge)?.has(c.hwirq) ?? false)
+        ? `wire ${c.hwirq} of ${c.bridge} still has a handler: free_irq() it first`
+        : null,
   generate(s, rng) {
     const options: { bridge: string; hwirq: number }[] = [];
     for (const d of s.devices.values()) {
