@@ -178,7 +178,7 @@ export class ImsicFabric implements InterruptFabric {
 function imsicCanUnplugCpu(drv: ImsicDriver, base: IrqDomain, cpu: number): string | null {
   const { k, imsic } = drv;
   const free = new Map<number, number>();
-  for (const c of k.onlineCpus()) if (c !== cpu) free.set(c, imsic.matrix.maps[c]?.available ?? 0);
+  for (const c of k.onlineCpus()) if (c !== cpu) free.set(c, imsic.matrix.availableAt(c));
   const irqs = [...base.revmap.values()].filter((d) => vecOf(d)?.cpu === cpu).map((d) => k.irqs.desc(d.irq)).filter((d) => d !== undefined);
   irqs.sort((a, b) => Number(b.affinityManaged) - Number(a.affinityManaged));
   for (const desc of irqs) {

@@ -45,7 +45,7 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     const k = kernel;
     // imsic_early_probe() -> imsic_setup_state()
     this.imsic = new ImsicPriv(k, IMSIC_NR_IDS, IMSIC_BASE);
-    k.faults.registerPool('IMSIC identity', (cpu) => this.imsic.matrix.drain(cpu ?? 0));
+    k.faults.registerPool('imsic-identity', (cpu) => this.imsic.matrix.drain(cpu ?? 0));
     const drv: ImsicDriver = {
       k,
       imsic: this.imsic,
@@ -174,7 +174,7 @@ const FAULT_SITES: readonly FaultSite[] = [
     name: 'irq_matrix_alloc',
     class: 'resource',
     kernel: 'kernel/irq/matrix.c: irq_matrix_alloc() from imsic_vector_alloc() (drivers/irqchip/irq-riscv-imsic-state.c)',
-    description: 'no free identity on the CPUs of the mask: an allocation fails with -ENOSPC, an affinity move keeps the old vector; not injected during the CPU hot-unplug migration (drain a CPU with exhaust(IMSIC identity, cpu=N) there)',
+    description: 'no free identity on the CPUs of the mask: an allocation fails with -ENOSPC, an affinity move keeps the old vector; not injected during the CPU hot-unplug migration (drain a CPU with exhaust(imsic-identity, cpu=N) there)',
   },
   {
     name: 'aplic_msi_setup',
@@ -186,7 +186,7 @@ const FAULT_SITES: readonly FaultSite[] = [
 
 const POOLS: readonly PoolSpec[] = [
   {
-    name: 'IMSIC identity',
+    name: 'imsic-identity',
     perCpu: true,
     kernel: 'kernel/irq/matrix.c: matrix_find_best_cpu(), irq_matrix_alloc() from imsic_vector_alloc()',
     description: 'CPU N\'s interrupt file has no free identity (held by interrupts outside the model): allocations and moves go to other CPUs of the mask or fail with -ENOSPC',
