@@ -355,7 +355,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     invariant: 'no-kernel-warning',
     minimalLength: 2,
     commands: ['vgic_v4_init'],
-    faults: ['resource'],
+    faults: ['kmalloc'],
     status: 'open',
     fixPatch: 'msi-fuzz-vpe-alloc-unwind',
     source:

@@ -173,7 +173,7 @@ describe('GICv4.1 vPEs (irq-gic-v4.c, its_vpe_irq_domain_*)', () => {
 
   test('a doorbell request that fails: v7.2 tears down only the vCPUs before it and removes a domain with vPE irqs mapped (WARN); the proposal frees them all', () => {
     const cmds: Command[] = [{ kind: 'fail_next', site: 'vgic_v4_request_vpe_irq', nth: 0 }, { kind: 'vgic_v4_init', vm: 'vm0', vcpus: 2 }];
-    expect(run('gic-v3-its-dt', 'v7.2', cmds).violation).toMatch(/^no-kernel-warning: its_free_vcpu_irqs: irq_domain_remove\(GICv4-vpe-vm0\) with 2 mapped interrupts/);
+    expect(run('gic-v3-its-dt', 'v7.2', cmds).violation).toMatch(/^no-kernel-warning: irq_domain_remove: GICv4-vpe-vm0 removed by its_free_vcpu_irqs with 2 mapped interrupts/);
     const fixed = run('gic-v3-its-dt', 'v7.2+msi-fuzz-vgic-v4-init-teardown', cmds);
     expect(fixed.violation).toBeNull();
     expect(server(fixed.sim).v4.vpeIds.size).toBe(0);
