@@ -102,6 +102,9 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-multi-msi-npot-leak',
     platform: 'gic-v3-its',
+    // the GICv5 ITS frees its event regions the same way (gicv5_its_irq_domain_free()); the
+    // server machines run the same ITS driver
+    alsoOn: ['gic-v5', 'gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'no-kernel-warning',
     minimalLength: 3,
@@ -114,7 +117,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
-    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd'],
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd', 'gic-v5', 'gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'message-routing',
     minimalLength: 4,
@@ -372,8 +375,143 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'a vPCI irq whose vector irq_setup_affinity() moves right after startup keeps its host entry on the old vector: the move never completes through the device, and once something completes it (or the old CPU goes offline) the old vector is released while the function still signals it',
   },
   {
+    id: 'wired-msi-desc-leak',
+    platform: 'riscv-aia',
+    // every wire-to-MSI bridge the core serves: the MBIGENs of the ARM64 servers too
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 4,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-wired-free-descs',
+    source: 'msi-fuzz model finding (kernel/irq/msi.c: msi_device_domain_alloc_wired() allocates a descriptor per mapping with MSI_ANY_INDEX; msi_domain_free_locked() frees descriptors only with MSI_FLAG_FREE_MSI_DESCS, which msi_lib_init_dev_msi_info() sets for DOMAIN_BUS_DEVICE_MSI but not DOMAIN_BUS_WIRED_TO_MSI); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'irq_dispose_mapping() of a wired interrupt frees its irq but not the MSI descriptor msi_device_domain_alloc_wired() created: every map/unmap cycle uses up one MSI index of the bridge\'s domain (mapping fails once hwsize are used), and removing the bridge WARNs in msi_device_data_release() about the descriptors left',
+  },
+  {
+    id: 'imsic-offline-no-room',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'nothing-left-behind',
+    minimalLength: 3,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-hotplug',
+    source: 'msi-fuzz model finding (RISC-V has no lapic_can_unplug_cpu() counterpart: __cpu_disable() migrates, migrate_one_irq() prints "set affinity failed(-28)" and goes on; the IMSIC has no managed reservations); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a CPU whose IMSIC identities the other online CPUs cannot take (all their identities in use, or a managed irq\'s other CPUs full) is unplugged anyway: the irqs left on it stay routed to the offline CPU\'s interrupt file until it comes back',
+  },
+  {
+    id: 'imsic-stale-pending-reuse',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 7,
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-free-vector',
+    source: 'msi-fuzz model finding (irq-riscv-imsic-state.c: imsic_vector_free() and imsic_vector_alloc() leave the identity\'s EIP bit alone, and nothing else clears it; the AIA IMSIC latches EIP whatever EIE says); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'an MSI that arrived on an identity its driver never enabled stays pending in the interrupt file after the vector is freed; the next irq given that identity takes it as its own as soon as it is unmasked, and its handler runs for an interrupt another device raised',
+  },
+  {
+    id: 'imsic-freed-irq-sync-oops',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'no-kernel-oops',
+    minimalLength: 6,
+    commands: ['irq_set_affinity', 'irq_dispose_mapping', 'cpu_down'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-free-vector',
+    source: 'msi-fuzz model finding (896f8e436f99 "irqchip/riscv-imsic: Special handling for non-atomic device MSI update": __imsic_local_sync() calls irq_can_move_in_process_context(irq_get_irq_data(vec->irq)) for the old vector of a move; imsic_irq_domain_free() frees the irq without finishing the move, so irq_get_irq_data() is NULL); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'an irq moved in process context (a wired APLIC interrupt, or a PCI one at startup) and then freed before its old CPU synced: that CPU\'s sync looks the freed irq up to decide about the temporary vector and dereferences NULL in irq_can_move_in_process_context()',
+  },
+  {
+    id: 'imsic-temporary-vector-steal',
+    platform: 'riscv-aia',
+    revision: 'v7.2',
+    invariant: 'irq-not-lost',
+    minimalLength: 6,
+    commands: ['msi_raise', 'cpu_down', 'request_irq'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-imsic-tvec-in-use',
+    source: 'msi-fuzz model finding (896f8e436f99: __imsic_local_sync() takes the pending bit of the temporary identity (old CPU, new local ID) of a deferred-move irq and re-triggers it only if that identity is enabled); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'when a CPU goes down, all its irqs move at once; its last sync, for one moved PCI irq, takes the pending bit of the identity with the same number as that irq\'s new local ID, which belongs to another irq moved off the CPU (disabled while it moves): the other irq\'s interrupt goes to the first irq\'s new vector and is lost for its owner',
+  },
+  {
+    id: 'vlpi-unmap-offline-collection',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'nothing-left-behind',
+    minimalLength: 7,
+    commands: ['vgic_v4_init', 'kvm_vgic_v4_set_forwarding', 'kvm_vgic_v4_unset_forwarding', 'vgic_v4_teardown', 'cpu_down'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vlpi-unmap-online',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c: its_set_affinity() returns -EINVAL for an irq forwarded to a vCPU, so migrate_one_irq() only prints "set affinity failed(-22)"; its_vlpi_unmap() then MAPTIs the host LPI to event_map.col_map[event], the CPU of before); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a passed-through vector forwarded to a vCPU (its_map_vlpi()) stays on its old collection when that CPU goes offline; when KVM unsets the forwarding (vCPU routing change, VM teardown) the host LPI is mapped back to the offline CPU\'s redistributor, where nothing takes its interrupts until the CPU returns',
+  },
+  {
+    id: 'vpe-doorbell-request-teardown-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    commands: ['vgic_v4_init'],
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vgic-v4-init-teardown',
+    source:
+      'msi-fuzz model finding (arch/arm64/kvm/vgic/vgic-v4.c: vgic_v4_init() sets its_vm.nr_vpes to the vCPUs whose doorbell request_irq() succeeded, and vgic_v4_teardown() -> its_free_vcpu_irqs() frees only nr_vpes vPE irqs before irq_domain_remove(), which WARNs on the mapped rest); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a vCPU doorbell whose request_irq() fails makes KVM tear the VM\'s vPEs down counting only the vCPUs before it: the other vPE irqs stay allocated in a domain that is removed (WARN in irq_domain_remove()), with their doorbell LPIs, vPE IDs and pending tables',
+  },
+  {
+    id: 'vpe-sgi-alloc-unwind-leak',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'no-kernel-warning',
+    minimalLength: 2,
+    commands: ['vgic_v4_init'],
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-vpe-alloc-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v4.c: its_alloc_vcpu_irqs() jumps to err when its_alloc_vcpu_sgis() fails for a vPE, and err only removes the domain and frees its fwnode: the vPE irqs allocated by irq_domain_alloc_irqs() and the SGI domains of the vPEs before stay); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'when the vSGI domain of a vPE cannot be allocated, its_alloc_vcpu_irqs() removes the vPE domain with every vPE irq still mapped (WARN in irq_domain_remove()): the doorbell LPIs, vPE IDs, pending tables and earlier vPEs\' SGI domains leak',
+  },
+  {
+    id: 'mbigen-stale-pin-event',
+    platform: 'gic-v3-its-dt',
+    alsoOn: ['gic-v3-its-acpi'],
+    revision: 'v7.2',
+    invariant: 'irq-handled-for-owner',
+    minimalLength: 9,
+    commands: ['wired_bridge_add', 'irq_create_fwspec_mapping', 'irq_dispose_mapping', 'msi_raise'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-mbigen-clear-vector',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-mbigen.c: mbigen_write_msi_msg() returns early for the zeroed message msi_domain_deactivate() writes, so the pin\'s vector register keeps its EventID; the chip masks only at the parent (irq_chip_mask_parent); the ITS reuses the freed event for the next pin mapped); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
+    description:
+      'a pin whose mapping was disposed keeps sending its old EventID; once that event belongs to another pin of the MBIGEN, an assertion of the old pin runs the other pin\'s handler (a stuck level line would storm it until the spurious-interrupt detector disables it)',
+  },
+  {
     id: 'its-create-device-lpi-leak',
     platform: 'gic-v3-its',
+    // the same ITS code runs on the ARM64 server machines (a range of the shared LPI space)
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'its-lpi-accounting',
     minimalLength: 3,
@@ -386,6 +524,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-lpi-free-alloc-leak',
     platform: 'gic-v3-its',
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'no-kernel-warning',
     minimalLength: 4,
@@ -398,6 +537,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-alloc-events-leak',
     platform: 'gic-v3-its',
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'no-kernel-warning',
     minimalLength: 4,

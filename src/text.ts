@@ -5,3 +5,12 @@ export function clip(s: string, max = 40): string {
   const shown = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return shown.length <= max ? shown : `${shown.slice(0, max)}...`;
 }
+
+/**
+ * "(known: a, b, c)" for an error line, or a pointer to `msi-fuzz list` once the names would
+ * push the line past what a one-line error may take (200 characters for the list).
+ */
+export function knownNames(names: readonly string[]): string {
+  const all = names.join(', ');
+  return all.length <= 200 ? `(known: ${all})` : '(msi-fuzz list names them)';
+}

@@ -3,8 +3,8 @@
 // routes (x86 vector domain, ITS MOVI); the mask is recorded in the descriptor on success.
 // irq_set_affinity() is what the kernel and /proc/irq/N/smp_affinity call; irq_setup_affinity()
 // runs at startup.
-import { chipCall, chipCanSetAffinity, chipSetAffinity, IRQ_SET_MASK_OK, IRQ_SET_MASK_OK_DONE, IRQ_SET_MASK_OK_NOCOPY } from './chip-call';
-import { EBUSY, EINVAL, EIO } from './errno';
+import { chipCanSetAffinity, chipSetAffinity, irqCanMovePcntxt, IRQ_SET_MASK_OK, IRQ_SET_MASK_OK_DONE, IRQ_SET_MASK_OK_NOCOPY } from './chip-call';
+import { EINVAL, EIO } from './errno';
 import type { IrqData, IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
 
@@ -46,8 +46,9 @@ export function irqSetAffinityLocked(k: Kernel, desc: IrqDesc, mask: readonly nu
     desc.affinitySet = true;
     return 0;
   }
-  if (desc.irqData.chip?.moveDeferred === true || desc.pendingMask !== null) {
-    // irqd_set_move_pending() + irq_copy_pending()
+  // GENERIC_PENDING_IRQ: a chip that cannot move in process context (IRQCHIP_MOVE_DEFERRED), or
+  // an irq with a move already pending, gets the mask at its next interrupt (migration.ts)
+  if (!irqCanMovePcntxt(desc.irqData) || desc.pendingMask !== null) {
     desc.pendingMask = [...mask];
     desc.affinitySet = true;
     k.touchIrq(desc.irq);
@@ -56,28 +57,6 @@ export function irqSetAffinityLocked(k: Kernel, desc: IrqDesc, mask: readonly nu
   const ret = irqDoSetAffinity(k, desc, mask, force);
   if (ret === 0) desc.affinitySet = true;
   return ret;
-}
-
-// irq_move_masked_irq(): the pending move, with the irq masked; a cleanup still pending below
-// (-EBUSY) keeps it pending for the next interrupt
-function irqMoveMaskedIrq(k: Kernel, desc: IrqDesc): void {
-  const pending = desc.pendingMask;
-  if (pending === null) return;
-  desc.pendingMask = null;
-  if (pending.length === 0 || !chipCanSetAffinity(desc.irqData)) return;
-  if (pending.some((c) => k.cpuIsOnline(c))) {
-    const ret = irqDoSetAffinity(k, desc, pending, false);
-    if (ret === -EBUSY) desc.pendingMask = pending;
-  }
-}
-
-/** __irq_move_irq() from the arch's ack (x86 apic_ack_irq / apic_ack_edge): mask, move, unmask. */
-export function irqMoveIrq(k: Kernel, desc: IrqDesc): void {
-  if (desc.pendingMask === null || desc.disabled) return;
-  k.touchIrq(desc.irq);
-  chipCall(k, desc.irqData, 'irqMask');
-  irqMoveMaskedIrq(k, desc);
-  chipCall(k, desc.irqData, 'irqUnmask');
 }
 
 // write_irq_affinity() (kernel/irq/proc.c): a write to /proc/irq/N/smp_affinity.

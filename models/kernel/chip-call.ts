@@ -6,7 +6,7 @@
 import { IRQ_DOMAIN_FLAG_MSI, type IrqChip, type IrqData } from './irqdomain';
 import type { Kernel } from './kernel';
 
-type ChipOp = 'irqStartup' | 'irqShutdown' | 'irqMask' | 'irqUnmask' | 'irqEoi';
+type ChipOp = 'irqStartup' | 'irqShutdown' | 'irqMask' | 'irqUnmask' | 'irqEoi' | 'irqAck';
 
 /** Calls `op` at the first level from `data` down that has it; false when none has. */
 export function chipCall(k: Kernel, data: IrqData | null, op: ChipOp): boolean {
@@ -86,6 +86,11 @@ export function chipSetAffinity(k: Kernel, data: IrqData, dest: readonly number[
 /** irq_chip_set_affinity_parent(): a level that only forwards the move to its parent. */
 export function chipSetAffinityParent(k: Kernel, data: IrqData, dest: readonly number[], force: boolean): number {
   return data.parentData === null ? -EINVAL : chipSetAffinity(k, data.parentData, dest, force);
+}
+
+/** irq_can_move_pcntxt(): the top chip does not defer moves to the next interrupt (IRQCHIP_MOVE_DEFERRED). */
+export function irqCanMovePcntxt(top: IrqData): boolean {
+  return top.chip?.moveDeferred !== true;
 }
 
 /** irq_can_set_affinity(): the top chip has a setter and, for the MSI default, some parent does. */

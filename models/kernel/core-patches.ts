@@ -62,6 +62,14 @@ export const CORE_PATCHES: readonly Patch[] = [
     summary: 'pci_msi_domain_write_msg(): a multi-MSI block\'s message is written as zero only when no other irq of the block is activated, and an irq activated while the block\'s first irq is not writes the block\'s message',
   },
   {
+    id: 'msi-fuzz-wired-free-descs',
+    title: 'irqchip/msi-lib: Free the descriptors of wire-to-MSI domains (msi-fuzz proposal)',
+    scope: 'core',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/platforms-arm64-riscv.md); not posted, not upstream',
+    summary: 'msi_lib_init_dev_msi_info() gives DOMAIN_BUS_WIRED_TO_MSI domains MSI_FLAG_FREE_MSI_DESCS, so irq_dispose_mapping() (msi_device_domain_free_wired) frees the descriptor msi_device_domain_alloc_wired() created',
+  },
+  {
     id: 'msi-fuzz-startup-error',
     title: 'genirq: Fail request_irq() when irq_startup() fails (msi-fuzz proposal)',
     scope: 'core',

@@ -4,7 +4,8 @@
 // arch code does what it does around that; a CPU coming up gets its managed irqs back
 // (irq_affinity_online_cpu). The arch parts are optional hooks of the platform.
 import { effectiveCpuOf, irqDoSetAffinity } from './affinity';
-import { chipCall, chipCanSetAffinity } from './chip-call';
+import { chipCall, chipCanSetAffinity, irqCanMovePcntxt } from './chip-call';
+import { irqFixupMovePending } from './migration';
 import { EBUSY, EINVAL, ENOSPC } from './errno';
 import type { IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
@@ -39,6 +40,8 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     k.printk(`IRQ ${desc.irq}: Unable to migrate away`);
     return;
   }
+  // a chip that cannot move in process context is masked around the move (not a masked one)
+  const maskchip = !irqCanMovePcntxt(d) && !desc.disabled;
   // Complete an eventually pending irq move cleanup; before a6c11c0a5235 (v6.10) this came
   // after the skip below, so the old vector of an irq already moved away from this CPU stayed
   const forceFirst = k.applied('a6c11c0a5235');
@@ -48,16 +51,14 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
   // activated irq that is not started yet holds a real vector or collection on this CPU where
   // the kernel's holds only a reservation: "not started" is read as "not activated" here.
   if (!d.activated || effectiveCpuOf(d) !== cpu) {
-    // irq_fixup_move_pending(desc, false): a pending move whose only target is going is aborted
-    if (desc.pendingMask !== null && !desc.pendingMask.some((c) => k.cpuIsOnline(c))) desc.pendingMask = null;
+    // If an irq move is pending, abort it if the dying CPU is the sole target
+    irqFixupMovePending(k, desc, false);
     return;
   }
   if (!forceFirst) arch.forceCompleteMove?.(desc, cpu);
-  // irq_fixup_move_pending(desc, true): a pending deferred move is done here, with its mask,
-  // when that mask still has an online CPU
-  const pending = desc.pendingMask;
-  desc.pendingMask = null;
-  let affinity: readonly number[] = pending !== null && pending.some((c) => k.cpuIsOnline(c)) ? pending : desc.affinity;
+  // a pending affinity change is honoured rather than lost (irq_fixup_move_pending(desc, true))
+  let affinity: readonly number[] = irqFixupMovePending(k, desc, true) ?? desc.affinity;
+  if (maskchip) chipCall(k, d, 'irqMask');
   let brokeaff = false;
   if (!affinity.some((c) => k.cpuIsOnline(c))) {
     // Shut managed irqs down until one of their CPUs comes back
@@ -69,9 +70,6 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     affinity = k.onlineCpus();
     brokeaff = true;
   }
-  // A chip that moves only from interrupt context is masked around the move (maskchip)
-  const maskchip = d.chip.moveDeferred === true;
-  if (maskchip) chipCall(k, d, 'irqMask');
   let err = irqDoSetAffinity(k, desc, affinity, false);
   // Online CPUs in the mask but no vectors left there: try every online CPU
   if (err === -ENOSPC && !desc.affinityManaged && !brokeaff) {
@@ -87,11 +85,11 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     }
     err = irqDoSetAffinity(k, desc, affinity, false);
   }
-  if (maskchip) chipCall(k, d, 'irqUnmask');
   if (err !== 0) {
     k.printk(`IRQ${desc.irq}: set affinity failed(${err}).`);
     brokeaff = false;
   }
+  if (maskchip) chipCall(k, d, 'irqUnmask');
   if (brokeaff) k.printk(`IRQ ${desc.irq}: no longer affine to CPU${cpu}`);
 }
 

@@ -153,5 +153,20 @@ export function formatRid(rid: number): string {
   const bus = (rid >> 8) & 0xff;
   const dev = (rid >> 3) & 0x1f;
   const fn = rid & 0x7;
-  return `${bus.toString(16).padStart(2, '0')}:${dev.toString(16).padStart(2, '0')}.${fn}`;
+  const bdf = `${bus.toString(16).padStart(2, '0')}:${dev.toString(16).padStart(2, '0')}.${fn}`;
+  const seg = pciDomainNr(rid);
+  return seg === 0 ? bdf : `${seg.toString(16).padStart(4, '0')}:${bdf}`;
+}
+
+/**
+ * The model's `rid` of a PCI function carries its PCI segment (domain) above the 16-bit
+ * requester ID: pci_domain_nr() is the high part, pci_dev_id() the low 16 bits.
+ */
+export function pciDomainNr(rid: number): number {
+  return Math.floor(rid / 0x10000);
+}
+
+/** pci_dev_id(): bus << 8 | devfn, without the segment. */
+export function pciDevId(rid: number): number {
+  return rid & 0xffff;
 }

@@ -5,6 +5,7 @@ export const ENOENT = 2;
 export const EIO = 5;
 export const ENXIO = 6;
 export const ENOMEM = 12;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
@@ -14,6 +15,7 @@ export const ERANGE = 34;
 export const ENOTSUPP = 524;
 export const EOPNOTSUPP = 95;
 export const ENOSYS = 38;
+export const EAGAIN = 11;
 
 const NAMES: Record<number, string> = {
   [EPERM]: 'EPERM',
@@ -21,6 +23,7 @@ const NAMES: Record<number, string> = {
   [EIO]: 'EIO',
   [ENXIO]: 'ENXIO',
   [ENOMEM]: 'ENOMEM',
+  [EFAULT]: 'EFAULT',
   [EBUSY]: 'EBUSY',
   [EEXIST]: 'EEXIST',
   [ENODEV]: 'ENODEV',
@@ -30,6 +33,7 @@ const NAMES: Record<number, string> = {
   [ENOTSUPP]: 'ENOTSUPP',
   [EOPNOTSUPP]: 'EOPNOTSUPP',
   [ENOSYS]: 'ENOSYS',
+  [EAGAIN]: 'EAGAIN',
 };
 
 /** Renders a kernel return value the way a kernel developer reads it: `-ENOSPC`, or the number. */

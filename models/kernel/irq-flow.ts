@@ -46,6 +46,9 @@ type FlowStart = { ranFor: { dev: string; vec: number } | null; what: string; ac
 // otherwise handle_irq_event(): clear IRQS_PENDING, set IRQD_IRQ_INPROGRESS, call the handler.
 // The EOI of the first two cases happens here; the handler's EOI comes when it returns.
 function fasteoiStart(k: Kernel, desc: IrqDesc, origin: IrqOrigin | null): FlowStart {
+  // handle_edge_irq(): chip->irq_ack() first (mask_ack_irq() on the early exits); only edge chips
+  // have one (the IMSIC's runs irq_move_irq(), kernel/irq/migration.c)
+  chipCall(k, desc.irqData, 'irqAck');
   if (desc.inProgress) {
     desc.pendingReplay = true;
     const running = k.hardirq.find((f) => f !== null && f.desc === desc) ?? null;

@@ -49,9 +49,11 @@ export interface IrqChip {
    * IRQCHIP_MOVE_DEFERRED: the chip cannot move the interrupt from process context; an
    * affinity change is recorded (IRQD_SETAFFINITY_PENDING) and done when it next fires.
    */
-  readonly moveDeferred?: boolean;
+  moveDeferred?: boolean;
   /** IRQCHIP_AFFINITY_PRE_STARTUP: irq_startup() routes the interrupt before the chip starts it, not after. */
   readonly affinityPreStartup?: boolean;
+  /** irq_ack(): the edge flow acknowledges the interrupt before the handler (handle_edge_irq()). */
+  irqAck?(k: Kernel, data: IrqData): void;
 }
 
 /** struct irq_affinity_desc: one vector's mask from irq_create_affinity_masks(). */
@@ -166,8 +168,10 @@ export class IrqDesc {
   managedShutdown = false;
   /** IRQD_AFFINITY_SET: someone chose the mask (irq_setup_affinity keeps it). */
   affinitySet = false;
-  /** IRQD_SETAFFINITY_PENDING with desc->pending_mask: a deferred move (IRQCHIP_MOVE_DEFERRED). */
+  /** desc->pending_mask while IRQD_SETAFFINITY_PENDING (GENERIC_PENDING_IRQ), else null. */
   pendingMask: number[] | null = null;
+  /** IRQD_FORWARDED_TO_VCPU (irq_common_data state): a GICv4 vLPI now, delivered to a vPE instead of the host. */
+  forwardedToVcpu = false;
 
   constructor(
     readonly irq: number,

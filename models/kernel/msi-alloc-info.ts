@@ -8,6 +8,8 @@ import type { Kernel } from './kernel';
 import type { MsiDesc } from './msi-desc';
 
 export const MSI_ALLOC_FLAGS_PROXY_DEVICE = 1 << 0;
+/** The message data is hardwired (GICv5 IWB): the EventID is the wire, not a free event. */
+export const MSI_ALLOC_FLAGS_FIXED_MSG_DATA = 1 << 1;
 
 export class ScratchpadSlot {
   private member: 'ul' | 'ptr' | null = null;

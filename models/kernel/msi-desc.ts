@@ -20,6 +20,8 @@ export class MsiDesc {
   multiple = 0;
   /** msi_desc::affinity: one mask per irq of the descriptor (managed spreading), or null. */
   affinity: IrqAffinityDesc[] | null = null;
+  /** msi_desc::data.icookie.value: a wired interrupt's `type << 32 | hwirq` (msi_device_domain_alloc_wired). */
+  icookie = 0;
 
   constructor(
     readonly dev: KObject,

@@ -38,6 +38,9 @@ export function msiLibInitDevMsiInfo(k: Kernel, dev: Device, domain: IrqDomain, 
       break;
     case 'WIRED_TO_MSI':
       required &= ~MSI_FLAG_PCI_MSI_MASK_PARENT;
+      // msi-fuzz's proposal: a wired interrupt's descriptor (msi_device_domain_alloc_wired()
+      // creates one per mapping) is freed with it, as DEVICE_MSI's are
+      if (k.applied('msi-fuzz-wired-free-descs')) info.flags |= MSI_FLAG_FREE_MSI_DESCS;
       break;
     default:
       k.warn('msi_lib_init_dev_msi_info', `unexpected bus token ${info.bus_token}`);

@@ -54,6 +54,11 @@ export interface MsiDomainOps {
   domain_alloc_irqs?: (k: Kernel, domain: IrqDomain, dev: Device, nirqs: number) => number;
   /** domain_free_irqs(): its counterpart, for every interrupt of the device at once. */
   domain_free_irqs?: (k: Kernel, domain: IrqDomain, dev: Device) => void;
+  /**
+   * Wire-to-MSI bridges only (MBIGEN, APLIC-MSI, GICv5 IWB): the fwspec's parameters to a
+   * hwirq and a trigger type, or a negative errno (msi_domain_translate() calls it).
+   */
+  msi_translate?: (domain: IrqDomain, param: readonly number[]) => { hwirq: number; type: number } | number;
 }
 
 /** struct msi_domain_info */
@@ -75,6 +80,8 @@ export interface MsiDomainTemplate {
   readonly name: string;
   readonly chip: IrqChip;
   readonly ops: MsiDomainOps;
+  /** msi_domain_template::alloc_info.flags: the template's msi_alloc_info_t (MSI_ALLOC_FLAGS_FIXED_MSG_DATA). */
+  readonly allocInfoFlags?: number;
   readonly info: Omit<MsiDomainInfo, 'ops' | 'chip' | 'alloc_data' | 'hwsize' | 'data' | 'chip_data'>;
 }
 

@@ -254,17 +254,20 @@ export function msiCreateDeviceIrqDomain(
   // kmemdup() of the template: the domain gets its own copy of ops, chip and info
   if (k.faults.shouldFail('msi_create_device_irq_domain')) return false;
   const ops: MsiDomainOps = { ...template.ops };
+  const chip: IrqChip = { ...template.chip };
   const info: MsiDomainInfo = {
     ...template.info,
     hwsize,
     ops,
-    chip: template.chip,
+    chip,
     chip_data: chipData,
     data: domainData,
     alloc_data: null,
   };
   const name = `${pops.prefix}${template.name}-${dev.name}`;
-  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info));
+  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, chip, ops, info));
+  // the kmemdup()ed template's alloc_info, which prepare then fills
+  bundle.alloc_info.flags = template.allocInfoFlags ?? 0;
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
   if (installDeviceDomain(k, dev, domid, parent, pops, bundle, hwsize)) return true;
   k.heap.kfree('msi_create_device_irq_domain', bundle);
@@ -575,14 +578,18 @@ export interface MsiMap {
 }
 
 // msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at(): no msi_ctrl_valid() on the way in,
-// msi_domain_free_locked() (with its checks) on the way out of a failure
-export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number): MsiMap {
+// msi_domain_free_locked() (with its checks) on the way out of a failure. `icookie` is the
+// per-instance cookie a wired interrupt passes (msi_device_domain_alloc_wired): the descriptor
+// is then no MSI-X entry
+export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number, icookie?: number): MsiMap {
   const domain = getDeviceDomain(k, dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
   // msi_alloc_desc()
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
-  // an MSI-X vector in the default slot; a PCI/IMS one in the secondary slot is no MSI-X entry
-  const desc = new MsiDesc(dev, 1, domid === MSI_DEFAULT_DOMAIN_ID);
+  // an MSI-X vector in the default slot; a PCI/IMS one in the secondary slot, or a wire's, is
+  // no MSI-X entry
+  const desc = new MsiDesc(dev, 1, domid === MSI_DEFAULT_DOMAIN_ID && icookie === undefined);
+  if (icookie !== undefined) desc.icookie = icookie;
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };
   const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };

@@ -43,6 +43,12 @@ export interface PlatformInstance {
    */
   headroom(dev: Device, nvec: number): boolean;
   /**
+   * Optional, read-only: the controller a device's MSI writes reach and the DeviceID they carry,
+   * as the machine's firmware maps them (DT msi-map/msi-map-mask, ACPI IORT; ARM64 machines
+   * with several ITSes). Two live devices share a DeviceID exactly when these agree.
+   */
+  msiTarget?(dev: Device): { readonly controller: string; readonly deviceId: number };
+  /**
    * Optional: the MSI parent a PCI function gets by default on this machine, which a driver's
    * pci_msi_domain_supports() probes. Absent: the first MSI parent domain the kernel created
    * (wrong where a remapping unit sits between devices and the root MSI parent, as on x86).
@@ -91,6 +97,8 @@ export interface PlatformCapabilities {
    * (an Intel VMD's emulated domain 0x10000).
    */
   readonly pciSegments?: readonly number[];
+  /** PCI segments (host bridges) the firmware describes at boot, numbered from 0; absent: one. Devices are added on each (the segment is in their requester ID's domain bits). */
+  readonly pciSegmentCount?: number;
 }
 
 export interface PlatformModel {

@@ -21,7 +21,8 @@ export interface AbstractDevice {
   ims?: { readonly size: number; readonly used: Set<number> };
   /** Platform devices: the msi-parent ID. */
   readonly devid: number;
-  mode: 'none' | 'msi' | 'msix' | 'platform';
+  /** 'wired': a wire-to-MSI bridge, whose mapped wires are held in `dynamic` (vocabulary/wired.ts). */
+  mode: 'none' | 'msi' | 'msix' | 'platform' | 'wired';
   /** Vectors the driver holds from pci_alloc_irq_vectors / platform init. */
   nvec: number;
   /** MSI-X indices allocated with pci_msix_alloc_irq_at. */
@@ -100,7 +101,7 @@ export interface AbstractState {
    * What the parent supports, as pci_msi_domain_supports() would answer a driver; `affinity`:
    * its chips move interrupts (irq_set_affinity, CPU hotplug).
    */
-  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean; readonly ims?: boolean; readonly pciSegments?: boolean };
+  readonly caps: { readonly multiMsi: boolean; readonly dynMsix: boolean; readonly platformMsi: boolean; readonly affinity: boolean; readonly ims?: boolean; readonly pciSegments?: boolean; readonly pciSegmentCount?: number };
   /**
    * What an observer of the running machine sees beyond the driver's view, for generation only
    * (never preconditions, never the outcome check): generation aims with it at what the state

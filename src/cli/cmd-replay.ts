@@ -14,6 +14,7 @@ import type { Loc, Repro } from '../repro/repro';
 import { resolveRevision, RevisionError, type ResolvedRevision } from '../revision';
 import type { SimulationConfig } from '../sim/simulation';
 import { clip, EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
+import { knownNames } from '../text';
 import { printJson } from './output';
 
 export interface ReplayOptions {
@@ -57,7 +58,7 @@ function checkRepro(text: string, file: string, revisionFlag?: string): { repro:
     throw e;
   }
   const platform = findPlatform(repro.platform);
-  if (platform === undefined) throw new UsageError(`${at(file, repro.where?.platform)}: unknown platform '${clip(repro.platform)}' (known: ${allPlatforms().map((p) => p.name).join(', ')})`);
+  if (platform === undefined) throw new UsageError(`${at(file, repro.where?.platform)}: unknown platform '${clip(repro.platform)}' ${knownNames(allPlatforms().map((x) => x.name))}`);
   let revision: ResolvedRevision;
   try {
     revision = resolveRevision(platform, revisionFlag ?? repro.revision);

@@ -5,10 +5,11 @@ import { allPlatforms, findPlatform } from '../platforms';
 import { resolveRevision, RevisionError } from '../revision';
 import type { FaultClass, SimulationConfig } from '../sim/simulation';
 import { clip, UsageError } from './errors';
+import { knownNames } from '../text';
 
 export function platformOrFail(flag: string, name: string): PlatformModel {
   const p = findPlatform(name);
-  if (p === undefined) throw new UsageError(`${flag}: unknown platform '${clip(name)}' (known: ${allPlatforms().map((x) => x.name).join(', ')})`);
+  if (p === undefined) throw new UsageError(`${flag}: unknown platform '${clip(name)}' ${knownNames(allPlatforms().map((x) => x.name))}`);
   return p;
 }
 

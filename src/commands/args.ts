@@ -48,12 +48,13 @@ export function deviceName(a: Arg): string {
 }
 
 export function rid(a: Arg): number {
-  const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(a.value);
-  if (m === null) throw new ArgError(`expected a requester ID like 01:00.0, got '${clip(a.value)}'`, a.col);
-  const bus = parseInt(m[1] as string, 16);
-  const dev = parseInt(m[2] as string, 16);
+  const m = /^(?:([0-9a-f]{4}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(a.value);
+  if (m === null) throw new ArgError(`expected a requester ID like 01:00.0 (or 0001:01:00.0 on PCI segment 1), got '${clip(a.value)}'`, a.col);
+  const seg = m[1] === undefined ? 0 : parseInt(m[1], 16);
+  const bus = parseInt(m[2] as string, 16);
+  const dev = parseInt(m[3] as string, 16);
   if (dev > 0x1f) throw new ArgError(`device number ${dev} out of range (0-1f)`, a.col);
-  return (bus << 8) | (dev << 3) | parseInt(m[3] as string, 10);
+  return seg * 0x10000 + ((bus << 8) | (dev << 3) | parseInt(m[4] as string, 10));
 }
 
 export { formatRid };

@@ -63,7 +63,18 @@ export type Command =
   /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */
   | { readonly kind: 'irq_set_affinity'; readonly target: string; readonly vec: number; readonly cpus: number }
   | { readonly kind: 'generic_handle_irq'; readonly target: string; readonly vec: number }
-  | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number };
+  | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number }
+  // wire-to-MSI bridges (src/commands/vocabulary/wired.ts)
+  | { readonly kind: 'wired_bridge_add'; readonly bridge: string }
+  | { readonly kind: 'irq_create_fwspec_mapping'; readonly bridge: string; readonly hwirq: number; readonly type: number }
+  | { readonly kind: 'irq_dispose_mapping'; readonly bridge: string; readonly hwirq: number }
+  // RISC-V IMSIC (src/commands/vocabulary/riscv.ts)
+  | { readonly kind: 'imsic_local_timer_callback'; readonly cpu: number }
+  // KVM guests with GICv4.1 vPEs (src/commands/vocabulary/kvm.ts)
+  | { readonly kind: 'vgic_v4_init'; readonly vm: string; readonly vcpus: number }
+  | { readonly kind: 'kvm_vgic_v4_set_forwarding'; readonly dev: string; readonly vec: number; readonly vm: string; readonly vcpu: number }
+  | { readonly kind: 'kvm_vgic_v4_unset_forwarding'; readonly dev: string; readonly vec: number }
+  | { readonly kind: 'vgic_v4_teardown'; readonly vm: string };
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

@@ -64,8 +64,10 @@ export interface CommandSpec<K extends CommandKind> {
    */
   choices?(s: AbstractState): number;
   /**
-   * Whether the kind applies under `ctx` at all (exhaust: only where pools can be drained);
-   * a kind that is not offered never enters generation. Kinds without it always are.
+   * Whether the kind applies under `ctx` at all (exhaust: only where pools can be drained;
+   * platform-specific kinds: only on their platforms); a kind that is not offered never enters
+   * generation, so adding one does not change what other platforms' seeds draw. Kinds without
+   * it always are.
    */
   offered?(ctx: VocabContext): boolean;
   /** Could a driver issue this command now? */

@@ -26,7 +26,9 @@ export function matchOpenIssue(config: SimulationConfig, commands: readonly Comm
     (bug) => bug.status === 'open' && bug.fixPatch !== undefined && (bug.platform === config.platform.name || (bug.alsoOn ?? []).includes(config.platform.name)),
   );
   const cured = (bugs: readonly KnownBug[]): boolean => {
-    const revision = tryResolve(config, `${config.revision.spec}${bugs.map((b) => `+${b.fixPatch as string}`).join('')}`);
+    // two open issues may share one fix (its id goes into the spec once)
+    const fixes = new Set(bugs.map((b) => b.fixPatch as string));
+    const revision = tryResolve(config, `${config.revision.spec}${[...fixes].map((f) => `+${f}`).join('')}`);
     return revision !== null && curedAt(config, revision, commands, invariant);
   };
   for (const bug of open) if (cured([bug])) return bug;

@@ -73,7 +73,8 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
   for (const v of liveVectors(dev)) {
     const d = k.irqs.desc(v.irq);
     const top = d?.irqData;
-    if (top === undefined || !top.activated) continue;
+    // A GICv4 vLPI (IRQD_FORWARDED_TO_VCPU) goes to a vPE, not to the host irq
+    if (top === undefined || !top.activated || d?.forwardedToVcpu === true) continue;
     // A platform that completes the route when the irq starts (checked condition, see PlatformInstance.routedAtStartup)
     if (atStartup && d?.started !== true) continue;
     const got = sim.platform.deliver(dev, v.msg);

@@ -7,6 +7,8 @@ import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
+import { RISCV_AIA_INVARIANTS } from './riscv-aia';
+import { ARM64_GIC_INVARIANTS } from './arm64-gic';
 import { noDoubleFree, noKernelOops, noKernelWarning, noSoftLockup, noUseAfterFree, scratchpadUnionAliasing } from './reports';
 
 export const INVARIANTS: readonly Invariant[] = [
@@ -23,6 +25,9 @@ export const INVARIANTS: readonly Invariant[] = [
   itsDeviceLifetime,
   ...X86_INVARIANTS,
   ...POWERPC_INVARIANTS,
+  // a parent's own bookkeeping before the routing that depends on it
+  ...RISCV_AIA_INVARIANTS,
+  ...ARM64_GIC_INVARIANTS,
   messageRouting,
   resourcesBaseline,
   driverOutcome,

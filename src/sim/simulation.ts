@@ -129,6 +129,7 @@ export class Simulation {
       ...(pciImsPresent(this.kernel) ? { ims: true } : {}),
       // PCI domains beyond 0 (a VMD's): its lifetime commands apply
       ...((probe.pciSegments?.length ?? 0) > 0 ? { pciSegments: true } : {}),
+      ...(probe.pciSegmentCount !== undefined ? { pciSegmentCount: probe.pciSegmentCount } : {}),
     };
   }
 

@@ -20,7 +20,6 @@ const read = (file: string): string => fs.readFileSync(path.join(root, file), 'u
  */
 const WRITTEN_ELSEWHERE = new Set([
   'docs/reference/invariants-objects-and-states.md',
-  'docs/reference/platforms-arm64-riscv.md',
   'docs/results/false-positives.md',
 ]);
 

@@ -26,7 +26,7 @@ const repro: Command[] = [
   { kind: 'free_irq', dev: 'dev0', vec: 0 },
 ];
 
-const MULTI_MSI = ['gic-v3-its', 'x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd'];
+const MULTI_MSI = ['gic-v3-its', 'gic-v3-its-dt', 'gic-v3-its-acpi', 'gic-v5', 'x86-intel-ir', 'x86-amd-ir', 'powernv', 'x86-hyperv', 'x86-vmd'];
 
 describe('multi-MSI block zeroed by the first vector\'s free_irq()', () => {
   test.each(MULTI_MSI)('%s: message-routing at current, known open, cured by the proposal', (platform) => {

@@ -150,7 +150,8 @@ export class ItsPlatform implements PlatformInstance {
   }
 }
 
-const FAULT_SITES: readonly FaultSite[] = [
+/** The ITS driver's fault sites (the server machines run the same code, their own sites on top). */
+export const ITS_FAULT_SITES: readonly FaultSite[] = [
   {
     name: 'alloc_lpi_range',
     class: 'resource',
@@ -201,7 +202,7 @@ const FAULT_SITES: readonly FaultSite[] = [
   },
 ];
 
-const POOLS: readonly PoolSpec[] = [
+export const ITS_POOLS: readonly PoolSpec[] = [
   { name: 'LPI', perCpu: false, kernel: 'drivers/irqchip/irq-gic-v3-its.c: alloc_lpi_range()', description: 'the global LPI space has no free range (its_lpi_alloc() fails after halving down to one)' },
 ];
 
@@ -211,8 +212,8 @@ export const gicV3ItsPlatform: PlatformModel = {
   patches: ITS_PATCHES,
   revisions: ITS_REVISIONS,
   currentRevision: 'v6.18',
-  faultSites: FAULT_SITES,
-  pools: POOLS,
+  faultSites: ITS_FAULT_SITES,
+  pools: ITS_POOLS,
   capabilities: { platformMsi: true, affinity: true },
   boot: (k: Kernel) => new ItsPlatform(k),
 };

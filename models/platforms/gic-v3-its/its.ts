@@ -103,8 +103,10 @@ export class ItsNode {
     readonly physBase: number,
     readonly deviceBits: number,
     lpiIdBits: number,
+    /** The LPI allocator is global (lpi_range_list): a second ITS shares the first one's. */
+    lpis?: LpiRangeAllocator,
   ) {
-    this.lpis = new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
+    this.lpis = lpis ?? new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
     this.translater = physBase + GITS_TRANSLATER;
     this.lpiCount = new Array<number>(k.nrCpus).fill(0);
   }
@@ -165,7 +167,7 @@ function hex(n: number): string {
 }
 
 // its_lpi_alloc(): halve the request until a range fits
-function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap; base: number; nr: number } | null {
+export function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap; base: number; nr: number } | null {
   let nr = nrIrqs;
   let base = 0;
   let err = 0;
@@ -194,7 +196,7 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
 // its_lpi_free(): WARN_ON(free_lpi_range()); free_lpi_range() allocates the list entry first
 // (mk_lpi_range), and when that fails the range is not given back (msi-fuzz's proposal frees
 // without allocating)
-function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
+export function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
   if (!k.applied('msi-fuzz-its-lpi-free-noalloc') && k.faults.shouldFail('mk_lpi_range')) k.warn('its_lpi_free', `free_lpi_range(${base}, ${nr}) failed: -ENOMEM`);
   else its.lpis.freeRange(base, nr);
   k.heap.kfree('its_lpi_free', map);
@@ -323,7 +325,7 @@ function itsGetEventId(k: Kernel, site: string, d: IrqData): number {
 // its_select_cpu() -> cpumask_pick_least_loaded(): of the irq's affinity mask and `mask`, the
 // online CPU with the fewest LPIs (first one on a tie); a non-managed irq whose mask has no
 // online CPU left takes any online one. No NUMA nodes modelled. -1: none.
-function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number[]): number {
+export function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number[]): number {
   const desc = k.irqs.desc(d.irq);
   const online = mask.filter((c) => k.cpuIsOnline(c));
   let cands = desc === undefined ? online : online.filter((c) => desc.affinity.includes(c));
@@ -337,6 +339,8 @@ function itsSelectCpu(k: Kernel, its: ItsNode, d: IrqData, mask: readonly number
 // state goes with it: the GIC moves it to the new redistributor), DONE: the message is unchanged
 function itsSetAffinity(k: Kernel, d: IrqData, mask: readonly number[], force: boolean): number {
   const itsDev = k.heap.deref('its_set_affinity', d.chipData as ItsDevice | null, 'chip_data');
+  // A forwarded interrupt should use irq_set_vcpu_affinity (GICv4: its event is a vLPI)
+  if (k.irqs.desc(d.irq)?.forwardedToVcpu === true) return -EINVAL;
   const its = itsDev.its;
   const id = itsGetEventId(k, 'its_set_affinity', d);
   const prevCpu = itsDev.colMap.cpus[id] ?? 0;

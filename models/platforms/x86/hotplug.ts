@@ -4,7 +4,7 @@
 // lapic_offline(); start_secondary() -> lapic_online(); irq_force_complete_move() from
 // migrate_one_irq(). And the first interrupt after a move (apic_ack_edge -> irq_complete_move).
 import { chipRetrigger } from '../../kernel/chip-call';
-import { irqMoveIrq } from '../../kernel/affinity';
+import { irqMoveIrq } from '../../kernel/migration';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { Kernel } from '../../kernel/kernel';
 import {
@@ -73,5 +73,5 @@ export function apicAckEdge(k: Kernel, v: X86Vector, irq: number, cpu: number): 
   if (apicd !== null) irqCompleteMove(k, v, apicd, cpu);
   // irq_move_irq(): a move deferred to interrupt context (IRQCHIP_MOVE_DEFERRED) happens now
   const desc = k.irqs.desc(irq);
-  if (desc !== undefined) irqMoveIrq(k, desc);
+  if (desc !== undefined) irqMoveIrq(k, desc.irqData);
 }

@@ -304,6 +304,11 @@ export class IrqMatrix {
     return avl;
   }
 
+  /** One CPU's free vectors as every allocator sees them: 0 on a drained CPU. */
+  availableAt(cpu: number): number {
+    return this.drained.has(cpu) ? 0 : this.map(cpu).available;
+  }
+
   // irq_matrix_allocated(): regular (non-managed) vectors on the CPU, the ones a hot-unplug must move
   allocatedOn(cpu: number): number {
     const cm = this.map(cpu);

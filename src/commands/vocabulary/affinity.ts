@@ -15,6 +15,7 @@ import { chance, pick } from '../rng';
 import type { CommandSpec } from '../spec';
 import { heldVectors, holdsVector } from './delivery';
 import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
+import { wiredIrqOf } from './wired';
 
 function cpuMask(cpus: readonly number[]): number {
   return cpus.reduce((m, c) => m | (1 << c), 0);
@@ -43,7 +44,7 @@ function anyIrqTarget(s: AbstractState): boolean {
 function targetIrq(sim: Simulation, target: string, vec: number): number {
   if (target === 'hpet' || target === 'dmar') return x86PlatformIrq(sim, target, vec);
   const dev = sim.devices.get(target);
-  return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
+  return dev instanceof PciDev ? pciIrqVector(dev, vec) : wiredIrqOf(sim, target, vec);
 }
 
 /** The CPU /proc/irq/N/effective_affinity names, or -1. */

@@ -15,6 +15,8 @@ import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick, type Rng } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
+import { isWire, raiseWire, wiredIrqOf } from './wired';
+import { isForwarded } from './kvm';
 import { noDevice } from './common';
 
 /** Kernel() default: four CPUs. */
@@ -30,6 +32,11 @@ function devVecArgs(args: readonly Arg[]): { dev: string; vec: number } {
  * the first nvec, then dynamically allocated MSI-X indexes beyond them), until it answers true.
  */
 function someHeld(d: AbstractDevice, f: (vec: number) => boolean): boolean {
+  // A wire-to-MSI bridge holds its mapped wires (vocabulary/wired.ts)
+  if (d.mode === 'wired') {
+    for (const w of d.dynamic) if (f(w)) return true;
+    return false;
+  }
   if (d.bus !== 'pci' || (d.mode !== 'msi' && d.mode !== 'msix')) return false;
   for (let i = 0; i < d.nvec; i++) if (f(i)) return true;
   for (const i of d.dynamic) if (!(Number.isInteger(i) && i >= 0 && i < d.nvec) && f(i)) return true;
@@ -88,7 +95,7 @@ function handlersOf(s: AbstractState, dev: string): Set<number> {
 
 function irqOf(sim: Simulation, dev: string, vec: number): number {
   const d = sim.device(dev);
-  return d instanceof PciDev ? pciIrqVector(d, vec) : -EINVAL;
+  return d instanceof PciDev ? pciIrqVector(d, vec) : wiredIrqOf(sim, dev, vec);
 }
 
 export const requestIrqCmd: CommandSpec<'request_irq'> = {
@@ -133,10 +140,16 @@ export const freeIrqCmd: CommandSpec<'free_irq'> = {
   summary: 'free_irq(dev, vec=N): remove the handler, shut the irq down, then __synchronize_irq() (which may wait for an interrupt in flight)',
   weight: 4,
   choices: (s) => [...s.handlers.values()].filter((v) => v.size > 0).length,
-  valid: (c, s) => s.handlers.get(c.dev)?.has(c.vec) ?? false,
-  invalid: (c, s) => (s.handlers.get(c.dev)?.has(c.vec) ?? false ? null : `no handler on vector ${c.vec} of ${c.dev} (request_irq() first)`),
+  // VFIO unsets a forwarded vector (kvm_vgic_v4_unset_forwarding) before it frees the irq
+  valid: (c, s) => (s.handlers.get(c.dev)?.has(c.vec) ?? false) && !isForwarded(s, c.dev, c.vec),
+  invalid: (c, s) =>
+    !(s.handlers.get(c.dev)?.has(c.vec) ?? false)
+      ? `no handler on vector ${c.vec} of ${c.dev} (request_irq() first)`
+      : isForwarded(s, c.dev, c.vec)
+        ? `vector ${c.vec} of ${c.dev} is forwarded to a vCPU: kvm_vgic_v4_unset_forwarding() first`
+        : null,
   generate(s, rng) {
-    const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
+    const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec }))).filter((o) => !isForwarded(s, o.dev, o.vec));
     if (options.length === 0) return null;
     return { kind: 'free_irq', ...pick(rng, options) };
   },
@@ -168,11 +181,14 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   boost: (s) => (anyHandler(s) ? 1 : IDLE_BOOST),
   valid(c, s) {
     const d = s.devices.get(c.dev);
+    // a bridge's wire asserting is its device raising it
+    if (d?.mode === 'wired') return isWire(s, c.dev, c.vec);
     return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
   },
   invalid(c, s) {
     const d = s.devices.get(c.dev);
     if (d === undefined) return noDevice(c.dev);
+    if (d.mode === 'wired') return isWire(s, c.dev, c.vec) ? null : `${c.dev} has no wire ${c.vec}`;
     if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
     const entries = Math.max(d.msixSize, d.msiCap);
     if (c.vec < 0 || c.vec >= entries) return `vec=${c.vec} is outside the ${entries} vector(s) ${c.dev} can signal (table size)`;
@@ -201,11 +217,18 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const d = sim.device(c.dev);
+    if (sim.state.devices.get(c.dev)?.mode === 'wired') {
+      if (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+      sim.note(`${c.dev}: wire ${c.vec}: ${raiseWire(sim, c.dev, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
+      return { ret: null };
+    }
     if (!(d instanceof PciDev)) return { ret: -EINVAL };
     // Owed to the driver: a vector it handles, unless the irq is shut down with its managed CPUs
     const irq = pciIrqVector(d, c.vec);
     const managedDown = irq > 0 && sim.kernel.irqs.desc(irq)?.managedShutdown === true;
-    if ((sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
+    // a forwarded vector's interrupt is a vLPI: the guest's, not the host handler's
+    const owed = (sim.state.handlers.get(c.dev)?.has(c.vec) ?? false) && !managedDown && !isForwarded(sim.state, c.dev, c.vec);
+    if (owed) sim.ledger.raised(c.dev, c.vec, sim.step - 1);
     sim.note(`${c.dev}: ${pciSignalVector(sim.kernel, d, c.vec, { dev: c.dev, vec: c.vec, step: sim.step - 1 })}`);
     return { ret: null };
   },

@@ -1,6 +1,6 @@
 // Device lifetime commands: PCI functions (optionally behind a PCIe-to-PCI bridge or with a
 // quirk DMA alias), platform devices, unbind (device_release_driver) and removal (device_del).
-import { PCI_CLASS_STORAGE_EXPRESS, PciBridge, PciDev, PlatformDevice, type Device } from '../../../models/kernel/device';
+import { PCI_CLASS_STORAGE_EXPRESS, PciBridge, PciDev, PlatformDevice, pciDomainNr, type Device } from '../../../models/kernel/device';
 import { deviceReleaseDriver, pciMsiDomainSupports } from '../../../models/kernel/pci-msi';
 import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN } from '../../../models/kernel/msi-types';
 import { platformDeviceMsiFreeIrqsAll } from '../../../models/kernel/platform-msi';
@@ -14,6 +14,7 @@ import { holdsPlatformVectors } from './platform-msi';
 import { ArgError, type CommandSpec } from '../spec';
 import { pciTopologyConsistent, pciTopologyProblem, recordPciTopology } from './pci-topology';
 import { pciSegments } from './segments';
+import { wiredBridgeRemovable } from './wired';
 
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
@@ -74,6 +75,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
     // a segment the machine has now; no bridges or quirk aliases modelled there
     if (c.seg !== undefined && (!pciSegments(s, ctx).includes(c.seg) || c.bridge !== undefined || c.alias !== undefined)) return false;
+    // a segment the firmware describes; bridges (and their functions) are on segment 0
+    if (pciDomainNr(c.rid) >= (s.caps.pciSegmentCount ?? 1) || (c.bridge !== undefined && pciDomainNr(c.rid) !== 0)) return false;
     return liveCount(s) < MAX_LIVE_DEVICES;
   },
   invalid(c, s, ctx) {
@@ -88,6 +91,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
       if (!pciSegments(s, ctx).includes(c.seg)) return `seg=${c.seg}: no PCI segment ${c.seg} on this machine now (segments: ${pciSegments(s, ctx).join(', ')})`;
       if (c.bridge !== undefined || c.alias !== undefined) return `seg=${c.seg}: bridges and quirk aliases are not modelled outside segment 0`;
     }
+    if (pciDomainNr(c.rid) >= (s.caps.pciSegmentCount ?? 1)) return `PCI segment ${pciDomainNr(c.rid)} is not described by the firmware`;
+    if (c.bridge !== undefined && pciDomainNr(c.rid) !== 0) return 'bridges (and the functions behind them) are on segment 0';
     if (liveCount(s) >= MAX_LIVE_DEVICES) return `already ${MAX_LIVE_DEVICES} live devices, the cap of the model (device cap)`;
     return null;
   },
@@ -96,7 +101,13 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     const used = liveRids(s);
     const free = RID_POOL.filter((r) => !used.has(r));
     if (free.length === 0) return null;
-    const r = pick(rng, free);
+    let r = pick(rng, free);
+    // On a machine with several PCI segments, sometimes the same requester ID on another one
+    const fwSegs = s.caps.pciSegmentCount ?? 1;
+    if (fwSegs > 1 && chance(rng, 40)) {
+      const other = r + 0x10000 * (1 + rng.below(fwSegs - 1));
+      if (!used.has(other)) r = other;
+    }
     const msi = pick(rng, MSI_CAPS);
     let msix = pick(rng, MSIX_SIZES);
     if (msi === 0 && msix === 0) msix = 8;
@@ -108,7 +119,8 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     const fn0 = r & ~7;
     if ((r & 7) !== 0 && used.has(fn0) && chance(rng, 30)) return { ...base, alias: fn0 };
     const bridges = [...s.bridges.keys()];
-    if (bridges.length > 0 && chance(rng, 40)) return { ...base, bridge: pick(rng, bridges) };
+    // bridges sit on segment 0
+    if (bridges.length > 0 && r < 0x10000 && chance(rng, 40)) return { ...base, bridge: pick(rng, bridges) };
     return base;
   },
   expect: () => ({ kind: 'none' }),
@@ -228,12 +240,20 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   kind: 'device_release_driver',
   summary: 'unbind the driver: its remove() frees platform MSI, devres frees PCI vectors (pcim_msi_release), then the MSI domains',
   weight: 2,
-  choices: (s) => count(s, (d) => !hasHandlers(s, d.name)),
-  // the driver frees its irqs (free_irq) before it goes
-  valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev),
-  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : hasHandlers(s, c.dev) ? `${c.dev} still has handlers: free_irq() them before unbinding` : null),
+  choices: (s) => count(s, (d) => !hasHandlers(s, d.name) && d.mode !== 'wired'),
+  // the driver frees its irqs (free_irq) before it goes; a wire-to-MSI bridge driver cannot be
+  // unbound (suppress_bind_attrs, no remove())
+  valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev) && s.devices.get(c.dev)?.mode !== 'wired',
+  invalid: (c, s) =>
+    !s.devices.has(c.dev)
+      ? noDevice(c.dev)
+      : hasHandlers(s, c.dev)
+        ? `${c.dev} still has handlers: free_irq() them before unbinding`
+        : s.devices.get(c.dev)?.mode === 'wired'
+          ? `${c.dev} is a wire-to-MSI bridge, whose driver cannot be unbound (suppress_bind_attrs)`
+          : null,
   generate(s, rng) {
-    const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n));
+    const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n) && s.devices.get(n)?.mode !== 'wired');
     return names.length === 0 ? null : { kind: 'device_release_driver', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),
@@ -259,12 +279,19 @@ export const deviceDel: CommandSpec<'device_del'> = {
   kind: 'device_del',
   summary: 'hot-remove the device: unbind, then the struct device is released',
   weight: 2,
-  choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name)),
-  // the driver frees its irqs (free_irq) before it goes
-  valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev),
-  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : treeHasHandlers(s, c.dev) ? `${c.dev} or one of its VFs still has handlers: free_irq() them before removal` : null),
+  choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name) && wiredBridgeRemovable(s, d.name)),
+  // the driver frees its irqs (free_irq) before it goes; a bridge's consumers unmap its wires first
+  valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev) && wiredBridgeRemovable(s, c.dev),
+  invalid: (c, s) =>
+    !s.devices.has(c.dev)
+      ? noDevice(c.dev)
+      : treeHasHandlers(s, c.dev)
+        ? `${c.dev} or one of its VFs still has handlers: free_irq() them before removal`
+        : !wiredBridgeRemovable(s, c.dev)
+          ? `${c.dev} is a wire-to-MSI bridge that cannot go now (its kind is not removable, or wires are still mapped: irq_dispose_mapping() them first)`
+          : null,
   generate(s, rng) {
-    const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n));
+    const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n) && wiredBridgeRemovable(s, n));
     return names.length === 0 ? null : { kind: 'device_del', dev: pick(rng, names) };
   },
   expect: () => ({ kind: 'none' }),

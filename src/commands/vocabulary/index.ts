@@ -13,6 +13,9 @@ import { IMS_COMMANDS } from './ims';
 import { AFFINITY_COMMANDS } from './affinity';
 import { platformMsiAllocCmd, platformMsiFreeAllCmd } from './platform-msi';
 import { pciAllocIrqVectorsCmd, pciFreeIrqVectorsCmd, pciMsixAllocIrqAtCmd, pciMsixFreeIrqCmd } from './vectors';
+import { WIRED_COMMANDS } from './wired';
+import { RISCV_COMMANDS } from './riscv';
+import { KVM_COMMANDS } from './kvm';
 
 export const VOCABULARY: readonly AnySpec[] = [
   pciBridgeAdd,
@@ -37,6 +40,9 @@ export const VOCABULARY: readonly AnySpec[] = [
   ...VMD_COMMANDS,
   ...IMS_COMMANDS,
   ...POWERPC_COMMANDS,
+  ...WIRED_COMMANDS,
+  ...RISCV_COMMANDS,
+  ...KVM_COMMANDS,
 ];
 
 const BY_KIND = new Map<string, AnySpec>(VOCABULARY.map((s) => [s.kind, s]));

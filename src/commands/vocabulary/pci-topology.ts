@@ -4,12 +4,15 @@
 // so a function that reappears on the same bus with a different upstream path would alias
 // state no real machine can reach. Likewise a quirk DMA alias belongs to the card in the slot:
 // a function reappearing at a RID comes back with the alias it had (the same card re-plugged).
-// Enforced on the x86 platforms, where it matters.
+// Enforced on the x86 platforms and on the ARM64/RISC-V ones whose firmware maps requester IDs
+// (a bridge alias counts only across buses there), where it matters.
 import type { AbstractState } from '../../abstract/state';
 import type { CommandOf } from '../command';
 import type { VocabContext } from '../spec';
 
 const KEY = 'pci-bus-upstream';
+/** Platforms beyond x86 whose firmware maps requester IDs (pci_msi_domain_get_msi_rid()). */
+const RID_MAPPING_PLATFORMS: ReadonlySet<string> = new Set(['gic-v5', 'gic-v3-its-dt', 'gic-v3-its-acpi']);
 const ALIAS_KEY = 'pci-rid-alias';
 
 function busMap(s: AbstractState): Map<number, string> {
@@ -22,9 +25,9 @@ export function pciTopologyConsistent(c: CommandOf<'pci_device_add'>, s: Abstrac
   return pciTopologyProblem(c, s, ctx) === null;
 }
 
-/** What in `c` contradicts the topology this run already fixed (x86 only), or null. */
+/** What in `c` contradicts the topology this run already fixed (x86 and the RID-mapping platforms), or null. */
 export function pciTopologyProblem(c: CommandOf<'pci_device_add'>, s: AbstractState, ctx: VocabContext): string | null {
-  if (!ctx.platform.startsWith('x86')) return null;
+  if (!ctx.platform.startsWith('x86') && !RID_MAPPING_PLATFORMS.has(ctx.platform)) return null;
   const bus = (c.rid >> 8) & 0xff;
   const up = c.bridge ?? '';
   const where = (u: string): string => (u === '' ? 'on the root bus side' : `behind ${u}`);

@@ -1,0 +1,3 @@
+import { platformPropertySuite } from './suite';
+
+platformPropertySuite('gic-v5');

@@ -1,0 +1,3 @@
+import { platformPropertySuite } from './suite';
+
+platformPropertySuite('riscv-aia');
