@@ -8,9 +8,9 @@ export function clip(s: string, max = 40): string {
 
 /**
  * "(known: a, b, c)" for an error line, or a pointer to `msi-fuzz list` once the names would
- * push the line past what a one-line error may take (200 characters for the list).
+ * push the line past what a one-line error may take (120 characters for the list).
  */
 export function knownNames(names: readonly string[]): string {
   const all = names.join(', ');
-  return all.length <= 200 ? `(known: ${all})` : '(msi-fuzz list names them)';
+  return all.length <= 120 ? `(known: ${all})` : '(see msi-fuzz list)';
 }
