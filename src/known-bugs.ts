@@ -112,6 +112,36 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description: 'a non-power-of-two Multi-MSI allocation takes an aligned power-of-two event block, but the generic path frees one event per irq: the rest of the block stays allocated, its_msi_teardown() WARNs and leaks',
   },
   {
+    id: 'its-create-device-lpi-leak',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'its-lpi-accounting',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-lpi-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c, 7.2: its_create_device() error path at lines 3510-3516 calls bitmap_free(lpi_map), not its_lpi_free(); its_lpi_alloc() at 2236-2244 returns NULL after alloc_lpi_range() succeeded); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'when the ITT, the its_device or the col_map allocation in its_create_device() fails after its_lpi_alloc() took a range (or bitmap_zalloc() fails inside it), the error path frees only the bitmap: the LPI range stays allocated and belongs to nobody, for good',
+  },
+  {
+    id: 'its-alloc-error-event-leak',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    // 3 with PCI_IRQ_MSI|PCI_IRQ_MSIX (the fallback to MSI removes the MSI-X domain); the
+    // shrinker only simplifies flags the other way, so from PCI_IRQ_MSIX alone it ends at 4
+    minimalLength: 4,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-alloc-unwind',
+    source:
+      'msi-fuzz model finding (drivers/irqchip/irq-gic-v3-its.c, 7.2: its_irq_domain_alloc() returns at lines 3697-3704 without releasing the region its_alloc_device_irq() took at 3693; msi_domain_alloc() and irq_domain_alloc_irqs_locked() do not call the ITS free on a failed alloc); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'an its_irq_domain_alloc() that fails after its_alloc_device_irq() (iommu_dma_prepare_msi() or the GIC parent allocation failing) leaves the event region set in the its_device\'s lpi_map: its_msi_teardown() then WARNs and keeps the its_device, its ITT and its LPI range for good',
+  },
+  {
     id: 'multi-msi-deactivate-zeroes-block',
     platform: 'gic-v3-its',
     alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'powernv'],

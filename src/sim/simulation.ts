@@ -16,7 +16,7 @@ import { targetEffectiveCpu } from '../commands/vocabulary/affinity';
 import type { ResolvedRevision } from '../revision';
 import { GenericFabric } from '../../models/kernel/irq-fabric';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
-import { cpuHandleIrq, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
+import { cpuHandleIrq, cpuIrqExit, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
 import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
@@ -41,6 +41,8 @@ export interface StepRecord {
   readonly oops: KernelOops | null;
   /** Index into kernel.reports where this step's reports start. */
   readonly firstReport: number;
+  /** Fault sites whose armed failure fired during this step (the call saw it fail). */
+  readonly faultsFired: readonly string[];
   /** What each actor did during the step, in order (`cpu1: ...`, `dev0: ...`), for the repro. */
   readonly notes: readonly string[];
 }
@@ -118,6 +120,7 @@ export class Simulation {
     this.unscoped = false;
     this.notes = [];
     const firstReport = this.kernel.reports.length;
+    const firstFault = this.kernel.faults.firedSites().length;
     const expectation = spec.expect(command as never, this.state, this);
     let outcome: Outcome | null = null;
     let oops: KernelOops | null = null;
@@ -132,7 +135,8 @@ export class Simulation {
       if (spec.concurrent !== true) this.driverIrqEnable();
     }
     if (!this.dead) this.pollBlocked();
-    return { step, command, outcome, expectation, oops, firstReport, notes: this.notes };
+    const faultsFired = this.kernel.faults.firedSites().slice(firstFault);
+    return { step, command, outcome, expectation, oops, firstReport, faultsFired, notes: this.notes };
   }
 
   private runOne(command: Command): { outcome: Outcome | null; oops: KernelOops | null } {
@@ -231,6 +235,13 @@ export class Simulation {
       const irq = dev instanceof PciDev ? pciIrqVector(dev, o.vec) : -1;
       if (irq > 0 && this.kernel.irqs.desc(irq)?.managedShutdown === true) this.ledger.released(o.dev, o.vec);
     }
+  }
+
+  /** The handler `cpu` is inside (cpu_irq_enter) returns, as cpu_irq_exit does; nothing if it is in none. */
+  leaveHandler(cpu: number): void {
+    const fabric = this.kernel.fabric;
+    const ex = fabric === null ? null : cpuIrqExit(this.kernel, fabric, cpu);
+    if (ex !== null) this.noteIrqExit(cpu, ex);
   }
 
   /** Records a handled interrupt in the ledger and the interleaving. */

@@ -172,7 +172,10 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
   } while (nr > 0);
   if (nr === 0 || err !== 0) return null;
   // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back)
-  if (k.faults.shouldFail('bitmap_zalloc')) return null;
+  if (k.faults.shouldFail('bitmap_zalloc')) {
+    if (k.applied('msi-fuzz-its-lpi-unwind')) its.lpis.freeRange(base, nr);
+    return null;
+  }
   return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr))), base, nr };
 }
 
@@ -197,7 +200,8 @@ function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number):
   if (itt === null || lpi === null || colMap === null) {
     k.heap.kfree('its_create_device', itt);
     // bitmap_free(lpi_map): the bitmap goes, the LPI range it described does not
-    k.heap.kfree('its_create_device', lpi?.map ?? null);
+    if (lpi !== null && k.applied('msi-fuzz-its-lpi-unwind')) itsLpiFree(k, its, lpi.map, lpi.base, lpi.nr);
+    else k.heap.kfree('its_create_device', lpi?.map ?? null);
     k.heap.kfree('its_create_device', colMap);
     return null;
   }
@@ -348,10 +352,16 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       if (idx < 0) return -ENOSPC;
       const hwirq = itsDev.lpiBase + idx;
       for (let i = 0; i < nrIrqs; i++) {
-        // its_irq_gic_domain_alloc(); a failure returns without undoing earlier iterations
-        if (k.faults.shouldFail('its_irq_gic_domain_alloc')) return -ENOMEM;
-        const err = k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
-        if (err !== 0) return err;
+        // its_irq_gic_domain_alloc(); a failure returns without undoing earlier iterations:
+        // the event region stays set in lpi_map (its_msi_teardown() WARNs on it later)
+        const err = k.faults.shouldFail('its_irq_gic_domain_alloc') ? -ENOMEM : k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
+        if (err !== 0) {
+          if (k.applied('msi-fuzz-its-alloc-unwind')) {
+            k.irqs.freeIrqsParent(domain, virq, i);
+            lpiMap.bitmap.releaseRegion(idx, getCountOrder(nrIrqs), () => undefined);
+          }
+          return err;
+        }
         k.irqs.setHwirqAndChip(domain, virq + i, hwirq + i, chip, itsDev);
       }
       return 0;

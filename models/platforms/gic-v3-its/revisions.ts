@@ -30,6 +30,24 @@ export const ITS_PATCHES: readonly Patch[] = [
     link: '20250513163144.2215824-6-maz@kernel.org',
     summary: 'drops the "nvec = hwsize" fix-up in its_pci_msi_prepare()/its_pmsi_prepare()',
   },
+  {
+    id: 'msi-fuzz-its-lpi-unwind',
+    title: 'irqchip/gic-v3-its: Give the LPI range back when its_create_device() fails (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
+    summary:
+      'its_lpi_alloc() frees the range it took when bitmap_zalloc() fails, and the error path of its_create_device() calls its_lpi_free() instead of bitmap_free(), so a failed ITT, its_device or col_map allocation no longer leaks the LPIs',
+  },
+  {
+    id: 'msi-fuzz-its-alloc-unwind',
+    title: 'irqchip/gic-v3-its: Unwind a failed its_irq_domain_alloc() (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
+    summary:
+      'its_irq_domain_alloc() frees the GIC parents it allocated and releases the event region its_alloc_device_irq() took when iommu_dma_prepare_msi() or its_irq_gic_domain_alloc() fails, so its_msi_teardown() finds an empty event map',
+  },
 ];
 
 const POOL = [...CORE_PATCHES, ...ITS_PATCHES];

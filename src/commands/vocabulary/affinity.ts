@@ -133,10 +133,11 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   // A CPU going down while a move to or from it may be in flight is where hotplug races; with
   // no irq anywhere to migrate, it only changes the online mask
   boost: (s) => (moveEnds(s).length > 0 ? 4 : anyIrqTarget(s) ? 1 : IDLE_BOOST),
-  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit)
-  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && !s.inHandler.has(c.cpu),
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu),
   generate(s, rng) {
     if (!s.caps.affinity) return null;
+    // Not a CPU inside a handler: cpu_down() would wait for the handler to return (see run()),
+    // the state a cpu_irq_exit before it reaches too
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     if (on.length === 0) return null;
     // Mostly a CPU the latest move took an irq to or away from: hotplug racing a move in flight
@@ -147,15 +148,20 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const k = sim.kernel;
-    // take_cpu_down() runs in stop_machine(): every online CPU spins in multi_cpu_stop() with
-    // interrupts enabled before the step that disables them, so each takes what is already
-    // pending for it (irq_force_complete_move() relies on that for an old vector's interrupt)
+    // take_cpu_down() runs in stop_machine(): its stopper thread must run on every online CPU,
+    // so a CPU inside a handler returns from it first (a hardirq is never preempted by a
+    // thread); then every online CPU spins in multi_cpu_stop() with interrupts enabled before
+    // the step that disables them, so each takes what is already pending for it
+    // (irq_force_complete_move() relies on that for an old vector's interrupt)
+    for (const cpu of k.onlineCpus()) sim.leaveHandler(cpu);
     for (const cpu of k.onlineCpus()) sim.takePendingIrqs(cpu);
     const ret = cpuDown(k, sim.platform.archCpuHotplug?.() ?? {}, c.cpu);
     if (ret === 0) sim.releaseManagedShutdown();
     return { ret };
   },
-  update(c, o, s) {
+  update(c, o, s, sim) {
+    // The handlers stop_machine() waited for have returned
+    for (const cpu of [...s.inHandler]) if (sim.kernel.hardirq[cpu] === null) s.inHandler.delete(cpu);
     if (o.ret === 0) s.online.delete(c.cpu);
   },
   format: (c) => [`cpu=${c.cpu}`],
