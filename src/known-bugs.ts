@@ -196,6 +196,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description: 'a failing XIVE parent allocation at i = 0 (here an H_INT_GET_SOURCE_INFO hardware error) makes pseries_irq_domain_alloc() free i - 1 = UINT_MAX parents; the code predates the conversion and is hunted at its v2, where post_free is gone and only the fault reaches it',
   },
   {
+    id: 'pseries-quota-below-hwsize',
+    platform: 'pseries',
+    revision: 'v6.18',
+    invariant: 'driver-outcome',
+    minimalLength: 2,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+c0215e2d72de',
+    source: 'c0215e2d72de "powerpc/pseries: Fix MSI-X allocation failure when quota is exceeded" (v7.0, 6.18.y); found by the driver-outcome oracle once it derives the count from ibm,req#msi-x and ibm,pe-total-#msi',
+    description:
+      'since prepare runs at device-domain creation with the MSI-X table size, a function whose table is larger than its share of the PE\'s MSIs gets a positive "only this many" from rtas_prepare_msi_irqs(), which fails the domain creation: pci_alloc_irq_vectors() returns -ENODEV where the firmware would give the quota',
+  },
+  {
     id: 'powernv-opal-bogus-irq',
     platform: 'powernv',
     revision: 'xive-opal-pre-v5.4',

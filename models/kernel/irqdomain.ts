@@ -88,6 +88,11 @@ export class IrqDomain extends KObject {
    * every MSI-X vector); the kernel's radix-tree insert then silently keeps the first mapping.
    */
   sharedHwirqs = false;
+  /**
+   * For a domain with sharedHwirqs: the hardware resource each level stands for, which is unique
+   * where the hwirq is not (AMD-IR: the IRTE, as its remap table and index). Null elsewhere.
+   */
+  hardwareId: ((data: IrqData) => string) | null = null;
 
   constructor(
     readonly name: string,

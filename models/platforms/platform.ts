@@ -20,6 +20,38 @@ export interface ResourceUsage {
   readonly baseline: number;
 }
 
+/** One allocation the driver-outcome oracle asks the parent about (PlatformInstance.vectorRoom). */
+export interface VectorRequest {
+  /**
+   * 'msix': one irq per vector, a shortfall at allocation retried with what was allocated
+   * (msi_handle_pci_fail); 'msi': one multi-MSI block, a failure retried with one vector;
+   * 'platform': platform MSI, one irq per vector, all or nothing.
+   */
+  readonly path: 'msix' | 'msi' | 'platform';
+  /** The device MSI domain's size: MSI-X table, MSI capability, or the platform device's count. */
+  readonly hwsize: number;
+  /** Vectors asked for (at most hwsize). */
+  readonly nvec: number;
+  /** PCI_IRQ_AFFINITY: managed vectors (a reservation on every CPU of each vector's mask). */
+  readonly managed: boolean;
+}
+
+/** The vectors an allocation ends with: at least `sure`, at most `most` (sure <= most <= nvec). */
+export interface VectorRoom {
+  readonly sure: number;
+  readonly most: number;
+}
+
+/** Translation state found by requester ID (PlatformInstance.requesterKey). */
+export interface RequesterKey {
+  /** The object itself: two irqs with the same key share the translation. */
+  readonly key: object;
+  /** For messages: `its_device 0x100`, `remap table of devid 100`. */
+  readonly what: string;
+  /** Does a write carrying this requester ID find it? */
+  accepts(requester: number): boolean;
+}
+
 /** Where a memory write from a device lands once the platform has translated it. */
 /** `cpu`: the CPU the message targets, where the platform knows it (x86 destination APIC ID). */
 export type Delivery = { readonly irq: number; readonly cpu?: number } | { readonly blocked: string };
@@ -33,11 +65,27 @@ export interface PlatformInstance {
   /** Follows an MSI write (address/data) sent by `dev` through the interrupt fabric. */
   deliver(dev: Device, msg: MsiMsg): Delivery;
   /**
-   * Capacity oracle for the driver-outcome check: true when the parent's free resources
-   * guarantee that `dev` can get `nvec` vectors (a device sharing a requester ID with
-   * another never qualifies). False means "a shortfall would be legitimate".
+   * Capacity oracle for the driver-outcome check: how many of the vectors `req` asks for the
+   * parent hands `dev` now, derived from what the kernel reads to decide (free LPIs and event
+   * maps, vector space per CPU, remap tables, firmware quotas and LISN blocks, device topology),
+   * never from running the allocation. The count the allocation path ends with lies in
+   * [sure, most] (0: the path fails); where the parent cannot be predicted, sure is 0.
    */
-  headroom(dev: Device, nvec: number): boolean;
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom;
+  /**
+   * Optional, for the identity invariant: the translation state the parent keeps for `irq` of
+   * `dev` that is found by the requester ID a write carries (the its_device of an ITS DeviceID,
+   * the AMD-Vi remap table a devid's DTE points at, the VT-d IRTE's source-id check), and
+   * whether a write carrying `requester` finds it. Null where the irq has none. Absent: the
+   * parent keys nothing by requester ID (pseries, powernv: PE-based).
+   */
+  requesterKey?(dev: Device, irq: number): RequesterKey | null;
+  /**
+   * Optional: true when irq_domain_activate_irq() of the (deactivated) irq `irq` cannot fail for
+   * want of resources now (x86: an online CPU has a free vector). Absent: activation allocates
+   * nothing that can run out.
+   */
+  canActivate?(irq: number): boolean;
   /**
    * Optional: the MSI parent a PCI function gets by default on this machine, which a driver's
    * pci_msi_domain_supports() probes. Absent: the first MSI parent domain the kernel created

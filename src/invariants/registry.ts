@@ -3,6 +3,7 @@
 import type { CheckContext, Invariant, Violation } from './invariant';
 import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
+import { requesterIdIdentity } from './identity';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
@@ -19,6 +20,7 @@ export const INVARIANTS: readonly Invariant[] = [
   prepareTeardownPairing,
   msiDescAssociation,
   hwirqUnique,
+  requesterIdIdentity,
   itsLpiAccounting,
   itsDeviceLifetime,
   ...X86_INVARIANTS,

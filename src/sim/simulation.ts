@@ -154,7 +154,7 @@ export class Simulation {
       this.kernel.report('oops', e.site, e.detail);
     }
     if (outcome !== null) {
-      if (this.kernel.faults.firedSites().length > fired) this.markDegraded(command);
+      if (this.kernel.faults.firedSites().length > fired) this.forgetFiredFaults();
       spec.update(command as never, outcome, this.state, this);
     }
     return { outcome, oops };
@@ -259,11 +259,8 @@ export class Simulation {
     }
   }
 
-  private markDegraded(command: Command): void {
-    if ('dev' in command) {
-      const d = this.state.devices.get(command.dev);
-      if (d !== undefined) d.degraded = true;
-    }
+  /** Fault sites that fired are no longer armed (fail_next may arm them again). */
+  private forgetFiredFaults(): void {
     for (const site of [...this.state.armed]) if (!this.kernel.faults.isArmed(site)) this.state.armed.delete(site);
   }
 

@@ -37,6 +37,7 @@ describe('every invariant fires when its rule is broken', () => {
       'prepare-teardown-pairing',
       'msi-desc-association',
       'hwirq-unique',
+      'requester-id-identity',
       'its-lpi-accounting',
       'its-device-lifetime',
       'message-routing',
@@ -98,6 +99,23 @@ describe('every invariant fires when its rule is broken', () => {
     if (a === undefined || b === undefined) throw new Error('need two irqs');
     b.irqData.hwirq = a.irqData.hwirq;
     expect(verdict('hwirq-unique', sim, record)).toMatch(/used by irq/);
+  });
+
+  test('requester-id-identity: an event mapped under a DeviceID its device does not carry', () => {
+    const two: Command[] = [...SETUP, { kind: 'pci_device_add', dev: 'dev1', rid: 0x200, msi: 1, msix: 0 }, { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 1, flags: 2 }];
+    const { sim, record } = healthy(two);
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const its = itsOf(sim).its;
+    const dev0Its = its.findDevice(0x100);
+    const dev1Irq = sim.device('dev1').msiData?.domains[0].store.get(0)?.irq ?? 0;
+    const level = (irq: number) => {
+      for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.domain === itsOf(sim).itsDomain) return l;
+      throw new Error('no ITS level');
+    };
+    // dev1's LPI looked up under dev0's DeviceID
+    level(dev1Irq).chipData = dev0Its;
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev1 irq \d+: its_device 100 is not found by requester ID 200/);
+    // (the sharing half, with a translation two requester IDs reach: test/invariants/break-x86.test.ts)
   });
 
   test('its-lpi-accounting: a range neither free nor owned', () => {

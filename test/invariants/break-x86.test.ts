@@ -1,11 +1,13 @@
 // The x86 invariants fire when what they guard is broken by hand on a healthy machine.
 import { X86Platform } from '../../models/platforms/x86/instance';
+import { AmdIrData } from '../../models/platforms/x86/amd-ir';
+import { IntelIrData } from '../../models/platforms/x86/intel-ir';
 import type { Command } from '../../src/commands/command';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
 import { healthyOn, verdict } from './helpers';
 
-function healthy(commands: Command[]): { sim: Simulation; record: StepRecord; x86: X86Platform } {
-  const { sim, record } = healthyOn('x86-intel-ir', 'v6.18', commands);
+function healthy(commands: Command[], platform = 'x86-intel-ir'): { sim: Simulation; record: StepRecord; x86: X86Platform } {
+  const { sim, record } = healthyOn(platform, 'v6.18', commands);
   return { sim, record, x86: sim.platform as X86Platform };
 }
 
@@ -14,7 +16,47 @@ const DEVICE: Command[] = [
   { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 4, flags: 4 },
 ];
 
+const TWO: Command[] = [
+  ...DEVICE,
+  { kind: 'pci_device_add', dev: 'dev1', rid: 0x200, msi: 0, msix: 2 },
+  { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 2, flags: 4 },
+];
+
+/** The AMD-IR level's data of `dev`'s vector `vec`. */
+function amdLevel(sim: Simulation, dev: string, vec: number): AmdIrData {
+  const irq = sim.device(dev).msiData?.domains[0].store.get(vec)?.irq ?? 0;
+  for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.chipData instanceof AmdIrData) return l.chipData;
+  throw new Error(`${dev} vec ${vec} has no AMD-IR level`);
+}
+
 describe('x86 invariants fire when broken', () => {
+  test('hwirq-unique: two irqs programmed into one AMD-Vi IRTE (the hwirqs repeat by design, the IRTE may not)', () => {
+    const { sim, record } = healthy(DEVICE, 'x86-amd-ir');
+    expect(verdict('hwirq-unique', sim, record)).toBeNull();
+    amdLevel(sim, 'dev0', 1).index = amdLevel(sim, 'dev0', 0).index;
+    expect(verdict('hwirq-unique', sim, record)).toMatch(/AMD-IR-0: IRTE \d+ of the remap table at 0x[0-9a-f]+ used by irq \d+ and irq \d+/);
+  });
+
+  test('requester-id-identity: one AMD-Vi remap table reached by two unrelated requester IDs', () => {
+    const { sim, record, x86 } = healthy(TWO, 'x86-amd-ir');
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const amd = x86.amd;
+    if (amd === null) throw new Error('no AMD-Vi');
+    const table0 = amd.irqLookupTable.get(0x100);
+    if (table0 === undefined) throw new Error('no table for dev0');
+    // dev1's DTE pointed at dev0's table: dev1's entries are in it, and both IDs reach it
+    amd.irqLookupTable.set(0x200, table0);
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev0 \(requester ID 100\) and dev1 \(requester ID 200\) share the remap table of devid/);
+  });
+
+  test('requester-id-identity: a VT-d IRTE whose source-id is another function\'s', () => {
+    const { sim, record } = healthy(TWO);
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const irq = sim.device('dev1').msiData?.domains[0].store.get(0)?.irq ?? 0;
+    for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.chipData instanceof IntelIrData) l.chipData.irte.sid = 0x100;
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev1 irq \d+: IRTE \d+ of .* is not found by requester ID 200/);
+  });
+
   test('x86-matrix-accounting: a counter that no longer matches its map', () => {
     const { sim, record, x86 } = healthy(DEVICE);
     expect(verdict('x86-matrix-accounting', sim, record)).toBeNull();

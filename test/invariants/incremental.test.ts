@@ -93,6 +93,15 @@ const BREAKAGES: readonly (readonly [string, Breakage])[] = [
   ],
   ['its-device-lifetime', (sim, dev) => void (itsDeviceOf(sim, firstIrq(sim, dev)).freed = true)],
   [
+    'requester-id-identity',
+    (sim, dev) => {
+      // The device's first event mapped under another DeviceID's its_device
+      const other = itsOf(sim).its.devices.find((d) => d !== itsDeviceOf(sim, firstIrq(sim, dev)));
+      const data = sim.kernel.irqs.desc(firstIrq(sim, dev))?.irqData;
+      for (let l = data ?? null; l !== null; l = l.parentData) if (l.domain === itsOf(sim).itsDomain) l.chipData = other;
+    },
+  ],
+  [
     'its-lpi-accounting',
     (sim, dev) => {
       // The its_device's LPI range handed out a second time: put it back on the free list.

@@ -7,7 +7,7 @@ import type { FaultSite } from '../../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
 import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
 import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
 import { kvmppcXiveNativeCreate, kvmppcXiveNativeRelease, kvmppcXiveNativeSetSource, type KvmXiveNativeDevice } from './kvm-xive-native';
@@ -122,19 +122,19 @@ export class PowernvPlatform implements PlatformInstance {
     return new XiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
-  /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */
-  headroom(dev: Device, nvec: number): boolean {
-    if (!(dev instanceof PciDev) || this.kernel.faults.isArmed()) return false;
-    if (dev.msiEnabled || dev.msixEnabled) return false;
+  /**
+   * What the PHB's msi_bmp gives (msi_bitmap_alloc_hwirqs() from pnv_irq_domain_alloc()): one
+   * number per MSI-X vector, a shortfall retried with what was allocated; one aligned block for
+   * multi-MSI, retried with one vector. Nothing else the path takes can run out.
+   */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    if (!(dev instanceof PciDev) || req.path === 'platform') return { sure: 0, most: 0 };
     const bmp = this.phbFor(dev).msiBmp;
-    if (dev.msixTableSize === 0 && dev.msiCap === 0) return false;
-    if (dev.msixTableSize > 0) {
-      if (nvec > dev.msixTableSize || bmp.irqCount - bmp.bitmap.weight() < nvec) return false;
-    }
-    if (dev.msiCap > 0) {
-      if (nvec > dev.msiCap || bmp.bitmap.findZeroArea(nvec, (1 << getCountOrder(nvec)) - 1) < 0) return false;
-    }
-    return true;
+    const free = bmp.irqCount - bmp.bitmap.weight();
+    let n: number;
+    if (req.path === 'msix') n = Math.min(req.nvec, free);
+    else n = bmp.bitmap.findZeroArea(req.nvec, (1 << getCountOrder(req.nvec)) - 1) >= 0 ? req.nvec : free >= 1 ? 1 : 0;
+    return { sure: n, most: n };
   }
 }
 

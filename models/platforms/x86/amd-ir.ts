@@ -301,6 +301,14 @@ export function amdIommuCreateIrqDomain(k: Kernel, iommu: AmdIommu, vectorDomain
   // hwirq = (devid << 16) + i repeats for every single-vector allocation of a device; nobody
   // looks the AMD-IR level up by hwirq
   d.sharedHwirqs = true;
+  // The IRTE is what is unique: an index in the remap table the devid's DTE points at (aliases share one table)
+  d.hardwareId = (data) => {
+    const ir = data.chipData instanceof AmdIrData ? data.chipData : null;
+    if (ir === null) return `no amd_ir_data (hwirq ${data.hwirq})`;
+    const table = ir.iommu.irqLookupTable.get(ir.devid);
+    if (table === undefined) return `IRTE ${ir.index} of devid ${ir.devid.toString(16)}, which has no remap table`;
+    return `IRTE ${ir.index} of the remap table at 0x${table.addr.toString(16)}`;
+  };
   iommu.irDomain = d;
   return d;
 }

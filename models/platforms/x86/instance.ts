@@ -8,8 +8,8 @@ import type { Kernel } from '../../kernel/kernel';
 import { irqShutdownAndDeactivate, irqStartup } from '../../kernel/manage';
 import { cpuDown, cpuUp } from '../../kernel/cpuhotplug';
 import { writeIrqAffinity } from '../../kernel/affinity';
-import { getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
-import type { Delivery, PlatformInstance, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { amdIrteFit, intelIrteFit, vectorActivationFits, vectorsFit } from './room';
 import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
 import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
@@ -18,7 +18,7 @@ import { LapicFabric } from './lapic-fabric';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { HpetMsi } from './hpet-msi';
-import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, INTR_REMAP_TABLE_ENTRIES } from './intel-ir';
+import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, sourceIdOk } from './intel-ir';
 import { matrixConsistency } from './matrix';
 import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
@@ -298,32 +298,44 @@ export class X86Platform implements PlatformInstance {
 
   // --- capacity oracle ---
 
-  headroom(dev: Device, nvec: number): boolean {
-    if (!(dev instanceof PciDev) || dev.removed || nvec < 1) return false;
+  /**
+   * The vectors (vector space per CPU) and the remapping entries the allocation takes. A
+   * shortfall of either is not predicted here (an IRTE shortfall at allocation is retried with
+   * fewer vectors, a vector shortfall at activation fails the path): no promise then.
+   */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    const none = { sure: 0, most: req.nvec };
+    if (!(dev instanceof PciDev) || dev.removed || req.nvec < 1) return none;
     const parent = dev.msiParent;
-    if (parent === null) return false;
-    // Another live function with the same requester ID shares remap state: no guarantee
-    for (const other of this.kernel.devices) {
-      if (other !== dev && !other.removed && other instanceof PciDev && requesterId(other) === requesterId(dev)) return false;
-    }
-    // Every irq needs a real vector at activation, on top of the reservations already promised
-    const online = this.vec.onlineCpus();
-    const free = online.reduce((n, cpu) => n + (this.vec.matrix.maps[cpu]?.available ?? 0), 0);
-    if (free < nvec + this.vec.matrix.globalReserved) return false;
-    if (parent === this.vectorDomain) return true;
+    if (parent === null || !vectorsFit(this.vec, req.nvec, req.managed)) return none;
+    const all = { sure: req.nvec, most: req.nvec };
+    if (parent === this.vectorDomain) return all;
     if (this.config.remap === 'intel') {
       const unit = dmarFindMatchedDrhdUnit(this.iommus, dev);
-      if (unit === null || unit.irDomain !== parent) return false;
-      // Worst case: one aligned block of the rounded-up size (multi-MSI) in a table that is mostly empty
-      if (getCountOrder(nvec) > unit.maxHandleMask) return false;
-      return unit.irTable.bitmap.weight() + 2 * roundupPowOfTwo(nvec) <= INTR_REMAP_TABLE_ENTRIES;
+      return unit !== null && unit.irDomain === parent && intelIrteFit(unit, req) ? all : none;
     }
-    if (this.config.remap === 'amd' && this.amd !== null) {
-      const table = this.amd.irqLookupTable.get(dev.rid) ?? this.amd.irqLookupTable.get(requesterId(dev));
-      const used = table?.allocatedCount() ?? 0;
-      return used + 2 * roundupPowOfTwo(nvec) <= this.amd.config.maxIrqs;
+    if (this.config.remap === 'amd' && this.amd !== null) return amdIrteFit(this.amd, dev.rid, requesterId(dev), req) ? all : none;
+    return none;
+  }
+
+  // The remapping level: a VT-d IRTE checks the source-id; an AMD-Vi write finds its remap
+  // table through the DTE of the requester ID it carries (aliases share one table)
+  requesterKey(_dev: Device, irq: number): RequesterKey | null {
+    for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
+      const ir = d.chipData;
+      if (ir instanceof IntelIrData) return { key: ir, what: `IRTE ${ir.irq2iommu.irteIndex + ir.irq2iommu.subHandle} of ${ir.irq2iommu.iommu.drhd.name}`, accepts: (r) => sourceIdOk(ir.irte, r) };
+      if (ir instanceof AmdIrData) {
+        const table = ir.iommu.irqLookupTable.get(ir.devid);
+        const lookup = ir.iommu.irqLookupTable;
+        return { key: table ?? ir, what: `the remap table of devid ${ir.devid.toString(16)}`, accepts: (r) => table !== undefined && lookup.get(r) === table };
+      }
     }
-    return false;
+    return null;
+  }
+
+  canActivate(irq: number): boolean {
+    const desc = this.kernel.irqs.desc(irq);
+    return desc === undefined || vectorActivationFits(this.vec, desc);
   }
 
   // --- commands the harness can drive ---

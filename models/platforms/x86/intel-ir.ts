@@ -326,7 +326,8 @@ export function intelIrTranslate(iommu: IntelIommu, requester: number, msg: MsiM
   return { vector: irte.vector, destApicid: irte.destId };
 }
 
-function sourceIdOk(irte: Irte, requester: number): boolean {
+/** The IRTE's source-id check (SVT/SQ/SID) against the requester ID a write carries. */
+export function sourceIdOk(irte: Irte, requester: number): boolean {
   switch (irte.svt) {
     case SVT_NO_VERIFY:
       return true;

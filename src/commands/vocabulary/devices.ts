@@ -103,7 +103,6 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
       mode: 'none',
       nvec: 0,
       dynamic: new Set(),
-      degraded: false,
     });
     recordPciTopology(c, s);
     s.nextDevice = nextIndex(s.nextDevice, c.dev);
@@ -160,7 +159,7 @@ export const platformDeviceAdd: CommandSpec<'platform_device_add'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    s.devices.set(c.dev, { name: c.dev, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: c.devid, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+    s.devices.set(c.dev, { name: c.dev, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: c.devid, mode: 'none', nvec: 0, dynamic: new Set() });
     s.nextDevice = nextIndex(s.nextDevice, c.dev);
   },
   format: (c) => [c.dev, `devid=${hex(c.devid)}`],

@@ -150,7 +150,7 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     vfRids(pf, c.numVfs).forEach((rid, i) => {
       const name = vfName(c.dev, i);
       names.push(name);
-      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+      s.devices.set(name, { name, bus: 'pci', rid, msiCap: 0, msixSize: DEFAULT_SRIOV.vfMsixSize, devid: 0, mode: 'none', nvec: 0, dynamic: new Set() });
       recordPlainFunction(s, rid);
     });
     x.vfs.set(c.dev, names);
