@@ -2,7 +2,7 @@
 // from what its_msi_prepare() and its_irq_domain_alloc() read: the its_device already
 // registered for the DeviceID and its event map, else the size prepare asks for and the free
 // LPI ranges its_lpi_alloc() halves down to.
-import { Bitmap, getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
+import { getCountOrder, roundupPowOfTwo, type Bitmap } from '../../kernel/bitmap';
 import { PciDev, type Device } from '../../kernel/device';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import type { VectorRequest, VectorRoom } from '../platform';
@@ -23,6 +23,13 @@ function eventRoom(map: Bitmap, req: VectorRequest): number {
       if (map.peekFreeRegion(getCountOrder(req.nvec)) >= 0) return req.nvec;
       return free >= 1 ? 1 : 0;
   }
+}
+
+/** eventRoom() of an empty map of `nr` events (a new its_device; 0: none could be created). */
+function freshRoom(nr: number, req: VectorRequest): number {
+  if (req.path === 'msix') return Math.min(req.nvec, nr);
+  if (req.path === 'platform') return nr >= req.nvec ? req.nvec : 0;
+  return roundupPowOfTwo(req.nvec) <= nr ? req.nvec : nr >= 1 ? 1 : 0;
 }
 
 /**
@@ -72,7 +79,7 @@ export function itsVectorRoom(its: ItsNode, dev: Device, req: VectorRequest): Ve
     return { sure: n, most: n };
   }
   const nr = lpisFor(its, preparedEvents(dev, req.hwsize));
-  const n = nr === 0 ? 0 : eventRoom(new Bitmap(nr), req);
+  const n = freshRoom(nr, req);
   // A teardown first gives its range back: the free ranges only grow, so `n` is a lower bound
   return existing === null ? { sure: n, most: n } : { sure: n, most: req.nvec };
 }
