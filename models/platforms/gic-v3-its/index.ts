@@ -107,7 +107,7 @@ export class ItsPlatform implements PlatformInstance {
     return itsVectorRoom(this.its, dev, req);
   }
 
-  // The ITS level's its_device: its DeviceID is what the ITS looks up a write's ITT by
+  /** The ITS level's its_device: its DeviceID is what the ITS finds a write's ITT by. */
   requesterKey(_dev: Device, irq: number): RequesterKey | null {
     for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
       if (d.domain !== this.itsDomain || !(d.chipData instanceof ItsDevice)) continue;

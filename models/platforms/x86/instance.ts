@@ -318,8 +318,10 @@ export class X86Platform implements PlatformInstance {
     return none;
   }
 
-  // The remapping level: a VT-d IRTE checks the source-id; an AMD-Vi write finds its remap
-  // table through the DTE of the requester ID it carries (aliases share one table)
+  /**
+   * The remapping level: a VT-d IRTE checks the source-id; an AMD-Vi write finds its remap
+   * table through the DTE of the requester ID it carries (aliases share one table).
+   */
   requesterKey(_dev: Device, irq: number): RequesterKey | null {
     for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
       const ir = d.chipData;
@@ -333,6 +335,7 @@ export class X86Platform implements PlatformInstance {
     return null;
   }
 
+  /** A deactivated irq needs a vector of its own to be activated again (room.ts: vectorActivationFits). */
   canActivate(irq: number): boolean {
     const desc = this.kernel.irqs.desc(irq);
     return desc === undefined || vectorActivationFits(this.vec, desc);
