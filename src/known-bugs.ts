@@ -90,7 +90,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     id: 'its-v6.15-failed-alloc-leak',
     platform: 'gic-v3-its',
     revision: 'v6.15',
-    invariant: 'resources-baseline',
+    invariant: 'object-audit',
     minimalLength: 4,
     // the injected exhaustion, more often than the default mix arms it
     commands: ['fail_next'],

@@ -1,8 +1,24 @@
-// A miniature slab: every kernel object the models kmalloc() gets an address and a
-// lifetime, and every dereference of a pointer that came out of stored state goes through
+// A miniature slab: every kernel object the models kmalloc() gets an address, a lifetime and an
+// allocation record (the kernel function and the driver command that allocated it, as kmemleak
+// keeps one), and every dereference of a pointer that came out of stored state goes through
 // deref(), which behaves like a KASAN-instrumented load: NULL oopses, freed memory is
 // reported (and, as on real hardware, the stale contents are still readable).
 import { KernelOops } from './report';
+
+/**
+ * The driver-level command during which something was allocated: its step index and, lazily,
+ * its repro line. Null stands for boot (the platform's probe, before the first command).
+ */
+export interface AllocCause {
+  readonly step: number;
+  describe(): string;
+}
+
+/** Where an object or resource unit was allocated: the kernel function and the command. */
+export interface AllocStamp {
+  readonly site: string;
+  readonly cause: AllocCause | null;
+}
 
 /** Base of every modelled kernel object. `addr` is its (fake) kernel virtual address. */
 export abstract class KObject {
@@ -10,6 +26,8 @@ export abstract class KObject {
   addr = 0;
   /** Set by Heap.kfree(); a freed object is never reused by the model. */
   freed = false;
+  /** Set by Heap.kmalloc(): the allocating function and command (null: never kmalloc()ed). */
+  alloc: AllocStamp | null = null;
   abstract readonly kind: string;
 }
 
@@ -18,6 +36,8 @@ export interface HeapSanitizer {
   doubleFree(site: string, what: string): void;
   /** kfree() released `obj` (it is freed from now on). */
   released(obj: KObject): void;
+  /** The stamp of an allocation in `site` by the command running now (null cause at boot). */
+  stamp(site: string): AllocStamp;
 }
 
 // Kernel-looking addresses whose low 32 bits are far above any 16-bit PCI RID, so a
@@ -31,8 +51,10 @@ export class Heap {
 
   constructor(private readonly sanitizer: HeapSanitizer) {}
 
-  kmalloc<T extends KObject>(obj: T): T {
+  /** kmalloc()/kzalloc() in `site`; the object is stamped with the command running now. */
+  kmalloc<T extends KObject>(obj: T, site = 'kmalloc'): T {
     obj.addr = HEAP_BASE + this.next * OBJ_STRIDE;
+    obj.alloc = this.sanitizer.stamp(site);
     this.next += 1;
     this.live.set(obj.addr, obj);
     return obj;
@@ -58,6 +80,13 @@ export class Heap {
     return this.live.values();
   }
 
+  /** Live objects of `kind` (a scan: for reports and tests). */
+  liveCount(kind: string): number {
+    let n = 0;
+    for (const o of this.live.values()) if (o.kind === kind) n++;
+    return n;
+  }
+
   /** KASAN-checked dereference of a stored pointer. */
   deref<T extends KObject>(site: string, ptr: T | null | undefined, what: string): T {
     if (ptr === null || ptr === undefined) {
@@ -70,4 +99,10 @@ export class Heap {
 
 export function hex(n: number): string {
   return `0x${n.toString(16)}`;
+}
+
+/** `allocated in site, step N: command` for a report (or at boot, or not recorded). */
+export function describeStamp(s: AllocStamp | null): string {
+  if (s === null) return 'allocation not recorded';
+  return s.cause === null ? `allocated in ${s.site} at boot` : `allocated in ${s.site}, step ${s.cause.step + 1}: ${s.cause.describe()}`;
 }
