@@ -126,6 +126,22 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'free_irq() of the first vector of a multi-MSI block deactivates its irq: the all-zero message goes to the MSI capability, which is the whole block\'s message, while the block\'s other irqs stay activated: their interrupts go to address 0',
   },
   {
+    id: 'its-shared-device-kept',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'object-audit',
+    minimalLength: 6,
+    // two functions with one DeviceID, both hot-removed
+    commands: ['pci_device_add', 'device_del'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-device-users',
+    source:
+      'msi-fuzz model finding (irq-gic-v3-its.c, 7.2: its_msi_prepare() sets its_dev->shared when a second prepare finds the DeviceID\'s its_device, and its_msi_teardown() then returns early: "If the device is shared, keep everything around"); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'two PCI functions whose MSIs carry one DeviceID (a quirk DMA alias) share an its_device; once both are hot-removed nothing frees it: the its_device, its ITT and event map, its LPI range and the DeviceID\'s MAPD stay with no requester left that can use them (bounded by the DeviceIDs, and reused, with its first user\'s ITT size, if one comes back)',
+  },
+  {
     id: 'xive-offline-msi-left-in-queue',
     platform: 'powernv',
     alsoOn: ['pseries'],

@@ -272,18 +272,15 @@ export class IrqCore {
     if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
     this.allocatedIrqs.set(virq, nrIrqs);
     for (let i = 0; i < nrIrqs; i++) this.virqStamps.take(virq + i, 'irq_domain_alloc_descs');
-    // irq_domain_alloc_irq_data(): one irq_data per level, top first; the top one is the
-    // descriptor's own, every parent level is kzalloc()ed
+    // alloc_descs(), then irq_domain_alloc_irq_data(): one irq_data per level, top first; the
+    // top one is the descriptor's own, every parent level is kzalloc()ed
     const chain: IrqDomain[] = [];
     for (let d: IrqDomain | null = domain; d !== null; d = d.parent) chain.push(d);
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
-      for (let l = chain.length - 1; l >= 0; l--) {
-        parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
-        if (l > 0) this.k.heap.kmalloc(parentData, 'irq_domain_alloc_irq_data');
-      }
-      // alloc_descs()
+      for (let l = chain.length - 1; l >= 0; l--) parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
       const desc = this.k.heap.kmalloc(new IrqDesc(virq + i, parentData as IrqData), 'alloc_desc');
+      for (let d = desc.irqData.parentData; d !== null; d = d.parentData) this.k.heap.kmalloc(d, 'irq_domain_alloc_irq_data');
       const aff = affinity?.[i];
       desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
       desc.affinityManaged = aff?.isManaged ?? false;

@@ -31,7 +31,7 @@ function isBoot(o: KObject): boolean {
 /**
  * The leaked heap object to name, or null: of the objects neither boot allocations nor kept, the
  * first that no other leaked object points at (the one the others hang off, as an its_device
- * holds its ITT), with how many more there are.
+ * holds its ITT), else (a cycle) the oldest, with how many more there are.
  */
 function heapLeak(m: AuditMachine, j: Justified): string | null {
   const leaked: KObject[] = [];

@@ -41,6 +41,8 @@ export class ItsColMap extends KObject {
 export class ItsDevice extends KObject {
   readonly kind = 'its_device';
   shared = false;
+  /** With msi-fuzz-its-device-users: the device domains its_msi_prepare() handed it to and not torn down. */
+  users = 0;
   /** Where each event of the map was allocated (its_alloc_device_irq), for the audit. */
   readonly eventStamps: UnitStamps<number>;
 
@@ -307,10 +309,14 @@ export function itsMsiPrepare(k: Kernel, domain: IrqDomain, nvec: number, info: 
   if (itsDev !== null) {
     // We already have seen this ID, probably through another alias: reuse, ITT not resized.
     itsDev.shared = true;
+    if (k.applied('msi-fuzz-its-device-users')) itsDev.users += 1;
   } else {
     itsDev = itsCreateDevice(k, its, devId, nvec);
     if (itsDev === null) err = -ENOMEM;
-    else if ((info.flags & MSI_ALLOC_FLAGS_PROXY_DEVICE) !== 0) itsDev.shared = true;
+    else {
+      if ((info.flags & MSI_ALLOC_FLAGS_PROXY_DEVICE) !== 0) itsDev.shared = true;
+      if (k.applied('msi-fuzz-its-device-users')) itsDev.users = 1;
+    }
   }
   info.scratchpad[0].writePtr(itsDev);
   return err;
@@ -334,8 +340,14 @@ export function itsMsiTeardownV1(k: Kernel, domain: IrqDomain, arg: MsiAllocInfo
 }
 
 function releaseUnsharedDevice(k: Kernel, itsDev: ItsDevice): void {
-  // If the device is shared, keep everything around
-  if (itsDev.shared) return;
+  if (k.applied('msi-fuzz-its-device-users')) {
+    // msi-fuzz's proposal: a shared device goes with its last user
+    itsDev.users -= 1;
+    if (itsDev.users > 0) return;
+  } else if (itsDev.shared) {
+    // If the device is shared, keep everything around
+    return;
+  }
   // LPIs should have been already unmapped at this stage
   const lpiMap = k.heap.deref('its_msi_teardown', itsDev.lpiMap, 'lpi_map');
   if (!lpiMap.bitmap.empty()) {

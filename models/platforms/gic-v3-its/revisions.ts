@@ -30,6 +30,15 @@ export const ITS_PATCHES: readonly Patch[] = [
     link: '20250513163144.2215824-6-maz@kernel.org',
     summary: 'drops the "nvec = hwsize" fix-up in its_pci_msi_prepare()/its_pmsi_prepare()',
   },
+  {
+    id: 'msi-fuzz-its-device-users',
+    title: 'irqchip/gic-v3-its: Free a shared its_device with its last user (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/invariants-objects-and-states.md); not posted, not upstream',
+    requires: ['713335b6ee29'],
+    summary: 'its_msi_prepare() counts the device domains using an its_device; its_msi_teardown() keeps a shared one only while another user is left, instead of for good',
+  },
 ];
 
 const POOL = [...CORE_PATCHES, ...ITS_PATCHES];

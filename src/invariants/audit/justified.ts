@@ -55,11 +55,19 @@ export function justifyIrq(j: Justified, desc: IrqDesc, why: string): void {
   }
 }
 
-/** The heap objects an object's own fields point at (kmemleak scans an object for pointers). */
-export function* referencedObjects(o: KObject): Iterable<KObject> {
+/**
+ * The heap objects an object's own fields point at (kmemleak scans an object for pointers); a
+ * struct embedded in it (a KObject that was never kmalloc()ed, as irq_desc's own irq_data) is
+ * scanned as part of it.
+ */
+export function* referencedObjects(o: KObject, depth = 0): Iterable<KObject> {
   for (const v of Object.values(o)) {
-    if (v instanceof KObject) yield v;
-    else if (Array.isArray(v)) for (const e of v) if (e instanceof KObject) yield e;
+    const items: unknown[] = Array.isArray(v) ? v : [v];
+    for (const e of items) {
+      if (!(e instanceof KObject)) continue;
+      if (e.alloc !== null) yield e;
+      else if (depth < 2) yield* referencedObjects(e, depth + 1);
+    }
   }
 }
 
