@@ -13,12 +13,18 @@ import { AmdIrData } from '../../models/platforms/x86/amd-ir';
 import { IntelIrData } from '../../models/platforms/x86/intel-ir';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import type { StepDirty } from '../../models/kernel/dirty';
-import type { Simulation } from '../sim/simulation';
+import type { Simulation, StepRecord } from '../sim/simulation';
 import type { CheckContext, Invariant } from './invariant';
 
+/** touchedIrqs() per step record: two invariants read the same set. */
+const TOUCHED = new WeakMap<StepRecord, Set<number>>();
+
 /** The irqs a step may have changed: the dirty ones and every irq of a dirty device. */
-function touchedIrqs(touched: StepDirty): Set<number> {
+function touchedIrqs(record: StepRecord, touched: StepDirty): Set<number> {
+  const cached = TOUCHED.get(record);
+  if (cached !== undefined) return cached;
   const irqs = new Set(touched.irqs);
+  TOUCHED.set(record, irqs);
   for (const dev of touched.devices) {
     if (!(dev instanceof Device)) continue;
     for (const slot of dev.msiData?.domains ?? []) {
@@ -29,8 +35,8 @@ function touchedIrqs(touched: StepDirty): Set<number> {
 }
 
 /** The first violation `why` finds among the irqs the step touched. */
-function overTouched(k: Kernel, touched: StepDirty, why: (desc: IrqDesc) => string | null): string | null {
-  for (const irq of touchedIrqs(touched)) {
+function overTouched(k: Kernel, record: StepRecord, touched: StepDirty, why: (desc: IrqDesc) => string | null): string | null {
+  for (const irq of touchedIrqs(record, touched)) {
     const desc = k.irqs.desc(irq);
     const w = desc === undefined ? null : why(desc);
     if (w !== null) return w;
@@ -81,7 +87,7 @@ export const irqStateMachine: Invariant = {
   // dirty then, and activation marks the irq dirty), in CPU hotplug and in a CPU entering or
   // leaving a handler, which name no device (their steps are checked in full); a deferred
   // command that runs when a wait ends marks its own device.
-  checkTouched: ({ sim }, touched) => overTouched(sim.kernel, touched, (desc) => irqStates(sim.kernel, desc)),
+  checkTouched: ({ sim, record }, touched) => overTouched(sim.kernel, record, touched, (desc) => irqStates(sim.kernel, desc)),
 };
 
 // --- early activation ---
@@ -188,7 +194,7 @@ function activationCheck(ctx: CheckContext, touched: StepDirty | null): string |
   const probe = probeOf(ctx.sim);
   if (probe === null) return null;
   const why = (desc: IrqDesc): string | null => releasedAtDeactivation(probe, desc);
-  return touched === null ? overAll(ctx.sim.kernel, why) : overTouched(ctx.sim.kernel, touched, why);
+  return touched === null ? overAll(ctx.sim.kernel, why) : overTouched(ctx.sim.kernel, ctx.record, touched, why);
 }
 
 export const activationReleased: Invariant = {
