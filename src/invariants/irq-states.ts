@@ -57,9 +57,14 @@ function overAll(k: Kernel, why: (desc: IrqDesc) => string | null): string | nul
 /** An irq's state bits against the transitions the kernel makes between them. */
 function irqStates(k: Kernel, desc: IrqDesc): string | null {
   const top = desc.irqData;
-  // IRQD_ACTIVATED lives in irq_common_data: one bit for every level of the hierarchy
-  for (let d = top.parentData; d !== null; d = d.parentData) {
-    if (d.activated !== top.activated) return `irq ${desc.irq}: level ${d.domain.name} is ${d.activated ? '' : 'not '}activated, the irq is ${top.activated ? '' : 'not '}`;
+  for (let d: IrqData | null = top; d !== null; d = d.parentData) {
+    // irq_domain_insert_irq() publishes every level once the allocation succeeded, and
+    // irq_domain_remove_irq() unpublishes them only when the irq is freed
+    if (!d.mapped) return `irq ${desc.irq}: level ${d.domain.name} is allocated but not in its domain's reverse map`;
+    // IRQD_ACTIVATED lives in irq_common_data: one bit for every level of the hierarchy
+    if (d.activated !== top.activated) {
+      return `irq ${desc.irq}: level ${d.domain.name} is ${d.activated ? '' : 'not '}activated, the irq is ${top.activated ? '' : 'not '}`;
+    }
   }
   // __irq_startup() runs after irq_activate() (or the managed startup's activation), and
   // nothing deactivates an irq before irq_shutdown() has stopped it
@@ -80,7 +85,7 @@ function irqStates(k: Kernel, desc: IrqDesc): string | null {
 
 export const irqStateMachine: Invariant = {
   id: 'irq-state-machine',
-  statement: 'every irq\'s core state is one the kernel\'s transitions reach: one activation bit for all levels, started only when activated, disabled unless started, a handler only on a started or managed-shutdown irq, in progress only while a CPU runs its handler',
+  statement: 'every irq\'s core state is one the kernel\'s transitions reach: every level published, one activation bit for all levels, started only when activated, disabled unless started, a handler only on a started or managed-shutdown irq, in progress only while a CPU runs its handler',
   rule: 'kernel/irq/chip.c irq_startup()/irq_shutdown()/irq_activate(), manage.c __setup_irq()/__free_irq(), irqdomain.c irq_domain_activate_irq()/irq_domain_deactivate_irq(), cpuhotplug.c migrate_one_irq(), handle_irq_event()',
   check: ({ sim }) => overAll(sim.kernel, (desc) => irqStates(sim.kernel, desc)),
   // The states change in the kernel code a command runs for its device's irqs (the device is
@@ -147,7 +152,8 @@ function itsProbe(p: ItsPlatform): ActivationProbe {
     const event = d.hwirq - d.chipData.lpiBase;
     // its_irq_domain_activate() MAPTIs the event; its_irq_domain_deactivate() DISCARDs it
     const ite = p.its.hwDeviceTable.get(d.chipData.deviceId)?.events.get(event);
-    return ite !== undefined && ite.lpi === d.hwirq ? `irq ${desc.irq}: DeviceID ${d.chipData.deviceId.toString(16)} EventID ${event} still translates to LPI ${ite.lpi}` : null;
+    if (ite === undefined || ite.lpi !== d.hwirq) return null;
+    return `irq ${desc.irq}: DeviceID ${d.chipData.deviceId.toString(16)} EventID ${event} still translates to LPI ${ite.lpi}`;
   };
 }
 
@@ -156,8 +162,9 @@ function x86Probe(p: X86Platform): ActivationProbe {
     const cd = d.chipData;
     if (cd instanceof IntelIrData) {
       // intel_irq_remapping_activate() makes the IRTE present, _deactivate() clears it
-      const index = cd.irq2iommu.irteIndex + cd.irq2iommu.subHandle;
-      return cd.irq2iommu.iommu.irTable.base.get(index)?.present === true ? `irq ${desc.irq}: IRTE ${index} of ${cd.irq2iommu.iommu.drhd.name} still present` : null;
+      const { iommu, irteIndex, subHandle } = cd.irq2iommu;
+      const present = iommu.irTable.base.get(irteIndex + subHandle)?.present === true;
+      return present ? `irq ${desc.irq}: IRTE ${irteIndex + subHandle} of ${iommu.drhd.name} still present` : null;
     }
     if (cd instanceof AmdIrData) {
       // irq_remapping_activate() validates the IRTE, irq_remapping_deactivate() invalidates it

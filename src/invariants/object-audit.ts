@@ -24,6 +24,9 @@ function justified(m: AuditMachine): Justified {
   return j;
 }
 
+/** How many of the other leaked objects a report names. */
+const MORE_NAMED = 4;
+
 function isBoot(o: KObject): boolean {
   return o.alloc !== null && o.alloc.cause === null;
 }
@@ -40,7 +43,10 @@ function heapLeak(m: AuditMachine, j: Justified): string | null {
   const pointedAt = new Set<KObject>();
   for (const o of leaked) for (const r of referencedObjects(o)) if (r !== o) pointedAt.add(r);
   const root = leaked.find((o) => !pointedAt.has(o)) ?? (leaked[0] as KObject);
-  const more = leaked.length > 1 ? ` (and ${leaked.length - 1} more object${leaked.length > 2 ? 's' : ''})` : '';
+  const others = leaked.filter((o) => o !== root);
+  const named = others.slice(0, MORE_NAMED).map((o) => `${o.kind}@${hex(o.addr)}`);
+  if (others.length > MORE_NAMED) named.push('...');
+  const more = others.length > 0 ? ` (and ${others.length} more: ${named.join(', ')})` : '';
   return `${root.kind}@${hex(root.addr)} leaked, ${describeStamp(root.alloc)}${more}`;
 }
 

@@ -43,7 +43,7 @@ describe('object-audit: what is kept needs an owner that is still there', () => 
     const p = findPlatform('gic-v3-its');
     if (p === undefined) throw new Error('no ITS');
     const r = runCommandsAt('gic-v3-its', 'v6.18', [...ALIAS, { kind: 'device_del', dev: 'dev1' }]);
-    expect(r).toMatch(/^its_device@0x[0-9a-f]+ leaked, allocated in its_create_device, step 3: pci_alloc_irq_vectors\(dev0, 1, 4, PCI_IRQ_MSIX\) \(and 3 more objects\)$/);
+    expect(r).toMatch(/^its_device@0x[0-9a-f]+ leaked, allocated in its_create_device, step 3: pci_alloc_irq_vectors\(dev0, 1, 4, PCI_IRQ_MSIX\) \(and 3 more: itt@0x[0-9a-f]+, lpi_map@0x[0-9a-f]+, col_map@0x[0-9a-f]+\)$/);
   });
 
   test('functions behind a PCIe-to-PCI bridge share an its_device the bridge keeps', () => {
@@ -83,7 +83,7 @@ describe('object-audit: what is kept needs an owner that is still there', () => 
     const hc = (sim.platform as X86Platform).hpet.channels[0];
     if (hc === undefined) throw new Error('no HPET channel 0');
     hc.irq = 0;
-    expect(verdict('object-audit', sim, record)).toMatch(/^irq_desc@0x[0-9a-f]+ leaked, allocated in alloc_desc, step 1: hpet_assign_irq\(channel=0\) \(and \d+ more objects\)$/);
+    expect(verdict('object-audit', sim, record)).toMatch(/^irq_desc@0x[0-9a-f]+ leaked, allocated in alloc_desc, step 1: hpet_assign_irq\(channel=0\) \(and \d+ more: irq_data@0x[0-9a-f]+, .*\)$/);
   });
 
   test('powernv: a KVM device keeps its sources\' interrupts while open; one OPAL left allocated after release is a leak', () => {

@@ -156,6 +156,7 @@ describe('every invariant fires when its rule is broken', () => {
   };
 
   test.each([
+    ['a level taken out of its reverse map', (d: IrqDesc): void => void ((d.irqData.parentData as IrqData).mapped = false), /level ITS is allocated but not in its domain's reverse map/],
     ['one level deactivated alone', (d: IrqDesc): void => void ((d.irqData.parentData as IrqData).activated = false), /level ITS is not activated, the irq is/],
     [
       'started without activation',

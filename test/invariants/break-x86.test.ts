@@ -1,4 +1,7 @@
 // The x86 invariants fire when what they guard is broken by hand on a healthy machine.
+import { PciDev } from '../../models/kernel/device';
+import { AmdIrData } from '../../models/platforms/x86/amd-ir';
+import { IntelIrData } from '../../models/platforms/x86/intel-ir';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import type { Command } from '../../src/commands/command';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
@@ -44,6 +47,54 @@ describe('x86 invariants fire when broken', () => {
     if (unit === undefined || unit.faultEventMsg === null) throw new Error('no DMAR fault-event message');
     unit.faultEventMsg = { ...unit.faultEventMsg, data: unit.faultEventMsg.data ^ 0x1 };
     expect(verdict('x86-platform-msi-routing', sim, record)).not.toBeNull();
+  });
+});
+
+// activation-released on x86: what the remapping levels and the vector domain take at
+// activation must be gone once free_irq() has deactivated the irq.
+describe('activation-released on x86', () => {
+  const DEACTIVATED: Command[] = [...DEVICE, { kind: 'request_irq', dev: 'dev0', vec: 0 }, { kind: 'free_irq', dev: 'dev0', vec: 0 }];
+
+  function deactivated(platform: string): { sim: Simulation; record: StepRecord; x86: X86Platform; irq: number } {
+    const { sim, record } = healthyOn(platform, 'v6.18', DEACTIVATED);
+    const irq = (sim.device('dev0') as PciDev).msiData?.domains[0].store.get(0)?.irq ?? 0;
+    expect(sim.kernel.irqs.desc(irq)?.irqData.activated).toBe(false);
+    expect(verdict('activation-released', sim, record)).toBeNull();
+    return { sim, record, x86: sim.platform as X86Platform, irq };
+  }
+
+  const levelData = (sim: Simulation, irq: number, cls: abstract new (...a: never[]) => object): unknown => {
+    for (let d = sim.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) if (d.chipData instanceof cls) return d.chipData;
+    throw new Error('no such level');
+  };
+
+  test('an IRTE still present', () => {
+    const { sim, record, irq } = deactivated('x86-intel-ir');
+    const ird = levelData(sim, irq, IntelIrData) as IntelIrData;
+    const { iommu, irteIndex, subHandle } = ird.irq2iommu;
+    iommu.irTable.base.set(irteIndex + subHandle, { ...ird.irte, present: true });
+    expect(verdict('activation-released', sim, record)).toMatch(/IRTE \d+ of .* still present, though it is not activated/);
+  });
+
+  test('an AMD IRTE still valid', () => {
+    const { sim, record, irq } = deactivated('x86-amd-ir');
+    const data = levelData(sim, irq, AmdIrData) as AmdIrData;
+    const e = data.iommu.irqLookupTable.get(data.devid)?.table[data.index];
+    if (e === undefined) throw new Error('no IRTE');
+    e.valid = true;
+    expect(verdict('activation-released', sim, record)).toMatch(/AMD IRTE \d+ of devid 100 still valid, though it is not activated/);
+  });
+
+  test('a reservation-mode irq that kept its real vector', () => {
+    const { sim, record, x86, irq } = deactivated('x86-noir');
+    const apicd = x86.vec.chipDataOf(irq);
+    if (apicd === null) throw new Error('no apic_chip_data');
+    expect(apicd.canReserve).toBe(true);
+    apicd.vector = 0x40;
+    expect(verdict('activation-released', sim, record)).toMatch(/still holds vector 64 on CPU \d+, though it is not activated/);
+    // a regular fixed-assigned irq keeps its vector by design (x86_vector_deactivate())
+    apicd.canReserve = false;
+    expect(verdict('activation-released', sim, record)).toBeNull();
   });
 });
 
