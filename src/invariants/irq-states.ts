@@ -13,33 +13,31 @@ import { AmdIrData } from '../../models/platforms/x86/amd-ir';
 import { IntelIrData } from '../../models/platforms/x86/intel-ir';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import type { StepDirty } from '../../models/kernel/dirty';
-import type { Simulation, StepRecord } from '../sim/simulation';
+import type { Simulation } from '../sim/simulation';
 import type { CheckContext, Invariant } from './invariant';
 
-/** touchedIrqs() per step record: two invariants read the same set. */
-const TOUCHED = new WeakMap<StepRecord, Set<number>>();
-
-/** The irqs a step may have changed: the dirty ones and every irq of a dirty device. */
-function touchedIrqs(record: StepRecord, touched: StepDirty): Set<number> {
-  const cached = TOUCHED.get(record);
-  if (cached !== undefined) return cached;
-  const irqs = new Set(touched.irqs);
-  TOUCHED.set(record, irqs);
+/** The first violation `why` finds among the irqs the step touched. */
+function overTouched(k: Kernel, touched: StepDirty, why: (desc: IrqDesc) => string | null): string | null {
+  const at = (irq: number): string | null => {
+    const desc = k.irqs.desc(irq);
+    return desc === undefined ? null : why(desc);
+  };
+  // The dirty irqs, then every irq of a dirty device (an irq may be looked at twice: the checks
+  // are cheap, a set of them would be built at every step)
+  for (const irq of touched.irqs) {
+    const w = at(irq);
+    if (w !== null) return w;
+  }
   for (const dev of touched.devices) {
     if (!(dev instanceof Device)) continue;
     for (const slot of dev.msiData?.domains ?? []) {
-      for (const d of slot.store.values()) for (let i = 0; d.irq !== 0 && i < d.nvecUsed; i++) irqs.add(d.irq + i);
+      for (const d of slot.store.values()) {
+        for (let i = 0; d.irq !== 0 && i < d.nvecUsed; i++) {
+          const w = at(d.irq + i);
+          if (w !== null) return w;
+        }
+      }
     }
-  }
-  return irqs;
-}
-
-/** The first violation `why` finds among the irqs the step touched. */
-function overTouched(k: Kernel, record: StepRecord, touched: StepDirty, why: (desc: IrqDesc) => string | null): string | null {
-  for (const irq of touchedIrqs(record, touched)) {
-    const desc = k.irqs.desc(irq);
-    const w = desc === undefined ? null : why(desc);
-    if (w !== null) return w;
   }
   return null;
 }
@@ -92,7 +90,7 @@ export const irqStateMachine: Invariant = {
   // dirty then, and activation marks the irq dirty), in CPU hotplug and in a CPU entering or
   // leaving a handler, which name no device (their steps are checked in full); a deferred
   // command that runs when a wait ends marks its own device.
-  checkTouched: ({ sim, record }, touched) => overTouched(sim.kernel, record, touched, (desc) => irqStates(sim.kernel, desc)),
+  checkTouched: ({ sim }, touched) => overTouched(sim.kernel, touched, (desc) => irqStates(sim.kernel, desc)),
 };
 
 // --- early activation ---
@@ -201,7 +199,7 @@ function activationCheck(ctx: CheckContext, touched: StepDirty | null): string |
   const probe = probeOf(ctx.sim);
   if (probe === null) return null;
   const why = (desc: IrqDesc): string | null => releasedAtDeactivation(probe, desc);
-  return touched === null ? overAll(ctx.sim.kernel, why) : overTouched(ctx.sim.kernel, ctx.record, touched, why);
+  return touched === null ? overAll(ctx.sim.kernel, why) : overTouched(ctx.sim.kernel, touched, why);
 }
 
 export const activationReleased: Invariant = {
