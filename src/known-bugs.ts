@@ -90,7 +90,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     id: 'its-v6.15-failed-alloc-leak',
     platform: 'gic-v3-its',
     revision: 'v6.15',
-    invariant: 'resources-baseline',
+    invariant: 'object-audit',
     minimalLength: 4,
     // the injected exhaustion, more often than the default mix arms it
     commands: ['fail_next'],
@@ -154,6 +154,22 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source: 'msi-fuzz model finding (__free_irq() deactivates; msi_domain_deactivate() writes a zero message; pci_msi_domain_write_msg() writes the MSI capability for desc->irq only); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
     description:
       'free_irq() of the first vector of a multi-MSI block deactivates its irq: the all-zero message goes to the MSI capability, which is the whole block\'s message, while the block\'s other irqs stay activated: their interrupts go to address 0',
+  },
+  {
+    id: 'its-shared-device-kept',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'object-audit',
+    minimalLength: 6,
+    // two functions with one DeviceID, both hot-removed
+    commands: ['pci_device_add', 'device_del'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-device-users',
+    source:
+      'msi-fuzz model finding (irq-gic-v3-its.c, 7.2: its_msi_prepare() sets its_dev->shared when a second prepare finds the DeviceID\'s its_device, and its_msi_teardown() then returns early: "If the device is shared, keep everything around"); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'two PCI functions whose MSIs carry one DeviceID (a quirk DMA alias) share an its_device; once both are hot-removed nothing frees it: the its_device, its ITT and event map, its LPI range and the DeviceID\'s MAPD stay with no requester left that can use them (bounded by the DeviceIDs, and reused, with its first user\'s ITT size, if one comes back)',
   },
   {
     id: 'xive-offline-msi-left-in-queue',

@@ -29,7 +29,8 @@ export class Bitmap {
 
   setBits(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.nbits; i++) if (this.bits[i] === 1) out.push(i);
+    // stops at the last set bit: allocators fill from the bottom
+    for (let i = 0; i < this.nbits && out.length < this.setCount; i++) if (this.bits[i] === 1) out.push(i);
     return out;
   }
 

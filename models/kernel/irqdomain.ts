@@ -4,6 +4,7 @@
 import { Bitmap } from './bitmap';
 import { EINVAL, ENOENT, ENOMEM, ENOSPC } from './errno';
 import { KObject } from './heap';
+import { UnitStamps, type AuditPool, type AuditUnit } from './audit';
 import type { Kernel } from './kernel';
 import type { MsiDesc } from './msi-desc';
 import type { MsiParentOps } from './msi-types';
@@ -73,8 +74,18 @@ export const IRQ_DOMAIN_FLAG_MSI_DEVICE = 1 << 9;
 /** Only with the 87350178tl proposal: the domain wants a range freed in one ->free() call. */
 export const IRQ_DOMAIN_FREE_BULK = 1 << 10;
 
+/** A named fwnode_handle (struct irqchip_fwid): irq_domain_alloc_named_fwnode() kzalloc()s it. */
+export class IrqFwnode extends KObject {
+  readonly kind = 'fwnode';
+  constructor(readonly name: string) {
+    super();
+  }
+}
+
 export class IrqDomain extends KObject {
   readonly kind = 'irq_domain';
+  /** irq_domain::fwnode, where the domain was created with one the model allocates. */
+  fwnode: IrqFwnode | null = null;
   /** hwirq -> irq_data of this level (the reverse map). */
   readonly revmap = new Map<number, IrqData>();
   mapcount = 0;
@@ -114,7 +125,12 @@ export class IrqDomain extends KObject {
   }
 }
 
-export class IrqData {
+/**
+ * struct irq_data: the top level is embedded in the irq_desc; every parent level is kzalloc()ed
+ * by irq_domain_alloc_irq_data() and kfree()d by irq_domain_free_irq_data().
+ */
+export class IrqData extends KObject {
+  readonly kind = 'irq_data';
   hwirq = 0;
   chip: IrqChip | null = null;
   chipData: unknown = null;
@@ -130,10 +146,14 @@ export class IrqData {
     readonly irq: number,
     readonly domain: IrqDomain,
     readonly parentData: IrqData | null,
-  ) {}
+  ) {
+    super();
+  }
 }
 
-export class IrqDesc {
+/** struct irq_desc: kzalloc()ed by alloc_desc() (SPARSE_IRQ), kfree()d by free_desc(). */
+export class IrqDesc extends KObject {
+  readonly kind = 'irq_desc';
   msiDesc: MsiDesc | null = null;
   /** irq_desc::action: the handler request_irq() installed (one: no shared MSIs). */
   action: IrqAction | null = null;
@@ -160,7 +180,14 @@ export class IrqDesc {
     readonly irq: number,
     /** irq_desc::irq_data: the top (device) level of the hierarchy. */
     readonly irqData: IrqData,
-  ) {}
+  ) {
+    super();
+  }
+}
+
+/** The audit's id of Linux irq number `irq` in the `virq` pool. */
+export function virqUnit(irq: number): string {
+  return `irq ${irq}`;
 }
 
 /** NR_IRQS for the model: enough for hundreds of devices, small enough to scan. */
@@ -171,9 +198,27 @@ export class IrqCore {
   readonly descs = new Map<number, IrqDesc>();
   readonly domains: IrqDomain[] = [];
 
+  /** Where each Linux irq number was allocated (irq_domain_alloc_descs), for the audit. */
+  private readonly virqStamps: UnitStamps<number>;
+
   constructor(private readonly k: Kernel) {
     // irq 0 is never handed out (it means "no interrupt" to drivers).
     this.allocatedIrqs.set(0, 1);
+    this.virqStamps = new UnitStamps(k);
+    k.audit.register(this.virqPool());
+  }
+
+  /** The allocated_irqs bitmap as an audit pool (irq 0 aside). */
+  private virqPool(): AuditPool {
+    const bits = this.allocatedIrqs;
+    const stamps = this.virqStamps;
+    return {
+      name: 'virq',
+      count: () => bits.weight() - 1,
+      *units(): Iterable<AuditUnit> {
+        for (const irq of bits.setBits()) if (irq !== 0) yield { id: virqUnit(irq), stamp: stamps.of(irq) };
+      },
+    };
   }
 
   // irq_domain_create_hierarchy() / irq_domain_instantiate()
@@ -187,6 +232,7 @@ export class IrqCore {
   ): IrqDomain {
     const d = this.k.heap.kmalloc(
       new IrqDomain(name, parent, ops, hostData, flags | (parent ? IRQ_DOMAIN_FLAG_HIERARCHY : 0), busToken),
+      'irq_domain_instantiate',
     );
     this.domains.push(d);
     return d;
@@ -230,15 +276,16 @@ export class IrqCore {
     if (virq < 0) return -ENOSPC;
     if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
     this.allocatedIrqs.set(virq, nrIrqs);
-    // irq_domain_alloc_irq_data(): one irq_data per level, top first
+    for (let i = 0; i < nrIrqs; i++) this.virqStamps.take(virq + i, 'irq_domain_alloc_descs');
+    // alloc_descs(), then irq_domain_alloc_irq_data(): one irq_data per level, top first; the
+    // top one is the descriptor's own, every parent level is kzalloc()ed
     const chain: IrqDomain[] = [];
     for (let d: IrqDomain | null = domain; d !== null; d = d.parent) chain.push(d);
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
-      for (let l = chain.length - 1; l >= 0; l--) {
-        parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
-      }
-      const desc = new IrqDesc(virq + i, parentData as IrqData);
+      for (let l = chain.length - 1; l >= 0; l--) parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
+      const desc = this.k.heap.kmalloc(new IrqDesc(virq + i, parentData as IrqData), 'alloc_desc');
+      for (let d = desc.irqData.parentData; d !== null; d = d.parentData) this.k.heap.kmalloc(d, 'irq_domain_alloc_irq_data');
       const aff = affinity?.[i];
       desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
       desc.affinityManaged = aff?.isManaged ?? false;
@@ -346,12 +393,19 @@ export class IrqCore {
     return 0;
   }
 
+  // irq_domain_free_irq_data() + irq_free_descs()
   private freeIrqDataAndDescs(virq: number, nrIrqs: number): void {
     for (let i = 0; i < nrIrqs; i++) {
       this.k.touchIrq(virq + i);
-      if (!this.descs.delete(virq + i)) {
+      const desc = this.descs.get(virq + i);
+      if (desc === undefined) {
         this.k.report('double-free', 'irq_free_descs', `irq ${virq + i} freed but not allocated`);
+        continue;
       }
+      for (let d = desc.irqData.parentData; d !== null; d = d.parentData) this.k.heap.kfree('irq_domain_free_irq_data', d);
+      this.descs.delete(virq + i);
+      this.k.heap.kfree('free_desc', desc);
+      this.virqStamps.drop(virq + i);
     }
     this.allocatedIrqs.clear(virq, nrIrqs, (what) => this.k.report('double-free', 'irq_free_descs', what));
   }

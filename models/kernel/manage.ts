@@ -80,7 +80,7 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
   const desc = k.irqs.desc(irq);
   if (desc === undefined) return -EINVAL;
   if (desc.action !== null) return -EBUSY;
-  const action = k.heap.kmalloc(new IrqAction(name, owner));
+  const action = k.heap.kmalloc(new IrqAction(name, owner), 'request_threaded_irq');
   // irq_activate(): managed irqs are activated by the managed startup instead
   const ret = desc.affinityManaged ? 0 : k.irqs.activateIrq(desc.irqData, false);
   if (ret !== 0) {

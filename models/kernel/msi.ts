@@ -9,6 +9,7 @@ import {
   IRQ_DOMAIN_FLAG_MSI,
   IRQ_DOMAIN_FLAG_MSI_DEVICE,
   IRQ_DOMAIN_FREE_BULK,
+  IrqFwnode,
   type IrqChip,
   type IrqData,
   type IrqDomain,
@@ -23,6 +24,7 @@ import {
   MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS,
   MSI_FLAG_FREE_MSI_DESCS,
   MSI_FLAG_USE_DEF_DOM_OPS,
+  MSI_FLAG_USE_DEV_FWNODE,
   type MsiDomainInfo,
   type MsiDomainOps,
   type MsiDomainTemplate,
@@ -166,7 +168,7 @@ function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs
 // msi_setup_device_data(): devres-managed msi_device_data, released on unbind
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
-  const md = k.heap.kmalloc(new MsiDeviceData());
+  const md = k.heap.kmalloc(new MsiDeviceData(), 'msi_setup_device_data');
   k.touchDevice(dev);
   dev.msiData = md;
   dev.devres.push({
@@ -232,25 +234,30 @@ export function msiCreateDeviceIrqDomain(
     alloc_data: null,
   };
   const name = `${pops.prefix}${template.name}-${dev.name}`;
-  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info));
+  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info), 'msi_create_device_irq_domain');
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
+  // Wire-to-MSI domains use the device's fwnode; every other device domain gets a named one
+  const fwnode = hasFlag(template.info.flags, MSI_FLAG_USE_DEV_FWNODE) ? null : k.heap.kmalloc(new IrqFwnode(name), 'irq_domain_alloc_named_fwnode');
+  // __free(kfree) of the bundle and __free(irq_domain_free_fwnode) on every failure
+  const fail = (): false => {
+    k.heap.kfree('irq_domain_free_fwnode', fwnode);
+    k.heap.kfree('msi_create_device_irq_domain', bundle);
+    return false;
+  };
 
-  if (msiSetupDeviceData(k, dev) !== 0) return false;
+  if (msiSetupDeviceData(k, dev) !== 0) return fail();
   const slot = slotOf(dev, domid) as MsiDomainSlot;
   if (slot.domain !== null) {
     k.warn('msi_create_device_irq_domain', `${dev.name}: MSI domain slot ${domid} already occupied`);
-    k.heap.kfree('msi_create_device_irq_domain', bundle);
-    return false;
+    return fail();
   }
-  if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) {
-    k.heap.kfree('msi_create_device_irq_domain', bundle);
-    return false;
-  }
+  if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) return fail();
   // With the bulk-free proposal a parent that frees in bulk makes its device domains do so too,
   // so a range reaches it in one ->free() call.
   const bulk = k.applied('87350178tl') ? parent.flags & IRQ_DOMAIN_FREE_BULK : 0;
   const domain = msiCreateIrqDomain(k, name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
   domain.dev = dev;
+  domain.fwnode = fwnode;
   bundle.domain = domain;
   k.touchDevice(dev);
   slot.domain = domain;
@@ -263,8 +270,7 @@ export function msiCreateDeviceIrqDomain(
       bundle.templatePrepareFailed = true;
       slot.domain = null;
       k.irqs.removeDomain('msi_create_device_irq_domain', domain);
-      k.heap.kfree('msi_create_device_irq_domain', bundle);
-      return false;
+      return fail();
     }
   }
   k.msiDomains.add(bundle);
@@ -293,7 +299,9 @@ export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number):
     }
     mustHave('msi_remove_device_irq_domain', info.ops.msi_teardown, 'msi_teardown')(k, domain, info.alloc_data);
   }
+  const fwnode = domain.fwnode;
   k.irqs.removeDomain('msi_remove_device_irq_domain', domain);
+  k.heap.kfree('irq_domain_free_fwnode', fwnode);
   if (bundle !== null) {
     bundle.removed = true;
     k.msiDomains.delete(bundle);
@@ -321,8 +329,20 @@ export function msiStore(dev: Device, domid: number): Map<number, MsiDesc> | nul
   return slotOf(dev, domid)?.store ?? null;
 }
 
-// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize
+/** msi_alloc_desc(): a descriptor for `nvecUsed` irqs of `dev`. */
+export function msiAllocDesc(k: Kernel, dev: Device, nvecUsed: number, isMsix: boolean): MsiDesc {
+  return k.heap.kmalloc(new MsiDesc(dev, nvecUsed, isMsix), 'msi_alloc_desc');
+}
+
+// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize; a descriptor that
+// cannot be inserted is freed (msi_free_desc)
 export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
+  const ret = msiInsertDescInner(k, dev, desc, domid, index);
+  if (ret !== 0) k.heap.kfree('msi_free_desc', desc);
+  return ret;
+}
+
+function msiInsertDescInner(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
   const store = msiStore(dev, domid);
   if (store === null) return -ENODEV;
   k.touchDevice(dev);
@@ -351,7 +371,7 @@ function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInf
   if (store === null) return -ENODEV;
   for (let idx = ctrl.first; idx <= ctrl.last; idx++) {
     if (store.has(idx)) continue;
-    const ret = msiInsertDesc(k, dev, new MsiDesc(dev, 1, false), ctrl.domid, idx);
+    const ret = msiInsertDesc(k, dev, msiAllocDesc(k, dev, 1, false), ctrl.domid, idx);
     if (ret !== 0) return ret;
   }
   return 0;
@@ -369,6 +389,7 @@ function msiFreeDescRange(k: Kernel, dev: Device, domid: number, first: number, 
       continue;
     }
     store.delete(idx);
+    k.heap.kfree('msi_free_desc', desc);
   }
 }
 
@@ -493,7 +514,7 @@ export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index
   const domain = msiGetDeviceDomain(dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
-  const desc = new MsiDesc(dev, 1, true);
+  const desc = msiAllocDesc(k, dev, 1, true);
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };
   const ctrl: MsiCtrl = { domid, first: desc.msiIndex, last: desc.msiIndex, nirqs: 1 };

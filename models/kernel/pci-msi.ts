@@ -8,6 +8,7 @@ import type { Kernel } from './kernel';
 import { chipCallParent } from './chip-call';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from './pci-msi-signal';
 import {
+  msiAllocDesc,
   msiCreateDeviceIrqDomain,
   msiDomainAllocIrqAt,
   msiDomainAllocIrqsAllLocked,
@@ -114,8 +115,15 @@ function pciMsiEntryMask(k: Kernel, data: IrqData, mask: boolean): void {
   else pciMsixUnmaskEntry(k, dev, desc.msiIndex);
 }
 
-// MSI_COMMON_FLAGS
+// MSI_COMMON_FLAGS, with MSI_REACTIVATE (MSI_FLAG_MUST_REACTIVATE) where reservation mode
+// exists: see reactivating()
 const MSI_COMMON_FLAGS = MSI_FLAG_FREE_MSI_DESCS | MSI_FLAG_ACTIVATE_EARLY | MSI_FLAG_DEV_SYSFS | MSI_FLAG_MUST_REACTIVATE;
+
+/** The template as this kernel builds it: MSI_REACTIVATE is 0 without CONFIG_GENERIC_IRQ_RESERVATION_MODE. */
+function reactivating(k: Kernel, t: MsiDomainTemplate): MsiDomainTemplate {
+  if (k.genericIrqReservationMode) return t;
+  return { ...t, info: { ...t.info, flags: t.info.flags & ~MSI_FLAG_MUST_REACTIVATE } };
+}
 
 // pci_device_domain_set_desc(): the device-level hwirq is the MSI index
 const pciDeviceDomainSetDesc = (arg: { desc: MsiDesc | null; hwirq: number }, desc: MsiDesc): void => {
@@ -169,7 +177,7 @@ function pciSetupMsixDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boole
   if (dev.msiEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsixTemplate, hwsize, null, null);
+  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, reactivating(k, pciMsixTemplate), hwsize, null, null);
 }
 
 // pci_setup_msi_device_domain(): hwsize is 1 until 9cc82d99b13c
@@ -177,7 +185,7 @@ function pciSetupMsiDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolea
   if (dev.msixEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, pciMsiTemplate, k.applied('9cc82d99b13c') ? hwsize : 1, null, null);
+  return msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, reactivating(k, pciMsiTemplate), k.applied('9cc82d99b13c') ? hwsize : 1, null, null);
 }
 
 // pci_free_msi_irqs()
@@ -191,7 +199,7 @@ function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean)
   const masks = affd ? irqCreateAffinityMasks(nvec, k.nrCpus) : null;
   // msix_setup_msi_descs(): one descriptor per vector, index i, with its mask
   for (let i = 0; i < nvec; i++) {
-    const desc = new MsiDesc(dev, 1, true);
+    const desc = msiAllocDesc(k, dev, 1, true);
     const m = masks?.[i];
     if (m !== undefined) desc.affinity = [m];
     const ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, i);
@@ -215,7 +223,7 @@ function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean):
   // Reject multi-MSI early on irq domain enabled architectures
   if (nvec > 1 && !pciMsiDomainSupports(dev, MSI_FLAG_MULTI_PCI_MSI)) return 1;
   // msi_setup_msi_desc(): a single descriptor for the whole block, one mask per irq
-  const desc = new MsiDesc(dev, nvec, false);
+  const desc = msiAllocDesc(k, dev, nvec, false);
   if (affd) desc.affinity = irqCreateAffinityMasks(nvec, k.nrCpus);
   desc.multiple = getCountOrder(nvec);
   let ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, 0);

@@ -10,13 +10,16 @@ import type { InterruptFabric } from '../kernel/irq-fabric';
 import type { ArchCpuHotplug } from '../kernel/cpuhotplug';
 import type { NamedRevision, Patch } from '../kernel/patches';
 
-/** One pool of parent resources, for the "back to baseline" and "no leak" invariants. */
+/**
+ * One pool of parent resources, or one kind of heap object, as the object audit reads it
+ * (models/kernel/audit.ts: auditUsage). A view for tests and reports: it judges nothing.
+ */
 export interface ResourceUsage {
   /** e.g. `LPI`, `its_device`, `ITT`, `IRTE`. */
   readonly pool: string;
-  /** Units held now, not counting those pinned on purpose (shared ITS devices). */
+  /** Units (objects) held now, whoever holds them. */
   readonly inUse: number;
-  /** Units held with no device present. */
+  /** Of those, the ones allocated at boot. */
   readonly baseline: number;
 }
 
@@ -60,7 +63,7 @@ export interface PlatformInstance {
   readonly kernel: Kernel;
   /** dev_set_msi_domain() at device add: the MSI parent the device allocates under. */
   msiParentFor(dev: Device): IrqDomain | null;
-  /** Resource pools owned by the parents, for leak checks. */
+  /** The audit's view of the parents' resource pools and heap objects (auditUsage()). */
   resources(): readonly ResourceUsage[];
   /** Follows an MSI write (address/data) sent by `dev` through the interrupt fabric. */
   deliver(dev: Device, msg: MsiMsg): Delivery;

@@ -1,5 +1,5 @@
-// Platform-generic invariants, read through the PlatformInstance views: message routing,
-// resources back to baseline, and the driver-visible outcome.
+// Platform-generic invariants, read through the PlatformInstance views: message routing and
+// the driver-visible outcome.
 import { Device, PciDev } from '../../models/kernel/device';
 import { errname } from '../../models/kernel/errno';
 import type { MsiMsg } from '../../models/kernel/irqdomain';
@@ -75,19 +75,6 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
   }
   return null;
 }
-
-export const resourcesBaseline: Invariant = {
-  id: 'resources-baseline',
-  statement: 'once no device holds MSI state, every parent resource pool is back to its baseline (shared ITS devices aside)',
-  rule: 'no leaks: everything prepare and alloc took, free and teardown give back (I6)',
-  check({ sim }) {
-    if (sim.kernel.devices.some((d) => d.msiData !== null)) return null;
-    for (const r of sim.platform.resources()) {
-      if (r.inUse !== r.baseline) return `${r.pool}: ${r.inUse} in use with no device holding MSI state (baseline ${r.baseline})`;
-    }
-    return null;
-  },
-};
 
 export const driverOutcome: Invariant = {
   id: 'driver-outcome',

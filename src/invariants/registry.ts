@@ -4,7 +4,9 @@ import type { CheckContext, Invariant, Violation } from './invariant';
 import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, msiDescAssociation, prepareTeardownPairing } from './msi-core';
 import { requesterIdIdentity } from './identity';
-import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
+import { driverOutcome, messageRouting } from './platform';
+import { objectAudit } from './object-audit';
+import { activateEarly, activationReleased, irqStateMachine } from './irq-states';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
@@ -21,14 +23,21 @@ export const INVARIANTS: readonly Invariant[] = [
   msiDescAssociation,
   hwirqUnique,
   requesterIdIdentity,
+  // the core's per-irq states, then what activation took: a wrong state is the cause of a stale
+  // translation, and both come before the routing and leak invariants they would break
+  irqStateMachine,
+  activateEarly,
+  activationReleased,
   itsLpiAccounting,
   itsDeviceLifetime,
   ...X86_INVARIANTS,
   ...POWERPC_INVARIANTS,
   messageRouting,
-  resourcesBaseline,
   driverOutcome,
   ...DELIVERY_INVARIANTS,
+  // the general net last: a specific invariant names the cause of a leak (a vector left behind
+  // by CPU offline, an its_device freed too early) at the step it happens
+  objectAudit,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

@@ -10,7 +10,7 @@ import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN } from '../../model
 import type { PlatformInstance, PlatformModel } from '../../models/platforms/platform';
 import { newAbstractState, type AbstractState } from '../abstract/state';
 import type { Command, Outcome } from '../commands/command';
-import type { Expectation } from '../commands/spec';
+import { formatCommand, type Expectation } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
 import { targetEffectiveCpu } from '../commands/vocabulary/affinity';
 import type { ResolvedRevision } from '../revision';
@@ -116,7 +116,7 @@ export class Simulation {
   execute(command: Command): StepRecord {
     const spec = specOf(command.kind);
     const step = this.step++;
-    this.kernel.beginStep(step);
+    this.kernel.beginStep(step, () => formatCommand(spec, command));
     this.unscoped = false;
     this.notes = [];
     const firstReport = this.kernel.reports.length;

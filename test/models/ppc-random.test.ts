@@ -7,7 +7,7 @@ import type { PlatformInstance, PlatformModel } from '../../models/platforms/pla
 import { kvmXiveCreate, kvmXiveRelease, kvmXiveSetSource, PowernvPlatform, powernvPlatform } from '../../models/platforms/powernv';
 import type { Kernel } from '../../models/kernel/kernel';
 import { DEFAULT_PSERIES_CONFIG, PseriesPlatform, pseriesPlatform } from '../../models/platforms/pseries';
-import { addPciDev, kernelAt } from './ppc-helpers';
+import { addPciDev, kernelAt, leak } from './ppc-helpers';
 
 function lcg(seed: number): (n: number) => number {
   let s = seed >>> 0;
@@ -71,6 +71,7 @@ function walk(model: PlatformModel, revision: string, seed: number, steps: numbe
   if (plat instanceof PowernvPlatform) for (const x of [...plat.kvmDevices]) kvmXiveRelease(plat, x);
   expect(k.reports).toEqual([]);
   for (const r of plat.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.baseline]);
+  expect(leak(k, plat)).toBeNull();
 }
 
 describe.each([

@@ -7,6 +7,7 @@ import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import type { Delivery, PlatformInstance, PlatformModel, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
 import { ItsDevice, ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip } from './its';
 import { gicV3ItsMsiParentOps, itsDeviceIdOf } from './its-msi-parent';
 import { itsVectorRoom } from './room';
@@ -87,20 +88,7 @@ export class ItsPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    const unshared = this.its.devices.filter((d) => !d.shared);
-    const pinnedLpis = this.its.devices.filter((d) => d.shared).reduce((n, d) => n + d.nrLpis, 0);
-    return [
-      { pool: 'LPI', inUse: this.its.lpis.nrLpis - this.its.lpis.freeCount() - pinnedLpis, baseline: 0 },
-      { pool: 'its_device', inUse: unshared.length, baseline: 0 },
-      { pool: 'ITT', inUse: this.liveOfKind('itt') - (this.its.devices.length - unshared.length), baseline: 0 },
-      { pool: 'MAPD', inUse: [...this.its.hwDeviceTable.keys()].filter((id) => !this.its.findDevice(id)?.shared).length, baseline: 0 },
-    ];
-  }
-
-  private liveOfKind(kind: string): number {
-    let n = 0;
-    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
-    return n;
+    return auditUsage(this.kernel, ['its_device', 'itt', 'lpi_map', 'col_map']);
   }
 
   vectorRoom(dev: Device, req: VectorRequest): VectorRoom {

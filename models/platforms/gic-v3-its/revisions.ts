@@ -48,6 +48,15 @@ export const ITS_PATCHES: readonly Patch[] = [
     summary:
       'its_irq_domain_alloc() frees the GIC parents it allocated and releases the event region its_alloc_device_irq() took when iommu_dma_prepare_msi() or its_irq_gic_domain_alloc() fails, so its_msi_teardown() finds an empty event map',
   },
+  {
+    id: 'msi-fuzz-its-device-users',
+    title: 'irqchip/gic-v3-its: Free a shared its_device with its last user (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/invariants-objects-and-states.md); not posted, not upstream',
+    requires: ['713335b6ee29'],
+    summary: 'its_msi_prepare() counts the device domains using an its_device; its_msi_teardown() keeps a shared one only while another user is left, instead of for good',
+  },
 ];
 
 const POOL = [...CORE_PATCHES, ...ITS_PATCHES];

@@ -7,12 +7,14 @@ import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
 import { pseriesVectorRoom } from './room';
 import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
-import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
+import { createXiveDomain } from '../powerpc-common/xive';
 import { SpaprHypervisor, type HvFlavour } from './hypervisor';
-import { PseriesMsiDevice, PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, pseriesMsiParentOps } from './msi';
+import { PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, pseriesMsiParentOps } from './msi';
 import { PSERIES_PATCHES, PSERIES_PATCH_POOL, PSERIES_REVISIONS } from './revisions';
+import { rtasMsiPool } from './rtas-msi';
 import { xiveSpaprOps } from './xive-spapr';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
@@ -58,6 +60,7 @@ export class PseriesPlatform implements PlatformInstance {
       throw new Error('pseries: a revision without the MSI parent conversion (daaa574aba6f) is not modelled');
     }
     this.hv = new SpaprHypervisor(config.flavour, k.nrCpus);
+    k.audit.register(rtasMsiPool(k, this.hv));
     this.xiveCpus = new XiveCpus(this.hv.presenter, k.nrCpus);
     // xive_spapr_init() -> xive_core_init(): the default domain every PHB parent sits on; spapr
     // sources have no chip ID (XIVE_INVALID_CHIP_ID), so targets rotate over every CPU
@@ -88,23 +91,7 @@ export class PseriesPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    let used = 0;
-    let pdevs = 0;
-    for (const o of this.kernel.heap.liveObjects()) {
-      if (o instanceof PseriesMsiDevice) {
-        pdevs++;
-        used += o.msi_used;
-      }
-    }
-    let rtasMsi = 0;
-    for (const phb of this.hv.phbs) for (const s of phb.slots) rtasMsi += s.enabled;
-    return [
-      { pool: 'rtas_msi', inUse: rtasMsi, baseline: 0 },
-      { pool: 'xive_source', inUse: this.hv.enabledSources(), baseline: 0 },
-      { pool: 'pseries_msi_device', inUse: pdevs, baseline: 0 },
-      { pool: 'msi_used', inUse: used, baseline: 0 },
-      { pool: 'xive_irq_data', inUse: liveXiveIrqData(this.kernel), baseline: 0 },
-    ];
+    return auditUsage(this.kernel, ['pseries_msi_device', 'xive_irq_data', 'ioremap']);
   }
 
   // The PHB's MSI window takes the write; data is the LISN; XIVE routes the source to the irq.

@@ -63,7 +63,7 @@ function pseriesMsiOpsPrepare(k: Kernel, domain: IrqDomain, dev: Device, nvec: n
   if (!k.applied('c0215e2d72de')) return rtasPrepareMsiIrqs(k, hv, pdev, nvec, type);
 
   // A positive answer means "only this many": take them instead of failing domain creation.
-  const pseriesDev = k.heap.kmalloc(new PseriesMsiDevice());
+  const pseriesDev = k.heap.kmalloc(new PseriesMsiDevice(), 'pseries_msi_ops_prepare');
   for (;;) {
     const ret = rtasPrepareMsiIrqs(k, hv, pdev, nvec, type);
     if (ret === 0) break;

@@ -34,7 +34,7 @@ export function xiveSpaprOps(hv: SpaprHypervisor): XiveOps {
       xd.esbShift = r.esbShift;
       xd.srcChip = XIVE_INVALID_CHIP_ID;
       // ioremap() of the EOI page; the trigger page is the same one (H_INT_TRIGGER not set)
-      xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)));
+      xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)), 'xive_spapr_populate_irq_data');
       return 0;
     },
     // xive_spapr_configure_irq(): plpar_int_set_source_config(XIVE_SRC_SET_EISN, hw_irq,

@@ -5,12 +5,13 @@ import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { EINVAL, ENODEV } from '../../kernel/errno';
 import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
-import { irqShutdownAndDeactivate, irqStartup } from '../../kernel/manage';
+import { freeIrq, requestIrq } from '../../kernel/manage';
 import { cpuDown, cpuUp } from '../../kernel/cpuhotplug';
 import { writeIrqAffinity } from '../../kernel/affinity';
 import type { Delivery, PlatformInstance, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
 import { amdIrteFit, intelIrteFit, vectorActivationFits, vectorsFit } from './room';
-import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
+import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrteCount, amdIrteUnits, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
 import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
 import { apicAckEdge, x86CpuHotplug } from './hotplug';
@@ -18,11 +19,11 @@ import { LapicFabric } from './lapic-fabric';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { HpetMsi } from './hpet-msi';
-import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, sourceIdOk } from './intel-ir';
+import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, irteUnits, newIntelIommu, presentIrtes, sourceIdOk } from './intel-ir';
 import { matrixConsistency } from './matrix';
 import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
-import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector, type ApicChipData } from './vector';
+import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector } from './vector';
 import { x86VectorMsiParentOps } from './x86-msi';
 
 export interface X86Config {
@@ -63,6 +64,8 @@ export class X86Platform implements PlatformInstance {
     readonly config: X86Config,
   ) {
     const k = kernel;
+    // arch/x86/Kconfig: select GENERIC_IRQ_RESERVATION_MODE
+    k.genericIrqReservationMode = true;
     // arch_early_irq_init(), then the boot CPU's lapic_online()
     this.vec = new X86Vector(k, k.nrCpus);
     this.vectorDomain = createVectorDomain(k, this.vec);
@@ -74,9 +77,17 @@ export class X86Platform implements PlatformInstance {
       this.iommus.push(iommu);
       this.dmarDevs.push(new PlatformDevice(drhd.name, i));
     });
+    if (config.remap === 'intel') {
+      const units = this.iommus;
+      k.audit.register({ name: 'IRTE', count: () => units.reduce((n, u) => n + u.irTable.bitmap.weight(), 0), units: () => irteUnits(units, false) });
+      k.audit.register({ name: 'IRTE present', count: () => units.reduce((n, u) => n + presentIrtes(u), 0), units: () => irteUnits(units, true) });
+    }
     if (config.remap === 'amd' && config.amd !== null) {
-      this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd));
+      this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd), 'init_iommu_one');
       amdIommuCreateIrqDomain(k, this.amd, this.vectorDomain);
+      const amd = this.amd;
+      k.audit.register({ name: 'AMD IRTE', count: () => amdIrteCount(amd, false), units: () => amdIrteUnits(amd, false) });
+      k.audit.register({ name: 'AMD IRTE valid', count: () => amdIrteCount(amd, true), units: () => amdIrteUnits(amd, true) });
     }
     // native_create_pci_msi_domain(): the vector domain is the default MSI parent
     this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
@@ -225,75 +236,8 @@ export class X86Platform implements PlatformInstance {
 
   // --- resources ---
 
-  /** Irqs the platform holds for itself (DMAR fault events, HPET channels): pinned, not leaks. */
-  private platformIrqs(): number[] {
-    const out = this.iommus.map((u) => u.irq).filter((irq) => irq > 0);
-    for (const hc of this.hpet.channels) if (hc.irq > 0) out.push(hc.irq);
-    return out;
-  }
-
   resources(): ResourceUsage[] {
-    const m = this.vec.matrix;
-    let vectors = 0;
-    let managed = 0;
-    for (const cm of m.maps) {
-      vectors += cm.allocMap.reduce((n, b) => n + b, 0);
-      managed += cm.managed;
-    }
-    let pinnedVectors = 0;
-    let pinnedReserved = 0;
-    let pinnedIrte = 0;
-    const pinned = this.platformIrqs();
-    for (const irq of pinned) {
-      const apicd: ApicChipData | null = this.vec.chipDataOf(irq);
-      if (apicd === null) continue;
-      pinnedVectors += (apicd.vector !== 0 ? 1 : 0) + (apicd.prevVector !== 0 ? 1 : 0);
-      pinnedReserved += apicd.hasReserved ? 1 : 0;
-      const top = this.kernel.irqs.desc(irq)?.irqData ?? null;
-      for (let d = top; d !== null; d = d.parentData) {
-        if (d.chipData instanceof IntelIrData && d.chipData.irq2iommu.subHandle === 0) pinnedIrte += 1 << d.chipData.irq2iommu.irteMask;
-        if (d.chipData instanceof AmdIrData) pinnedIrte += 1;
-      }
-    }
-    // A vector left allocated on an offline CPU with no irq holding it (an old vector a move
-    // could not clean up) is not a free-path leak: it is what a move and CPU offline left
-    // behind, which nothing-left-behind reports at the very step it happens (LapicFabric
-    // .leftBehind). The pool counts only what allocations and the platform's own irqs took.
-    const leftBehind = this.vec.leftOnOfflineCpus().length;
-    const out: ResourceUsage[] = [
-      { pool: 'vector', inUse: vectors - pinnedVectors - leftBehind, baseline: 0 },
-      { pool: 'vector-reserved', inUse: m.globalReserved - pinnedReserved, baseline: 0 },
-      { pool: 'vector-managed', inUse: managed, baseline: 0 },
-      { pool: 'apic_chip_data', inUse: this.liveOfKind('apic_chip_data') - pinned.length, baseline: 0 },
-    ];
-    if (this.config.remap === 'intel') {
-      const irtes = this.iommus.reduce((n, u) => n + u.irTable.bitmap.weight(), 0);
-      out.push({ pool: 'IRTE', inUse: irtes - pinnedIrte, baseline: 0 });
-      out.push({ pool: 'intel_ir_data', inUse: this.liveOfKind('intel_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
-    }
-    if (this.config.remap === 'amd' && this.amd !== null) {
-      // Remap tables themselves are kept for re-plug on purpose; their entries are not
-      const entries = this.amd.tables().reduce((n, t) => n + t.allocatedCount(), 0);
-      out.push({ pool: 'AMD-IRTE', inUse: entries - pinnedIrte, baseline: 0 });
-      out.push({ pool: 'amd_ir_data', inUse: this.liveOfKind('amd_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
-    }
-    return out;
-  }
-
-  private pinnedIrData(pinned: readonly number[]): number {
-    let n = 0;
-    for (const irq of pinned) {
-      for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
-        if (d.chipData instanceof IntelIrData || d.chipData instanceof AmdIrData) n++;
-      }
-    }
-    return n;
-  }
-
-  private liveOfKind(kind: string): number {
-    let n = 0;
-    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
-    return n;
+    return auditUsage(this.kernel, ['apic_chip_data', 'intel_ir_data', 'amd_ir_data', 'irq_remap_table']);
   }
 
   // --- capacity oracle ---
@@ -383,7 +327,7 @@ export class X86Platform implements PlatformInstance {
       return -EINVAL;
     }
     iommu.irq = irq;
-    return this.requestIrq(irq);
+    return this.requestIrq(irq, iommu.drhd.name, { dev: 'dmar', vec: unit });
   }
 
   // enable_drhd_fault_handling(): every unit, as the boot path does
@@ -399,7 +343,7 @@ export class X86Platform implements PlatformInstance {
   dmarFreeInterrupt(unit: number): number {
     const iommu = this.iommus[unit];
     if (iommu === undefined || this.dmarMsi === null || iommu.irq === 0) return -EINVAL;
-    this.freeIrq(iommu.irq);
+    this.freeIrq(iommu.irq, { dev: 'dmar', vec: unit });
     this.dmarMsi.freeHwirq(iommu.irq);
     iommu.irq = 0;
     iommu.faultEventMsg = null;
@@ -414,34 +358,33 @@ export class X86Platform implements PlatformInstance {
     const irq = this.hpet.assignIrq(hc);
     if (irq <= 0) return irq < 0 ? irq : -EINVAL;
     hc.irq = irq;
-    return this.requestIrq(irq);
+    return this.requestIrq(irq, `hpet${hc.hpetId}_${hc.num}`, { dev: 'hpet', vec: channel });
   }
 
   // free_irq() + irq_domain_free_irqs() for a channel
   hpetFreeIrq(channel: number): number {
     const hc = this.hpet.channels[channel];
     if (hc === undefined || hc.irq === 0) return -EINVAL;
-    this.freeIrq(hc.irq);
+    this.freeIrq(hc.irq, { dev: 'hpet', vec: channel });
     this.kernel.irqs.freeIrqs('hpet_free_irq', hc.irq, 1);
     hc.irq = 0;
     hc.fsbMsg = null;
     return 0;
   }
 
-  // request_irq() -> irq_startup() (activate, then the affinity setup)
-  private requestIrq(irq: number): number {
-    const desc = this.kernel.irqs.desc(irq);
-    if (desc === undefined) return -EINVAL;
-    const ret = this.kernel.irqs.activateIrq(desc.irqData, false);
-    if (ret !== 0) return ret;
-    irqStartup(this.kernel, desc);
-    return 0;
+  // request_irq(irq, dmar_fault / hpet_interrupt_handler, ...): the irqaction, irq_activate(),
+  // irq_startup() (manage.c), with the harness's name for the platform source as its owner
+  private requestIrq(irq: number, name: string, owner: { dev: string; vec: number }): number {
+    return requestIrq(this.kernel, irq, name, owner);
   }
 
-  // free_irq() -> irq_shutdown() -> irq_domain_deactivate_irq()
-  private freeIrq(irq: number): void {
-    const desc = this.kernel.irqs.desc(irq);
-    if (desc !== undefined) irqShutdownAndDeactivate(this.kernel, desc);
+  // free_irq(): shutdown, __synchronize_irq(), deactivation, kfree() of the action. Nothing
+  // raises the platform's own irqs through the interrupt fabric (raiseIrq() only completes a
+  // vector move), so no CPU is in their handler and nothing of them is in flight: free_irq()
+  // cannot have to wait here
+  private freeIrq(irq: number, owner: { dev: string; vec: number }): void {
+    const { wait } = freeIrq(this.kernel, irq, owner, 0);
+    if (wait !== null) throw new Error(`free_irq(${irq}) of a platform irq would wait: ${wait.what}`);
   }
 
   /** pci_enable_sriov(pf, numVfs): VFs are added to kernel.devices with their MSI domain set. */

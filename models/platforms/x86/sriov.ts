@@ -50,7 +50,7 @@ export class Sriov {
       const vf = new PciDev(`${pf.name}vf${i}`, rid, 0, cap.vfMsixSize, null, null);
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
       vf.msiParent = this.deviceAdd(vf);
-      this.k.heap.kmalloc(vf);
+      this.k.heap.kmalloc(vf, 'pci_iov_add_virtfn');
       this.k.addDevice(vf);
       this.k.printk(`pci ${formatRid(rid)}: [${formatRid(pf.rid)} VF ${i}] added`);
       vfs.push(vf);

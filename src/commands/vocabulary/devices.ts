@@ -21,7 +21,7 @@ const MSIX_SIZES = [32, 1, 3, 8, 64, 0, 2048];
 
 function attach(sim: Simulation, name: string, dev: Device): void {
   dev.msiParent = sim.platform.msiParentFor(dev);
-  sim.kernel.heap.kmalloc(dev);
+  sim.kernel.heap.kmalloc(dev, dev instanceof PciDev ? 'pci_alloc_dev' : 'platform_device_alloc');
   sim.kernel.addDevice(dev);
   sim.devices.set(name, dev);
 }
@@ -39,7 +39,7 @@ export const pciBridgeAdd: CommandSpec<'pci_bridge_add'> = {
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
-    sim.bridges.set(c.bridge, sim.kernel.heap.kmalloc(new PciBridge(c.bridge, c.rid)));
+    sim.bridges.set(c.bridge, sim.kernel.heap.kmalloc(new PciBridge(c.bridge, c.rid), 'pci_alloc_dev'));
     return { ret: null };
   },
   update(c, _o, s) {
