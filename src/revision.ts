@@ -4,6 +4,7 @@
 import { CORE_PATCHES } from '../models/kernel/core-patches';
 import { validatePatchSet, type NamedRevision, type Patch } from '../models/kernel/patches';
 import type { PlatformModel } from '../models/platforms/platform';
+import { clip } from './text';
 
 export interface ResolvedRevision {
   /** As given (normalised): what repro headers and reports print. */
@@ -15,11 +16,14 @@ export interface ResolvedRevision {
 
 export class RevisionError extends Error {}
 
-export function patchPool(platform: PlatformModel): readonly Patch[] {
+/** What resolving a revision needs of a platform (the differential's fake-parent machine has no more). */
+export type RevisionSource = Pick<PlatformModel, 'name' | 'revisions' | 'currentRevision' | 'patches'>;
+
+export function patchPool(platform: RevisionSource): readonly Patch[] {
   return [...CORE_PATCHES, ...platform.patches];
 }
 
-export function resolveRevision(platform: PlatformModel, spec: string | undefined): ResolvedRevision {
+export function resolveRevision(platform: RevisionSource, spec: string | undefined): ResolvedRevision {
   const text = spec === undefined || spec === '' || spec === 'current' ? platform.currentRevision : spec;
   const pool = patchPool(platform);
   // The longest named revision that prefixes the text, followed by +id / -id of known patches.
@@ -32,7 +36,7 @@ export function resolveRevision(platform: PlatformModel, spec: string | undefine
     const names = platform.revisions.map((r) => r.name).join(', ');
     const op = /[+-]([0-9a-z-]+)$/.exec(text);
     const hint = op !== null && platform.revisions.some((r) => text.startsWith(r.name)) ? ` (unknown patch '${op[1]}'? see msi-fuzz list)` : '';
-    throw new RevisionError(`unknown revision '${text}' for platform ${platform.name}${hint} (named revisions: ${names})`);
+    throw new RevisionError(`unknown revision '${clip(text)}' for platform ${platform.name}${hint} (named revisions: ${names})`);
   }
   const set = new Set(parsed.base.patches);
   for (const op of parsed.ops as string[]) {
@@ -42,7 +46,7 @@ export function resolveRevision(platform: PlatformModel, spec: string | undefine
   const base = parsed.base;
   const patches = [...set].sort();
   const problems = validatePatchSet(pool, patches);
-  if (problems.length > 0) throw new RevisionError(`revision '${text}' is not a coherent patch set: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new RevisionError(`revision '${clip(text)}' is not a coherent patch set: ${problems.join('; ')}`);
   return { spec: text, patches, base };
 }
 

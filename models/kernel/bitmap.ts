@@ -120,3 +120,16 @@ export function roundupPowOfTwo(n: number): number {
 export function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
+
+/**
+ * Sets every clear bit of `map` (another user holds them all) and returns the release that
+ * clears exactly those bits again: a pool drained for one command (models/kernel/faults.ts).
+ */
+export function drainBitmap(map: Bitmap): () => void {
+  const taken: number[] = [];
+  for (let i = 0; i < map.nbits; i++) if (!map.test(i)) taken.push(i);
+  for (const i of taken) map.set(i, 1);
+  return () => {
+    for (const i of taken) map.clear(i, 1, () => undefined);
+  };
+}

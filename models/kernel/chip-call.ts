@@ -25,6 +25,22 @@ export function chipCallParent(k: Kernel, data: IrqData, op: ChipOp): boolean {
   return chipCall(k, data.parentData, op);
 }
 
+/**
+ * irq_startup at the first level from `data` down that has one, else irq_unmask (irq_enable);
+ * what the startup returned (0 or a negative errno; 0 for an unmask).
+ */
+export function chipStartup(k: Kernel, data: IrqData | null): number {
+  for (let d = data; d !== null; d = d.parentData) {
+    const fn = d.chip?.irqStartup;
+    if (fn !== undefined) {
+      const ret = fn.call(d.chip, k, d);
+      return typeof ret === 'number' ? ret : 0;
+    }
+  }
+  chipCall(k, data, 'irqUnmask');
+  return 0;
+}
+
 // __irq_get_irqchip_state(): the first level whose chip implements irq_get_irqchip_state; a
 // level without a chip is a WARN_ON_ONCE and -ENODEV. Null: nobody can tell (-EINVAL).
 export function irqGetIrqchipStateActive(k: Kernel, top: IrqData): boolean | null {

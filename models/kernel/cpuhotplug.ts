@@ -67,6 +67,14 @@ function migrateOneIrq(k: Kernel, arch: ArchCpuHotplug, desc: IrqDesc, cpu: numb
     affinity = k.onlineCpus();
     brokeaff = true;
     err = irqDoSetAffinity(k, desc, affinity, false);
+  } else if (err < 0 && k.applied('msi-fuzz-migrate-retry-online')) {
+    // msi-fuzz's proposal: any other failure (a firmware error) gets one more try, with every
+    // online CPU (a managed irq: its own mask again) rather than leaving the irq behind
+    if (!desc.affinityManaged) {
+      affinity = k.onlineCpus();
+      brokeaff = true;
+    }
+    err = irqDoSetAffinity(k, desc, affinity, false);
   }
   if (err !== 0) {
     k.printk(`IRQ${desc.irq}: set affinity failed(${err}).`);

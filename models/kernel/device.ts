@@ -14,10 +14,8 @@ export interface MsiDomainSlot {
 /** struct msi_device_data, a devres object released on unbind. */
 export class MsiDeviceData extends KObject {
   readonly kind = 'msi_device_data';
-  readonly domains: [MsiDomainSlot, MsiDomainSlot] = [
-    { domain: null, store: new Map() },
-    { domain: null, store: new Map() },
-  ];
+  /** __domains[MSI_MAX_DEVICE_IRQDOMAINS]: one slot, MSI_DEFAULT_DOMAIN. */
+  readonly domains: [MsiDomainSlot] = [{ domain: null, store: new Map() }];
 }
 
 export interface DevresAction {
@@ -65,6 +63,8 @@ export class PciDev extends Device {
   msiMultipleEnabled = 0;
   /** devm/pcim managed device: pcim_msi_release() frees vectors on unbind. */
   readonly isManaged = true;
+  /** pci_dev::is_msi_managed: the pcim_msi_release devres action is registered. */
+  isMsiManaged = false;
   /** Physical function of an SR-IOV virtual function. */
   physfn: PciDev | null = null;
   /** The MSI-X Pending Bit Array: entries that fired while masked (with who raised them). */

@@ -22,8 +22,8 @@ export interface IrqChip {
   composeMsiMsg?(k: Kernel, data: IrqData): MsiMsg;
   /** irq_write_msi_msg(): the device level stores the message into the device. */
   writeMsiMsg?(k: Kernel, data: IrqData, msg: MsiMsg): void;
-  /** irq_startup(): route and enable the source (without it genirq calls irq_enable/unmask). */
-  irqStartup?(k: Kernel, data: IrqData): void;
+  /** irq_startup(): route and enable the source (without it genirq calls irq_enable/unmask); 0 or a negative errno. */
+  irqStartup?(k: Kernel, data: IrqData): number | void;
   /** irq_shutdown(): switch the source off (without it genirq masks). */
   irqShutdown?(k: Kernel, data: IrqData): void;
   irqMask?(k: Kernel, data: IrqData): void;
@@ -240,7 +240,8 @@ export class IrqCore {
 
   // irq_domain_remove()
   removeDomain(site: string, d: IrqDomain): void {
-    if (d.revmap.size > 0) this.k.warn(site, `irq_domain_remove(${d.name}) with ${d.revmap.size} mapped interrupts`);
+    // WARN_ON(!radix_tree_empty(&domain->revmap_tree)): the warning is irq_domain_remove()'s own
+    if (d.revmap.size > 0) this.k.warn('irq_domain_remove', `${d.name} removed by ${site} with ${d.revmap.size} mapped interrupts`);
     d.removed = true;
     const i = this.domains.indexOf(d);
     if (i >= 0) this.domains.splice(i, 1);
@@ -274,13 +275,17 @@ export class IrqCore {
     // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap
     const virq = this.allocatedIrqs.findZeroArea(nrIrqs, 0);
     if (virq < 0) return -ENOSPC;
-    if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
-    this.allocatedIrqs.set(virq, nrIrqs);
-    for (let i = 0; i < nrIrqs; i++) this.virqStamps.take(virq + i, 'irq_domain_alloc_descs');
-    // alloc_descs(), then irq_domain_alloc_irq_data(): one irq_data per level, top first; the
-    // top one is the descriptor's own, every parent level is kzalloc()ed
+    // alloc_descs(): one alloc_desc() per irq; a failure frees the ones before it
+    for (let i = 0; i < nrIrqs; i++) if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
     const chain: IrqDomain[] = [];
     for (let d: IrqDomain | null = domain; d !== null; d = d.parent) chain.push(d);
+    // irq_domain_alloc_irq_data(): per irq, one kzalloc per parent level (the top level's is
+    // in the irq_desc); a failure frees the data so far, then the descriptors (out_free_desc)
+    for (let i = 0; i < nrIrqs; i++) {
+      for (let l = 1; l < chain.length; l++) if (this.k.faults.shouldFail('irq_domain_alloc_irq_data')) return -ENOMEM;
+    }
+    this.allocatedIrqs.set(virq, nrIrqs);
+    for (let i = 0; i < nrIrqs; i++) this.virqStamps.take(virq + i, 'irq_domain_alloc_descs');
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
       for (let l = chain.length - 1; l >= 0; l--) parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
@@ -325,6 +330,19 @@ export class IrqCore {
       data.domain.mapcount -= 1;
       data.mapped = false;
     }
+  }
+
+  /** irq_alloc_desc(): one Linux irq outside any domain (a legacy INTx line), first fit. */
+  allocDesc(): number {
+    const virq = this.allocatedIrqs.findZeroArea(1, 0);
+    if (virq < 0) return -ENOSPC;
+    this.allocatedIrqs.set(virq, 1);
+    return virq;
+  }
+
+  /** irq_free_desc() */
+  freeDesc(irq: number): void {
+    this.allocatedIrqs.clear(irq, 1, (what) => this.k.report('double-free', 'irq_free_desc', what));
   }
 
   // irq_domain_alloc_irqs_parent()

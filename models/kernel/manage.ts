@@ -5,9 +5,9 @@
 // then __free_irq() deactivates the irq (irq_domain_deactivate_irq) and free_irq() kfree()s the
 // irqaction. A wait is returned to the caller as a KernelWait: the CPU running free_irq()
 // spins there while other CPUs run, and the harness re-polls it after every step.
-import { chipCall, irqGetIrqchipStateActive } from './chip-call';
+import { chipCall, chipStartup, irqGetIrqchipStateActive } from './chip-call';
 import { irqDoSetAffinity, irqSetupAffinity } from './affinity';
-import { EBUSY, EINVAL } from './errno';
+import { EBUSY, EINVAL, ENOMEM } from './errno';
 import { IrqAction } from './irq-action';
 import type { IrqDesc } from './irqdomain';
 import type { Kernel } from './kernel';
@@ -23,39 +23,43 @@ export interface KernelWait {
   resume(): boolean;
 }
 
-// __irq_startup(): activate, then chip->irq_startup, else irq_enable() (unmask)
-function irqStartupChip(k: Kernel, desc: IrqDesc): void {
-  if (!desc.irqData.activated && k.irqs.activateIrq(desc.irqData, false) !== 0) return;
+// __irq_startup(): activate, then chip->irq_startup, else irq_enable() (unmask); the irq counts
+// as started whatever the chip returned, and so does its result
+function irqStartupChip(k: Kernel, desc: IrqDesc): number {
+  if (!desc.irqData.activated) {
+    const ret = k.irqs.activateIrq(desc.irqData, false);
+    if (ret !== 0) return ret;
+  }
   desc.disabled = false;
   desc.started = true;
-  if (!chipCall(k, desc.irqData, 'irqStartup')) chipCall(k, desc.irqData, 'irqUnmask');
+  return chipStartup(k, desc.irqData);
 }
 
 // irq_startup() with __irq_startup_managed(): a managed irq none of whose CPUs is online is not
 // started (IRQ_STARTUP_ABORT, managed shutdown until one comes up); a managed one is routed
 // inside its mask before it starts, any other one after (irq_setup_affinity)
-export function irqStartup(k: Kernel, desc: IrqDesc): void {
+export function irqStartup(k: Kernel, desc: IrqDesc): number {
   if (desc.started) {
     desc.disabled = false;
-    return;
+    return 0;
   }
   if (desc.affinityManaged) {
     desc.managedShutdown = false;
     if (!desc.affinity.some((c) => k.cpuIsOnline(c))) {
       desc.managedShutdown = true;
-      return;
+      return 0;
     }
     if (k.irqs.activateIrq(desc.irqData, false) !== 0) {
       k.warn('__irq_startup_managed', `irq ${desc.irq}: irq_domain_activate_irq() failed`);
       desc.managedShutdown = true;
-      return;
+      return 0;
     }
     irqDoSetAffinity(k, desc, desc.affinity, false);
-    irqStartupChip(k, desc);
-    return;
+    return irqStartupChip(k, desc);
   }
-  irqStartupChip(k, desc);
+  const ret = irqStartupChip(k, desc);
   irqSetupAffinity(k, desc);
+  return ret;
 }
 
 // irq_shutdown(): chip->irq_shutdown, else mask; the desc is disabled
@@ -79,6 +83,8 @@ export function irqShutdownAndDeactivate(k: Kernel, desc: IrqDesc): void {
 export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: string; vec: number }): number {
   const desc = k.irqs.desc(irq);
   if (desc === undefined) return -EINVAL;
+  // kzalloc of the irqaction, before __setup_irq() looks at the line
+  if (k.faults.shouldFail('request_threaded_irq')) return -ENOMEM;
   if (desc.action !== null) return -EBUSY;
   const action = k.heap.kmalloc(new IrqAction(name, owner), 'request_threaded_irq');
   // irq_activate(): managed irqs are activated by the managed startup instead
@@ -89,7 +95,18 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
   }
   desc.action = action;
   desc.pendingReplay = false;
-  irqStartup(k, desc);
+  // __setup_irq() ignores what irq_startup() returns: the handler is installed, the line may
+  // be dead. msi-fuzz's proposal fails the request instead: the chip undid its own startup,
+  // the line is left not started and deactivated, the action freed.
+  const sret = irqStartup(k, desc);
+  if (sret < 0 && k.applied('msi-fuzz-startup-error')) {
+    desc.action = null;
+    desc.started = false;
+    desc.disabled = true;
+    k.irqs.deactivateIrq(desc.irqData);
+    k.heap.kfree('request_threaded_irq', action);
+    return sret;
+  }
   return 0;
 }
 

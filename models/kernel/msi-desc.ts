@@ -35,5 +35,5 @@ export class MsiDesc extends KObject {
 export const MSI_MAX_INDEX = 0xffff;
 export const MSI_ANY_INDEX = 0xffffffff;
 export const MSI_DEFAULT_DOMAIN = 0;
-export const MSI_SECONDARY_DOMAIN = 1;
-export const MSI_MAX_DEVICE_IRQDOMAINS = 2;
+/** enum msi_domain_ids in 6.12 and 7.2 (include/linux/msi_api.h) has the default domain only. */
+export const MSI_MAX_DEVICE_IRQDOMAINS = 1;

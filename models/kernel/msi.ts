@@ -22,12 +22,14 @@ import {
   hasFlag,
   MSI_FLAG_ACTIVATE_EARLY,
   MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS,
+  MSI_FLAG_DEV_SYSFS,
   MSI_FLAG_FREE_MSI_DESCS,
-  MSI_FLAG_USE_DEF_DOM_OPS,
   MSI_FLAG_USE_DEV_FWNODE,
+  MSI_FLAG_USE_DEF_DOM_OPS,
   type MsiDomainInfo,
   type MsiDomainOps,
   type MsiDomainTemplate,
+  type MsiParentOps,
 } from './msi-types';
 import { KernelOops } from './report';
 
@@ -168,6 +170,7 @@ function irqDomainFreeIrqsTop(k: Kernel, domain: IrqDomain, virq: number, nrIrqs
 // msi_setup_device_data(): devres-managed msi_device_data, released on unbind
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
+  if (k.faults.shouldFail('msi_setup_device_data')) return -ENOMEM;
   const md = k.heap.kmalloc(new MsiDeviceData(), 'msi_setup_device_data');
   k.touchDevice(dev);
   dev.msiData = md;
@@ -193,9 +196,26 @@ function slotOf(dev: Device, domid: number): MsiDomainSlot | null {
   return dev.msiData.domains[domid] as MsiDomainSlot;
 }
 
-/** msi_get_device_domain() */
+/** The domain in a device's slot, without the core's checks (for callers outside kernel/irq). */
 export function msiGetDeviceDomain(dev: Device, domid: number): IrqDomain | null {
   return slotOf(dev, domid)?.domain ?? null;
+}
+
+// msi_get_device_domain(): warns about a domain id the core does not have, and about an MSI
+// parent found where a device domain belongs. (Both are WARN_ON_ONCE(); the second is named
+// `@parent` so the two warn once each, as two statements do.)
+function getDeviceDomain(k: Kernel, dev: Device, domid: number): IrqDomain | null {
+  if (domid >= MSI_MAX_DEVICE_IRQDOMAINS) {
+    k.warn('msi_get_device_domain', `${dev.name}: domain id ${domid} >= MSI_MAX_DEVICE_IRQDOMAINS`);
+    return null;
+  }
+  const domain = msiGetDeviceDomain(dev, domid);
+  if (domain === null) return null;
+  if (domain.isMsiParent()) {
+    k.warn('msi_get_device_domain@parent', `${dev.name}: domain ${domid} is an MSI parent`);
+    return null;
+  }
+  return domain;
 }
 
 // msi_domain_prepare_irqs(): optional msi_check, then msi_prepare
@@ -204,7 +224,8 @@ function msiDomainPrepareIrqs(k: Kernel, domain: IrqDomain, dev: Device, nvec: n
   return mustHave('msi_domain_prepare_irqs', info.ops.msi_prepare, 'msi_prepare')(k, domain, dev, nvec, arg);
 }
 
-// msi_create_device_irq_domain()
+// msi_create_device_irq_domain(): the checks, the template copy (kmemdup) and its one
+// unwind: whatever fails after the copy frees it, as the C code's __free(kfree) does
 export function msiCreateDeviceIrqDomain(
   k: Kernel,
   dev: Device,
@@ -219,10 +240,9 @@ export function msiCreateDeviceIrqDomain(
   const pops = parent.msiParentOps;
   if (pops === null) return false;
   if (domid >= MSI_MAX_DEVICE_IRQDOMAINS) return false;
-  if (hwsize === 0) hwsize = MSI_MAX_INDEX + 1;
-  else if (hwsize > MSI_MAX_INDEX + 1) return false;
 
   // kmemdup() of the template: the domain gets its own copy of ops, chip and info
+  if (k.faults.shouldFail('msi_create_device_irq_domain')) return false;
   const ops: MsiDomainOps = { ...template.ops };
   const info: MsiDomainInfo = {
     ...template.info,
@@ -236,26 +256,46 @@ export function msiCreateDeviceIrqDomain(
   const name = `${pops.prefix}${template.name}-${dev.name}`;
   const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, template.chip, ops, info), 'msi_create_device_irq_domain');
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
+  if (installDeviceDomain(k, dev, domid, parent, pops, bundle, hwsize)) return true;
+  k.heap.kfree('msi_create_device_irq_domain', bundle);
+  return false;
+}
+
+/**
+ * The rest of msi_create_device_irq_domain(), from the fwnode on; false: nothing installed (the
+ * caller's __free(kfree) drops the bundle, __free(irq_domain_free_fwnode) the fwnode).
+ */
+function installDeviceDomain(k: Kernel, dev: Device, domid: number, parent: IrqDomain, pops: MsiParentOps, bundle: MsiDomainBundle, hwsize: number): boolean {
+  const info = bundle.info;
+  // irq_domain_alloc_named_fwnode() unless the domain uses the device's fwnode
   // Wire-to-MSI domains use the device's fwnode; every other device domain gets a named one
-  const fwnode = hasFlag(template.info.flags, MSI_FLAG_USE_DEV_FWNODE) ? null : k.heap.kmalloc(new IrqFwnode(name), 'irq_domain_alloc_named_fwnode');
-  // __free(kfree) of the bundle and __free(irq_domain_free_fwnode) on every failure
+  let fwnode: IrqFwnode | null = null;
+  if (!hasFlag(info.flags, MSI_FLAG_USE_DEV_FWNODE)) {
+    if (k.faults.shouldFail('irq_domain_alloc_named_fwnode')) return false;
+    fwnode = k.heap.kmalloc(new IrqFwnode(bundle.name), 'irq_domain_alloc_named_fwnode');
+  }
+  // __free(irq_domain_free_fwnode) on every failure from here on
   const fail = (): false => {
     k.heap.kfree('irq_domain_free_fwnode', fwnode);
-    k.heap.kfree('msi_create_device_irq_domain', bundle);
     return false;
   };
-
   if (msiSetupDeviceData(k, dev) !== 0) return fail();
   const slot = slotOf(dev, domid) as MsiDomainSlot;
-  if (slot.domain !== null) {
+  if (getDeviceDomain(k, dev, domid) !== null) {
     k.warn('msi_create_device_irq_domain', `${dev.name}: MSI domain slot ${domid} already occupied`);
     return fail();
   }
   if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) return fail();
+  // __msi_create_irq_domain(): the size check comes after the parent had its say; hwsize 0
+  // grants the whole index space
+  if (info.hwsize > MSI_MAX_INDEX + 1) return fail();
+  if (info.hwsize === 0) info.hwsize = MSI_MAX_INDEX + 1;
+  // irq_domain_create_hierarchy(): the kzalloc of the domain
+  if (k.faults.shouldFail('irq_domain_instantiate')) return fail();
   // With the bulk-free proposal a parent that frees in bulk makes its device domains do so too,
   // so a range reaches it in one ->free() call.
   const bulk = k.applied('87350178tl') ? parent.flags & IRQ_DOMAIN_FREE_BULK : 0;
-  const domain = msiCreateIrqDomain(k, name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
+  const domain = msiCreateIrqDomain(k, bundle.name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
   domain.dev = dev;
   domain.fwnode = fwnode;
   bundle.domain = domain;
@@ -263,7 +303,8 @@ export function msiCreateDeviceIrqDomain(
   slot.domain = domain;
 
   if (k.applied('1396e89e09f0')) {
-    // Prepared once, for the whole index space, into the template every allocation copies.
+    // Prepared once into the template every allocation copies, with the caller's hwsize
+    // (0 when the caller asked for the whole index space)
     bundle.templatePrepares += 1;
     k.dirty.objects.add(bundle);
     if (msiDomainPrepareIrqs(k, domain, dev, hwsize, bundle.alloc_info) !== 0) {
@@ -285,8 +326,9 @@ export function msiCreateIrqDomain(k: Kernel, name: string, info: MsiDomainInfo,
 
 // msi_remove_device_irq_domain()
 export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number): void {
+  if (dev.msiData === null) return;
+  const domain = getDeviceDomain(k, dev, domid);
   const slot = slotOf(dev, domid);
-  const domain = slot?.domain ?? null;
   if (slot === null || domain === null || !domain.isMsiDevice()) return;
   k.touchDevice(dev);
   slot.domain = null;
@@ -315,9 +357,9 @@ function bundleOf(k: Kernel, domain: IrqDomain): MsiDomainBundle | null {
   return null;
 }
 
-/** msi_domain_get_hwsize() */
-export function msiDomainGetHwsize(dev: Device, domid: number): number {
-  const domain = msiGetDeviceDomain(dev, domid);
+/** msi_domain_get_hwsize(): the installed domain's size, else the whole index space. */
+export function msiDomainGetHwsize(k: Kernel, dev: Device, domid: number): number {
+  const domain = getDeviceDomain(k, dev, domid);
   if (domain === null) return MSI_MAX_INDEX + 1;
   return (domain.hostData as MsiDomainInfo).hwsize;
 }
@@ -334,8 +376,9 @@ export function msiAllocDesc(k: Kernel, dev: Device, nvecUsed: number, isMsix: b
   return k.heap.kmalloc(new MsiDesc(dev, nvecUsed, isMsix), 'msi_alloc_desc');
 }
 
-// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize; a descriptor that
-// cannot be inserted is freed (msi_free_desc)
+// msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize (xa_alloc, -EBUSY
+// when none is free), else xa_insert (-EBUSY when taken); either can fail to allocate an
+// xarray node (-ENOMEM). On any failure the descriptor is freed (msi_free_desc).
 export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
   const ret = msiInsertDescInner(k, dev, desc, domid, index);
   if (ret !== 0) k.heap.kfree('msi_free_desc', desc);
@@ -346,58 +389,78 @@ function msiInsertDescInner(k: Kernel, dev: Device, desc: MsiDesc, domid: number
   const store = msiStore(dev, domid);
   if (store === null) return -ENODEV;
   k.touchDevice(dev);
-  const hwsize = msiDomainGetHwsize(dev, domid);
+  const hwsize = msiDomainGetHwsize(k, dev, domid);
   if (index === MSI_ANY_INDEX) {
     for (let i = 0; i < hwsize; i++) {
       if (!store.has(i)) {
+        if (k.faults.shouldFail('msi_insert_desc')) return -ENOMEM;
         desc.msiIndex = i;
         store.set(i, desc);
         return 0;
       }
     }
-    return -ENOSPC;
+    return -EBUSY;
   }
   if (index >= hwsize) return -ERANGE;
   if (store.has(index)) return -EBUSY;
+  if (k.faults.shouldFail('msi_insert_desc')) return -ENOMEM;
   desc.msiIndex = index;
   store.set(index, desc);
   return 0;
 }
 
-// msi_domain_alloc_simple_msi_descs(): one descriptor per index in the range, if absent
+// msi_domain_insert_msi_desc(): msi_alloc_desc() (a copy of the caller's template), then
+// msi_insert_desc() at the template's index
+export function msiDomainInsertMsiDesc(k: Kernel, dev: Device, domid: number, desc: MsiDesc, index: number): number {
+  if (k.faults.shouldFail('msi_alloc_desc')) return -ENOMEM;
+  return msiInsertDesc(k, dev, k.heap.kmalloc(desc, 'msi_alloc_desc'), domid, index);
+}
+
+// msi_domain_alloc_simple_msi_descs() / msi_domain_add_simple_msi_descs(): one descriptor per
+// index of the range (msi_alloc_desc() can fail: -ENOMEM); an index already taken fails the
+// insert (-EBUSY), and the whole range's descriptors are freed again, those of other
+// allocations included
 function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInfo, ctrl: MsiCtrl): number {
   if (!hasFlag(info.flags, MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS)) return 0;
-  const store = msiStore(dev, ctrl.domid);
-  if (store === null) return -ENODEV;
+  if (!msiCtrlValid(k, dev, ctrl)) return -EINVAL;
   for (let idx = ctrl.first; idx <= ctrl.last; idx++) {
-    if (store.has(idx)) continue;
-    const ret = msiInsertDesc(k, dev, msiAllocDesc(k, dev, 1, false), ctrl.domid, idx);
-    if (ret !== 0) return ret;
+    const ret = k.faults.shouldFail('msi_alloc_desc') ? -ENOMEM : msiInsertDesc(k, dev, msiAllocDesc(k, dev, 1, false), ctrl.domid, idx);
+    if (ret !== 0) {
+      msiDomainFreeDescs(k, dev, ctrl);
+      return ret;
+    }
   }
   return 0;
 }
 
-// msi_free_desc_range(): a descriptor still associated with an irq is leaked with a WARN
-function msiFreeDescRange(k: Kernel, dev: Device, domid: number, first: number, last: number): void {
-  const store = msiStore(dev, domid);
+// msi_domain_free_descs(): every descriptor of the range leaves the store; one still
+// associated with an irq is leaked with a warning (its irq stays allocated, out of reach)
+function msiDomainFreeDescs(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
+  if (!msiCtrlValid(k, dev, ctrl)) return;
+  const store = msiStore(dev, ctrl.domid);
   if (store === null) return;
   k.touchDevice(dev);
-  for (const [idx, desc] of [...store.entries()]) {
-    if (idx < first || idx > last) continue;
-    if (desc.irq !== 0) {
-      k.warn('msi_free_desc_range', `${dev.name}: descriptor ${idx} freed while still associated with irq ${desc.irq}`);
-      continue;
-    }
+  for (const [idx, desc] of [...store.entries()].sort((a, b) => a[0] - b[0])) {
+    if (idx < ctrl.first || idx > ctrl.last) continue;
     store.delete(idx);
-    k.heap.kfree('msi_free_desc', desc);
+    if (desc.irq !== 0) k.warn('msi_domain_free_descs', `${dev.name}: descriptor ${idx} freed while still associated with irq ${desc.irq}`);
+    else k.heap.kfree('msi_free_desc', desc);
   }
 }
 
-// msi_ctrl_valid()
-function msiCtrlValid(dev: Device, ctrl: MsiCtrl): boolean {
-  if (ctrl.domid >= MSI_MAX_DEVICE_IRQDOMAINS || dev.msiData === null) return false;
-  const hwsize = msiDomainGetHwsize(dev, ctrl.domid);
-  return !(ctrl.first > ctrl.last || ctrl.first > MSI_MAX_INDEX || ctrl.last >= hwsize);
+// msi_ctrl_valid(): a domain id the core has, a domain installed in it (when the device has
+// an MSI parent), and first <= last < hwsize; each failure is a WARN_ON_ONCE()
+function msiCtrlValid(k: Kernel, dev: Device, ctrl: MsiCtrl): boolean {
+  if (ctrl.domid >= MSI_MAX_DEVICE_IRQDOMAINS || (dev.msiParent !== null && msiGetDeviceDomain(dev, ctrl.domid) === null)) {
+    k.warn('msi_ctrl_valid', `${dev.name}: no device MSI domain ${ctrl.domid}`);
+    return false;
+  }
+  const hwsize = msiDomainGetHwsize(k, dev, ctrl.domid);
+  if (ctrl.first > ctrl.last || ctrl.first >= hwsize || ctrl.last >= hwsize) {
+    k.warn('msi_ctrl_valid@range', `${dev.name}: range ${ctrl.first}..${ctrl.last} outside hwsize ${hwsize}`);
+    return false;
+  }
+  return true;
 }
 
 // --- allocation ---
@@ -474,33 +537,45 @@ function msiDomainAllocIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl
       const ret = msiInitVirq(k, domain, virq + i, activate);
       if (ret !== 0) return ret;
     }
+    // msi_sysfs_populate_desc(): the msi_irqs/<irq> attributes (its own fail path removes them)
+    if (hasFlag(info.flags, MSI_FLAG_DEV_SYSFS) && k.faults.shouldFail('msi_sysfs_populate_desc')) return -ENOMEM;
     allocated++;
   }
   return 0;
 }
 
-// msi_domain_alloc_locked(): any non-zero result frees the whole range again
-function msiDomainAllocLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
-  if (!msiCtrlValid(dev, ctrl)) return -EINVAL;
-  const domain = msiGetDeviceDomain(dev, ctrl.domid);
+// __msi_domain_alloc_locked()
+function msiDomainAllocLockedInner(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
+  if (!msiCtrlValid(k, dev, ctrl)) return -EINVAL;
+  const domain = getDeviceDomain(k, dev, ctrl.domid);
   if (domain === null) return -ENODEV;
   const info = domain.hostData as MsiDomainInfo;
-  let ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
+  const ret = msiDomainAllocSimpleMsiDescs(k, dev, info, ctrl);
   if (ret !== 0) return ret;
-  ret = msiDomainAllocIrqsInner(k, dev, domain, ctrl);
-  if (ret === 0) return 0;
-  msiDomainFreeLocked(k, dev, ctrl);
+  return msiDomainAllocIrqsInner(k, dev, domain, ctrl);
+}
+
+// msi_domain_alloc_locked(): any non-zero result frees the whole range again, whatever
+// failed (the descriptors, the irqs, or the checks)
+function msiDomainAllocLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): number {
+  const ret = msiDomainAllocLockedInner(k, dev, ctrl);
+  if (ret !== 0) msiDomainFreeLocked(k, dev, ctrl);
   return ret;
+}
+
+/** struct msi_ctrl of a range: unsigned int fields, so a reversed or huge range wraps as in C. */
+function rangeCtrl(domid: number, first: number, last: number): MsiCtrl {
+  return { domid: domid >>> 0, first: first >>> 0, last: last >>> 0, nirqs: (last + 1 - first) >>> 0 };
 }
 
 // msi_domain_alloc_irqs_range()
 export function msiDomainAllocIrqsRange(k: Kernel, dev: Device, domid: number, first: number, last: number): number {
-  return msiDomainAllocLocked(k, dev, { domid, first, last, nirqs: last + 1 - first });
+  return msiDomainAllocLocked(k, dev, rangeCtrl(domid, first, last));
 }
 
 // msi_domain_alloc_irqs_all_locked()
 export function msiDomainAllocIrqsAllLocked(k: Kernel, dev: Device, domid: number, nirqs: number): number {
-  return msiDomainAllocLocked(k, dev, { domid, first: 0, last: msiDomainGetHwsize(dev, domid) - 1, nirqs });
+  return msiDomainAllocLocked(k, dev, { domid, first: 0, last: msiDomainGetHwsize(k, dev, domid) - 1, nirqs });
 }
 
 export interface MsiMap {
@@ -509,10 +584,12 @@ export interface MsiMap {
   virq: number;
 }
 
-// msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at()
+// msi_domain_alloc_irq_at() / __msi_domain_alloc_irq_at(): no msi_ctrl_valid() on the way in,
+// msi_domain_free_locked() (with its checks) on the way out of a failure
 export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index: number): MsiMap {
-  const domain = msiGetDeviceDomain(dev, domid);
+  const domain = getDeviceDomain(k, dev, domid);
   if (domain === null) return { index: -ENODEV, virq: 0 };
+  // msi_alloc_desc()
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
   const desc = msiAllocDesc(k, dev, 1, true);
   const ret = msiInsertDesc(k, dev, desc, domid, index);
@@ -547,21 +624,21 @@ function msiDomainFreeIrqsInner(k: Kernel, dev: Device, domain: IrqDomain, ctrl:
 
 // msi_domain_free_locked()
 function msiDomainFreeLocked(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
-  if (!msiCtrlValid(dev, ctrl)) return;
-  const domain = msiGetDeviceDomain(dev, ctrl.domid);
+  if (!msiCtrlValid(k, dev, ctrl)) return;
+  const domain = getDeviceDomain(k, dev, ctrl.domid);
   if (domain === null) return;
   const info = domain.hostData as MsiDomainInfo;
   msiDomainFreeIrqsInner(k, dev, domain, ctrl);
   if (!k.applied('91daac8a6893')) info.ops.msi_post_free?.(k, domain, dev);
-  if (hasFlag(info.flags, MSI_FLAG_FREE_MSI_DESCS)) msiFreeDescRange(k, dev, ctrl.domid, ctrl.first, ctrl.last);
+  if (hasFlag(info.flags, MSI_FLAG_FREE_MSI_DESCS)) msiDomainFreeDescs(k, dev, ctrl);
 }
 
 // msi_domain_free_irqs_range()
 export function msiDomainFreeIrqsRange(k: Kernel, dev: Device, domid: number, first: number, last: number): void {
-  msiDomainFreeLocked(k, dev, { domid, first, last, nirqs: last + 1 - first });
+  msiDomainFreeLocked(k, dev, rangeCtrl(domid, first, last));
 }
 
 // msi_domain_free_irqs_all_locked()
 export function msiDomainFreeIrqsAll(k: Kernel, dev: Device, domid: number): void {
-  msiDomainFreeLocked(k, dev, { domid, first: 0, last: msiDomainGetHwsize(dev, domid) - 1, nirqs: 0 });
+  msiDomainFreeLocked(k, dev, { domid, first: 0, last: (msiDomainGetHwsize(k, dev, domid) - 1) >>> 0, nirqs: 0 });
 }

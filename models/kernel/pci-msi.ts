@@ -2,20 +2,19 @@
 // friends) on top of per-device MSI and MSI-X domains, as the core patches shape it.
 import type { Device } from './device';
 import { PciDev } from './device';
-import { EINVAL, ENODEV, ENOSPC, ENOTSUPP, ERANGE } from './errno';
+import { EINVAL, ENODEV, ENOMEM, ENOSPC, ENOTSUPP, ERANGE } from './errno';
 import type { IrqChip, IrqData, MsiMsg } from './irqdomain';
 import type { Kernel } from './kernel';
-import { chipCallParent } from './chip-call';
+import { chipCallParent, chipStartup } from './chip-call';
 import { pciMsixMaskEntry, pciMsixUnmaskEntry } from './pci-msi-signal';
 import {
-  msiAllocDesc,
   msiCreateDeviceIrqDomain,
   msiDomainAllocIrqAt,
   msiDomainAllocIrqsAllLocked,
   msiDomainFreeIrqsAll,
   msiDomainFreeIrqsRange,
   msiGetDeviceDomain,
-  msiInsertDesc,
+  msiDomainInsertMsiDesc,
   msiRemoveDeviceIrqDomain,
   msiSetupDeviceData,
   msiStore,
@@ -35,6 +34,7 @@ import {
   type MsiDomainTemplate,
 } from './msi-types';
 import { getCountOrder } from './bitmap';
+import { KernelOops } from './report';
 import { irqCalcAffinityVectors, irqCreateAffinityMasks } from './affinity-masks';
 
 export const PCI_IRQ_INTX = 1 << 0;
@@ -67,9 +67,10 @@ const pciMsiChip = (name: string): IrqChip => ({
   },
   // pci_msi_unmask_irq() / pci_msi_mask_irq() on the MSI-X entry, then the parent (MASK_PARENT);
   // startup, shutdown and EOI belong to the parent (irq_chip_*_parent)
+  // irq_chip_startup_parent(): the parent's result is the startup's
   irqStartup(k: Kernel, data: IrqData) {
     pciMsiEntryMask(k, data, false);
-    if (!chipCallParent(k, data, 'irqStartup')) chipCallParent(k, data, 'irqUnmask');
+    return chipStartup(k, data.parentData);
   },
   irqShutdown(k: Kernel, data: IrqData) {
     pciMsiEntryMask(k, data, true);
@@ -153,8 +154,9 @@ export function pciMsiDomainSupports(dev: PciDev, feature: number): boolean {
   return hasFlag((parent.hostData as MsiDomainInfo).flags, feature);
 }
 
-// pci_msix_can_alloc_dyn()
+// pci_msix_can_alloc_dyn(): a function without an MSI-X capability never can
 export function pciMsixCanAllocDyn(dev: PciDev): boolean {
+  if (dev.msixTableSize === 0) return false;
   return pciMsiDomainSupports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN);
 }
 
@@ -162,13 +164,21 @@ function matchDeviceDomain(dev: PciDev, token: 'PCI_DEVICE_MSI' | 'PCI_DEVICE_MS
   return msiGetDeviceDomain(dev, MSI_DEFAULT_DOMAIN)?.busToken === token;
 }
 
-// pci_setup_msi_context(): device data, and the pcim_msi_release devres action that frees
-// the vectors of a managed device before the domains go
+// pci_setup_msi_context(): device data, and (pcim_setup_msi_release) the pcim_msi_release
+// devres action that frees the vectors of a managed device before the domains go; a failed
+// devm_add_action() leaves is_msi_managed clear, so the next call tries again
 function pciSetupMsiContext(k: Kernel, dev: PciDev): number {
-  const hadData = dev.msiData !== null;
   const ret = msiSetupDeviceData(k, dev);
-  if (ret !== 0 || hadData || !dev.isManaged) return ret;
-  dev.devres.push({ name: 'pcim_msi_release', release: () => pciFreeIrqVectors(k, dev) });
+  if (ret !== 0 || !dev.isManaged || dev.isMsiManaged) return ret;
+  if (k.faults.shouldFail('devm_add_action')) return -ENOMEM;
+  dev.devres.push({
+    name: 'pcim_msi_release',
+    release: () => {
+      dev.isMsiManaged = false;
+      pciFreeIrqVectors(k, dev);
+    },
+  });
+  dev.isMsiManaged = true;
   return 0;
 }
 
@@ -196,13 +206,19 @@ function pciFreeMsiIrqs(k: Kernel, dev: PciDev): void {
 // msix_capability_init() -> msix_setup_interrupts()
 function msixCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean): number {
   dev.msixEnabled = true;
-  const masks = affd ? irqCreateAffinityMasks(nvec, k.nrCpus) : null;
+  // msix_map_region(): ioremap() of the table; out_disable on failure
+  if (k.faults.shouldFail('msix_map_region')) {
+    dev.msixEnabled = false;
+    return -ENOMEM;
+  }
+  // msix_setup_interrupts(): without masks (their allocation failed) the vectors are not managed
+  const masks = affd && !k.faults.shouldFail('irq_create_affinity_masks') ? irqCreateAffinityMasks(nvec, k.nrCpus) : null;
   // msix_setup_msi_descs(): one descriptor per vector, index i, with its mask
   for (let i = 0; i < nvec; i++) {
-    const desc = msiAllocDesc(k, dev, 1, true);
+    const desc = new MsiDesc(dev, 1, true);
     const m = masks?.[i];
     if (m !== undefined) desc.affinity = [m];
-    const ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, i);
+    const ret = msiDomainInsertMsiDesc(k, dev, MSI_DEFAULT_DOMAIN, desc, i);
     if (ret !== 0) {
       pciFreeMsiIrqs(k, dev);
       dev.msixEnabled = false;
@@ -223,10 +239,11 @@ function msiCapabilityInit(k: Kernel, dev: PciDev, nvec: number, affd: boolean):
   // Reject multi-MSI early on irq domain enabled architectures
   if (nvec > 1 && !pciMsiDomainSupports(dev, MSI_FLAG_MULTI_PCI_MSI)) return 1;
   // msi_setup_msi_desc(): a single descriptor for the whole block, one mask per irq
-  const desc = msiAllocDesc(k, dev, nvec, false);
-  if (affd) desc.affinity = irqCreateAffinityMasks(nvec, k.nrCpus);
+  const desc = new MsiDesc(dev, nvec, false);
+  // irq_create_affinity_masks(): without masks (their allocation failed) the vectors are not managed
+  if (affd && !k.faults.shouldFail('irq_create_affinity_masks')) desc.affinity = irqCreateAffinityMasks(nvec, k.nrCpus);
   desc.multiple = getCountOrder(nvec);
-  let ret = msiInsertDesc(k, dev, desc, MSI_DEFAULT_DOMAIN, 0);
+  let ret = msiDomainInsertMsiDesc(k, dev, MSI_DEFAULT_DOMAIN, desc, 0);
   if (ret !== 0) return ret;
   dev.msiEnabled = true;
   ret = msiDomainAllocIrqsAllLocked(k, dev, MSI_DEFAULT_DOMAIN, nvec);
@@ -324,8 +341,20 @@ export function pciFreeIrqVectors(k: Kernel, dev: PciDev): void {
   if (dev.msiEnabled) {
     dev.msiEnabled = false;
     dev.msiMultipleEnabled = 0;
+    pciMsiShutdownDefaultIrq(k, dev);
     pciFreeMsiIrqs(k, dev);
   }
+}
+
+// pci_msi_shutdown(): "Return the device with MSI unmasked" through the first descriptor,
+// then dev->irq = desc->pci.msi_attrib.default_irq. A missing descriptor is warned about
+// (WARN_ON_ONCE(!desc)) and then dereferenced anyway, on the next line. pci_msix_free_irq()
+// leaves an MSI function without one: it checks the MSI-X capability, not msix_enabled.
+function pciMsiShutdownDefaultIrq(k: Kernel, dev: PciDev): void {
+  const store = msiStore(dev, MSI_DEFAULT_DOMAIN);
+  if (store !== null && store.size > 0) return;
+  k.warn('pci_msi_shutdown', `${dev.name}: MSI enabled without an MSI descriptor`);
+  throw new KernelOops('pci_msi_shutdown', 'NULL pointer dereference (desc->pci.msi_attrib.default_irq)');
 }
 
 // pci_msix_alloc_irq_at()
@@ -342,7 +371,7 @@ export function pciMsixFreeIrq(k: Kernel, dev: PciDev, map: MsiMap): void {
     return;
   }
   if (!pciMsixCanAllocDyn(dev)) {
-    k.warn('pci_msix_free_irq', `${dev.name}: dynamic MSI-X not supported`);
+    k.warn('pci_msix_free_irq@dyn', `${dev.name}: dynamic MSI-X not supported`);
     return;
   }
   msiDomainFreeIrqsRange(k, dev, MSI_DEFAULT_DOMAIN, map.index, map.index);

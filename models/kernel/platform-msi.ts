@@ -2,18 +2,26 @@
 // SMMU, mbigen-like users). One descriptor per vector, created by the core.
 import type { PlatformDevice } from './device';
 import { EINVAL, ENODEV } from './errno';
-import type { IrqChip, IrqData } from './irqdomain';
+import type { IrqChip, IrqData, MsiMsg } from './irqdomain';
 import type { Kernel } from './kernel';
 import { msiCreateDeviceIrqDomain, msiDomainAllocIrqsRange, msiDomainFreeIrqsAll, msiRemoveDeviceIrqDomain } from './msi';
-import { MSI_DEFAULT_DOMAIN } from './msi-desc';
-import { MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, MSI_FLAG_FREE_MSI_DESCS, MSI_FLAG_USE_DEV_FWNODE, type MsiDomainTemplate } from './msi-types';
+import { MSI_DEFAULT_DOMAIN, type MsiDesc } from './msi-desc';
+import { MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS, MSI_FLAG_FREE_MSI_DESCS, MSI_FLAG_USE_DEV_FWNODE, type MsiDomainInfo, type MsiDomainTemplate } from './msi-types';
 
-// platform_msi_write_msg(): the driver's write_msi_msg callback stores the message
+/** irq_write_msi_msg_t: the driver's callback that puts a message into its device. */
+export type IrqWriteMsiMsg = (desc: MsiDesc, msg: MsiMsg) => void;
+
+// platform_msi_write_msi_msg(): the message is the driver's to store, through the callback
+// kept in chip_data; the model also caches it in the descriptor
 const platformMsiChip: IrqChip = {
   name: 'pMSI',
   writeMsiMsg(k: Kernel, data: IrqData, msg) {
     const desc = k.irqs.desc(data.irq)?.msiDesc;
-    if (desc !== undefined && desc !== null) desc.msg = { ...msg };
+    if (desc !== undefined && desc !== null) {
+      desc.msg = { ...msg };
+      const write = (data.domain.hostData as MsiDomainInfo).chip_data as IrqWriteMsiMsg | null;
+      write?.(desc, msg);
+    }
     k.touchIrq(data.irq);
   },
 };
@@ -31,10 +39,11 @@ export const platformMsiTemplate: MsiDomainTemplate = {
   info: { flags: MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS | MSI_FLAG_FREE_MSI_DESCS | MSI_FLAG_USE_DEV_FWNODE, bus_token: 'DEVICE_MSI' },
 };
 
-// platform_device_msi_init_and_alloc_irqs()
-export function platformDeviceMsiInitAndAllocIrqs(k: Kernel, dev: PlatformDevice, nvec: number): number {
+// platform_device_msi_init_and_alloc_irqs(): `write` is the driver's write_msi_msg (the
+// driver-level commands pass none: the model caches the message in the descriptor)
+export function platformDeviceMsiInitAndAllocIrqs(k: Kernel, dev: PlatformDevice, nvec: number, write: IrqWriteMsiMsg | null = null): number {
   if (dev.msiParent === null) return -EINVAL;
-  if (!msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, platformMsiTemplate, nvec, null, null)) return -ENODEV;
+  if (!msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, platformMsiTemplate, nvec, null, write)) return -ENODEV;
   return msiDomainAllocIrqsRange(k, dev, MSI_DEFAULT_DOMAIN, 0, nvec - 1);
 }
 

@@ -1,9 +1,9 @@
 // The interface a parent model implements to be fuzzed. A platform is one MSI parent (or a
 // family of them) at a set of named revisions; the harness boots it into a Kernel, adds
 // devices under it, drives the driver API, and checks the generic invariants against the
-// views below. A new platform needs nothing else to be fuzzed: see README "Adding a platform".
+// views below. A new platform needs nothing else to be fuzzed: see docs/how-to/add-a-platform.md.
 import type { Device } from '../kernel/device';
-import type { FaultSite } from '../kernel/faults';
+import type { FaultSite, PoolSpec } from '../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../kernel/irqdomain';
 import type { Kernel } from '../kernel/kernel';
 import type { InterruptFabric } from '../kernel/irq-fabric';
@@ -133,7 +133,13 @@ export interface PlatformModel {
   readonly revisions: readonly NamedRevision[];
   /** The named revision that is current upstream. */
   readonly currentRevision: string;
+  /** The platform's own fault sites (the core's, models/kernel/fault-sites.ts, come on top). */
   readonly faultSites: readonly FaultSite[];
+  /**
+   * Optional: the parent pools exhaust() can drain (the core's come on top). Each is registered
+   * with its drain at boot (k.faults.registerPool).
+   */
+  readonly pools?: readonly PoolSpec[];
   readonly capabilities: PlatformCapabilities;
   /** Creates the parent domains in a fresh kernel (what the irqchip probe does at boot). */
   boot(k: Kernel): PlatformInstance;

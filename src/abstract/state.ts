@@ -56,7 +56,10 @@ export class VersionedMap<K, V> extends Map<K, V> {
 export interface AbstractState {
   readonly devices: VersionedMap<string, AbstractDevice>;
   readonly bridges: VersionedMap<string, number>;
-  /** Fault sites armed and not fired yet. */
+  /**
+   * Fault sites (fail_next) and pools (exhaust) armed for the next command that is not itself a
+   * fault command; emptied when that command ends, whether they fired or not.
+   */
   readonly armed: Set<string>;
   nextDevice: number;
   nextBridge: number;
@@ -101,6 +104,8 @@ export interface MachineView {
   effectiveCpu(target: string, vec: number): number;
   /** Interrupts devices raised that no CPU has taken yet (Pending Bit aside: pending, IRR, event queue, Q bit), with the CPU each waits for. */
   inFlight(): readonly { readonly dev: string; readonly vec: number; readonly cpu: number }[];
+  /** The calls of fault site `site` the last command of `kind` that called it made (null: the most of any command); 0 if never. */
+  faultCalls?(kind: string | null, site: string): number;
 }
 
 /** An irq moved by irq_set_affinity: its target (device, hpet or dmar) and vector, CPU before and after. */

@@ -3,9 +3,10 @@
 import { runCampaign } from '../engine/campaign';
 import { allPlatforms } from '../platforms';
 import type { FaultClass } from '../sim/simulation';
-import { EXIT_CLEAN, EXIT_VIOLATION } from './errors';
+import { EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATION } from './errors';
 import { DEFAULT_FAULTS } from './options';
 import { interactive, printJson, startProgress } from './output';
+import { checkOutputDir } from './paths';
 import { configFor } from './setup';
 import { writeRepro } from './write-repro';
 
@@ -19,6 +20,7 @@ export interface FuzzOptions {
 }
 
 export function cmdFuzz(o: FuzzOptions): number {
+  checkOutputDir('--out', o.out);
   const rows: { platform: string; revision: string; runs: number; commands: number; elapsedMs: number; result: string; repro: string | null }[] = [];
   for (const platform of allPlatforms()) {
     const config = configFor(platform, undefined, o.faults ?? DEFAULT_FAULTS);
@@ -45,6 +47,7 @@ export function cmdFuzz(o: FuzzOptions): number {
     });
   }
   const bad = rows.filter((r) => r.repro !== null || r.result.startsWith('VIOLATION'));
+  const unwritten = rows.some((r) => r.repro === null && r.result.startsWith('VIOLATION'));
   if (o.json) {
     printJson({ seed: o.seed, platforms: rows, violations: bad.length });
   } else {
@@ -57,5 +60,6 @@ export function cmdFuzz(o: FuzzOptions): number {
     lines.push('', bad.length === 0 ? 'summary: no new violation on any platform' : `summary: ${bad.length} platform(s) with a violation; replay with: msi-fuzz replay FILE`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
+  if (unwritten) return EXIT_INCOMPLETE;
   return bad.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
 }

@@ -2,9 +2,10 @@
 import { runCampaign } from '../engine/campaign';
 import { printRepro } from '../repro/print';
 import type { FaultClass } from '../sim/simulation';
-import { EXIT_CLEAN, EXIT_VIOLATION, UsageError } from './errors';
+import { EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATION, UsageError } from './errors';
 import { DEFAULT_FAULTS } from './options';
 import { interactive, printJson, startProgress } from './output';
+import { checkOutputDir } from './paths';
 import { configFor, knownBugOrFail, platformOrFail } from './setup';
 import { writeRepro } from './write-repro';
 
@@ -34,6 +35,7 @@ export function cmdRun(o: RunOptions): number {
   if (platformName === undefined) throw new UsageError('--platform: required (or --known-bug)');
   const platform = platformOrFail('--platform', platformName);
   const base = configFor(platform, bug !== undefined && o.revision === undefined ? bug.revision : o.revision, o.faults ?? bug?.faults ?? DEFAULT_FAULTS);
+  checkOutputDir('--out', o.out);
   const hunt = o.hunt ?? bug?.commands;
   const config = hunt !== undefined ? { ...base, hunt } : base;
   const budget = o.runs === undefined && o.timeMs === undefined ? { timeMs: 10_000 } : { ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.timeMs !== undefined ? { timeMs: o.timeMs } : {}) };
@@ -73,5 +75,7 @@ export function cmdRun(o: RunOptions): number {
       knownOpenIssues: Object.fromEntries(result.openIssues),
     });
   }
+  // A repro that could not be written was printed on stderr: the result is there, the file is not.
+  if (violations.some((v) => v.repro === null)) return EXIT_INCOMPLETE;
   return violations.length > 0 ? EXIT_VIOLATION : EXIT_CLEAN;
 }

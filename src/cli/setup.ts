@@ -4,17 +4,17 @@ import { findKnownBug, type KnownBug } from '../known-bugs';
 import { allPlatforms, findPlatform } from '../platforms';
 import { resolveRevision, RevisionError } from '../revision';
 import type { FaultClass, SimulationConfig } from '../sim/simulation';
-import { UsageError } from './errors';
+import { clip, UsageError } from './errors';
 
 export function platformOrFail(flag: string, name: string): PlatformModel {
   const p = findPlatform(name);
-  if (p === undefined) throw new UsageError(`${flag}: unknown platform '${name}' (known: ${allPlatforms().map((x) => x.name).join(', ')})`);
+  if (p === undefined) throw new UsageError(`${flag}: unknown platform '${clip(name)}' (known: ${allPlatforms().map((x) => x.name).join(', ')})`);
   return p;
 }
 
 export function knownBugOrFail(id: string): KnownBug {
   const b = findKnownBug(id);
-  if (b === undefined) throw new UsageError(`--known-bug: unknown bug '${id}' (see msi-fuzz list)`);
+  if (b === undefined) throw new UsageError(`--known-bug: unknown bug '${clip(id)}' (see msi-fuzz list)`);
   return b;
 }
 

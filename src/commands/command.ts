@@ -24,6 +24,8 @@ export type Command =
   | { readonly kind: 'device_release_driver'; readonly dev: string }
   | { readonly kind: 'device_del'; readonly dev: string }
   | { readonly kind: 'fail_next'; readonly site: string; readonly nth: number }
+  /** A pool drained for the next command: all of it, or CPU `cpu`'s share of a per-CPU pool. */
+  | { readonly kind: 'exhaust'; readonly pool: string; readonly cpu: number | null }
   // interrupt delivery (src/commands/vocabulary/delivery.ts)
   | { readonly kind: 'request_irq'; readonly dev: string; readonly vec: number }
   | { readonly kind: 'free_irq'; readonly dev: string; readonly vec: number }

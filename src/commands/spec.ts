@@ -35,6 +35,8 @@ export class ArgError extends Error {
 
 export interface VocabContext {
   readonly faultSites: readonly string[];
+  /** The pools exhaust() may drain (none unless resource faults are on). */
+  readonly pools?: readonly { readonly name: string; readonly perCpu: boolean }[];
   /** The platform being fuzzed: platform-specific commands only apply to theirs. */
   readonly platform: string;
   /** Kinds this run hunts: hidden ones (weight 0) are generated with their huntWeight, others weigh HUNT_BOOST times more (src/engine/generate.ts). */
@@ -43,7 +45,7 @@ export interface VocabContext {
 
 export interface CommandSpec<K extends CommandKind> {
   readonly kind: K;
-  /** One line for the README and `msi-fuzz list`. */
+  /** One line for `msi-fuzz list` and docs/reference/commands.md. */
   readonly summary: string;
   /** Relative weight when generating; 0 hides the kind from generation (still parses). */
   readonly weight: number;
@@ -66,8 +68,20 @@ export interface CommandSpec<K extends CommandKind> {
    * count as one.
    */
   choices?(s: AbstractState): number;
+  /**
+   * Whether the kind applies under `ctx` at all (exhaust: only where pools can be drained);
+   * a kind that is not offered never enters generation. Kinds without it always are.
+   */
+  offered?(ctx: VocabContext): boolean;
   /** Could a driver issue this command now? */
   valid(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): boolean;
+  /**
+   * Why not, when `valid` is false: the rule the command breaks in this state, in a few words
+   * (replay prints it at the command's FILE:LINE:COL); null when it is valid. It restates
+   * `valid` rule by rule, so the two must agree (test/repro/invalid.test.ts checks them on
+   * generated runs); `valid` stays the fast test the engines call at every step.
+   */
+  invalid?(cmd: CommandOf<K>, s: AbstractState, ctx: VocabContext): string | null;
   /** A random command of this kind that is valid now, or null. */
   generate(s: AbstractState, rng: Rng, ctx: VocabContext): CommandOf<K> | null;
   /** What the abstract model says the kernel should answer. */

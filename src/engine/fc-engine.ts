@@ -58,7 +58,7 @@ class ChoiceStep implements fc.Command<object, Real> {
     const sim = real.sim;
     if (sim.dead) return;
     const { config, hunt, invariants, skipOpen } = this.shared;
-    const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt };
+    const ctx = { faultSites: sim.faultSites, pools: sim.pools, platform: config.platform.name, hunt };
     const cmd = generateCommand(sim.state, new ChoiceRng(this.choices), ctx);
     this.resolved = cmd;
     if (cmd === null) return;

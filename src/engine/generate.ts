@@ -5,7 +5,9 @@ import type { AbstractState } from '../abstract/state';
 import type { Command } from '../commands/command';
 import type { Rng } from '../commands/rng';
 import type { AnySpec, VocabContext } from '../commands/spec';
-import { VOCABULARY } from '../commands/vocabulary';
+import { specOf, VOCABULARY } from '../commands/vocabulary';
+import { aimFault, isFaultCommand } from '../commands/vocabulary/faults';
+import { chance } from '../commands/rng';
 
 type Generate = (s: AbstractState, rng: Rng, ctx: VocabContext) => Command | null;
 type Valid = (c: Command, s: AbstractState, ctx: VocabContext) => boolean;
@@ -38,7 +40,7 @@ function candidates(enabled: readonly AnySpec[], ctx: VocabContext, blocked: boo
   for (const sp of enabled) {
     const hunted = ctx.hunt?.has(sp.kind) === true;
     const base = sp.weight > 0 ? (hunted ? sp.weight * HUNT_BOOST : sp.weight) : hunted ? (sp.huntWeight ?? 0) : 0;
-    if (base <= 0 || (blocked && sp.concurrent !== true)) continue;
+    if (base <= 0 || (blocked && sp.concurrent !== true) || sp.offered?.(ctx) === false) continue;
     cands[n] = sp;
     bases[n] = base;
     n++;
@@ -99,8 +101,12 @@ export function generateCommand(s: AbstractState, rng: Rng, ctx: VocabContext, e
  * thread) instead of at every step. Draws exactly what generateCommand draws.
  */
 export class RunGenerator {
-  private readonly free: Menu;
-  private readonly blocked: Menu;
+  private free: Menu;
+  private blocked: Menu;
+  /** Percent of drawn commands a fault is aimed at (0 when nothing can be armed). */
+  private readonly aim: number;
+  /** The drawn command a fault was aimed at, issued right after the fault command. */
+  private queued: Command | null = null;
 
   constructor(
     private readonly ctx: VocabContext,
@@ -108,13 +114,45 @@ export class RunGenerator {
   ) {
     this.free = menu(enabled, ctx, false);
     this.blocked = menu(enabled, ctx, true);
+    const armable = ctx.faultSites.length > 0 || (ctx.pools ?? []).length > 0;
+    const hunted = ctx.hunt?.has('fail_next') === true || ctx.hunt?.has('exhaust') === true;
+    const swarmedOut = !enabled.some((sp) => sp.kind === 'fail_next');
+    this.aim = !armable || swarmedOut ? 0 : hunted ? AIM_PERCENT * HUNT_BOOST : AIM_PERCENT;
+    // Every fault is aimed: one drawn on its own would be disarmed by whatever comes next
+    if (this.aim > 0) {
+      this.free = menu(enabled.filter((sp) => !isFaultCommand(sp.kind)), ctx, false);
+      this.blocked = menu(enabled.filter((sp) => !isFaultCommand(sp.kind)), ctx, true);
+    }
+  }
+
+  /** A command aimed at is waiting to be issued (the fault before it has been). */
+  hasQueued(): boolean {
+    return this.queued !== null;
   }
 
   next(s: AbstractState, rng: Rng): Command | null {
+    if (this.queued !== null) {
+      const q = this.queued;
+      this.queued = null;
+      return q;
+    }
     const m = s.driverBlocked ? this.blocked : this.free;
-    return draw(m.specs, m.bases, m.specs.length, s, rng, this.ctx);
+    const cmd = draw(m.specs, m.bases, m.specs.length, s, rng, this.ctx);
+    // While the driver thread waits, a fault command would wait with it: no aiming then
+    if (cmd === null || this.aim === 0 || s.driverBlocked || isFaultCommand(cmd.kind) || !chance(rng, this.aim)) return cmd;
+    const fault = aimFault(cmd, s, rng, this.ctx);
+    if (fault === null || !(specOf(fault.kind).valid as Valid)(fault, s, this.ctx)) return cmd;
+    this.queued = cmd;
+    return fault;
   }
 }
+
+/**
+ * How often (percent) the long-run engine aims a fault at the command it has just drawn: a
+ * fault command drawn on its own is disarmed by whatever command comes next, which seldom
+ * reaches the site; aimed, it hits a site that kind of command was seen to call.
+ */
+export const AIM_PERCENT = 12;
 
 /** The draw over the first `n` kinds of `specs`. */
 function draw(specs: readonly AnySpec[], bases: readonly number[], n: number, s: AbstractState, rng: Rng, ctx: VocabContext): Command | null {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import workerpool from 'workerpool';
 import { planConfigs, RoundCursor, type PlanConfig, type PlanOptions, type Unit } from './plan';
+import { WriteError } from './files';
 import { addResult, emptyProgress, FindingStore, StateDir, type Progress, type StoredFinding } from './state-dir';
 import { runUnit, type UnitResult } from './unit';
 import { STATES } from './coverage';
@@ -27,6 +28,8 @@ export interface MultiOptions {
    * left running: the benchmark warms its threads up before it starts the clock.
    */
   readonly pool?: workerpool.Pool;
+  /** Runs a unit on the main thread when there is no pool (default runUnit); tests pass a memo of it to replay a campaign cheaply. */
+  readonly runUnit?: (u: Unit) => UnitResult;
   readonly state?: StateDir;
   /** Continue from the state directory's progress (skip units done, keep its findings). */
   readonly resume?: boolean;
@@ -45,6 +48,12 @@ export interface MultiResult {
   readonly stopped: boolean;
   /** Commands run by this invocation (a resumed campaign's progress also counts earlier ones). */
   readonly sessionCommands: number;
+  /**
+   * The state directory could not be written (a full disk): dispatching stopped there, the units
+   * in flight were folded in, and the result is complete in memory but not on disk past the last
+   * commit.
+   */
+  readonly writeError: WriteError | null;
 }
 
 /** The compiled worker script (under jest the sources are .ts; the worker runs the build in dist/). */
@@ -65,10 +74,24 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   if (configs.length === 0) throw new Error('the plan has no configuration');
   // A weighted plan shards by configuration: a shard must own one.
   if (o.plan.weighting === 'found-less' && o.plan.shard !== undefined && o.plan.shard.n > configs.length) throw new Error(`a weighted plan of ${configs.length} configuration(s) has fewer than ${o.plan.shard.n} shards' worth`);
-  const progress = o.resume === true && o.state !== undefined ? o.state.readProgress() : emptyProgress();
+  const committed = o.resume === true && o.state !== undefined ? o.state.load() : { progress: emptyProgress(), findings: [] };
+  const progress = committed.progress;
   const store = new FindingStore();
-  if (o.resume === true && o.state !== undefined) for (const f of o.state.readFindings()) store.add(f, f.unitIndex, f.hits);
-  o.state?.writePlan(o.plan);
+  for (const f of committed.findings) store.add(f, f.unitIndex, f.hits);
+  let writeError: WriteError | null = null;
+  /** Writes to the state directory; a failure stops dispatching (the caller reports it), anything else is thrown. */
+  const persist = (write: (s: StateDir) => void): void => {
+    if (o.state === undefined || writeError !== null) return;
+    try {
+      write(o.state);
+    } catch (e) {
+      if (!(e instanceof WriteError)) throw e;
+      writeError = e;
+    }
+  };
+  // A kill between a commit and its .repro views left them behind: bring them up to date.
+  persist((s) => s.syncViews(committed.findings));
+  persist((s) => s.writePlan(o.plan));
   const done = new Set(progress.done);
   const startCommands = progress.commands;
   // The timeline continues where a resumed campaign stopped.
@@ -85,21 +108,16 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
   const cursor = new RoundCursor(o.plan, configs);
   const keys = configs.map((c) => `${c.platform}@${c.revision}`);
   const foundBefore = (c: number, round: number): number => Object.values(progress.perConfig[keys[c] as string]?.found ?? {}).filter((r) => r < round).length;
-  const outOfBudget = (): boolean => o.stopRequested?.() === true || (o.timeMs !== undefined && Date.now() - t0 >= o.timeMs);
+  const outOfBudget = (): boolean => writeError !== null || o.stopRequested?.() === true || (o.timeMs !== undefined && Date.now() - t0 >= o.timeMs);
   const fold = (r: UnitResult): void => {
-    // Findings first: once a unit counts as done, what it found is on disk.
-    for (const f of r.findings) {
-      if (store.add(f, r.unit.index)) {
-        const kept = store.bySignature.get(f.signature) as StoredFinding;
-        o.state?.writeFinding(kept);
-        o.onFinding?.(kept);
-      } else {
-        o.state?.writeFinding(store.bySignature.get(f.signature) as StoredFinding);
-      }
-    }
+    const improved: StoredFinding[] = [];
+    for (const f of r.findings) if (store.add(f, r.unit.index)) improved.push(store.bySignature.get(f.signature) as StoredFinding);
     addResult(progress, r);
     sample(false);
-    o.state?.writeProgress(progress);
+    // The unit is done, with its findings, when this one write lands (src/engine/state-dir.ts).
+    persist((s) => s.commit(progress, store.list()));
+    persist((s) => improved.forEach((f) => s.writeView(f)));
+    for (const f of improved) o.onFinding?.(f);
     o.onUpdate?.(progress, store.bySignature.size, Date.now() - t0, progress.commands - startCommands);
   };
   sample(true);
@@ -128,7 +146,7 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
       const next = batch();
       if (pool === null) {
         for (let u = next(); u !== null; u = next()) {
-          fold(runUnit(u));
+          fold((o.runUnit ?? runUnit)(u));
           // Let signal handlers run between units.
           await new Promise((res) => setImmediate(res));
         }
@@ -140,8 +158,8 @@ export async function runMulti(o: MultiOptions): Promise<MultiResult> {
     if (o.pool === undefined) await pool?.terminate();
   }
   sample(true);
-  o.state?.writeProgress(progress);
-  return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands };
+  persist((s) => s.commit(progress, store.list()));
+  return { configs, progress, findings: store.list(), elapsedMs: Date.now() - t0, stopped: o.stopRequested?.() === true, sessionCommands: progress.commands - startCommands, writeError };
 }
 
 /** Runs a batch of units on the pool (at most two in flight per worker); resolves when every unit it dispatched is folded. */

@@ -73,7 +73,7 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   const enabled = swarm ? swarmVocabulary(runSeed(seed, run)) : undefined;
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
-  const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
+  const ctx = { faultSites: sim.faultSites, pools: sim.pools, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
   const gen = new RunGenerator(ctx, enabled);
   const commands: Command[] = sink ?? [];
   const lastModes = new Map<string, string>();
@@ -82,7 +82,8 @@ export function randomRun(config: SimulationConfig, seed: number, run: number, m
   // A bound on the teardown too: each command frees a handler or a device's vectors.
   const limit = steps + 4 * MAX_LIVE_DEVICES + 64;
   for (let i = 0; i < limit; i++) {
-    const cmd = i < steps ? gen.next(sim.state, rng) : nextTeardown(sim.state, ctx);
+    // A command a fault was aimed at is issued even when the fault came last
+    const cmd = i < steps || gen.hasQueued() ? gen.next(sim.state, rng) : nextTeardown(sim.state, ctx);
     if (cmd === null && i < steps) {
       i = steps - 1;
       continue;

@@ -11,6 +11,8 @@ export interface RunResult {
   readonly records: readonly StepRecord[];
   /** Index of the first command a driver could not have issued (precondition false), if any. */
   readonly invalidAt: number | null;
+  /** Why that command could not be issued: the rule it breaks (CommandSpec.invalid). */
+  readonly invalidWhy?: string;
   readonly sim: Simulation;
 }
 
@@ -43,12 +45,14 @@ export function runCommands(config: SimulationConfig, commands: readonly Command
   const sim = new Simulation(config);
   const invariants = invariantsFor(config.platform.name);
   const records: StepRecord[] = [];
-  const ctx = { faultSites: sim.faultSites, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
+  const ctx = { faultSites: sim.faultSites, pools: sim.pools, platform: config.platform.name, hunt: new Set(config.hunt ?? []) };
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i] as Command;
-    if (!specOf(cmd.kind).valid(cmd as never, sim.state, ctx)) {
+    const spec = specOf(cmd.kind);
+    if (!spec.valid(cmd as never, sim.state, ctx)) {
       if (lenient) continue;
-      return { violation: null, records, invalidAt: i, sim };
+      const why = (spec.invalid as ((c: Command, st: typeof sim.state, x: typeof ctx) => string | null) | undefined)?.(cmd, sim.state, ctx);
+      return { violation: null, records, invalidAt: i, invalidWhy: why ?? `not something a driver could issue in this state (a precondition of ${cmd.kind} is false)`, sim };
     }
     const record = sim.execute(cmd);
     records.push(record);

@@ -1,12 +1,21 @@
-// The state directory of a long campaign (`--state DIR`): the plan it runs, the findings (one
-// file per signature, the shortest repro kept), statistics and coverage, and the resume point
-// (which plan units are done). Every file is written atomically (write-file-atomic: temp file,
-// fsync, rename) as soon as it is known, so `kill -9` at any moment loses nothing reported.
+// The state directory of a long campaign (`--state DIR`): plan.json (the plan it runs) and
+// state.json (statistics, coverage, the units done and every finding, the shortest repro kept
+// per signature), plus views for people: findings/NAME.repro and report.html.
+//
+// state.json is the one record of what is done. After each unit the whole of it is written
+// atomically (temp file, fsync, rename), so a unit's findings and its "done" mark reach the disk
+// in one step: a kill before the rename leaves the unit undone (a resume runs it again and counts
+// it once), a kill after it leaves it done with its findings. The .repro views are written after
+// the commit and rewritten from state.json on load, so a kill between the two loses nothing.
+// Every write is a write boundary (src/engine/files.ts), where tests kill the process.
+// A directory written before state.json existed (progress.json plus findings/NAME.json) still
+// loads; its next commit writes state.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { mergeCoverage, type Coverage } from './coverage';
+import { InputError, LIMITS, readBounded, writeAtomic, writeBoundary } from './files';
 import type { PlanOptions } from './plan';
+import { findingSchema, loadJson, planSchema, progressSchema, STATE_FORMAT, stateSchema } from './state-schema';
 import type { UnitFinding, UnitResult } from './unit';
 
 export interface ConfigProgress {
@@ -116,17 +125,36 @@ export const findingFile = (f: UnitFinding): string => {
   return [platform, revision, invariant, kind].map(safe).join('--');
 };
 
+/** Test hooks: `boundary` runs at every write boundary, before and after each file write. */
+export interface StateHooks {
+  readonly boundary?: (label: string) => void;
+}
+
+/** What a state directory holds, as committed. */
+export interface Committed {
+  readonly progress: Progress;
+  readonly findings: StoredFinding[];
+}
+
 export class StateDir {
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly hooks: StateHooks = {},
+  ) {}
 
   static exists(dir: string): boolean {
     return fs.existsSync(path.join(dir, 'plan.json'));
   }
 
+  private boundary(label: string): void {
+    this.hooks.boundary?.(label);
+    writeBoundary();
+  }
+
   private write(rel: string, text: string): void {
-    const file = path.join(this.dir, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic.sync(file, text);
+    this.boundary(`${rel}:before`);
+    writeAtomic(path.join(this.dir, rel), text);
+    this.boundary(`${rel}:after`);
   }
 
   writePlan(plan: PlanOptions): void {
@@ -134,34 +162,63 @@ export class StateDir {
   }
 
   readPlan(): PlanOptions {
-    return JSON.parse(fs.readFileSync(path.join(this.dir, 'plan.json'), 'utf8')) as PlanOptions;
+    return loadJson(path.join(this.dir, 'plan.json'), LIMITS.plan, planSchema);
   }
 
-  writeProgress(p: Progress): void {
-    this.write('progress.json', `${JSON.stringify(p)}\n`);
+  /** Commits the statistics and the findings together: one atomic write of state.json. */
+  commit(progress: Progress, findings: readonly StoredFinding[]): void {
+    this.write('state.json', `${JSON.stringify({ format: STATE_FORMAT, version: 1, progress, findings })}\n`);
+  }
+
+  /** What was last committed (an empty campaign when nothing was). */
+  load(): Committed {
+    const file = path.join(this.dir, 'state.json');
+    if (fs.existsSync(file)) {
+      const s = loadJson(file, LIMITS.state, stateSchema);
+      return { progress: s.progress, findings: [...s.findings].sort((a, b) => a.signature.localeCompare(b.signature)) };
+    }
+    return this.loadOlder();
+  }
+
+  /** A directory from before state.json: progress.json and one findings/NAME.json per signature. */
+  private loadOlder(): Committed {
+    const file = path.join(this.dir, 'progress.json');
+    const progress = fs.existsSync(file) ? loadJson(file, LIMITS.state, progressSchema) : emptyProgress();
+    const dir = path.join(this.dir, 'findings');
+    let names: string[] = [];
+    try {
+      names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : [];
+    } catch (e) {
+      throw new InputError(`${dir}: cannot list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const findings = names.map((n) => loadJson(path.join(dir, n), LIMITS.finding, findingSchema)).sort((a, b) => a.signature.localeCompare(b.signature));
+    return { progress, findings };
   }
 
   readProgress(): Progress {
-    const file = path.join(this.dir, 'progress.json');
-    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Progress) : emptyProgress();
-  }
-
-  /** Writes a finding (metadata and repro script), replacing the signature's previous one. */
-  writeFinding(f: StoredFinding): void {
-    const base = path.join('findings', findingFile(f));
-    this.write(`${base}.repro`, f.repro);
-    this.write(`${base}.json`, `${JSON.stringify(f, null, 2)}\n`);
+    return this.load().progress;
   }
 
   readFindings(): StoredFinding[] {
-    const dir = path.join(this.dir, 'findings');
-    if (!fs.existsSync(dir)) return [];
-    return fs
-      .readdirSync(dir)
-      .filter((n) => n.endsWith('.json'))
-      .sort()
-      .map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as StoredFinding)
-      .sort((a, b) => a.signature.localeCompare(b.signature));
+    return this.load().findings;
+  }
+
+  /** Writes a finding's repro where people look for it (findings/NAME.repro). */
+  writeView(f: StoredFinding): void {
+    this.write(path.join('findings', `${findingFile(f)}.repro`), f.repro);
+  }
+
+  /** Rewrites every .repro view that does not hold its finding's committed repro. */
+  syncViews(findings: readonly StoredFinding[]): void {
+    for (const f of findings) {
+      let current: string | null = null;
+      try {
+        current = readBounded(this.findingPath(f), LIMITS.repro);
+      } catch {
+        current = null;
+      }
+      if (current !== f.repro) this.writeView(f);
+    }
   }
 
   findingPath(f: UnitFinding): string {

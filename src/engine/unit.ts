@@ -80,7 +80,7 @@ export function runUnit(u: Unit): UnitResult {
   const platform = findPlatform(u.platform);
   if (platform === undefined) throw new Error(`unknown platform ${u.platform}`);
   const config = { platform, revision: resolveRevision(platform, u.revision), faultClasses: u.faults, ...(u.hunt !== undefined ? { hunt: u.hunt } : {}) };
-  const coverage = emptyCoverage();
+  const coverage = emptyCoverage(config);
   const r = runCampaign({ config, seed: u.seed, runs: u.runs, maxSteps: u.maxSteps, swarm: u.swarm, skipOpenIssues: true, continueAfterFinding: true, coverage });
   const findings = r.findings.map((f): UnitFinding => {
     const reproduce = reproduceCommand(u, f.finding.run);

@@ -14,6 +14,21 @@
 import type { Command } from '../commands/command';
 import type { FaultClass } from '../sim/simulation';
 
+/** A 1-based position in a repro file. */
+export interface Loc {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** Where things were in the parsed file (for messages about them: FILE:LINE:COL). */
+export interface ReproLocations {
+  readonly platform: Loc;
+  readonly revision: Loc;
+  /** Per command, the position of its name. */
+  readonly commands: readonly Loc[];
+  readonly expect: Loc;
+}
+
 export interface Repro {
   readonly platform: string;
   readonly revision: string;
@@ -26,4 +41,6 @@ export interface Repro {
   readonly expect: { readonly violation: string } | 'clean';
   /** Human lines for the header (invariant statement, what was found). */
   readonly about?: readonly string[];
+  /** Set by the parser. */
+  readonly where?: ReproLocations;
 }

@@ -21,8 +21,11 @@ import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
 import type { StepDirty } from '../../models/kernel/dirty';
+import type { FaultClass } from '../../models/kernel/faults';
+import { faultSitesOf, poolsOf } from '../fault-sites';
+import { isFaultCommand } from '../commands/vocabulary/faults';
 
-export type FaultClass = 'resource' | 'kmalloc' | 'firmware';
+export type { FaultClass } from '../../models/kernel/faults';
 
 export interface SimulationConfig {
   readonly platform: PlatformModel;
@@ -53,7 +56,16 @@ export class Simulation {
   readonly state: AbstractState;
   readonly devices = new Map<string, Device>();
   readonly bridges = new Map<string, PciBridge>();
+  /** The fault sites commands may arm under the run's fault classes (the core's and the platform's). */
   readonly faultSites: readonly string[];
+  /** The pools exhaust() may drain (resource faults only), and whether per CPU. */
+  readonly pools: readonly { readonly name: string; readonly perCpu: boolean }[];
+  /**
+   * Per command kind, the calls of each fault site the last command of that kind that called
+   * it made: what generation aims a fault at (the n-1-th call), an observer's view like
+   * MachineView.
+   */
+  readonly siteCallsByKind = new Map<string, Map<string, number>>();
   step = 0;
   dead = false;
   /** Interrupts raised that the drivers are owed (delivery invariants). */
@@ -82,7 +94,10 @@ export class Simulation {
       },
     };
     k.fabric = this.platform.interruptFabric?.() ?? new GenericFabric((d, m) => this.platform.deliver(d, m), view, k.nrCpus);
-    this.faultSites = config.platform.faultSites.filter((f) => config.faultClasses.includes(f.class)).map((f) => f.name);
+    this.faultSites = faultSitesOf(config.platform)
+      .filter((f) => config.faultClasses.includes(f.class))
+      .map((f) => f.name);
+    this.pools = config.faultClasses.includes('resource') ? poolsOf(config.platform).map((p) => ({ name: p.name, perCpu: p.perCpu })) : [];
     this.state = newAbstractState(this.probeCaps());
     this.state.machine = {
       effectiveCpu: (target, vec) => targetEffectiveCpu(this, target, vec),
@@ -95,6 +110,7 @@ export class Simulation {
         }
         return this.inFlightCache;
       },
+      faultCalls: (kind, site) => (kind === null ? k.faults.mostCalls(site) : (this.siteCallsByKind.get(kind)?.get(site) ?? 0)),
     };
   }
 
@@ -142,7 +158,10 @@ export class Simulation {
   private runOne(command: Command): { outcome: Outcome | null; oops: KernelOops | null } {
     const spec = specOf(command.kind);
     this.scope(command);
-    const fired = this.kernel.faults.firedSites().length;
+    const faults = this.kernel.faults;
+    // Armed faults and drained pools belong to the next command that is not itself a fault
+    const scoped = !isFaultCommand(command.kind);
+    if (scoped) faults.beginCommand(this.kernel.step);
     let outcome: Outcome | null = null;
     let oops: KernelOops | null = null;
     try {
@@ -153,11 +172,23 @@ export class Simulation {
       this.dead = true;
       this.kernel.report('oops', e.site, e.detail);
     }
+    if (scoped) this.endFaultScope(command);
     if (outcome !== null) {
-      if (this.kernel.faults.firedSites().length > fired) this.forgetFiredFaults();
       spec.update(command as never, outcome, this.state, this);
     }
     return { outcome, oops };
+  }
+
+  /** The command's faults are over: unfired ones are disarmed (the driver sees none armed any more). */
+  private endFaultScope(command: Command): void {
+    const faults = this.kernel.faults;
+    faults.endCommand();
+    this.state.armed.clear();
+    let seen = this.siteCallsByKind.get(command.kind);
+    for (const [site, n] of faults.commandCalls()) {
+      if (seen === undefined) this.siteCallsByKind.set(command.kind, (seen = new Map()));
+      if (n > 0) seen.set(site, n);
+    }
   }
 
   /**
@@ -259,9 +290,9 @@ export class Simulation {
     }
   }
 
-  /** Fault sites that fired are no longer armed (fail_next may arm them again). */
-  private forgetFiredFaults(): void {
-    for (const site of [...this.state.armed]) if (!this.kernel.faults.isArmed(site)) this.state.armed.delete(site);
+  /** Did a fault fire at `site` during the current step? (What an oracle may know: it injected it.) */
+  firedThisStep(site: string): boolean {
+    return this.kernel.faults.fired().some((f) => f.site === site && f.step === this.kernel.step);
   }
 
   device(name: string): Device {

@@ -25,8 +25,8 @@ function draws(s: Simulation, kind: string, n: number, hunt: string[] = []): num
 
 // An allocation the injected exhaustion makes fail: the device keeps its MSI device data.
 const FAILED_ALLOC: Command[] = [
-  { kind: 'fail_next', site: 'alloc_lpi_range', nth: 0 },
   { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 2, msix: 0 },
+  { kind: 'fail_next', site: 'alloc_lpi_range', nth: 0 },
   { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 2, max: 2, flags: 2 },
 ];
 
@@ -46,6 +46,7 @@ describe('generation for hunting', () => {
   test('a driver whose allocation failed for want of vectors asks again only once unbound', () => {
     const s = sim('gic-v3-its', 'v6.18', ['resource']);
     for (const c of FAILED_ALLOC.slice(0, 2)) s.execute(c);
+    // A fault is armed (the driver cannot tell): the allocation is drawn all the same
     expect(draws(s, 'pci_alloc_irq_vectors', 200)).toBeGreaterThan(0);
     const r = s.execute(FAILED_ALLOC[2] as Command);
     expect(r.outcome?.ret).toBeLessThan(0);

@@ -7,18 +7,20 @@ import { findPlatform } from '../../src/platforms';
 import { parseRepro } from '../../src/repro/parse';
 import { resolveRevision } from '../../src/revision';
 
-// gic-v3-its v6.18, --faults all, campaign seed 38 run 103: the 3-vector multi-MSI block leaves
-// event 3 allocated (its-multi-msi-npot-leak), and the injected GIC parent failure leaves event
-// 0 of the new MSI-X domain allocated (its-alloc-error-event-leak)
+// gic-v3-its v6.18: the 3-vector multi-MSI block of dev0 leaves event 3 allocated
+// (its-multi-msi-npot-leak), and the injected doorbell-mapping failure of dev1 leaves its event
+// 0 allocated (its-alloc-events-leak); each WARNs when its its_device is torn down
 const REPRO = `# msi-fuzz repro
 # platform: gic-v3-its
 # revision: v6.18
 # faults: resource,kmalloc,firmware
-pci_device_add(dev0, rid=01:00.0, msi=32, msix=1)
+pci_device_add(dev0, rid=01:00.0, msi=32, msix=0)
 pci_alloc_irq_vectors(dev0, 1, 3, PCI_IRQ_MSI)
-pci_free_irq_vectors(dev0)
-fail_next(its_irq_gic_domain_alloc)
-pci_alloc_irq_vectors(dev0, 1, 1, PCI_IRQ_MSI|PCI_IRQ_MSIX)
+pci_device_add(dev1, rid=02:00.0, msi=1, msix=0)
+fail_next(iommu_dma_prepare_msi)
+pci_alloc_irq_vectors(dev1, 1, 1, PCI_IRQ_MSI)
+device_release_driver(dev0)
+device_release_driver(dev1)
 expect violation no-kernel-warning
 `;
 

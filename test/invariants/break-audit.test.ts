@@ -123,13 +123,13 @@ describe('object-audit: what is kept needs an owner that is still there', () => 
 describe('object-audit catches the class around its-v6.15-failed-alloc-leak', () => {
   // At v6.15 prepare runs per allocation and the ITS frees its_device on the last LPI free:
   // whatever makes the allocation fail after prepare created the its_device leaves it behind.
-  test.each(['alloc_lpi_range', 'its_irq_gic_domain_alloc'])('an allocation failing in %s after prepare', (site) => {
+  test.each(['alloc_lpi_range', 'iommu_dma_prepare_msi'])('an allocation failing in %s after prepare', (site) => {
     const p = findPlatform('gic-v3-its');
     if (p === undefined) throw new Error('no ITS');
     const sim = new Simulation({ platform: p, revision: resolveRevision(p, 'v6.15'), faultClasses: ['resource', 'kmalloc'] });
     const cmds: Command[] = [
-      { kind: 'fail_next', site, nth: 0 },
       { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 2, msix: 0 },
+      { kind: 'fail_next', site, nth: 0 },
       { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 2, max: 2, flags: 2 },
       { kind: 'device_release_driver', dev: 'dev0' },
     ];

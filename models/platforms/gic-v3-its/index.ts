@@ -1,7 +1,7 @@
 // The GICv3 ITS platform: a GIC LPI root domain, one ITS node as MSI parent of every PCI
 // and platform device, at the revisions in revisions.ts.
 import type { Device } from '../../kernel/device';
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
@@ -79,6 +79,7 @@ export class ItsPlatform implements PlatformInstance {
       gicV3ItsMsiParentOps,
     );
     this.its.domain = this.itsDomain;
+    k.faults.registerPool('LPI', () => this.its.lpis.drain());
     // The bulk-free proposal has the ITS ask for whole-range frees (its event blocks are power-of-two regions)
     if (k.applied('87350178tl')) this.itsDomain.flags |= IRQ_DOMAIN_FREE_BULK;
   }
@@ -122,10 +123,58 @@ export class ItsPlatform implements PlatformInstance {
 }
 
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'alloc_lpi_range', class: 'resource', description: 'the LPI allocator has no free range of the requested size (its_lpi_alloc halves and retries)' },
-  { name: 'itt_alloc_pool', class: 'kmalloc', description: 'the ITT allocation in its_create_device() fails' },
-  { name: 'bitmap_zalloc', class: 'kmalloc', description: 'the event bitmap allocation in its_lpi_alloc() fails' },
-  { name: 'its_irq_gic_domain_alloc', class: 'kmalloc', description: 'the GIC parent allocation of the n-th LPI in its_irq_domain_alloc() fails' },
+  {
+    name: 'alloc_lpi_range',
+    class: 'resource',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: alloc_lpi_range() from its_lpi_alloc()',
+    description: 'the LPI allocator has no free range of the requested size (its_lpi_alloc halves and retries)',
+  },
+  {
+    name: 'its_alloc_device_table',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_alloc_table_entry() from its_create_device()',
+    description: 'the second-level device table page for a DeviceID not seen before cannot be allocated: its_create_device() returns NULL, -ENOMEM',
+  },
+  {
+    name: 'itt_alloc_pool',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: itt_alloc_pool() from its_create_device()',
+    description: 'the ITT allocation in its_create_device() fails (the LPI range it got stays allocated)',
+  },
+  {
+    name: 'its_device',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_create_device() (kzalloc of the its_device)',
+    description: 'the its_device allocation fails; the ITT, LPI map and collection map are freed, the LPI range stays allocated',
+  },
+  {
+    name: 'bitmap_zalloc',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_lpi_alloc()',
+    description: 'the event bitmap allocation in its_lpi_alloc() fails (the LPI range stays allocated)',
+  },
+  {
+    name: 'col_map',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: its_create_device() (kzalloc of col_map)',
+    description: 'the collection map allocation fails; the rest is freed, the LPI range stays allocated',
+  },
+  {
+    name: 'iommu_dma_prepare_msi',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/iommu.c: iommu_dma_prepare_msi() from its_irq_domain_alloc()',
+    description: 'a device behind an IOMMU with a DMA domain: the doorbell page mapping (allocated on the device\'s first MSI) cannot be made; its_irq_domain_alloc() returns without releasing the event region it took',
+  },
+  {
+    name: 'mk_lpi_range',
+    class: 'kmalloc',
+    kernel: 'drivers/irqchip/irq-gic-v3-its.c: free_lpi_range() from its_lpi_free()',
+    description: 'freeing LPIs allocates a list entry; when that fails its_lpi_free() WARNs and the range is never given back',
+  },
+];
+
+const POOLS: readonly PoolSpec[] = [
+  { name: 'LPI', perCpu: false, kernel: 'drivers/irqchip/irq-gic-v3-its.c: alloc_lpi_range()', description: 'the global LPI space has no free range (its_lpi_alloc() fails after halving down to one)' },
 ];
 
 export const gicV3ItsPlatform: PlatformModel = {
@@ -135,6 +184,7 @@ export const gicV3ItsPlatform: PlatformModel = {
   revisions: ITS_REVISIONS,
   currentRevision: 'v6.18',
   faultSites: FAULT_SITES,
+  pools: POOLS,
   capabilities: { platformMsi: true, affinity: true },
   boot: (k: Kernel) => new ItsPlatform(k),
 };

@@ -120,6 +120,14 @@ export class ItsNode {
   private readonly iteStamps: UnitStamps<number>;
   /** What stamps allocations (the kernel). */
   readonly clock: StampClock;
+  /** Devices whose IOMMU domain maps the ITS doorbell (iommu_dma_get_msi_page() kept it). */
+  readonly doorbellMapped = new WeakSet<object>();
+  /**
+   * The second-level pages of the (indirect) device table allocated so far, by index
+   * (DeviceID / ITS_L2_DEVICES): its_alloc_table_entry() allocates one on first use and never
+   * frees it.
+   */
+  readonly l2Pages = new Set<number>();
 
   constructor(
     private readonly k: Kernel,
@@ -242,38 +250,62 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
     }
     nr = Math.floor(nr / 2);
   } while (nr > 0);
-  if (nr === 0 || err !== 0) return null;
-  // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back)
+  if (nr === 0 || err !== 0) {
+    if (k.faults.exhausted('LPI')) k.faults.refused('LPI');
+    return null;
+  }
+  // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back; the
+  // msi-fuzz proposal frees it)
   if (k.faults.shouldFail('bitmap_zalloc')) {
-    if (k.applied('msi-fuzz-its-lpi-unwind')) its.lpis.freeRange(base, nr);
+    if (k.applied('msi-fuzz-its-lpi-range-unwind')) its.lpis.freeRange(base, nr);
     return null;
   }
   return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr)), 'its_lpi_alloc'), base, nr };
 }
 
-// its_lpi_free()
+// its_lpi_free(): WARN_ON(free_lpi_range()); free_lpi_range() allocates the list entry first
+// (mk_lpi_range), and when that fails the range is not given back (msi-fuzz's proposal frees
+// without allocating)
 function itsLpiFree(k: Kernel, its: ItsNode, map: ItsLpiMap, base: number, nr: number): void {
-  its.lpis.freeRange(base, nr);
+  if (!k.applied('msi-fuzz-its-lpi-free-noalloc') && k.faults.shouldFail('mk_lpi_range')) k.warn('its_lpi_free', `free_lpi_range(${base}, ${nr}) failed: -ENOMEM`);
+  else its.lpis.freeRange(base, nr);
   k.heap.kfree('its_lpi_free', map);
 }
 
-// its_create_device()
+/** DeviceIDs per second-level device table page (4K pages, 8-byte entries). */
+export const ITS_L2_DEVICES = 512;
+
+// its_alloc_device_table() -> its_alloc_table_entry(): the DeviceID must fit the table; an
+// indirect table gets the second-level page of the ID on first use (alloc_pages_node())
+function itsAllocDeviceTable(k: Kernel, its: ItsNode, devId: number): boolean {
+  if (devId >= 2 ** its.deviceBits) return false;
+  const l2 = Math.floor(devId / ITS_L2_DEVICES);
+  if (its.l2Pages.has(l2)) return true;
+  if (k.faults.shouldFail('its_alloc_device_table')) return false;
+  its.l2Pages.add(l2);
+  return true;
+}
+
+// its_create_device(): every allocation is made, then checked at once; on a failure all are
+// freed except the LPI range (bitmap_free() of the map does not give it back)
 function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number): ItsDevice | null {
-  // its_alloc_device_table(): the DeviceID must fit the ITS device table
-  if (devId >= 2 ** its.deviceBits) return null;
+  if (!itsAllocDeviceTable(k, its, devId)) return null;
   if (!isPowerOfTwo(nvecs)) {
     k.warn('its_create_device', `nvecs ${nvecs} is not a power of two`);
     nvecs = roundupPowOfTwo(nvecs);
   }
   const nrItes = Math.max(2, nvecs);
   const itt = k.faults.shouldFail('itt_alloc_pool') ? null : k.heap.kmalloc(new ItsItt(nrItes), 'its_create_device');
+  // kzalloc of the its_device itself (allocated below once everything else is there)
+  const devOk = !k.faults.shouldFail('its_device');
   const lpi = itsLpiAlloc(k, its, nvecs);
-  const colMap = lpi !== null ? k.heap.kmalloc(new ItsColMap(new Array<number>(lpi.nr).fill(0)), 'its_create_device') : null;
-  if (itt === null || lpi === null || colMap === null) {
+  const colMap = lpi !== null && !k.faults.shouldFail('col_map') ? k.heap.kmalloc(new ItsColMap(new Array<number>(lpi.nr).fill(0)), 'its_create_device') : null;
+  if (itt === null || !devOk || lpi === null || colMap === null) {
+    // The msi-fuzz proposal gives the range back with the map (its_lpi_free())
+    if (lpi !== null && k.applied('msi-fuzz-its-lpi-range-unwind')) its.lpis.freeRange(lpi.base, lpi.nr);
     k.heap.kfree('its_create_device', itt);
     // bitmap_free(lpi_map): the bitmap goes, the LPI range it described does not
-    if (lpi !== null && k.applied('msi-fuzz-its-lpi-unwind')) itsLpiFree(k, its, lpi.map, lpi.base, lpi.nr);
-    else k.heap.kfree('its_create_device', lpi?.map ?? null);
+    k.heap.kfree('its_create_device', lpi?.map ?? null);
     k.heap.kfree('its_create_device', colMap);
     return null;
   }
@@ -434,18 +466,25 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       if (idx < 0) return -ENOSPC;
       for (let e = idx; e < idx + (1 << getCountOrder(nrIrqs)); e++) itsDev.eventStamps.take(e, 'its_alloc_device_irq');
       const hwirq = itsDev.lpiBase + idx;
-      for (let i = 0; i < nrIrqs; i++) {
-        // its_irq_gic_domain_alloc(); a failure returns without undoing earlier iterations:
-        // the event region stays set in lpi_map (its_msi_teardown() WARNs on it later)
-        const err = k.faults.shouldFail('its_irq_gic_domain_alloc') ? -ENOMEM : k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
-        if (err !== 0) {
+      // iommu_dma_prepare_msi(): behind an IOMMU with a DMA domain, the doorbell is mapped
+      // (kzalloc + iommu_map) the first time one of the device's MSIs needs it. A failure
+      // returns without giving the event region back (the core then frees only the irq data).
+      const dev = info.desc?.dev ?? null;
+      if (dev !== null && !itsDev.its.doorbellMapped.has(dev)) {
+        if (k.faults.shouldFail('iommu_dma_prepare_msi')) {
           if (k.applied('msi-fuzz-its-alloc-unwind')) {
-            k.irqs.freeIrqsParent(domain, virq, i);
             lpiMap.bitmap.releaseRegion(idx, getCountOrder(nrIrqs), () => undefined);
             for (let e = idx; e < idx + (1 << getCountOrder(nrIrqs)); e++) itsDev.eventStamps.drop(e);
           }
-          return err;
+          return -ENOMEM;
         }
+        itsDev.its.doorbellMapped.add(dev);
+      }
+      for (let i = 0; i < nrIrqs; i++) {
+        // its_irq_gic_domain_alloc(): the GIC's alloc of an LPI only translates the fwspec and
+        // sets the chip (gic_irq_domain_map), nothing there can fail for a valid LPI
+        const err = k.irqs.allocIrqsParent(domain, virq + i, 1, gicLpiArg(hwirq + i));
+        if (err !== 0) return err;
         k.irqs.setHwirqAndChip(domain, virq + i, hwirq + i, chip, itsDev);
       }
       return 0;
@@ -466,8 +505,10 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
         if (data !== null) k.irqs.resetIrqData(data);
       }
       if (!k.applied('713335b6ee29') && !k.applied('713335b6ee29-v1')) {
-        // If all interrupts have been freed, start mopping the floor (unless shared).
-        if (!itsDev.shared && lpiMap.bitmap.empty()) {
+        // If all interrupts have been freed, start mopping the floor (unless shared). msi-fuzz's
+        // proposal frees a shared one too: prepare and alloc run in one call here, so an empty
+        // event map means no user is left that prepared it
+        if ((!itsDev.shared || k.applied('msi-fuzz-its-device-users')) && lpiMap.bitmap.empty()) {
           itsLpiFree(k, itsDev.its, lpiMap, itsDev.lpiBase, itsDev.nrLpis);
           itsDev.its.send({ op: 'MAPD', devId: itsDev.deviceId, valid: false });
           itsFreeDevice(k, itsDev);

@@ -121,6 +121,15 @@ export class LpiRangeAllocator {
     }
   }
 
+  /** Takes every free range (exhaust(LPI)); the release frees exactly those again. */
+  drain(): () => void {
+    const taken = this.free.splice(0);
+    this.k.dirty.objects.add(this);
+    return () => {
+      for (const r of taken) this.freeRange(r.base, r.span);
+    };
+  }
+
   freeCount(): number {
     return this.free.reduce((n, r) => n + r.span, 0);
   }

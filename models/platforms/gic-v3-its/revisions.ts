@@ -31,22 +31,28 @@ export const ITS_PATCHES: readonly Patch[] = [
     summary: 'drops the "nvec = hwsize" fix-up in its_pci_msi_prepare()/its_pmsi_prepare()',
   },
   {
-    id: 'msi-fuzz-its-lpi-unwind',
-    title: 'irqchip/gic-v3-its: Give the LPI range back when its_create_device() fails (msi-fuzz proposal)',
+    id: 'msi-fuzz-its-lpi-range-unwind',
+    title: 'irqchip/gic-v3-its: Free the LPI range when its_create_device() fails (msi-fuzz proposal)',
     scope: 'gic-v3-its',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
-    summary:
-      'its_lpi_alloc() frees the range it took when bitmap_zalloc() fails, and the error path of its_create_device() calls its_lpi_free() instead of bitmap_free(), so a failed ITT, its_device or col_map allocation no longer leaks the LPIs',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'its_lpi_alloc() frees the range when bitmap_zalloc() fails, and its_create_device() frees it (its_lpi_free() instead of bitmap_free()) when the ITT, the its_device or the collection map cannot be allocated',
+  },
+  {
+    id: 'msi-fuzz-its-lpi-free-noalloc',
+    title: 'irqchip/gic-v3-its: Do not allocate when freeing an LPI range (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'free_lpi_range() gets its list entry without allocating on the free path (kept from the allocation, or merged into a neighbour), so its_lpi_free() cannot fail and leak the range',
   },
   {
     id: 'msi-fuzz-its-alloc-unwind',
-    title: 'irqchip/gic-v3-its: Unwind a failed its_irq_domain_alloc() (msi-fuzz proposal)',
+    title: 'irqchip/gic-v3-its: Release the event region when its_irq_domain_alloc() fails (msi-fuzz proposal)',
     scope: 'gic-v3-its',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
-    summary:
-      'its_irq_domain_alloc() frees the GIC parents it allocated and releases the event region its_alloc_device_irq() took when iommu_dma_prepare_msi() or its_irq_gic_domain_alloc() fails, so its_msi_teardown() finds an empty event map',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'its_irq_domain_alloc(): an iommu_dma_prepare_msi() failure gives the events its_alloc_device_irq() took back, so the device is not left with events nothing frees',
   },
   {
     id: 'msi-fuzz-its-device-users',
@@ -54,8 +60,8 @@ export const ITS_PATCHES: readonly Patch[] = [
     scope: 'gic-v3-its',
     proposedBy: 'msi-fuzz',
     link: 'msi-fuzz model finding (docs/reference/invariants-objects-and-states.md); not posted, not upstream',
-    requires: ['713335b6ee29'],
-    summary: 'its_msi_prepare() counts the device domains using an its_device; its_msi_teardown() keeps a shared one only while another user is left, instead of for good',
+    summary:
+      'its_msi_prepare() counts the device domains using an its_device; its_msi_teardown() keeps a shared one only while another user is left, instead of for good (before the sequencing series, its_irq_domain_free() frees a shared one too once its event map is empty)',
   },
 ];
 

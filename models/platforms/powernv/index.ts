@@ -3,7 +3,8 @@
 // IPIs at boot, KVM XIVE devices as commands), at the revisions in revisions.ts.
 import { getCountOrder } from '../../kernel/bitmap';
 import { PciDev, type Device } from '../../kernel/device';
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
+import { drainBitmap } from '../../kernel/bitmap';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
@@ -72,6 +73,10 @@ export class PowernvPlatform implements PlatformInstance {
       phb.devDomain = msiCreateParentIrqDomain(k, `PNV-MSI-${opal.opalId}`, this.xiveDomain, pnvIrqDomainOps(pnvMsiIrqChip()), phb, pnvMsiParentOps);
       this.phbs.push(phb);
     }
+    k.faults.registerPool('msi_bmp', () => {
+      const releases = this.phbs.map((p) => drainBitmap(p.msiBmp.bitmap));
+      return () => releases.forEach((r) => r());
+    });
   }
 
   phbFor(dev: PciDev): PnvPhb {
@@ -161,11 +166,59 @@ export function xiveNativeFreeIrqCmd(p: PowernvPlatform, hwIrq: number): void {
 }
 
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'opal_xive_get_irq_info', class: 'firmware', description: 'the next OPAL_XIVE_GET_IRQ_INFO of a PHB MSI parent allocation returns OPAL_HARDWARE (-6): xive_irq_alloc_data() fails with -EINVAL' },
-  { name: 'opal_xive_allocate_irq', class: 'firmware', description: 'the next OPAL_XIVE_ALLOCATE_IRQ returns OPAL_HARDWARE (-6)' },
-  { name: 'xive_irq_alloc_data', class: 'kmalloc', description: 'the n-th XIVE parent allocation from now (kzalloc of xive_irq_data) fails with -ENOMEM; arm with nth = k to fail the k-th parent of one request' },
-  { name: 'msi_bitmap_alloc_hwirqs', class: 'resource', description: 'the PHB msi_bmp has no free aligned block' },
-  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no Linux irq descriptors left' },
+  {
+    name: 'opal_xive_get_irq_info',
+    class: 'firmware',
+    kernel: 'arch/powerpc/sysdev/xive/native.c: xive_native_populate_irq_data() from xive_irq_alloc_data()',
+    description: 'OPAL_XIVE_GET_IRQ_INFO of a PHB MSI parent allocation returns OPAL_HARDWARE (-6): xive_irq_alloc_data() fails with -EINVAL',
+  },
+  {
+    name: 'opal_xive_allocate_irq',
+    class: 'firmware',
+    kernel: 'arch/powerpc/sysdev/xive/native.c: xive_native_alloc_irq_on_chip()',
+    description: 'OPAL_XIVE_ALLOCATE_IRQ returns OPAL_HARDWARE (-6)',
+  },
+  {
+    name: 'opal_xive_set_irq_config',
+    class: 'firmware',
+    kernel: 'arch/powerpc/sysdev/xive/native.c: xive_native_configure_irq() from xive_irq_startup() / xive_irq_set_affinity()',
+    description: 'OPAL_XIVE_SET_IRQ_CONFIG fails (-ENXIO): startup returns before unmasking the source, an affinity change keeps the old target',
+  },
+  {
+    name: 'esb_ioremap',
+    class: 'kmalloc',
+    kernel: 'arch/powerpc/sysdev/xive/native.c: xive_native_populate_irq_data() (ioremap of the ESB page)',
+    description: 'the ESB page of a PHB MSI source cannot be mapped: xive_irq_alloc_data() frees the data, -ENOMEM',
+  },
+  {
+    name: 'xive_irq_alloc_data',
+    class: 'kmalloc',
+    kernel: 'arch/powerpc/sysdev/xive/common.c: xive_irq_alloc_data() from xive_irq_domain_alloc()',
+    description: 'the kzalloc of the k-th xive_irq_data of one request fails with -ENOMEM',
+  },
+  {
+    name: 'msi_bitmap_alloc_hwirqs',
+    class: 'resource',
+    kernel: 'arch/powerpc/sysdev/msi_bitmap.c: msi_bitmap_alloc_hwirqs() from pnv_irq_domain_alloc()',
+    description: 'the PHB msi_bmp has no free aligned block',
+  },
+  {
+    name: 'opal_pci_set_xive_pe',
+    class: 'firmware',
+    kernel: 'arch/powerpc/platforms/powernv/pci-ioda.c: __pnv_pci_ioda_msi_setup() from pnv_msi_compose_msg()',
+    description: 'OPAL_PCI_SET_XIVE_PE fails while the message is composed: the failure is only logged and the message stays zero',
+  },
+  {
+    name: 'opal_get_msi_64',
+    class: 'firmware',
+    kernel: 'arch/powerpc/platforms/powernv/pci-ioda.c: __pnv_pci_ioda_msi_setup() from pnv_msi_compose_msg()',
+    description: 'OPAL_GET_MSI_64 fails while the message is composed: the failure is only logged and the message stays zero',
+  },
+];
+
+const POOLS: readonly PoolSpec[] = [
+  { name: 'msi_bmp', perCpu: false, kernel: 'arch/powerpc/sysdev/msi_bitmap.c: msi_bitmap_alloc_hwirqs()', description: 'every PHB\'s MSI bitmap is full' },
+  { name: 'xive-queue', perCpu: true, kernel: 'arch/powerpc/sysdev/xive/common.c: xive_try_pick_target() from xive_find_target_in_mask()', description: 'CPU N\'s XIVE event queue takes no more interrupts: targets are picked elsewhere in the mask, or -ENXIO' },
 ];
 
 export const powernvPlatform: PlatformModel = {
@@ -175,6 +228,7 @@ export const powernvPlatform: PlatformModel = {
   revisions: POWERNV_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
+  pools: POOLS,
   capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PowernvPlatform(k),
 };

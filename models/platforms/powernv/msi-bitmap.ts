@@ -47,7 +47,10 @@ export function msiBitmapAllocHwirqs(k: Kernel, bmp: MsiBitmap, num: number): nu
   if (k.faults.shouldFail('msi_bitmap_alloc_hwirqs')) return -ENOMEM;
   const order = getCountOrder(num);
   const offset = bmp.bitmap.findZeroArea(num, (1 << order) - 1);
-  if (offset < 0) return -ENOMEM;
+  if (offset < 0) {
+    if (k.faults.exhausted('msi_bmp')) k.faults.refused('msi_bmp');
+    return -ENOMEM;
+  }
   bmp.bitmap.set(offset, num);
   for (let i = offset; i < offset + num; i++) bmp.stamps?.take(i, 'msi_bitmap_alloc_hwirqs');
   return offset;

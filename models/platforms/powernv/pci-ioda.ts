@@ -6,6 +6,7 @@ import type { Device, PciDev } from '../../kernel/device';
 import { EIO, ENOSPC, ENXIO } from '../../kernel/errno';
 import type { IrqChip, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
+import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import { MATCH_PCI_MSI, msiLibInitDevMsiInfo } from '../../kernel/msi-lib';
 import {
   MSI_FLAG_MULTI_PCI_MSI,
@@ -18,6 +19,7 @@ import {
   type MsiParentOps,
 } from '../../kernel/msi-types';
 import { KernelOops } from '../../kernel/report';
+import { OPAL_HARDWARE } from '../powerpc-common/firmware-codes';
 import { IRQ_TYPE_EDGE_RISING, type XiveFwspec } from '../powerpc-common/xive';
 import { msiBitmapAllocHwirqs, msiBitmapFreeHwirqs, type MsiBitmap } from './msi-bitmap';
 import type { OpalPhb, Skiboot } from './skiboot';
@@ -26,6 +28,8 @@ import type { OpalPhb, Skiboot } from './skiboot';
 export class PnvPhb {
   /** hose->dev_domain */
   devDomain: IrqDomain | null = null;
+  /** msi-fuzz-pnv-msi-setup-at-alloc: the message each MSI (by xive_num) got when it was allocated. */
+  readonly setupMsgs = new Map<number, MsiMsg>();
 
   constructor(
     readonly fw: Skiboot,
@@ -67,12 +71,12 @@ export const pnvMsiParentOps: MsiParentOps = {
 function pnvPciIodaMsiSetup(k: Kernel, phb: PnvPhb, pdev: PciDev, xiveNum: number, msg: MsiMsg): number {
   const pe = pnvIodaPeNumber(pdev);
   if (pe < 0) return -ENXIO;
-  let rc = phb.fw.pciSetXivePe(phb.opalId, pe, xiveNum);
+  let rc = k.faults.shouldFail('opal_pci_set_xive_pe') ? OPAL_HARDWARE : phb.fw.pciSetXivePe(phb.opalId, pe, xiveNum);
   if (rc !== 0) {
     k.printk(`pnv: ${pdev.name}: OPAL error ${rc} setting XIVE ${xiveNum} PE`);
     return -EIO;
   }
-  const r = phb.fw.getMsi64(phb.opalId, pe, xiveNum, 1);
+  const r = k.faults.shouldFail('opal_get_msi_64') ? { rc: OPAL_HARDWARE, addr: 0, data: 0 } : phb.fw.getMsi64(phb.opalId, pe, xiveNum, 1);
   rc = r.rc;
   if (rc !== 0) {
     k.printk(`pnv: ${pdev.name}: OPAL error ${rc} getting 64-bit MSI data`);
@@ -95,6 +99,8 @@ export function pnvMsiIrqChip(): IrqChip {
       const desc = k.irqs.desc(d.irq)?.msiDesc ?? null;
       if (desc === null) return msg;
       const phb = k.heap.deref('pnv_msi_compose_msg', d.domain, 'd->domain').hostData as PnvPhb;
+      // msi-fuzz's proposal: the PHB was set up at allocation, compose only reads it back
+      if (k.applied('msi-fuzz-pnv-msi-setup-at-alloc')) return { ...(phb.setupMsgs.get(d.hwirq) ?? msg) };
       const rc = pnvPciIodaMsiSetup(k, phb, desc.dev as PciDev, d.hwirq, msg);
       if (rc !== 0) k.printk(`pnv: ${(desc.dev as PciDev).name}: Failed to setup MSI 0x${d.hwirq.toString(16)} (${rc})`);
       return msg;
@@ -111,7 +117,7 @@ function pnvIrqParentDomainAlloc(k: Kernel, domain: IrqDomain, virq: number, hwi
 export function pnvIrqDomainOps(chip: IrqChip): IrqDomainOps {
   return {
     // pnv_irq_domain_alloc()
-    alloc(k, domain, virq, nrIrqs) {
+    alloc(k, domain, virq, nrIrqs, arg) {
       const phb = domain.hostData as PnvPhb;
       const hwirq = msiBitmapAllocHwirqs(k, phb.msiBmp, nrIrqs);
       if (hwirq < 0) {
@@ -126,6 +132,16 @@ export function pnvIrqDomainOps(chip: IrqChip): IrqDomainOps {
         // The hwirq of this level is the bitmap offset (xive_num), not the global number.
         k.irqs.setHwirqAndChip(domain, virq + i, hwirq + i, chip, phb);
       }
+      if (ret === 0 && k.applied('msi-fuzz-pnv-msi-setup-at-alloc')) {
+        // msi-fuzz's proposal: program the PE and read the message now, where a failure can be returned
+        const pdev = (arg as MsiAllocInfo | null)?.desc?.dev as PciDev | undefined;
+        for (let j = 0; j < nrIrqs && ret === 0 && pdev !== undefined; j++) {
+          const msg: MsiMsg = { addressHi: 0, addressLo: 0, data: 0 };
+          ret = pnvPciIodaMsiSetup(k, phb, pdev, hwirq + j, msg);
+          if (ret === 0) phb.setupMsgs.set(hwirq + j, msg);
+        }
+        if (ret !== 0) for (let j = 0; j < nrIrqs; j++) phb.setupMsgs.delete(hwirq + j);
+      }
       if (ret === 0) return 0;
       // `i - 1` parents until the underflow fix (an unsigned count: UINT_MAX for i = 0)
       k.irqs.freeIrqsParent(domain, virq, k.applied('powernv-i-1-fix') ? i : i - 1);
@@ -137,6 +153,7 @@ export function pnvIrqDomainOps(chip: IrqChip): IrqDomainOps {
       const d = k.irqs.getIrqData(domain, virq);
       if (d === null) throw new KernelOops('pnv_irq_domain_free', 'NULL pointer dereference (irq_domain_get_irq_data)');
       const phb = domain.hostData as PnvPhb;
+      for (let j = 0; j < nrIrqs; j++) phb.setupMsgs.delete(d.hwirq + j);
       msiBitmapFreeHwirqs(k, phb.msiBmp, d.hwirq, nrIrqs);
       // Before cc0cc23babc9 the XIVE data went through msi_free and the parent was not freed.
       if (k.applied('cc0cc23babc9')) k.irqs.freeIrqsParent(domain, virq, nrIrqs);

@@ -38,6 +38,14 @@ export const POWERNV_PATCHES: readonly Patch[] = [
     link: '[PATCH 2/2] of cover.1754300646.git.namcao@linutronix.de (Aug 4 2025)',
     summary: 'pnv_irq_domain_alloc() error path frees the i parents already allocated instead of i - 1 (UINT_MAX for i = 0)',
   },
+  {
+    id: 'msi-fuzz-pnv-msi-setup-at-alloc',
+    title: 'powerpc/powernv/pci: Set up the PHB for an MSI at allocation, not in compose (msi-fuzz proposal)',
+    scope: 'powernv',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary: 'pnv_irq_domain_alloc() programs the PE (OPAL_PCI_SET_XIVE_PE) and reads the message (OPAL_GET_MSI_64), failing the allocation when OPAL fails; pnv_msi_compose_msg() only returns that message, where a failure could only be logged',
+  },
 ];
 
 const POOL: readonly Patch[] = [...CORE_PATCHES, ...XIVE_COMMON_PATCHES, ...POWERNV_PATCHES];

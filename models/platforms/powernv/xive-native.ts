@@ -1,7 +1,7 @@
 // arch/powerpc/sysdev/xive/native.c: the native (OPAL) XIVE backend, and the OPAL IRQ
 // allocator users outside the MSI path (per-CPU IPIs, the KVM XIVE devices). The wrapper that
 // turns old skiboot's 0xffffffff into OPAL_RESOURCE is 6ccb4ac2bf8a.
-import { EINVAL, ENXIO } from '../../kernel/errno';
+import { EINVAL, ENOMEM, ENXIO } from '../../kernel/errno';
 import { hex } from '../../kernel/heap';
 import type { Kernel } from '../../kernel/kernel';
 import { UnitStamps, type AuditPool, type AuditUnit } from '../../kernel/audit';
@@ -143,6 +143,11 @@ export function xiveNativePopulateIrqData(k: Kernel, xn: XiveNative, hw: number,
   xd.trigPage = info.trigPage;
   xd.esbShift = info.esbShift;
   xd.srcChip = info.srcChip;
+  // ioremap() of the EOI page (the trigger page is the same one)
+  if (injectable && k.faults.shouldFail('esb_ioremap')) {
+    k.printk(`xive: Failed to map EOI page for irq ${hex(hw)}`);
+    return -ENOMEM;
+  }
   xd.eoiMmio = k.heap.kmalloc(new EsbMapping(xn.fw.esbPage(info.eoiPage)), 'xive_native_populate_irq_data');
   return 0;
 }
@@ -151,7 +156,11 @@ export function xiveNativeOps(xn: XiveNative): XiveOps {
   return {
     name: 'native',
     populateIrqData: (k, hw, xd) => xiveNativePopulateIrqData(k, xn, hw, xd, true),
-    // xive_native_configure_irq(): OPAL_XIVE_SET_IRQ_CONFIG, retried while busy
-    configureIrq: (_k, hw, target, prio, swIrq) => xn.fw.setIrqConfig(hw, target, prio, swIrq),
+    // xive_native_configure_irq(): OPAL_XIVE_SET_IRQ_CONFIG, retried while busy; any other
+    // failure is -ENXIO
+    configureIrq: (k, hw, target, prio, swIrq) => {
+      const rc = k.faults.shouldFail('opal_xive_set_irq_config') ? OPAL_HARDWARE : xn.fw.setIrqConfig(hw, target, prio, swIrq);
+      return rc === 0 ? 0 : -ENXIO;
+    },
   };
 }

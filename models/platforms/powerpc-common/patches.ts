@@ -31,11 +31,20 @@ export const XIVE_COMMON_PATCHES: readonly Patch[] = [
     summary: 'xive_irq_free_data(domain, virq) reads the XIVE level irq_data (irq_domain_get_irq_data) instead of the top-level chip_data, so MSI xive_irq_data is freed',
   },
   {
+    id: 'msi-fuzz-xive-can-unplug',
+    title: 'powerpc/xive: Refuse a CPU unplug that would strand an interrupt, and say -ENOSPC for full queues (msi-fuzz proposal)',
+    scope: 'powerpc',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
+    summary:
+      'the XIVE CPU disable path refuses the unplug when an irq routed to the CPU has no online CPU with queue room to go to (its managed mask, or any), as lapic_can_unplug_cpu() does for x86 vectors; xive_irq_set_affinity() returns -ENOSPC instead of -ENXIO when no queue of the mask has room, so migrate_one_irq() falls back to the online mask',
+  },
+  {
     id: 'msi-fuzz-xive-flush-msi',
     title: 'powerpc/xive: Flush every MSI left in a dying CPU\'s queue (msi-fuzz proposal)',
     scope: 'powerpc',
     proposedBy: 'msi-fuzz',
-    link: 'msi-fuzz model finding (README, "Findings at current upstream"); not posted, not upstream',
+    link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary:
       'xive_smp_disable_cpu() acknowledges what arrived while the dying CPU had interrupts off (xive_ops->update_pending) before flushing, and xive_flush_cpu_queue() looks up the XIVE level of the irq (irq_domain_get_irq_data(xive_irq_domain, irq)) instead of testing the top-level irq_data\'s domain, which for an MSI is the PCI/MSI domain above XIVE, so a stale MSI entry is retriggered to its new target instead of dropped with P left set',
   },

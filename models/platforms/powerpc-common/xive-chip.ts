@@ -5,7 +5,7 @@
 // retrigger, and since da15c03b047d irq_get_irqchip_state, which tells __synchronize_irq() that
 // a queue entry may still exist.
 import { IRQ_SET_MASK_OK } from '../../kernel/chip-call';
-import { EINVAL, ENXIO } from '../../kernel/errno';
+import { EINVAL, ENOSPC, ENXIO } from '../../kernel/errno';
 import type { IrqChip, IrqData } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { XiveCpus } from './xive-cpu';
@@ -83,12 +83,15 @@ export function xiveIrqRetrigger(k: Kernel, xd: XiveIrqData): void {
 export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
   let fuzz = 0;
   // xive_find_target_in_mask(): the (fuzz % weight)-th CPU of the mask, the first online one
-  // from there (queues never fill here)
+  // from there whose queue takes one more interrupt (xive_try_pick_target(); the model keeps
+  // no per-queue count, a queue is full only while exhaust(xive-queue, cpu=N) drains it)
   const findTargetInMask = (k: Kernel, mask: readonly number[], f: number): number => {
     if (mask.length === 0) return -1;
     for (let i = 0; i < mask.length; i++) {
       const cpu = mask[(f + i) % mask.length] as number;
-      if (k.cpuIsOnline(cpu)) return cpu;
+      if (!k.cpuIsOnline(cpu)) continue;
+      if (!k.faults.exhausted('xive-queue', cpu)) return cpu;
+      k.faults.refused('xive-queue', cpu);
     }
     return -1;
   };
@@ -119,14 +122,25 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
         target = pickTarget(k, xd, k.onlineCpus());
         if (target < 0) {
           k.printk(`xive_irq_startup: irq ${data.irq}: no online CPU, -ENXIO`);
-          return;
+          return -ENXIO;
         }
         k.printk(`irq ${data.irq} started with broken affinity`);
       }
       xd.target = target;
       data.effectiveCpu = target;
-      env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq);
+      // A configure_irq() failure returns before the ESB is unmasked (__setup_irq() ignores it)
+      const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      if (rc < 0) {
+        k.printk(`xive_irq_startup: irq ${data.irq}: configure_irq failed ${rc}`);
+        // msi-fuzz's proposal (with the core's failing request_irq()): give the target back
+        if (k.applied('msi-fuzz-startup-error')) {
+          xd.target = XIVE_INVALID_TARGET;
+          data.effectiveCpu = -1;
+        }
+        return rc;
+      }
       xiveDoSourceSetMask(k, xd, false);
+      return 0;
     },
     // xive_irq_shutdown()
     irqShutdown(k, data) {
@@ -150,7 +164,9 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       if (!dest.some((c) => k.cpuIsOnline(c))) return -EINVAL;
       if (xd.target !== XIVE_INVALID_TARGET && k.cpuIsOnline(xd.target) && dest.includes(xd.target)) return IRQ_SET_MASK_OK;
       const target = pickTarget(k, xd, dest);
-      if (target < 0) return -ENXIO;
+      // No queue of the mask takes it: -ENXIO, which migrate_one_irq() does not retry
+      // (msi-fuzz's proposal says -ENOSPC, as the x86 vector allocator does)
+      if (target < 0) return k.applied('msi-fuzz-xive-can-unplug') ? -ENOSPC : -ENXIO;
       const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
       if (rc < 0) {
         k.printk(`xive: Error ${rc} reconfiguring irq ${data.irq}`);

@@ -8,13 +8,30 @@ import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { IrqData, IrqDomain } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { KernelOops } from '../../kernel/report';
+import { ENOSPC } from '../../kernel/errno';
 import { xiveIrqRetrigger } from './xive-chip';
 import type { XiveCpus } from './xive-cpu';
 import { XiveIrqData } from './xive-irq-data';
 import { XIVE_CPPR_OPEN } from './xive-presenter';
 
+// msi-fuzz's proposal (msi-fuzz-xive-can-unplug), what x86 does in lapic_can_unplug_cpu():
+// refuse the unplug when an irq routed to the CPU would find no queue with room among the
+// online CPUs it may go to (its managed mask, or any online CPU)
+function xiveCanUnplugCpu(k: Kernel, xiveDomain: IrqDomain, cpu: number): number {
+  for (const desc of k.irqs.descs.values()) {
+    const d = k.irqs.getIrqData(xiveDomain, desc.irq);
+    if (d === null || !(d.chipData instanceof XiveIrqData) || d.chipData.target !== cpu) continue;
+    const allowed = desc.affinityManaged ? desc.affinity : k.onlineCpus();
+    if (allowed.some((c) => c !== cpu && k.cpuIsOnline(c) && !k.faults.exhausted('xive-queue', c))) continue;
+    k.printk(`xive: CPU ${cpu}: irq ${desc.irq} has no queue to go to. Cannot disable CPU`);
+    return -ENOSPC;
+  }
+  return 0;
+}
+
 export function xiveArchCpuHotplug(k: Kernel, cpus: XiveCpus, xiveDomain: IrqDomain): ArchCpuHotplug {
   return {
+    canDisable: (cpu: number) => (k.applied('msi-fuzz-xive-can-unplug') ? xiveCanUnplugCpu(k, xiveDomain, cpu) : 0),
     // xive_smp_disable_cpu(), after irq_migrate_all_off_this_cpu()
     afterMigrate(cpu: number): void {
       // msi-fuzz's proposal: acknowledge what arrived while the CPU had interrupts off, so

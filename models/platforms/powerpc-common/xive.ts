@@ -82,6 +82,9 @@ export function createXiveDomain(k: Kernel, ops: XiveOps, cpus: XiveCpus | null 
     nrCpus: k.nrCpus,
     ...(cpuChip !== undefined ? { cpuChip } : {}),
   });
+  // exhaust(xive-queue, cpu=N): the CPU's queue is full for one command; findTargetInMask()
+  // reads the mark through k.faults.exhausted(), there is nothing to take or give back
+  k.faults.registerPool('xive-queue', () => () => undefined);
   return k.irqs.createDomain(
     'XIVE-IRQ',
     null,

@@ -2,7 +2,7 @@
 // per PHB, and the PAPR firmware (RTAS + hcalls) behind them, at the revisions in revisions.ts.
 // Interrupts are presented by the hypervisor's XIVE (event queues, CPPR) as on powernv.
 import { PciDev, type Device } from '../../kernel/device';
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
@@ -130,10 +130,46 @@ export class PseriesPlatform implements PlatformInstance {
 }
 
 const FAULT_SITES: readonly FaultSite[] = [
-  { name: 'rtas_call', class: 'firmware', description: 'the next RTAS call (ibm,change-msi or ibm,query-interrupt-source-number) returns -1 (hardware error)' },
-  { name: 'plpar_hcall', class: 'firmware', description: 'the next H_INT_GET_SOURCE_INFO returns H_HARDWARE (-1): the XIVE parent allocation of that LISN fails with -EINVAL' },
-  { name: 'xive_irq_alloc_data', class: 'kmalloc', description: 'the n-th XIVE parent allocation from now (kzalloc of xive_irq_data) fails with -ENOMEM; arm with nth = k to fail the k-th parent of one request' },
-  { name: 'irq_domain_alloc_descs', class: 'resource', description: 'no Linux irq descriptors left' },
+  {
+    name: 'rtas_call',
+    class: 'firmware',
+    kernel: 'arch/powerpc/platforms/pseries/msi.c: rtas_change_msi() / rtas_query_irq_number()',
+    description: 'an RTAS call (ibm,change-msi or ibm,query-interrupt-source-number) returns -1 (hardware error)',
+  },
+  {
+    name: 'plpar_hcall',
+    class: 'firmware',
+    kernel: 'arch/powerpc/sysdev/xive/spapr.c: plpar_int_get_source_info() from xive_spapr_populate_irq_data()',
+    description: 'H_INT_GET_SOURCE_INFO returns H_HARDWARE (-1): the XIVE parent allocation of that LISN fails with -EINVAL',
+  },
+  {
+    name: 'plpar_int_set_source_config',
+    class: 'firmware',
+    kernel: 'arch/powerpc/sysdev/xive/spapr.c: xive_spapr_configure_irq() from xive_irq_startup() / xive_irq_set_affinity()',
+    description: 'H_INT_SET_SOURCE_CONFIG fails (-ENXIO): startup returns before unmasking the source, an affinity change keeps the old target',
+  },
+  {
+    name: 'esb_ioremap',
+    class: 'kmalloc',
+    kernel: 'arch/powerpc/sysdev/xive/spapr.c: xive_spapr_populate_irq_data() (ioremap of the ESB page)',
+    description: 'the ESB page of a LISN cannot be mapped: xive_irq_alloc_data() frees the data, -ENOMEM',
+  },
+  {
+    name: 'xive_irq_alloc_data',
+    class: 'kmalloc',
+    kernel: 'arch/powerpc/sysdev/xive/common.c: xive_irq_alloc_data() from xive_irq_domain_alloc()',
+    description: 'the kzalloc of the k-th xive_irq_data of one request fails with -ENOMEM',
+  },
+  {
+    name: 'pseries_msi_device',
+    class: 'kmalloc',
+    kernel: 'arch/powerpc/platforms/pseries/msi.c: pseries_msi_ops_prepare() (c0215e2d72de)',
+    description: 'the per-device quota record cannot be allocated: prepare fails with -ENOMEM, so does the device domain',
+  },
+];
+
+const POOLS: readonly PoolSpec[] = [
+  { name: 'xive-queue', perCpu: true, kernel: 'arch/powerpc/sysdev/xive/common.c: xive_try_pick_target() from xive_find_target_in_mask()', description: 'CPU N\'s XIVE event queue takes no more interrupts: targets are picked elsewhere in the mask, or -ENXIO' },
 ];
 
 export const pseriesPlatform: PlatformModel = {
@@ -143,6 +179,7 @@ export const pseriesPlatform: PlatformModel = {
   revisions: PSERIES_REVISIONS,
   currentRevision: 'v6.18.y',
   faultSites: FAULT_SITES,
+  pools: POOLS,
   capabilities: { platformMsi: false, affinity: true },
   boot: (k: Kernel) => new PseriesPlatform(k),
 };

@@ -3,7 +3,7 @@
 // pseries_irq_domain_alloc/free and the per-device quota of c0215e2d72de. The RTAS helpers
 // are in rtas-msi.ts.
 import { PciDev, type Device } from '../../kernel/device';
-import { ENOSPC } from '../../kernel/errno';
+import { ENOMEM, ENOSPC } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
 import { chipSetAffinityParent } from '../../kernel/chip-call';
 import type { IrqChip, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
@@ -63,6 +63,7 @@ function pseriesMsiOpsPrepare(k: Kernel, domain: IrqDomain, dev: Device, nvec: n
   if (!k.applied('c0215e2d72de')) return rtasPrepareMsiIrqs(k, hv, pdev, nvec, type);
 
   // A positive answer means "only this many": take them instead of failing domain creation.
+  if (k.faults.shouldFail('pseries_msi_device')) return -ENOMEM;
   const pseriesDev = k.heap.kmalloc(new PseriesMsiDevice(), 'pseries_msi_ops_prepare');
   for (;;) {
     const ret = rtasPrepareMsiIrqs(k, hv, pdev, nvec, type);

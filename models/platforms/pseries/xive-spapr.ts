@@ -2,7 +2,7 @@
 // hypervisor about a LISN with H_INT_GET_SOURCE_INFO and maps its ESB page (a refusal is only
 // logged, with the hcall's code, and turned into -EINVAL); configure_irq routes it with
 // H_INT_SET_SOURCE_CONFIG (target vCPU, priority, EISN = the Linux irq).
-import { EINVAL, ENXIO } from '../../kernel/errno';
+import { EINVAL, ENOMEM, ENXIO } from '../../kernel/errno';
 import { hex } from '../../kernel/heap';
 import type { Kernel } from '../../kernel/kernel';
 import { H_HARDWARE, H_SUCCESS } from '../powerpc-common/firmware-codes';
@@ -34,13 +34,17 @@ export function xiveSpaprOps(hv: SpaprHypervisor): XiveOps {
       xd.esbShift = r.esbShift;
       xd.srcChip = XIVE_INVALID_CHIP_ID;
       // ioremap() of the EOI page; the trigger page is the same one (H_INT_TRIGGER not set)
+      if (k.faults.shouldFail('esb_ioremap')) {
+        k.printk(`xive: Failed to map EOI page for irq ${hex(hw)}`);
+        return -ENOMEM;
+      }
       xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)), 'xive_spapr_populate_irq_data');
       return 0;
     },
     // xive_spapr_configure_irq(): plpar_int_set_source_config(XIVE_SRC_SET_EISN, hw_irq,
     // target, prio, sw_irq); a failure is logged and returned as -ENXIO
     configureIrq(k: Kernel, hw: number, target: number, prio: number, swIrq: number): number {
-      const rc = hv.hIntSetSourceConfig(XIVE_SRC_SET_EISN, hw, target, prio, swIrq);
+      const rc = k.faults.shouldFail('plpar_int_set_source_config') ? H_HARDWARE : hv.hIntSetSourceConfig(XIVE_SRC_SET_EISN, hw, target, prio, swIrq);
       if (rc !== H_SUCCESS) {
         k.printk(`xive: H_INT_SET_SOURCE_CONFIG lisn=${hex(hw)} target=${target} prio=${prio} failed ${rc}`);
         return -ENXIO;

@@ -77,6 +77,16 @@ export class AmdIommu extends KObject {
   tables(): IrqRemapTable[] {
     return [...new Set(this.irqLookupTable.values())];
   }
+
+  /** Fills every free entry of every table (exhaust(AMD-IRTE)); the release frees exactly those. */
+  drain(): () => void {
+    const taken: AmdIrte[] = [];
+    for (const t of this.tables()) for (const e of t.table) if (!e.allocated) taken.push(e);
+    for (const e of taken) e.allocated = true;
+    return () => {
+      for (const e of taken) e.allocated = false;
+    };
+  }
 }
 
 /** The audit's id of an allocated entry (or, `valid`, a valid one) in the `AMD IRTE` pools. */
@@ -175,6 +185,7 @@ function allocIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, count: number,
     }
     index++;
   }
+  if (k.faults.exhausted('AMD-IRTE')) k.faults.refused('AMD-IRTE');
   return -ENOSPC;
 }
 

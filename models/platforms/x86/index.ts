@@ -1,7 +1,7 @@
 // The x86 platforms: the vector domain with Intel VT-d interrupt remapping, with AMD-Vi
 // interrupt remapping, or with no remapping at all. They share every model file and differ
 // only in the configuration boot() gets.
-import type { FaultSite } from '../../kernel/faults';
+import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { Kernel } from '../../kernel/kernel';
 import type { PlatformModel } from '../platform';
 import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
@@ -10,20 +10,84 @@ import { X86Platform, type X86Config } from './instance';
 import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
 
 const COMMON_FAULTS: readonly FaultSite[] = [
-  { name: 'irq_matrix_alloc', class: 'resource', description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC)' },
-  { name: 'irq_matrix_reserve_managed', class: 'resource', description: 'irq_matrix_reserve_managed() finds no slot on a CPU of the mask (-ENOSPC)' },
-  { name: 'alloc_apic_chip_data', class: 'kmalloc', description: 'the apic_chip_data allocation in x86_vector_alloc_irqs() fails' },
+  {
+    name: 'irq_matrix_alloc',
+    class: 'resource',
+    kernel: 'kernel/irq/matrix.c: irq_matrix_alloc() from assign_vector_locked()',
+    description: 'irq_matrix_alloc() finds no free vector on the chosen CPU (-ENOSPC); not injected during the CPU hot-unplug migration (drain a CPU with exhaust(vector, cpu=N) there)',
+  },
+  {
+    name: 'irq_matrix_reserve_managed',
+    class: 'resource',
+    kernel: 'kernel/irq/matrix.c: irq_matrix_reserve_managed() from reserve_managed_vector()',
+    description: 'irq_matrix_reserve_managed() finds no slot on a CPU of the mask (-ENOSPC; the CPUs done so far are undone)',
+  },
+  {
+    name: 'alloc_apic_chip_data',
+    class: 'kmalloc',
+    kernel: 'arch/x86/kernel/apic/vector.c: alloc_apic_chip_data() from x86_vector_alloc_irqs()',
+    description: 'the apic_chip_data allocation of the k-th irq fails: x86_vector_free_irqs() of the ones before it, -ENOMEM',
+  },
+  {
+    name: 'pci_iov_add_virtfn',
+    class: 'kmalloc',
+    kernel: 'drivers/pci/iov.c: pci_iov_add_virtfn() (pci_alloc_dev) from sriov_add_vfs()',
+    description: 'the k-th VF cannot be allocated: the VFs added so far are removed again, pci_enable_sriov() returns -ENOMEM',
+  },
 ];
 
 const INTEL_FAULTS: readonly FaultSite[] = [
-  { name: 'alloc_irte', class: 'resource', description: 'bitmap_find_free_region() in alloc_irte() finds no IRTE block' },
-  { name: 'intel_ir_data', class: 'kmalloc', description: 'an intel_ir_data allocation in intel_irq_remapping_alloc() fails' },
+  {
+    name: 'alloc_irte',
+    class: 'resource',
+    kernel: 'drivers/iommu/intel/irq_remapping.c: alloc_irte() from intel_irq_remapping_alloc()',
+    description: 'bitmap_find_free_region() in alloc_irte() finds no IRTE block: the parent is freed, -ENOMEM',
+  },
+  {
+    name: 'intel_ir_data',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/intel/irq_remapping.c: intel_irq_remapping_alloc()',
+    description: 'the k-th intel_ir_data allocation fails (the first one before alloc_irte(), then one per further irq): what was set up is freed, -ENOMEM',
+  },
 ];
 
 const AMD_FAULTS: readonly FaultSite[] = [
-  { name: 'alloc_irq_index', class: 'resource', description: 'alloc_irq_index() finds no run of free entries in the remap table' },
-  { name: 'alloc_irq_table', class: 'kmalloc', description: '__alloc_irq_table() fails (alloc_irq_index returns -ENODEV)' },
-  { name: 'amd_ir_data', class: 'kmalloc', description: 'an amd_ir_data allocation in irq_remapping_alloc() fails' },
+  {
+    name: 'alloc_irq_index',
+    class: 'resource',
+    kernel: 'drivers/iommu/amd/iommu.c: alloc_irq_index() from irq_remapping_alloc()',
+    description: 'alloc_irq_index() finds no run of free entries in the remap table (-ENOSPC)',
+  },
+  {
+    name: 'alloc_irq_table',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/amd/iommu.c: __alloc_irq_table() from alloc_irq_table()',
+    description: '__alloc_irq_table() fails (alloc_irq_index returns -ENODEV)',
+  },
+  {
+    name: 'amd_ir_data',
+    class: 'kmalloc',
+    kernel: 'drivers/iommu/amd/iommu.c: irq_remapping_alloc()',
+    description: 'the k-th amd_ir_data allocation (or of its IRTE entry) fails: the entries and data so far are freed, -ENOMEM',
+  },
+];
+
+/** The per-CPU vector space: exhaust(vector, cpu=N) leaves CPU N no free vector for one command. */
+const COMMON_POOLS: readonly PoolSpec[] = [
+  {
+    name: 'vector',
+    perCpu: true,
+    kernel: 'kernel/irq/matrix.c: matrix_find_best_cpu(), irq_matrix_reserve_managed(), irq_matrix_available()',
+    description: 'CPU N has no free vector (its free ones are held by interrupts outside the model): allocations go to other CPUs of the mask or fail with -ENOSPC, lapic_can_unplug_cpu() counts no room there',
+  },
+];
+
+const INTEL_POOLS: readonly PoolSpec[] = [
+  { name: 'IRTE', perCpu: false, kernel: 'drivers/iommu/intel/irq_remapping.c: alloc_irte()', description: 'every VT-d unit\'s interrupt remapping table is full' },
+];
+
+const AMD_POOLS: readonly PoolSpec[] = [
+  { name: 'AMD-IRTE', perCpu: false, kernel: 'drivers/iommu/amd/iommu.c: alloc_irq_index()', description: 'every existing AMD-Vi remap table is full (a table allocated during the command starts empty)' },
 ];
 
 export const X86_INTEL_IR_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
@@ -37,7 +101,7 @@ export const X86_AMD_IR_CONFIG: X86Config = {
 /** VT-d present for DMA remapping (its units still have fault interrupts), interrupt remapping off. */
 export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
 
-function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
+function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], pools: readonly PoolSpec[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
   return {
     name,
     title,
@@ -45,14 +109,15 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
     revisions: x86Revisions(vfBroken, offlineLeak),
     currentRevision: 'v6.18',
     faultSites: [...COMMON_FAULTS, ...faults],
+    pools: [...COMMON_POOLS, ...pools],
     capabilities: { platformMsi: false, affinity: true },
     boot: (k: Kernel) => new X86Platform(k, config),
   };
 }
 
-export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, true, true);
-export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, false, false);
-export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], false, true);
+export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, INTEL_POOLS, true, true);
+export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, AMD_POOLS, false, false);
+export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], [], false, true);
 
 export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform];
 

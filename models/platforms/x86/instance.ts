@@ -8,6 +8,7 @@ import type { Kernel } from '../../kernel/kernel';
 import { freeIrq, requestIrq } from '../../kernel/manage';
 import { cpuDown, cpuUp } from '../../kernel/cpuhotplug';
 import { writeIrqAffinity } from '../../kernel/affinity';
+import { drainBitmap } from '../../kernel/bitmap';
 import type { Delivery, PlatformInstance, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
 import { auditUsage } from '../../kernel/audit';
 import { amdIrteFit, intelIrteFit, vectorActivationFits, vectorsFit } from './room';
@@ -100,6 +101,21 @@ export class X86Platform implements PlatformInstance {
     // smp_init(): the secondary CPUs come up (cpu_online_mask already has them)
     for (let cpu = 1; cpu < k.nrCpus; cpu++) lapicOnline(this.vec, cpu);
     this.sriov = new Sriov(k, (dev) => this.msiParentFor(dev));
+    this.registerPools();
+  }
+
+  /** The pools exhaust() drains (index.ts lists them): per-CPU vectors, and the remap tables. */
+  private registerPools(): void {
+    const f = this.kernel.faults;
+    f.registerPool('vector', (cpu) => this.vec.matrix.drain(cpu ?? 0));
+    if (this.config.remap === 'intel') {
+      f.registerPool('IRTE', () => {
+        const releases = this.iommus.map((u) => drainBitmap(u.irTable.bitmap));
+        return () => releases.forEach((r) => r());
+      });
+    }
+    const amd = this.amd;
+    if (amd !== null) f.registerPool('AMD-IRTE', () => amd.drain());
   }
 
   private hpetUnit(): IntelIommu | null {

@@ -136,6 +136,7 @@ function allocIrte(k: Kernel, iommu: IntelIommu, count: number): { index: number
   const index = k.faults.shouldFail('alloc_irte') ? -28 : iommu.irTable.bitmap.findFreeRegion(mask);
   if (index < 0) k.printk(`IR${iommu.seqId}: can't allocate an IRTE`);
   for (let i = index; index >= 0 && i < index + (1 << mask); i++) iommu.irTable.stamps.take(i, 'alloc_irte');
+  if (index < 0 && k.faults.exhausted('IRTE')) k.faults.refused('IRTE');
   return { index, mask };
 }
 

@@ -61,13 +61,23 @@ export class IrqMatrix {
   readonly maps: CpuMap[];
   readonly systemMap: Uint8Array;
   /**
-   * Set while fixup_irqs() moves interrupts off a dying CPU: lapic_can_unplug_cpu() checked
-   * under vector_lock that the other CPUs have room for them, so no allocation can fail then
-   * (the injected exhaustion fault stays armed for a later caller).
+   * Set while irq_migrate_all_off_this_cpu() moves interrupts off a dying CPU (under
+   * stop_machine, nothing else allocates): the one-shot irq_matrix_alloc fault is not injected
+   * then. A failure there means "no CPU of the mask has a free vector", a state that must hold
+   * for every later call of the migration too (and lapic_can_unplug_cpu() has just counted
+   * room on the others); a single failing call has no such state behind it. The faithful way
+   * to reach that path is a drained CPU (drain(), the `vector` pool), which every reader sees.
    */
   roomGuaranteed = false;
   /** Where each vector, reservation and managed slot was taken (for the audit). */
   private readonly stamps: UnitStamps<number>;
+  /**
+   * CPUs drained for the current command (exhaust(vector, cpu=N)): their free vectors are held
+   * by interrupts outside the model that stay on that CPU, so none is available to allocate,
+   * reserve or count (matrix_find_best_cpu(), irq_matrix_reserve_managed(),
+   * irq_matrix_available()). The maps and counters are untouched.
+   */
+  private readonly drained = new Set<number>();
 
   // irq_alloc_matrix()
   constructor(
@@ -154,15 +164,31 @@ export class IrqMatrix {
     return this.allocEnd;
   }
 
+  /** Drains `cpu` until the returned release runs (models/kernel/faults.ts PoolDrain). */
+  drain(cpu: number): () => void {
+    this.map(cpu);
+    this.drained.add(cpu);
+    return () => this.drained.delete(cpu);
+  }
+
+  /** cpumap::available as the allocator sees it: 0 on a drained CPU. */
+  private availableOn(cpu: number, cm: CpuMap): number {
+    if (!this.drained.has(cpu)) return cm.available;
+    if (cm.available > 0 && cm.online) this.k.faults.refused('vector', cpu);
+    return 0;
+  }
+
   // matrix_find_best_cpu(): the online CPU with the most available vectors, first on a tie
   findBestCpu(msk: readonly number[]): number {
     let best = NO_CPU;
     let maxavl = 0;
     for (const cpu of msk) {
       const cm = this.map(cpu);
-      if (!cm.online || cm.available <= maxavl) continue;
+      if (!cm.online) continue;
+      const avl = this.availableOn(cpu, cm);
+      if (avl <= maxavl) continue;
       best = cpu;
-      maxavl = cm.available;
+      maxavl = avl;
     }
     return best;
   }
@@ -201,7 +227,10 @@ export class IrqMatrix {
     for (let i = 0; i < msk.length; i++) {
       const cpu = msk[i] as number;
       const cm = this.map(cpu);
-      const bit = this.k.faults.shouldFail('irq_matrix_reserve_managed') ? this.allocEnd : this.allocArea(cm, true);
+      // A drained CPU has no free slot: matrix_alloc_area() finds none
+      const drained = this.drained.has(cpu);
+      if (drained) this.k.faults.refused('vector', cpu);
+      const bit = drained || this.k.faults.shouldFail('irq_matrix_reserve_managed') ? this.allocEnd : this.allocArea(cm, true);
       if (bit >= this.allocEnd) {
         // Undo the CPUs done so far
         this.removeManaged(msk.slice(0, i));
@@ -327,9 +356,14 @@ export class IrqMatrix {
     }
   }
 
-  // irq_matrix_available(): global, optionally without the CPU going down
+  // irq_matrix_available(): global, optionally without the CPU going down (drained CPUs have none)
   available(cpudown: boolean, cpu: number): number {
-    return cpudown ? this.globalAvailable - this.map(cpu).available : this.globalAvailable;
+    let avl = cpudown ? this.globalAvailable - this.map(cpu).available : this.globalAvailable;
+    for (const c of this.drained) {
+      const cm = this.map(c);
+      if (cm.online && !(cpudown && c === cpu)) avl -= cm.available;
+    }
+    return avl;
   }
 
   // irq_matrix_allocated(): regular (non-managed) vectors on the CPU, the ones a hot-unplug must move

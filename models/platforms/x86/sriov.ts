@@ -1,7 +1,7 @@
 // drivers/pci/iov.c: a PF enables VFs, each a PCI function of its own with RID = PF RID +
 // First VF Offset + i * VF Stride, added (and later removed) like any hot-plugged function.
 import { formatRid, PciDev } from '../../kernel/device';
-import { EBUSY, EEXIST, EINVAL, ENODEV } from '../../kernel/errno';
+import { EBUSY, EEXIST, EINVAL, ENODEV, ENOMEM } from '../../kernel/errno';
 import type { IrqDomain } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { deviceReleaseDriver } from '../../kernel/pci-msi';
@@ -46,6 +46,11 @@ export class Sriov {
     for (let i = 0; i < numVfs; i++) if (live.has(pciIovVirtfnRid(pf, cap, i))) return { ret: -EEXIST, vfs: [] };
     const vfs: PciDev[] = [];
     for (let i = 0; i < numVfs; i++) {
+      // pci_iov_add_virtfn(): pci_alloc_dev() fails; sriov_add_vfs() removes the VFs added so far
+      if (this.k.faults.shouldFail('pci_iov_add_virtfn')) {
+        for (const vf of vfs.reverse()) this.removeVf(vf);
+        return { ret: -ENOMEM, vfs: [] };
+      }
       const rid = pciIovVirtfnRid(pf, cap, i);
       const vf = new PciDev(`${pf.name}vf${i}`, rid, 0, cap.vfMsixSize, null, null);
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
@@ -66,14 +71,19 @@ export class Sriov {
     for (const vf of [...st.vfs].reverse()) {
       // pci_iov_remove_virtfn(): a VF already hot-removed on its own is not found again
       if (vf.removed) continue;
-      // pci_stop_and_remove_bus_device(): unbind (devres frees vectors and domains), then release
-      deviceReleaseDriver(this.k, vf);
-      vf.removed = true;
-      this.k.removeDevice(vf);
-      this.k.heap.kfree('pci_iov_remove_virtfn', vf);
+      this.removeVf(vf);
     }
     this.state.delete(pf);
     return 0;
+  }
+
+  // pci_iov_remove_virtfn() -> pci_stop_and_remove_bus_device(): unbind (devres frees vectors
+  // and domains), then release
+  private removeVf(vf: PciDev): void {
+    deviceReleaseDriver(this.k, vf);
+    vf.removed = true;
+    this.k.removeDevice(vf);
+    this.k.heap.kfree('pci_iov_remove_virtfn', vf);
   }
 
   vfsOf(pf: PciDev): readonly PciDev[] {

@@ -73,6 +73,11 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   // An irq whose interrupt may still be pending is the one worth moving
   boost: (s) => (s.raised.length > 0 ? 2 : 1),
   valid: (c, s) => s.caps.affinity && c.cpus > 0 && c.cpus < 1 << NR_CPUS && irqTargets(s).some((t) => t.target === c.target && t.vec === c.vec),
+  invalid(c, s) {
+    if (!s.caps.affinity) return 'this platform model has no affinity support';
+    if (c.cpus <= 0 || c.cpus >= 1 << NR_CPUS) return `cpus=${c.cpus}: a non-empty mask of CPUs 0 to ${NR_CPUS - 1}`;
+    return irqTargets(s).some((t) => t.target === c.target && t.vec === c.vec) ? null : `${c.target} has no vector ${c.vec} with an irq`;
+  },
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const ts = irqTargets(s);
@@ -134,6 +139,12 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   // no irq anywhere to migrate, it only changes the online mask
   boost: (s) => (moveEnds(s).length > 0 ? 4 : anyIrqTarget(s) ? 1 : IDLE_BOOST),
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu),
+  invalid(c, s) {
+    if (!s.caps.affinity) return 'this platform model has no CPU hotplug';
+    if (c.cpu <= 0 || c.cpu >= NR_CPUS) return `cpu=${c.cpu}: CPUs 1 to ${NR_CPUS - 1} can go offline (CPU 0 stays)`;
+    if (!s.online.has(c.cpu)) return `CPU ${c.cpu} is already offline`;
+    return null;
+  },
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     // Not a CPU inside a handler: cpu_down() would wait for the handler to return (see run()),
@@ -183,6 +194,11 @@ export const cpuUpCmd: CommandSpec<'cpu_up'> = {
   // (16 in a hunt), and without this a hunting run drifts to CPU 0 alone, where no irq can move
   boost: (s) => 8 * (NR_CPUS - s.online.size),
   valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && !s.online.has(c.cpu),
+  invalid(c, s) {
+    if (!s.caps.affinity) return 'this platform model has no CPU hotplug';
+    if (c.cpu <= 0 || c.cpu >= NR_CPUS) return `cpu=${c.cpu}: CPUs 1 to ${NR_CPUS - 1} go offline and online`;
+    return s.online.has(c.cpu) ? `CPU ${c.cpu} is already online` : null;
+  },
   generate(s, rng) {
     if (!s.caps.affinity) return null;
     const off = Array.from({ length: NR_CPUS }, (_, i) => i).filter((c) => !s.online.has(c));

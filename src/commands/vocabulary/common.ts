@@ -2,6 +2,7 @@
 // what the driver's view forgets when a device's vectors are gone.
 import type { AbstractState } from '../../abstract/state';
 import { checkArgs, deviceName, positional } from '../args';
+import { clip } from '../../text';
 import type { Command, CommandOf } from '../command';
 import type { CommandSpec } from '../spec';
 
@@ -32,4 +33,9 @@ export function forgetVectors(s: AbstractState, name: string): void {
   d.mode = 'none';
   d.nvec = 0;
   d.dynamic.clear();
+}
+
+/** The reason most invalid commands give: the device they name is not there. */
+export function noDevice(name: string): string {
+  return `no device ${clip(name)} (never added, or removed)`;
 }

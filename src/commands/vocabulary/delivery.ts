@@ -15,6 +15,7 @@ import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick, type Rng } from '../rng';
 import type { Arg, CommandSpec } from '../spec';
+import { noDevice } from './common';
 
 /** Kernel() default: four CPUs. */
 export const DELIVERY_CPUS = 4;
@@ -99,6 +100,13 @@ export const requestIrqCmd: CommandSpec<'request_irq'> = {
     const d = s.devices.get(c.dev);
     return d !== undefined && heldVectors(d).includes(c.vec) && !(s.handlers.get(c.dev)?.has(c.vec) ?? false);
   },
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (!heldVectors(d).includes(c.vec)) return `the driver holds no vector ${c.vec} on ${c.dev}`;
+    if (s.handlers.get(c.dev)?.has(c.vec) ?? false) return `vector ${c.vec} of ${c.dev} already has a handler`;
+    return null;
+  },
   generate(s, rng) {
     const picked = pickHeldVector(s, rng, (d, v) => !(s.handlers.get(d.name)?.has(v) ?? false));
     return picked === null ? null : { kind: 'request_irq', ...picked };
@@ -133,6 +141,7 @@ export const freeIrqCmd: CommandSpec<'free_irq'> = {
   weight: 4,
   choices: (s) => [...s.handlers.values()].filter((v) => v.size > 0).length,
   valid: (c, s) => s.handlers.get(c.dev)?.has(c.vec) ?? false,
+  invalid: (c, s) => (s.handlers.get(c.dev)?.has(c.vec) ?? false ? null : `no handler on vector ${c.vec} of ${c.dev} (request_irq() first)`),
   generate(s, rng) {
     const options = [...s.handlers].flatMap(([dev, vecs]) => [...vecs].map((vec) => ({ dev, vec })));
     if (options.length === 0) return null;
@@ -167,6 +176,14 @@ export const msiRaiseCmd: CommandSpec<'msi_raise'> = {
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return d !== undefined && d.bus === 'pci' && c.vec >= 0 && c.vec < Math.max(d.msixSize, d.msiCap);
+  },
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
+    const entries = Math.max(d.msixSize, d.msiCap);
+    if (c.vec < 0 || c.vec >= entries) return `vec=${c.vec} is outside the ${entries} vector(s) ${c.dev} can signal (table size)`;
+    return null;
   },
   generate(s, rng) {
     // Mostly a vector with a handler; otherwise any held vector (or, holding none, a handled one)
@@ -224,6 +241,7 @@ export const cpuHandleIrqCmd: CommandSpec<'cpu_handle_irq'> = {
   concurrent: true,
   boost: takeBoost,
   valid: (c) => c.cpu >= 0 && c.cpu < DELIVERY_CPUS,
+  invalid: (c) => (c.cpu >= 0 && c.cpu < DELIVERY_CPUS ? null : `cpu=${c.cpu}: the model has CPUs 0 to ${DELIVERY_CPUS - 1}`),
   generate: (_s, rng) => ({ kind: 'cpu_handle_irq', cpu: pick(rng, [1, 2, 3, 0]) }),
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
@@ -260,6 +278,12 @@ export const cpuIrqEnterCmd: CommandSpec<'cpu_irq_enter'> = {
   concurrent: true,
   boost: takeBoost,
   valid: (c, s) => HANDLER_CPUS.includes(c.cpu) && !s.inHandler.has(c.cpu) && s.online.has(c.cpu),
+  invalid(c, s) {
+    if (!HANDLER_CPUS.includes(c.cpu)) return `cpu=${c.cpu}: handlers run on CPUs ${HANDLER_CPUS.join(', ')}`;
+    if (s.inHandler.has(c.cpu)) return `CPU ${c.cpu} is already inside a handler`;
+    if (!s.online.has(c.cpu)) return `CPU ${c.cpu} is offline`;
+    return null;
+  },
   generate(s, rng) {
     const free = HANDLER_CPUS.filter((c) => !s.inHandler.has(c) && s.online.has(c));
     return free.length === 0 ? null : { kind: 'cpu_irq_enter', cpu: pick(rng, free) };
@@ -287,6 +311,7 @@ export const cpuIrqExitCmd: CommandSpec<'cpu_irq_exit'> = {
   weight: 6,
   concurrent: true,
   valid: (c, s) => s.inHandler.has(c.cpu),
+  invalid: (c, s) => (s.inHandler.has(c.cpu) ? null : `CPU ${c.cpu} is not inside a handler`),
   generate(s, rng) {
     const busy = HANDLER_CPUS.filter((c) => s.inHandler.has(c));
     return busy.length === 0 ? null : { kind: 'cpu_irq_exit', cpu: pick(rng, busy) };

@@ -8,9 +8,10 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatRid, hex, int, named, positional, rid } from '../args';
 import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
-import { deviceOnlySyntax, forgetVectors } from './common';
+import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
+import { holdsPlatformVectors } from './platform-msi';
 import type { CommandSpec } from '../spec';
-import { pciTopologyConsistent, recordPciTopology } from './pci-topology';
+import { pciTopologyConsistent, pciTopologyProblem, recordPciTopology } from './pci-topology';
 
 /** Live devices are capped so runs stay in the region where bugs interact. */
 export const MAX_LIVE_DEVICES = 6;
@@ -31,6 +32,11 @@ export const pciBridgeAdd: CommandSpec<'pci_bridge_add'> = {
   summary: 'a PCIe-to-PCI bridge: devices behind it signal with its requester ID (a DMA alias)',
   weight: 1,
   valid: (c, s) => !s.bridges.has(c.bridge) && !liveRids(s).has(c.rid),
+  invalid(c, s) {
+    if (s.bridges.has(c.bridge)) return `a bridge named ${c.bridge} already exists`;
+    if (liveRids(s).has(c.rid)) return `requester ID ${formatRid(c.rid)} is already in use`;
+    return null;
+  },
   generate(s, rng) {
     if (s.bridges.size >= 2) return null;
     const r = pick(rng, [0x0010, 0x0018]);
@@ -65,6 +71,17 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
     if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0 || c.msix < 0 || c.msix > 2048) return false;
     if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return false;
     return liveCount(s) < MAX_LIVE_DEVICES;
+  },
+  invalid(c, s, ctx) {
+    if (s.devices.has(c.dev)) return `a device named ${c.dev} already exists (duplicate device)`;
+    if (liveRids(s).has(c.rid)) return `requester ID ${formatRid(c.rid)} is already in use`;
+    const topology = pciTopologyProblem(c, s, ctx);
+    if (topology !== null) return topology;
+    if (c.msi < 0 || c.msi > 32 || (c.msi & (c.msi - 1)) !== 0) return `msi=${c.msi}: an MSI capability offers 0 or a power of two up to 32 vectors`;
+    if (c.msix < 0 || c.msix > 2048) return `msix=${c.msix}: an MSI-X table has at most 2048 entries`;
+    if (c.bridge !== undefined && !s.bridges.has(c.bridge)) return `no bridge ${c.bridge}`;
+    if (liveCount(s) >= MAX_LIVE_DEVICES) return `already ${MAX_LIVE_DEVICES} live devices, the cap of the model (device cap)`;
+    return null;
   },
   generate(s, rng) {
     if (liveCount(s) >= MAX_LIVE_DEVICES) return null;
@@ -147,6 +164,13 @@ export const platformDeviceAdd: CommandSpec<'platform_device_add'> = {
   summary: 'register a platform device whose msi-parent property names the parent with an ID',
   weight: 1,
   valid: (c, s) => s.caps.platformMsi && !s.devices.has(c.dev) && liveCount(s) < MAX_LIVE_DEVICES && ![...s.devices.values()].some((d) => d.bus === 'platform' && d.devid === c.devid),
+  invalid(c, s) {
+    if (!s.caps.platformMsi) return 'this platform has no platform-MSI parent';
+    if (s.devices.has(c.dev)) return `a device named ${c.dev} already exists (duplicate device)`;
+    if (liveCount(s) >= MAX_LIVE_DEVICES) return `already ${MAX_LIVE_DEVICES} live devices, the cap of the model (device cap)`;
+    if ([...s.devices.values()].some((d) => d.bus === 'platform' && d.devid === c.devid)) return `device ID ${hex(c.devid)} is already taken by a live platform device`;
+    return null;
+  },
   generate(s, rng) {
     if (!s.caps.platformMsi || liveCount(s) >= MAX_LIVE_DEVICES) return null;
     const devid = pick(rng, [0xf000, 0xf001, 0xf002]);
@@ -178,6 +202,7 @@ export const deviceReleaseDriverCmd: CommandSpec<'device_release_driver'> = {
   choices: (s) => count(s, (d) => !hasHandlers(s, d.name)),
   // the driver frees its irqs (free_irq) before it goes
   valid: (c, s) => s.devices.has(c.dev) && !hasHandlers(s, c.dev),
+  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : hasHandlers(s, c.dev) ? `${c.dev} still has handlers: free_irq() them before unbinding` : null),
   generate(s, rng) {
     const names = [...s.devices.keys()].filter((n) => !hasHandlers(s, n));
     return names.length === 0 ? null : { kind: 'device_release_driver', dev: pick(rng, names) };
@@ -206,6 +231,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
   choices: (s) => count(s, (d) => !treeHasHandlers(s, d.name)),
   // the driver frees its irqs (free_irq) before it goes
   valid: (c, s) => s.devices.has(c.dev) && !treeHasHandlers(s, c.dev),
+  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : treeHasHandlers(s, c.dev) ? `${c.dev} or one of its VFs still has handlers: free_irq() them before removal` : null),
   generate(s, rng) {
     const names = [...s.devices.keys()].filter((n) => !treeHasHandlers(s, n));
     return names.length === 0 ? null : { kind: 'device_del', dev: pick(rng, names) };
@@ -242,7 +268,7 @@ export const deviceDel: CommandSpec<'device_del'> = {
  */
 function unbind(sim: Simulation, name: string): void {
   const dev = sim.device(name);
-  if (dev instanceof PlatformDevice && sim.state.devices.get(name)?.mode === 'platform') platformDeviceMsiFreeIrqsAll(sim.kernel, dev);
+  if (dev instanceof PlatformDevice && holdsPlatformVectors(sim.state.devices.get(name))) platformDeviceMsiFreeIrqsAll(sim.kernel, dev);
   deviceReleaseDriver(sim.kernel, dev);
 }
 

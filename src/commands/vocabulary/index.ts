@@ -3,7 +3,7 @@ import type { CommandKind } from '../command';
 import type { AnySpec, CommandSpec } from '../spec';
 import { deviceDel, deviceReleaseDriverCmd, pciBridgeAdd, pciDeviceAdd, platformDeviceAdd } from './devices';
 import { DELIVERY_COMMANDS } from './delivery';
-import { failNextCmd } from './faults';
+import { exhaustCmd, failNextCmd } from './faults';
 import { vfioPciSetIrqsIoctlCmd } from './vfio';
 import { pciMsixMaskCmd, pciMsixUnmaskCmd } from './msix-mask';
 import { POWERPC_COMMANDS } from './powerpc';
@@ -25,6 +25,7 @@ export const VOCABULARY: readonly AnySpec[] = [
   deviceReleaseDriverCmd,
   deviceDel,
   failNextCmd,
+  exhaustCmd,
   ...DELIVERY_COMMANDS,
   vfioPciSetIrqsIoctlCmd,
   pciMsixMaskCmd,

@@ -8,6 +8,7 @@ import type { AbstractState } from '../../abstract/state';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import type { Arg, CommandSpec } from '../spec';
 import { heldVectors, pickHeldVector } from './delivery';
+import { noDevice } from './common';
 
 function maskedOf(s: AbstractState, dev: string): Set<number> {
   let m = s.extra.get('msix-masked') as Map<string, Set<number>> | undefined;
@@ -28,6 +29,14 @@ function msixHeld(s: AbstractState, dev: string, vec: number): boolean {
   return d !== undefined && d.mode === 'msix' && heldVectors(d).includes(vec);
 }
 
+/** Why `vec` of `dev` is not an MSI-X vector the driver holds, or null. */
+function msixHeldProblem(s: AbstractState, dev: string, vec: number): string | null {
+  const d = s.devices.get(dev);
+  if (d === undefined) return noDevice(dev);
+  if (d.mode !== 'msix') return `MSI-X is not enabled on ${dev}`;
+  return heldVectors(d).includes(vec) ? null : `the driver holds no MSI-X vector ${vec} on ${dev}`;
+}
+
 function devVec(args: readonly Arg[]): { dev: string; vec: number } {
   checkArgs(args, 1, ['vec']);
   const vec = requiredInt(args, 'vec');
@@ -39,6 +48,7 @@ export const pciMsixMaskCmd: CommandSpec<'pci_msix_mask'> = {
   summary: 'pci_msix_mask(dev, vec=N): set the MSI-X entry\'s mask bit; what the device raises meanwhile waits in its Pending Bit',
   weight: 1,
   valid: (c, s) => msixHeld(s, c.dev, c.vec) && !maskedOf(s, c.dev).has(c.vec),
+  invalid: (c, s) => msixHeldProblem(s, c.dev, c.vec) ?? (maskedOf(s, c.dev).has(c.vec) ? `vector ${c.vec} of ${c.dev} is already masked` : null),
   generate(s, rng) {
     const picked = pickHeldVector(s, rng, (d, v) => d.mode === 'msix' && !maskedOf(s, d.name).has(v));
     return picked === null ? null : { kind: 'pci_msix_mask', ...picked };
@@ -63,6 +73,7 @@ export const pciMsixUnmaskCmd: CommandSpec<'pci_msix_unmask'> = {
   summary: 'pci_msix_unmask(dev, vec=N): clear the mask bit; a set Pending Bit sends the message now',
   weight: 1,
   valid: (c, s) => msixHeld(s, c.dev, c.vec) && maskedOf(s, c.dev).has(c.vec),
+  invalid: (c, s) => msixHeldProblem(s, c.dev, c.vec) ?? (maskedOf(s, c.dev).has(c.vec) ? null : `vector ${c.vec} of ${c.dev} is not masked`),
   generate(s, rng) {
     const picked = pickHeldVector(s, rng, (d, v) => d.mode === 'msix' && maskedOf(s, d.name).has(v));
     return picked === null ? null : { kind: 'pci_msix_unmask', ...picked };

@@ -19,21 +19,28 @@ function busMap(s: AbstractState): Map<number, string> {
 }
 
 export function pciTopologyConsistent(c: CommandOf<'pci_device_add'>, s: AbstractState, ctx: VocabContext): boolean {
-  if (!ctx.platform.startsWith('x86')) return true;
+  return pciTopologyProblem(c, s, ctx) === null;
+}
+
+/** What in `c` contradicts the topology this run already fixed (x86 only), or null. */
+export function pciTopologyProblem(c: CommandOf<'pci_device_add'>, s: AbstractState, ctx: VocabContext): string | null {
+  if (!ctx.platform.startsWith('x86')) return null;
   const bus = (c.rid >> 8) & 0xff;
   const up = c.bridge ?? '';
+  const where = (u: string): string => (u === '' ? 'on the root bus side' : `behind ${u}`);
   const m = s.extra.get(KEY) as Map<number, string> | undefined;
   const known = m?.get(bus);
-  if (known !== undefined && known !== up) return false;
+  if (known !== undefined && known !== up) return `bus ${bus.toString(16)} is ${where(known)} in this run, not ${where(up)} (the topology is fixed)`;
   const aliases = s.extra.get(ALIAS_KEY) as Map<number, number> | undefined;
   const shape = aliases?.get(c.rid);
-  if (shape !== undefined && shape !== (c.alias ?? -1)) return false;
+  if (shape !== undefined && shape !== (c.alias ?? -1)) return 'the function at this requester ID had another DMA alias (the same card comes back the same)';
   if (c.bridge !== undefined) {
     const brRid = s.bridges.get(c.bridge);
-    if (brRid === undefined || ((brRid >> 8) & 0xff) === bus) return false;
-    for (const [b, u] of m ?? []) if (u === c.bridge && b !== bus) return false;
+    if (brRid === undefined) return `no bridge ${c.bridge}`;
+    if (((brRid >> 8) & 0xff) === bus) return `bridge ${c.bridge} sits on bus ${bus.toString(16)}; the bus behind it is another`;
+    for (const [b, u] of m ?? []) if (u === c.bridge && b !== bus) return `bridge ${c.bridge} already leads to bus ${b.toString(16)}`;
   }
-  return true;
+  return null;
 }
 
 /** Records the bus of an added function (every platform; only x86 enforces it). */

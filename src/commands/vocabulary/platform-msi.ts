@@ -5,7 +5,7 @@ import { checkArgs, deviceName, int, positional } from '../args';
 import { count } from '../../abstract/state';
 import { pick } from '../rng';
 import type { CommandSpec } from '../spec';
-import { deviceOnlySyntax, forgetVectors } from './common';
+import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
 
 export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_alloc_irqs'> = {
   kind: 'platform_device_msi_init_and_alloc_irqs',
@@ -15,6 +15,15 @@ export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_allo
   valid(c, s) {
     const d = s.devices.get(c.dev);
     return s.caps.platformMsi && d?.bus === 'platform' && d.mode === 'none' && c.nvec >= 1 && c.nvec <= 256;
+  },
+  invalid(c, s) {
+    if (!s.caps.platformMsi) return 'this platform has no platform-MSI parent';
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'platform') return `${c.dev} is not a platform device`;
+    if (d.mode !== 'none') return `${c.dev} already holds vectors: platform_device_msi_free_irqs_all() first`;
+    if (c.nvec < 1 || c.nvec > 256) return `nvec=${c.nvec}: 1 to 256 vectors`;
+    return null;
   },
   generate(s, rng) {
     const idle = [...s.devices.values()].filter((d) => d.bus === 'platform' && d.mode === 'none');
@@ -37,7 +46,11 @@ export const platformMsiAllocCmd: CommandSpec<'platform_device_msi_init_and_allo
   update(c, o, s) {
     const d = s.devices.get(c.dev);
     if (d === undefined) return;
-    // Even a failed allocation leaves the domain: the driver's error path frees all.
+    // A failed probe keeps whatever the core set up (the domain when only the allocation
+    // failed) until unbind releases the devres MSI data; drivers register their
+    // platform_device_msi_free_irqs_all() action only once the allocation succeeded
+    // (arm_smmu_setup_msis(), smmu_pmu_setup_msi()), and calling it with no device domain is
+    // a WARN in msi_ctrl_valid(). No second init either: the domain slot may be taken.
     d.mode = 'platform';
     // and the MSI device data stays after platform_device_msi_free_irqs_all(), until unbind
     d.msiData = true;
@@ -55,10 +68,11 @@ export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_a
   kind: 'platform_device_msi_free_irqs_all',
   summary: 'platform_device_msi_free_irqs_all(dev): free the vectors and remove the device MSI domain',
   weight: 4,
-  choices: (s) => count(s, (d) => d.mode === 'platform'),
-  valid: (c, s) => s.devices.get(c.dev)?.mode === 'platform',
+  choices: (s) => count(s, holdsPlatformVectors),
+  valid: (c, s) => holdsPlatformVectors(s.devices.get(c.dev)),
+  invalid: (c, s) => (!s.devices.has(c.dev) ? noDevice(c.dev) : holdsPlatformVectors(s.devices.get(c.dev)) ? null : `${c.dev} holds no platform MSI vectors (a failed init is undone by unbinding)`),
   generate(s, rng) {
-    const busy = [...s.devices.values()].filter((d) => d.mode === 'platform');
+    const busy = [...s.devices.values()].filter(holdsPlatformVectors);
     return busy.length === 0 ? null : { kind: 'platform_device_msi_free_irqs_all', dev: pick(rng, busy).name };
   },
   expect: () => ({ kind: 'none' }),
@@ -72,3 +86,8 @@ export const platformMsiFreeAllCmd: CommandSpec<'platform_device_msi_free_irqs_a
   ...deviceOnlySyntax('platform_device_msi_free_irqs_all'),
   simplify: () => [],
 };
+
+/** A platform device whose platform_device_msi_init_and_alloc_irqs() succeeded: its driver frees them. */
+export function holdsPlatformVectors(d: { mode: string; nvec: number } | undefined): boolean {
+  return d !== undefined && d.mode === 'platform' && d.nvec > 0;
+}

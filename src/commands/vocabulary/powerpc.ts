@@ -14,6 +14,7 @@ import type { Simulation } from '../../sim/simulation';
 import { checkArgs, int, positional } from '../args';
 import { chance, pick } from '../rng';
 import { ArgError, type Arg, type AnySpec, type CommandSpec, type VocabContext } from '../spec';
+import { clip } from '../../text';
 
 const POWERNV = 'powernv';
 /** KVMPPC_XIVE_NR_IRQS is much larger; guests number their sources from 0 and stay small. */
@@ -71,7 +72,7 @@ function powernv(sim: Simulation): PowernvPlatform {
 }
 
 function handle(a: Arg, prefix: string): string {
-  if (!new RegExp(`^${prefix}[0-9]+$`).test(a.value)) throw new ArgError(`expected a handle like ${prefix}0, got '${a.value}'`, a.col);
+  if (!new RegExp(`^${prefix}[0-9]+$`).test(a.value)) throw new ArgError(`expected a handle like ${prefix}0, got '${clip(a.value)}'`, a.col);
   return a.value;
 }
 
@@ -86,6 +87,11 @@ export const kvmXiveCreateCmd: CommandSpec<'kvm_xive_create'> = {
   summary: 'kvm_xive_create(kvm0): KVM_CREATE_DEVICE(KVM_DEV_TYPE_XIVE), a XIVE-native KVM device (powernv)',
   weight: 1,
   valid: (c, s, ctx) => onPowernv(ctx) && !ppcState(s).kvm.has(c.kvm) && ppcState(s).kvm.size < MAX_KVM_DEVICES,
+  invalid(c, s, ctx) {
+    if (!onPowernv(ctx)) return 'KVM XIVE devices exist on powernv only';
+    if (ppcState(s).kvm.has(c.kvm)) return `${c.kvm} already exists`;
+    return ppcState(s).kvm.size < MAX_KVM_DEVICES ? null : `already ${MAX_KVM_DEVICES} KVM XIVE devices, the cap of the model`;
+  },
   generate(s, _rng, ctx) {
     const p = ppcState(s);
     if (!onPowernv(ctx) || p.kvm.size >= MAX_KVM_DEVICES || p.role === 'native') return null;
@@ -117,6 +123,11 @@ export const kvmXiveSetSourceCmd: CommandSpec<'kvm_xive_set_source'> = {
   summary: 'kvm_xive_set_source(kvm0, irq): KVM_DEV_XIVE_GRP_SOURCE; a new guest source takes one OPAL IPI (xive_native_alloc_irq)',
   weight: 2,
   valid: (c, s, ctx) => onPowernv(ctx) && ppcState(s).kvm.has(c.kvm) && c.irq >= 0 && c.irq <= MAX_GUEST_SOURCE,
+  invalid(c, s, ctx) {
+    if (!onPowernv(ctx)) return 'KVM XIVE devices exist on powernv only';
+    if (!ppcState(s).kvm.has(c.kvm)) return `no KVM XIVE device ${c.kvm}`;
+    return c.irq >= 0 && c.irq <= MAX_GUEST_SOURCE ? null : `irq=${c.irq}: guest sources are 0 to ${MAX_GUEST_SOURCE}`;
+  },
   generate(s, rng, ctx) {
     const p = ppcState(s);
     if (!onPowernv(ctx) || p.kvm.size === 0) return null;
@@ -151,6 +162,7 @@ export const kvmXiveReleaseCmd: CommandSpec<'kvm_xive_release'> = {
   summary: 'kvm_xive_release(kvm0): close the KVM XIVE device; its sources give their IPIs back',
   weight: 1,
   valid: (c, s, ctx) => onPowernv(ctx) && ppcState(s).kvm.has(c.kvm),
+  invalid: (c, s, ctx) => (!onPowernv(ctx) ? 'KVM XIVE devices exist on powernv only' : ppcState(s).kvm.has(c.kvm) ? null : `no KVM XIVE device ${c.kvm}`),
   generate(s, rng, ctx) {
     const p = ppcState(s);
     if (!onPowernv(ctx) || p.kvm.size === 0) return null;
@@ -181,6 +193,11 @@ export const xiveNativeAllocIrqCmdSpec: CommandSpec<'xive_native_alloc_irq'> = {
   summary: 'xive_native_alloc_irq(hw0): an in-kernel user (OCXL, VAS) takes one OPAL IPI; returns the hw irq, 0 on failure',
   weight: 2,
   valid: (c, s, ctx) => onPowernv(ctx) && !ppcState(s).hw.has(c.hw) && ppcState(s).hw.size < MAX_HELD_HW,
+  invalid(c, s, ctx) {
+    if (!onPowernv(ctx)) return 'OPAL XIVE interrupts exist on powernv only';
+    if (ppcState(s).hw.has(c.hw)) return `${c.hw} is already allocated`;
+    return ppcState(s).hw.size < MAX_HELD_HW ? null : `already ${MAX_HELD_HW} held hardware interrupts, the cap of the model`;
+  },
   generate(s, _rng, ctx) {
     const p = ppcState(s);
     if (!onPowernv(ctx) || p.hw.size >= MAX_HELD_HW || p.role === 'kvm') return null;
@@ -213,6 +230,7 @@ export const xiveNativeFreeIrqCmdSpec: CommandSpec<'xive_native_free_irq'> = {
   summary: 'xive_native_free_irq(hw0): the in-kernel user gives its IPI back',
   weight: 1,
   valid: (c, s, ctx) => onPowernv(ctx) && ppcState(s).hw.has(c.hw),
+  invalid: (c, s, ctx) => (!onPowernv(ctx) ? 'OPAL XIVE interrupts exist on powernv only' : ppcState(s).hw.has(c.hw) ? null : `${c.hw} is not allocated`),
   generate(s, rng, ctx) {
     const p = ppcState(s);
     if (!onPowernv(ctx) || p.hw.size === 0) return null;

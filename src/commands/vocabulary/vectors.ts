@@ -12,7 +12,7 @@ import { NR_CPUS } from '../../abstract/state';
 import { ENOMEM, ENOSPC } from '../../../models/kernel/errno';
 import { chance, pick } from '../rng';
 import type { CommandSpec, Expectation } from '../spec';
-import { deviceOnlySyntax, forgetVectors } from './common';
+import { deviceOnlySyntax, forgetVectors, noDevice } from './common';
 
 function pciDev(s: AbstractState, name: string): AbstractDevice | undefined {
   const d = s.devices.get(name);
@@ -97,6 +97,17 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     const d = pciDev(s, c.dev);
     return d !== undefined && d.mode === 'none' && c.min >= 1 && c.max >= c.min && c.max <= 4096 && (c.flags & (PCI_IRQ_MSI | PCI_IRQ_MSIX)) !== 0;
   },
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
+    if (d.mode !== 'none') return `${c.dev} already holds ${d.mode === 'platform' ? 'platform MSI' : d.mode === 'msix' ? 'MSI-X' : 'MSI'} vectors: pci_free_irq_vectors() first`;
+    if (c.min < 1) return `min_vecs=${c.min}: at least 1`;
+    if (c.max < c.min) return `max_vecs=${c.max} is less than min_vecs=${c.min}`;
+    if (c.max > 4096) return `max_vecs=${c.max}: more than 4096 vectors`;
+    if ((c.flags & (PCI_IRQ_MSI | PCI_IRQ_MSIX)) === 0) return 'flags name neither PCI_IRQ_MSI nor PCI_IRQ_MSIX';
+    return null;
+  },
   generate(s, rng) {
     const idle = [...s.devices.values()].filter(canProbe);
     if (idle.length === 0) return null;
@@ -124,7 +135,8 @@ export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
     const dev = sim.device(c.dev) as PciDev;
     d.mode = dev.msixEnabled ? 'msix' : 'msi';
     d.nvec = o.ret;
-    d.managed = (c.flags & PCI_IRQ_AFFINITY) !== 0;
+    // Without their masks (an injected allocation failure) the vectors are not managed
+    d.managed = (c.flags & PCI_IRQ_AFFINITY) !== 0 && !sim.firedThisStep('irq_create_affinity_masks');
   },
   format: (c) => [c.dev, String(c.min), String(c.max), formatIrqFlags(c.flags)],
   parse(args) {
@@ -156,6 +168,7 @@ export const pciFreeIrqVectorsCmd: CommandSpec<'pci_free_irq_vectors'> = {
   choices: (s) => count(s, (d) => d.bus === 'pci' && d.mode !== 'none' && !hasHandlers(s, d.name)),
   // a driver frees its irqs (free_irq) before its vectors
   valid: (c, s) => pciDev(s, c.dev) !== undefined && !hasHandlers(s, c.dev),
+  invalid: (c, s) => (pciDev(s, c.dev) === undefined ? (s.devices.has(c.dev) ? `${c.dev} is not a PCI function` : noDevice(c.dev)) : hasHandlers(s, c.dev) ? `${c.dev} still has handlers: free_irq() them before freeing its vectors` : null),
   generate(s, rng) {
     const holding = [...s.devices.values()].filter((d) => d.bus === 'pci' && d.mode !== 'none' && !hasHandlers(s, d.name));
     return holding.length === 0 ? null : { kind: 'pci_free_irq_vectors', dev: pick(rng, holding).name };
@@ -187,6 +200,17 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     const d = pciDev(s, c.dev);
     if (d === undefined || !s.caps.dynMsix || d.mode !== 'msix') return false;
     return c.index === 'any' || (c.index >= 0 && c.index < d.msixSize && !usedMsixIndices(d).has(c.index));
+  },
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
+    if (!s.caps.dynMsix) return 'the MSI parent of this platform cannot allocate MSI-X vectors one by one (no MSI_FLAG_PCI_MSIX_ALLOC_DYN)';
+    if (d.mode !== 'msix') return `MSI-X is not enabled on ${c.dev}`;
+    if (c.index === 'any') return null;
+    if (c.index < 0 || c.index >= d.msixSize) return `index ${c.index} is outside the MSI-X table of ${d.msixSize} entries (table size)`;
+    if (usedMsixIndices(d).has(c.index)) return `MSI-X index ${c.index} of ${c.dev} is already allocated`;
+    return null;
   },
   generate(s, rng) {
     if (!s.caps.dynMsix) return null;
@@ -238,6 +262,14 @@ export const pciMsixFreeIrqCmd: CommandSpec<'pci_msix_free_irq'> = {
   weight: 4,
   choices: (s) => count(s, (d) => [...d.dynamic].some((i) => !(s.handlers.get(d.name)?.has(i) ?? false))),
   valid: (c, s) => pciDev(s, c.dev)?.dynamic.has(c.index) === true && !(s.handlers.get(c.dev)?.has(c.index) ?? false),
+  invalid(c, s) {
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
+    if (!d.dynamic.has(c.index)) return `MSI-X index ${c.index} of ${c.dev} was not allocated by pci_msix_alloc_irq_at()`;
+    if (s.handlers.get(c.dev)?.has(c.index) ?? false) return `vector ${c.index} of ${c.dev} still has a handler: free_irq() first`;
+    return null;
+  },
   generate(s, rng) {
     const free = (d: AbstractDevice): number[] => [...d.dynamic].filter((i) => !(s.handlers.get(d.name)?.has(i) ?? false));
     const cands = [...s.devices.values()].filter((d) => free(d).length > 0);

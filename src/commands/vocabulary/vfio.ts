@@ -10,6 +10,7 @@ import type { AbstractState } from '../../abstract/state';
 import { checkArgs, deviceName, positional, requiredInt } from '../args';
 import { pick } from '../rng';
 import type { CommandSpec, VocabContext } from '../spec';
+import { noDevice } from './common';
 
 const X86 = ['x86-intel-ir', 'x86-amd-ir', 'x86-noir'];
 
@@ -41,6 +42,17 @@ export const vfioPciSetIrqsIoctlCmd: CommandSpec<'vfio_pci_set_irqs_ioctl'> = {
     if (d === undefined || d.bus !== 'pci' || c.count < 1 || c.count > d.msixSize) return false;
     if (d.mode === 'none') return true;
     return vfioOwned(s).has(c.dev) && d.mode === 'msix' && c.count > d.nvec + d.dynamic.size;
+  },
+  invalid(c, s, ctx) {
+    if (!applies(ctx)) return `VFIO is modelled on ${X86.join(', ')} only`;
+    if (s.inHandler.size > 0) return 'a CPU is inside a handler (the VFIO model does not wait in free_irq())';
+    const d = s.devices.get(c.dev);
+    if (d === undefined) return noDevice(c.dev);
+    if (d.bus !== 'pci') return `${c.dev} is not a PCI function`;
+    if (c.count < 1 || c.count > d.msixSize) return `count=${c.count}: 1 to the ${d.msixSize} entries of the MSI-X table (table size)`;
+    if (d.mode === 'none') return null;
+    if (!vfioOwned(s).has(c.dev) || d.mode !== 'msix') return `${c.dev} holds vectors its driver allocated, not VFIO's`;
+    return c.count > d.nvec + d.dynamic.size ? null : `count=${c.count}: VFIO only grows MSI-X, and ${c.dev} has ${d.nvec + d.dynamic.size} already`;
   },
   generate(s, rng, ctx) {
     if (!applies(ctx) || s.inHandler.size > 0) return null;

@@ -19,6 +19,7 @@ import { chance, pick } from '../rng';
 import type { AnySpec, Arg, CommandSpec, VocabContext } from '../spec';
 import { MAX_LIVE_DEVICES } from './devices';
 import { plainFunctionAllowed, recordPlainFunction } from './pci-topology';
+import { noDevice } from './common';
 
 /** Firmware facts a driver or admin can read (ACPI DMAR/IVRS, HPET table, possible CPUs). */
 const CONFIGS = new Map<string, X86Config>([
@@ -120,6 +121,16 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     if (c.numVfs < 1 || c.numVfs > DEFAULT_SRIOV.totalVfs || s.devices.size + c.numVfs > MAX_LIVE_WITH_VFS) return false;
     return vfRidsFree(s, pf, c.numVfs);
   },
+  invalid(c, s, ctx) {
+    if (!isX86(ctx)) return 'an x86 command, and this platform is not x86';
+    const x = x86State(s, ctx.platform);
+    const pf = s.devices.get(c.dev);
+    if (pf === undefined) return noDevice(c.dev);
+    if (!pfCandidate(s, x, pf)) return `${c.dev} cannot enable SR-IOV (a plain PCIe function without bridge or alias, not a VF, SR-IOV not enabled yet)`;
+    if (c.numVfs < 1 || c.numVfs > DEFAULT_SRIOV.totalVfs) return `nr_virtfn=${c.numVfs}: 1 to ${DEFAULT_SRIOV.totalVfs} VFs`;
+    if (s.devices.size + c.numVfs > MAX_LIVE_WITH_VFS) return `${c.numVfs} more devices would pass the cap of ${MAX_LIVE_WITH_VFS} live devices with VFs (device cap)`;
+    return vfRidsFree(s, pf, c.numVfs) ? null : `the requester IDs of ${c.numVfs} VF(s) of ${c.dev} are not all free on its bus`;
+  },
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const x = x86State(s, ctx.platform);
@@ -131,6 +142,8 @@ export const pciEnableSriovCmd: CommandSpec<'pci_enable_sriov'> = {
     if (pciEnableSriovCmd.valid(c, s, ctx)) return c;
     return { ...c, numVfs: 1 };
   },
+  // An injected VF allocation failure firing in it excuses an error (driver-outcome reads the
+  // step's fired faults), an armed one that does not fire does not
   expect: () => ({ kind: 'exact', ret: 0, why: 'a PF with free VF requester IDs' }),
   run(c, sim) {
     const pf = sim.device(c.dev);
@@ -169,6 +182,12 @@ export const pciDisableSriovCmd: CommandSpec<'pci_disable_sriov'> = {
   weight: 1,
   // the VF drivers free their irqs before they are unbound
   valid: (c, s, ctx) => isX86(ctx) && sriovEnabled(s, x86State(s, ctx.platform), c.dev) && !vfsHoldHandlers(s, x86State(s, ctx.platform), c.dev),
+  invalid(c, s, ctx) {
+    if (!isX86(ctx)) return 'an x86 command, and this platform is not x86';
+    const x = x86State(s, ctx.platform);
+    if (!sriovEnabled(s, x, c.dev)) return `SR-IOV is not enabled on ${c.dev}`;
+    return vfsHoldHandlers(s, x, c.dev) ? `a VF of ${c.dev} still has handlers: free_irq() first` : null;
+  },
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const x = x86State(s, ctx.platform);
@@ -208,6 +227,12 @@ export const dmarSetInterruptCmd: CommandSpec<'dmar_set_interrupt'> = {
     const x = x86State(s, ctx.platform);
     return c.unit >= 0 && c.unit < x.dmarUnits && !x.dmarIrq.has(c.unit);
   },
+  invalid(c, s, ctx) {
+    if (!isX86(ctx)) return 'an x86 command, and this platform is not x86';
+    const x = x86State(s, ctx.platform);
+    if (c.unit < 0 || c.unit >= x.dmarUnits) return `unit=${c.unit}: this platform has ${x.dmarUnits} DMAR unit(s)`;
+    return x.dmarIrq.has(c.unit) ? `DMAR unit ${c.unit} already has its fault-event irq` : null;
+  },
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const x = x86State(s, ctx.platform);
@@ -233,6 +258,7 @@ export const dmarFreeInterruptCmd: CommandSpec<'dmar_free_interrupt'> = {
   summary: 'dmar_free_interrupt(unit=N): free_irq() and dmar_free_hwirq() of the unit\'s fault-event irq (free_dmar_iommu)',
   weight: 1,
   valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).dmarIrq.has(c.unit),
+  invalid: (c, s, ctx) => (!isX86(ctx) ? 'an x86 command, and this platform is not x86' : x86State(s, ctx.platform).dmarIrq.has(c.unit) ? null : `DMAR unit ${c.unit} has no fault-event irq`),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const set = [...x86State(s, ctx.platform).dmarIrq];
@@ -260,6 +286,12 @@ export const hpetAssignIrqCmd: CommandSpec<'hpet_assign_irq'> = {
     const x = x86State(s, ctx.platform);
     return c.channel >= 0 && c.channel < x.hpetChannels && !x.hpetIrq.has(c.channel);
   },
+  invalid(c, s, ctx) {
+    if (!isX86(ctx)) return 'an x86 command, and this platform is not x86';
+    const x = x86State(s, ctx.platform);
+    if (c.channel < 0 || c.channel >= x.hpetChannels) return `channel=${c.channel}: this platform has ${x.hpetChannels} HPET channel(s)`;
+    return x.hpetIrq.has(c.channel) ? `HPET channel ${c.channel} already has its irq` : null;
+  },
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const x = x86State(s, ctx.platform);
@@ -284,6 +316,7 @@ export const hpetFreeIrqCmd: CommandSpec<'hpet_free_irq'> = {
   summary: 'hpet_free_irq(channel=N): free_irq() and irq_domain_free_irqs() of a channel\'s irq',
   weight: 1,
   valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).hpetIrq.has(c.channel),
+  invalid: (c, s, ctx) => (!isX86(ctx) ? 'an x86 command, and this platform is not x86' : x86State(s, ctx.platform).hpetIrq.has(c.channel) ? null : `HPET channel ${c.channel} has no irq`),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const set = [...x86State(s, ctx.platform).hpetIrq];
@@ -355,6 +388,7 @@ export const genericHandleIrqCmd: CommandSpec<'generic_handle_irq'> = {
   summary: 'generic_handle_irq(dev, vec=N): the vector fires on the CPU its message targets (apic_ack_edge completes a pending move)',
   weight: 2,
   valid: (c, s, ctx) => isX86(ctx) && targetValid(s, x86State(s, ctx.platform), c.target, c.vec),
+  invalid: (c, s, ctx) => (!isX86(ctx) ? 'an x86 command, and this platform is not x86' : targetValid(s, x86State(s, ctx.platform), c.target, c.vec) ? null : `${c.target} has no vector ${c.vec} with an irq`),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     const ts = irqTargets(s, x86State(s, ctx.platform));
@@ -385,6 +419,7 @@ export const vectorCleanupCallbackCmd: CommandSpec<'vector_cleanup_callback'> = 
   summary: 'vector_cleanup_callback(cpu=N): the per-CPU cleanup timer frees the vectors left behind by moves',
   weight: 1,
   valid: (c, s, ctx) => isX86(ctx) && s.online.has(c.cpu),
+  invalid: (c, s, ctx) => (!isX86(ctx) ? 'an x86 command, and this platform is not x86' : s.online.has(c.cpu) ? null : `CPU ${c.cpu} is offline`),
   generate(s, rng, ctx) {
     if (!isX86(ctx)) return null;
     return { kind: 'vector_cleanup_callback', cpu: pick(rng, [...s.online]) };
