@@ -273,6 +273,21 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'an irq moved away from a CPU (move in progress, old vector still on it) is skipped by migrate_one_irq() when that CPU goes offline, before irq_force_complete_move() runs; when the next interrupt arrives on the new target, __send_cleanup_vector() finds the old CPU offline and sets prev_vector = 0: the old vector stays allocated on the offline CPU for good',
   },
   {
+    id: 'dmar-fault-irq-freed-unrequested',
+    platform: 'x86-noir',
+    alsoOn: ['x86-intel-ir'],
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-dmar-irq-unwind',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault site request_threaded_irq); drivers/iommu/intel/dmar.c at 7.2: dmar_set_interrupt() sets iommu->irq (2029) before request_irq() (2035) and returns its error with iommu->irq still set; init_dmars() (iommu.c:1749-1759) and intel_iommu_add() (iommu.c:2165-2178) then call free_dmar_iommu(), whose free_irq(iommu->irq) (dmar.c:1195) finds no action',
+    description:
+      'when request_irq() of a VT-d unit\'s fault-event irq fails, the irq stays recorded in iommu->irq with no action; the error path frees the unit with free_dmar_iommu(), and free_irq() WARNs "Trying to free already-free IRQ"',
+  },
+  {
     id: 'its-create-device-lpi-leak',
     platform: 'gic-v3-its',
     revision: 'v6.18',

@@ -47,6 +47,16 @@ describe('false positives at correct revisions', () => {
     expect(verdict('driver-outcome', r.sim, { ...last, faultsFired: [] })).toMatch(/returned -ENOSPC, expected 0/);
   });
 
+  test('an LPI range halved under exhaust(LPI) counts as the exhaustion firing', () => {
+    const r = replay(load('its-lpi-halving-under-exhaust.repro'));
+    const last = r.records[r.records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    expect(last.outcome?.ret).toBe(1);
+    expect(last.faultsFired).toEqual(['LPI']);
+    // The same count with nothing fired breaks the promise
+    expect(verdict('driver-outcome', r.sim, { ...last, faultsFired: [] })).toMatch(/returned 1, expected 2/);
+  });
+
   test('cpu_down() lets the handler another CPU is in return before the CPU goes', () => {
     const r = replay(load('x86-cpu-down-waits-for-handler.repro'));
     const last = r.records[r.records.length - 1];

@@ -248,12 +248,11 @@ function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: ItsLpiMap;
       base = r.base;
       break;
     }
+    // A drained pool (exhaust(LPI)) makes it halve: a smaller range is the exhaustion's doing too
+    if (k.faults.exhausted('LPI')) k.faults.refused('LPI');
     nr = Math.floor(nr / 2);
   } while (nr > 0);
-  if (nr === 0 || err !== 0) {
-    if (k.faults.exhausted('LPI')) k.faults.refused('LPI');
-    return null;
-  }
+  if (nr === 0 || err !== 0) return null;
   // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back; the
   // msi-fuzz proposal frees it)
   if (k.faults.shouldFail('bitmap_zalloc')) {

@@ -343,7 +343,17 @@ export class X86Platform implements PlatformInstance {
       return -EINVAL;
     }
     iommu.irq = irq;
-    return this.requestIrq(irq, iommu.drhd.name, { dev: 'dmar', vec: unit });
+    const ret = this.requestIrq(irq, iommu.drhd.name, { dev: 'dmar', vec: unit });
+    if (ret !== 0) {
+      this.kernel.printk("Can't request irq");
+      // iommu->irq stays set: free_dmar_iommu() (init_dmars() or intel_iommu_add() error path)
+      // then calls free_irq() on it; msi-fuzz's proposal gives the irq back here instead
+      if (this.kernel.applied('msi-fuzz-dmar-irq-unwind')) {
+        this.dmarMsi.freeHwirq(irq);
+        iommu.irq = 0;
+      }
+    }
+    return ret;
   }
 
   // enable_drhd_fault_handling(): every unit, as the boot path does
