@@ -288,6 +288,21 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'when request_irq() of a VT-d unit\'s fault-event irq fails, the irq stays recorded in iommu->irq with no action; the error path frees the unit with free_dmar_iommu(), and free_irq() WARNs "Trying to free already-free IRQ"',
   },
   {
+    id: 'hpet-msi-irq-freed-unrequested',
+    platform: 'x86-noir',
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir'],
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hpet-irq-unwind',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault site request_threaded_irq); arch/x86/kernel/hpet.c at 7.2: init_one_hpet_msi_clockevent() (653) ignores what hpet_setup_msi_irq() returns (request_irq() at 632) and records the channel as the CPU\'s; hpet_cpuhp_dead() (692) then calls free_irq(hc->irq, hc) on it',
+    description:
+      'when request_irq() of an HPET MSI channel fails as its CPU comes online, the channel stays the CPU\'s clock event with no irqaction; when that CPU goes offline free_irq() WARNs "Trying to free already-free IRQ"',
+  },
+  {
     id: 'its-create-device-lpi-leak',
     platform: 'gic-v3-its',
     revision: 'v6.18',

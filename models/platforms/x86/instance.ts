@@ -384,7 +384,15 @@ export class X86Platform implements PlatformInstance {
     const irq = this.hpet.assignIrq(hc);
     if (irq <= 0) return irq < 0 ? irq : -EINVAL;
     hc.irq = irq;
-    return this.requestIrq(irq, `hpet${hc.hpetId}_${hc.num}`, { dev: 'hpet', vec: channel });
+    // hpet_setup_msi_irq(): init_one_hpet_msi_clockevent() ignores a request_irq() failure and
+    // keeps the channel as the CPU's, so hpet_cpuhp_dead() free_irq()s it; msi-fuzz's proposal
+    // does not use a channel whose irq cannot be requested (the irq goes back)
+    const ret = this.requestIrq(irq, `hpet${hc.hpetId}_${hc.num}`, { dev: 'hpet', vec: channel });
+    if (ret !== 0 && this.kernel.applied('msi-fuzz-hpet-irq-unwind')) {
+      this.kernel.irqs.freeIrqs('hpet_assign_irq', irq, 1);
+      hc.irq = 0;
+    }
+    return ret;
   }
 
   // free_irq() + irq_domain_free_irqs() for a channel
