@@ -90,7 +90,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     id: 'its-v6.15-failed-alloc-leak',
     platform: 'gic-v3-its',
     revision: 'v6.15',
-    invariant: 'resources-baseline',
+    invariant: 'object-audit',
     minimalLength: 4,
     // the injected exhaustion, more often than the default mix arms it
     commands: ['fail_next'],
@@ -127,6 +127,22 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     source: 'msi-fuzz model finding (__free_irq() deactivates; msi_domain_deactivate() writes a zero message; pci_msi_domain_write_msg() writes the MSI capability for desc->irq only); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
     description:
       'free_irq() of the first vector of a multi-MSI block deactivates its irq: the all-zero message goes to the MSI capability, which is the whole block\'s message, while the block\'s other irqs stay activated: their interrupts go to address 0',
+  },
+  {
+    id: 'its-shared-device-kept',
+    platform: 'gic-v3-its',
+    revision: 'v6.18',
+    invariant: 'object-audit',
+    minimalLength: 6,
+    // two functions with one DeviceID, both hot-removed
+    commands: ['pci_device_add', 'device_del'],
+    faults: [],
+    status: 'open',
+    fixPatch: 'msi-fuzz-its-device-users',
+    source:
+      'msi-fuzz model finding (irq-gic-v3-its.c, 7.2: its_msi_prepare() sets its_dev->shared when a second prepare finds the DeviceID\'s its_device, and its_msi_teardown() then returns early: "If the device is shared, keep everything around"); no upstream report or fix found; the fix is msi-fuzz\'s proposal, not upstream',
+    description:
+      'two PCI functions whose MSIs carry one DeviceID (a quirk DMA alias) share an its_device; once both are hot-removed nothing frees it: the its_device, its ITT and event map, its LPI range and the DeviceID\'s MAPD stay with no requester left that can use them (bounded by the DeviceIDs, and reused, with its first user\'s ITT size, if one comes back)',
   },
   {
     id: 'xive-offline-msi-left-in-queue',
@@ -167,6 +183,19 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     fixedBy: '+pseries-i-1-fix',
     source: 'seeds/000 (soft lockup in irq_domain_free_irqs_hierarchy); fixed by the i - 1 -> i error path fix',
     description: 'a failing XIVE parent allocation at i = 0 (here an H_INT_GET_SOURCE_INFO hardware error) makes pseries_irq_domain_alloc() free i - 1 = UINT_MAX parents; the code predates the conversion and is hunted at its v2, where post_free is gone and only the fault reaches it',
+  },
+  {
+    id: 'pseries-quota-below-hwsize',
+    platform: 'pseries',
+    revision: 'v6.18',
+    invariant: 'driver-outcome',
+    minimalLength: 2,
+    faults: [],
+    status: 'fixed',
+    fixedBy: '+c0215e2d72de',
+    source: 'c0215e2d72de "powerpc/pseries: Fix MSI-X allocation failure when quota is exceeded" (v7.0, 6.18.y); found by the driver-outcome oracle once it derives the count from ibm,req#msi-x and ibm,pe-total-#msi',
+    description:
+      'since prepare runs at device-domain creation with the MSI-X table size, a function whose table is larger than its share of the PE\'s MSIs gets a positive "only this many" from rtas_prepare_msi_irqs(), which fails the domain creation: pci_alloc_irq_vectors() returns -ENODEV where the firmware would give the quota',
   },
   {
     id: 'powernv-opal-bogus-irq',
@@ -506,6 +535,36 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       'msi-fuzz model finding (drivers/irqchip/irq-mbigen.c: mbigen_write_msi_msg() returns early for the zeroed message msi_domain_deactivate() writes, so the pin\'s vector register keeps its EventID; the chip masks only at the parent (irq_chip_mask_parent); the ITS reuses the freed event for the next pin mapped); no upstream report or fix found; the fix is msi-fuzz\'s proposal',
     description:
       'a pin whose mapping was disposed keeps sending its old EventID; once that event belongs to another pin of the MBIGEN, an assertion of the old pin runs the other pin\'s handler (a stuck level line would storm it until the spurious-interrupt detector disables it)',
+  },
+  {
+    id: 'dmar-fault-irq-freed-unrequested',
+    platform: 'x86-noir',
+    alsoOn: ['x86-intel-ir', 'x86-vmd'],
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-dmar-irq-unwind',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault site request_threaded_irq); drivers/iommu/intel/dmar.c at 7.2: dmar_set_interrupt() sets iommu->irq (2029) before request_irq() (2035) and returns its error with iommu->irq still set; init_dmars() (iommu.c:1749-1759) and intel_iommu_add() (iommu.c:2165-2178) then call free_dmar_iommu(), whose free_irq(iommu->irq) (dmar.c:1195) finds no action',
+    description:
+      'when request_irq() of a VT-d unit\'s fault-event irq fails, the irq stays recorded in iommu->irq with no action; the error path frees the unit with free_dmar_iommu(), and free_irq() WARNs "Trying to free already-free IRQ"',
+  },
+  {
+    id: 'hpet-msi-irq-freed-unrequested',
+    platform: 'x86-noir',
+    alsoOn: ['x86-intel-ir', 'x86-amd-ir', 'x86-vmd', 'x86-hyperv'],
+    revision: 'v6.18',
+    invariant: 'no-kernel-warning',
+    minimalLength: 3,
+    faults: ['kmalloc'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-hpet-irq-unwind',
+    source:
+      'msi-fuzz model finding under injected allocation failures (fault site request_threaded_irq); arch/x86/kernel/hpet.c at 7.2: init_one_hpet_msi_clockevent() (653) ignores what hpet_setup_msi_irq() returns (request_irq() at 632) and records the channel as the CPU\'s; hpet_cpuhp_dead() (692) then calls free_irq(hc->irq, hc) on it',
+    description:
+      'when request_irq() of an HPET MSI channel fails as its CPU comes online, the channel stays the CPU\'s clock event with no irqaction; when that CPU goes offline free_irq() WARNs "Trying to free already-free IRQ"',
   },
   {
     id: 'its-create-device-lpi-leak',

@@ -29,7 +29,8 @@ export class Bitmap {
 
   setBits(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.nbits; i++) if (this.bits[i] === 1) out.push(i);
+    // stops at the last set bit: allocators fill from the bottom
+    for (let i = 0; i < this.nbits && out.length < this.setCount; i++) if (this.bits[i] === 1) out.push(i);
     return out;
   }
 
@@ -54,12 +55,16 @@ export class Bitmap {
 
   /** bitmap_find_free_region(): first naturally aligned free block of 2^order bits, or -ENOSPC (-28). */
   findFreeRegion(order: number): number {
+    const pos = this.peekFreeRegion(order);
+    if (pos >= 0) this.mark(pos, 1 << order);
+    return pos;
+  }
+
+  /** Where bitmap_find_free_region() would allocate (-ENOSPC, -28, if nowhere), without allocating. */
+  peekFreeRegion(order: number): number {
     const size = 1 << order;
     for (let pos = this.lowestClear & ~(size - 1); pos + size <= this.nbits; pos += size) {
-      if (this.firstSet(pos, pos + size) < 0) {
-        this.mark(pos, size);
-        return pos;
-      }
+      if (this.firstSet(pos, pos + size) < 0) return pos;
     }
     return -28;
   }

@@ -4,6 +4,7 @@
 import { Bitmap } from './bitmap';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC } from './errno';
 import { KObject } from './heap';
+import { UnitStamps, type AuditPool, type AuditUnit } from './audit';
 import type { Kernel } from './kernel';
 import type { MsiDesc } from './msi-desc';
 import type { MsiParentOps } from './msi-types';
@@ -91,8 +92,18 @@ export const IRQ_DOMAIN_FLAG_MSI_DEVICE = 1 << 9;
 /** Only with the 87350178tl proposal: the domain wants a range freed in one ->free() call. */
 export const IRQ_DOMAIN_FREE_BULK = 1 << 10;
 
+/** A named fwnode_handle (struct irqchip_fwid): irq_domain_alloc_named_fwnode() kzalloc()s it. */
+export class IrqFwnode extends KObject {
+  readonly kind = 'fwnode';
+  constructor(readonly name: string) {
+    super();
+  }
+}
+
 export class IrqDomain extends KObject {
   readonly kind = 'irq_domain';
+  /** irq_domain::fwnode, where the domain was created with one the model allocates. */
+  fwnode: IrqFwnode | null = null;
   /** hwirq -> irq_data of this level (the reverse map). */
   readonly revmap = new Map<number, IrqData>();
   mapcount = 0;
@@ -106,6 +117,11 @@ export class IrqDomain extends KObject {
    * every MSI-X vector); the kernel's radix-tree insert then silently keeps the first mapping.
    */
   sharedHwirqs = false;
+  /**
+   * For a domain with sharedHwirqs: the hardware resource each level stands for, which is unique
+   * where the hwirq is not (AMD-IR: the IRTE, as its remap table and index). Null elsewhere.
+   */
+  hardwareId: ((data: IrqData) => string) | null = null;
 
   constructor(
     readonly name: string,
@@ -127,7 +143,12 @@ export class IrqDomain extends KObject {
   }
 }
 
-export class IrqData {
+/**
+ * struct irq_data: the top level is embedded in the irq_desc; every parent level is kzalloc()ed
+ * by irq_domain_alloc_irq_data() and kfree()d by irq_domain_free_irq_data().
+ */
+export class IrqData extends KObject {
+  readonly kind = 'irq_data';
   hwirq = 0;
   chip: IrqChip | null = null;
   chipData: unknown = null;
@@ -143,10 +164,14 @@ export class IrqData {
     readonly irq: number,
     readonly domain: IrqDomain,
     readonly parentData: IrqData | null,
-  ) {}
+  ) {
+    super();
+  }
 }
 
-export class IrqDesc {
+/** struct irq_desc: kzalloc()ed by alloc_desc() (SPARSE_IRQ), kfree()d by free_desc(). */
+export class IrqDesc extends KObject {
+  readonly kind = 'irq_desc';
   msiDesc: MsiDesc | null = null;
   /** irq_desc::action: the handler request_irq() installed (one: no shared MSIs). */
   action: IrqAction | null = null;
@@ -180,7 +205,24 @@ export class IrqDesc {
      * descriptor gets a hierarchy when a domain takes it over (__irq_domain_alloc_irqs(realloc)).
      */
     public irqData: IrqData,
-  ) {}
+  ) {
+    super();
+  }
+}
+
+/**
+ * IrqDomain.hardwareId for a domain whose irqs repeat their hwirq by design but each keep a
+ * kmalloc()ed object of their own in chip_data (a VMD child's vmd_irq, a vPCI irq's
+ * tran_int_desc): that object. An irq with none yet holds no hardware resource at that level.
+ */
+export function chipDataIdentity(data: IrqData): string {
+  const cd = data.chipData;
+  return cd instanceof KObject && cd.addr !== 0 ? `${cd.kind}@0x${cd.addr.toString(16)}` : `no resource yet (irq ${data.irq})`;
+}
+
+/** The audit's id of Linux irq number `irq` in the `virq` pool. */
+export function virqUnit(irq: number): string {
+  return `irq ${irq}`;
 }
 
 /**
@@ -204,9 +246,27 @@ export class IrqCore {
   readonly descs = new Map<number, IrqDesc>();
   readonly domains: IrqDomain[] = [];
 
+  /** Where each Linux irq number was allocated (irq_domain_alloc_descs), for the audit. */
+  private readonly virqStamps: UnitStamps<number>;
+
   constructor(private readonly k: Kernel) {
     // irq 0 is never handed out (it means "no interrupt" to drivers).
     this.allocatedIrqs.set(0, 1);
+    this.virqStamps = new UnitStamps(k);
+    k.audit.register(this.virqPool());
+  }
+
+  /** The allocated_irqs bitmap as an audit pool (irq 0 aside). */
+  private virqPool(): AuditPool {
+    const bits = this.allocatedIrqs;
+    const stamps = this.virqStamps;
+    return {
+      name: 'virq',
+      count: () => bits.weight() - 1,
+      *units(): Iterable<AuditUnit> {
+        for (const irq of bits.setBits()) if (irq !== 0) yield { id: virqUnit(irq), stamp: stamps.of(irq) };
+      },
+    };
   }
 
   // irq_domain_create_hierarchy() / irq_domain_instantiate()
@@ -220,6 +280,7 @@ export class IrqCore {
   ): IrqDomain {
     const d = this.k.heap.kmalloc(
       new IrqDomain(name, parent, ops, hostData, flags | (parent ? IRQ_DOMAIN_FLAG_HIERARCHY : 0), busToken),
+      'irq_domain_instantiate',
     );
     this.domains.push(d);
     return d;
@@ -279,13 +340,16 @@ export class IrqCore {
     for (let i = 0; i < nrIrqs; i++) {
       for (let l = 1; l < chain.length; l++) if (this.k.faults.shouldFail('irq_domain_alloc_irq_data')) return -ENOMEM;
     }
-    if (!realloc) this.allocatedIrqs.set(virq, nrIrqs);
+    if (!realloc) {
+      this.allocatedIrqs.set(virq, nrIrqs);
+      for (let i = 0; i < nrIrqs; i++) this.virqStamps.take(virq + i, 'irq_domain_alloc_descs');
+    }
     const previous = new Map<number, IrqData>();
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
-      for (let l = chain.length - 1; l >= 0; l--) {
-        parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
-      }
+      for (let l = chain.length - 1; l >= 0; l--) parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
+      // the parent levels are kzalloc()ed by irq_domain_alloc_irq_data(); the top one is in the desc
+      for (let d = (parentData as IrqData).parentData; d !== null; d = d.parentData) this.k.heap.kmalloc(d, 'irq_domain_alloc_irq_data');
       const old = realloc ? this.descs.get(virq + i) : undefined;
       if (old !== undefined) {
         previous.set(virq + i, old.irqData);
@@ -293,7 +357,7 @@ export class IrqCore {
         this.k.touchIrq(virq + i);
         continue;
       }
-      const desc = new IrqDesc(virq + i, parentData as IrqData);
+      const desc = this.k.heap.kmalloc(new IrqDesc(virq + i, parentData as IrqData), 'alloc_desc');
       const aff = affinity?.[i];
       desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
       desc.affinityManaged = aff?.isManaged ?? false;
@@ -305,7 +369,11 @@ export class IrqCore {
       // The level that failed undoes its own work; the core only drops data and descs
       // (a reallocated legacy descriptor keeps its descriptor and gets its old data back).
       if (realloc) {
-        for (const [irq, data] of previous) (this.descs.get(irq) as IrqDesc).irqData = data;
+        for (const [irq, data] of previous) {
+          const desc = this.descs.get(irq) as IrqDesc;
+          for (let d = desc.irqData.parentData; d !== null; d = d.parentData) this.k.heap.kfree('irq_domain_free_irq_data', d);
+          desc.irqData = data;
+        }
       } else {
         this.freeIrqDataAndDescs(virq, nrIrqs);
       }
@@ -345,12 +413,14 @@ export class IrqCore {
     const virq = this.allocatedIrqs.findZeroArea(1, 0);
     if (virq < 0) return -ENOSPC;
     this.allocatedIrqs.set(virq, 1);
+    this.virqStamps.take(virq, 'irq_alloc_desc');
     return virq;
   }
 
   /** irq_free_desc() */
   freeDesc(irq: number): void {
     this.allocatedIrqs.clear(irq, 1, (what) => this.k.report('double-free', 'irq_free_desc', what));
+    this.virqStamps.drop(irq);
   }
 
   // irq_domain_alloc_irqs_parent()
@@ -419,12 +489,19 @@ export class IrqCore {
     return 0;
   }
 
+  // irq_domain_free_irq_data() + irq_free_descs()
   private freeIrqDataAndDescs(virq: number, nrIrqs: number): void {
     for (let i = 0; i < nrIrqs; i++) {
       this.k.touchIrq(virq + i);
-      if (!this.descs.delete(virq + i)) {
+      const desc = this.descs.get(virq + i);
+      if (desc === undefined) {
         this.k.report('double-free', 'irq_free_descs', `irq ${virq + i} freed but not allocated`);
+        continue;
       }
+      for (let d = desc.irqData.parentData; d !== null; d = d.parentData) this.k.heap.kfree('irq_domain_free_irq_data', d);
+      this.descs.delete(virq + i);
+      this.k.heap.kfree('free_desc', desc);
+      this.virqStamps.drop(virq + i);
     }
     this.allocatedIrqs.clear(virq, nrIrqs, (what) => this.k.report('double-free', 'irq_free_descs', what));
   }
@@ -486,9 +563,10 @@ export class IrqCore {
     if (this.k.faults.shouldFail('irq_alloc_descs')) return -ENOMEM;
     this.allocatedIrqs.set(virq, cnt);
     for (let i = 0; i < cnt; i++) {
+      this.virqStamps.take(virq + i, 'irq_alloc_descs');
       const data = new IrqData(virq + i, NO_IRQ_DOMAIN, null);
       data.chip = chip;
-      const desc = new IrqDesc(virq + i, data);
+      const desc = this.k.heap.kmalloc(new IrqDesc(virq + i, data), 'alloc_desc');
       desc.affinity = Array.from({ length: this.k.nrCpus }, (_, c) => c);
       this.descs.set(virq + i, desc);
       this.k.touchIrq(virq + i);

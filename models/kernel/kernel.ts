@@ -2,8 +2,10 @@
 // injector and the patch set that decides which code paths run. Platform parents plug
 // into it; the harness drives it through the driver APIs in pci-msi.ts and platform-msi.ts.
 import { FaultInjector } from './faults';
-import { Heap, hex, type HeapSanitizer, type KObject } from './heap';
-import { IrqCore } from './irqdomain';
+import { Heap, hex, type AllocCause, type AllocStamp, type HeapSanitizer, type KObject } from './heap';
+import { AuditRegistry } from './audit';
+import { IrqCore, IrqData, IrqDesc } from './irqdomain';
+import { MsiDesc } from './msi-desc';
 import type { Device } from './device';
 import type { PatchSet } from './patches';
 import type { KernelReport, ReportKind } from './report';
@@ -19,7 +21,13 @@ export class Kernel implements HeapSanitizer {
   readonly reports: KernelReport[] = [];
   /** The driver-level command being executed, stamped on every report. */
   step = 0;
+  /** The command running now, stamped on every allocation (null while the platform boots). */
+  cause: AllocCause | null = null;
+  /** Allocation stamps of the running command, one per site (its allocations share them). */
+  private readonly stamps = new Map<string, AllocStamp>();
   readonly heap: Heap = new Heap(this);
+  /** Resource pools the allocators registered, for the object audit. */
+  readonly audit = new AuditRegistry();
   readonly faults = new FaultInjector();
   readonly irqs: IrqCore = new IrqCore(this);
   private readonly deviceList: Device[] = [];
@@ -40,6 +48,11 @@ export class Kernel implements HeapSanitizer {
   readonly irqEvents: IrqEvent[] = [];
   /** Per CPU: the handler it is inside (hardirq context), if any (irq-flow.ts). */
   readonly hardirq: (HardirqFrame | null)[];
+  /**
+   * CONFIG_GENERIC_IRQ_RESERVATION_MODE: selected by the architecture (x86 only), it makes the
+   * PCI/MSI templates ask for MSI_FLAG_MUST_REACTIVATE. Set by the platform at boot.
+   */
+  genericIrqReservationMode = false;
   /** cpu_online_mask: every CPU is up after smp_init(); cpuhotplug.ts takes them down and up. */
   readonly cpuOnline: boolean[];
   /** What the current step changed (cleared by beginStep). */
@@ -69,9 +82,11 @@ export class Kernel implements HeapSanitizer {
     return this.patches.has(id);
   }
 
-  /** Start of a driver-level command. */
-  beginStep(step: number): void {
+  /** Start of a driver-level command; `describe` gives its repro line, for allocation records. */
+  beginStep(step: number, describe: () => string = () => `step ${step + 1}`): void {
     this.step = step;
+    this.cause = { step, describe };
+    this.stamps.clear();
     this.retiredMsiDomains = [];
     this.dirty.clear();
   }
@@ -111,11 +126,19 @@ export class Kernel implements HeapSanitizer {
     this.report('warn', site, message);
   }
 
+  stamp(site: string): AllocStamp {
+    let s = this.stamps.get(site);
+    if (s === undefined) this.stamps.set(site, (s = { site, cause: this.cause }));
+    return s;
+  }
+
   useAfterFree(site: string, obj: KObject): void {
     this.report('kasan-use-after-free', site, `${obj.kind}@${hex(obj.addr)} used after kfree()`);
   }
 
   released(obj: KObject): void {
+    // Descriptors and irq_data are recorded by irq number (touchIrq), MSI descriptors by device
+    if (obj instanceof IrqDesc || obj instanceof IrqData || obj instanceof MsiDesc) return;
     this.dirty.objects.add(obj);
   }
 

@@ -91,7 +91,7 @@ export function requestIrq(k: Kernel, irq: number, name: string, owner: { dev: s
   // kzalloc of the irqaction, before __setup_irq() looks at the line
   if (k.faults.shouldFail('request_threaded_irq')) return -ENOMEM;
   if (desc.action !== null) return -EBUSY;
-  const action = k.heap.kmalloc(new IrqAction(name, owner));
+  const action = k.heap.kmalloc(new IrqAction(name, owner), 'request_threaded_irq');
   // __setup_irq(): the first action requests the chip's resources (irq_request_resources())
   const chip = desc.irqData.chip;
   let ret = chip?.irqRequestResources?.(k, desc.irqData) ?? 0;

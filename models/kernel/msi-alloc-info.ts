@@ -43,6 +43,11 @@ export class ScratchpadSlot {
     return this.object as T | null;
   }
 
+  /** The pointer member if it is the one last written, else null; no report (for observers, not kernel code). */
+  peekPtr(): KObject | null {
+    return this.member === 'ptr' ? this.object : null;
+  }
+
   copyFrom(other: ScratchpadSlot): void {
     this.member = other.member;
     this.bits = other.bits;

@@ -1,7 +1,7 @@
 // struct msi_desc and the per-domain descriptor store (kernel/irq/msi.c: msi_alloc_desc,
 // msi_insert_desc, msi_free_desc_range). PCI MSI has one descriptor covering nvec_used
 // consecutive irqs; MSI-X and platform MSI have one per vector.
-import type { KObject } from './heap';
+import { KObject } from './heap';
 import type { IrqAffinityDesc } from './irqdomain';
 
 export interface MsiMsgSnapshot {
@@ -10,7 +10,9 @@ export interface MsiMsgSnapshot {
   data: number;
 }
 
-export class MsiDesc {
+/** struct msi_desc: kzalloc()ed by msi_alloc_desc(), kfree()d by msi_free_desc(). */
+export class MsiDesc extends KObject {
+  readonly kind = 'msi_desc';
   /** 0 = not associated with a Linux irq. */
   irq = 0;
   msiIndex = 0;
@@ -27,7 +29,9 @@ export class MsiDesc {
     readonly dev: KObject,
     public nvecUsed: number,
     readonly isMsix: boolean,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 export const MSI_MAX_INDEX = 0xffff;

@@ -9,6 +9,7 @@ import {
   IRQ_DOMAIN_FLAG_MSI,
   IRQ_DOMAIN_FLAG_MSI_DEVICE,
   IRQ_DOMAIN_FREE_BULK,
+  IrqFwnode,
   type IrqChip,
   type IrqData,
   type IrqDomain,
@@ -178,7 +179,7 @@ export function msiMaxDeviceIrqdomains(k: Kernel): 1 | 2 {
 export function msiSetupDeviceData(k: Kernel, dev: Device): number {
   if (dev.msiData !== null) return 0;
   if (k.faults.shouldFail('msi_setup_device_data')) return -ENOMEM;
-  const md = k.heap.kmalloc(new MsiDeviceData(msiMaxDeviceIrqdomains(k)));
+  const md = k.heap.kmalloc(new MsiDeviceData(msiMaxDeviceIrqdomains(k)), 'msi_setup_device_data');
   k.touchDevice(dev);
   // A global MSI domain (not an MSI parent) goes into the default slot, so all code can work
   // on domain ids
@@ -265,7 +266,7 @@ export function msiCreateDeviceIrqDomain(
     alloc_data: null,
   };
   const name = `${pops.prefix}${template.name}-${dev.name}`;
-  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, chip, ops, info));
+  const bundle = k.heap.kmalloc(new MsiDomainBundle(name, dev, domid, chip, ops, info), 'msi_create_device_irq_domain');
   // the kmemdup()ed template's alloc_info, which prepare then fills
   bundle.alloc_info.flags = template.allocInfoFlags ?? 0;
   if (k.applied('1396e89e09f0')) info.alloc_data = bundle.alloc_info;
@@ -281,25 +282,36 @@ export function msiCreateDeviceIrqDomain(
 function installDeviceDomain(k: Kernel, dev: Device, domid: number, parent: IrqDomain, pops: MsiParentOps, bundle: MsiDomainBundle, hwsize: number): boolean {
   const info = bundle.info;
   // irq_domain_alloc_named_fwnode() unless the domain uses the device's fwnode
-  if (!hasFlag(info.flags, MSI_FLAG_USE_DEV_FWNODE) && k.faults.shouldFail('irq_domain_alloc_named_fwnode')) return false;
-  if (msiSetupDeviceData(k, dev) !== 0) return false;
+  // Wire-to-MSI domains use the device's fwnode; every other device domain gets a named one
+  let fwnode: IrqFwnode | null = null;
+  if (!hasFlag(info.flags, MSI_FLAG_USE_DEV_FWNODE)) {
+    if (k.faults.shouldFail('irq_domain_alloc_named_fwnode')) return false;
+    fwnode = k.heap.kmalloc(new IrqFwnode(bundle.name), 'irq_domain_alloc_named_fwnode');
+  }
+  // __free(irq_domain_free_fwnode) on every failure from here on
+  const fail = (): false => {
+    k.heap.kfree('irq_domain_free_fwnode', fwnode);
+    return false;
+  };
+  if (msiSetupDeviceData(k, dev) !== 0) return fail();
   const slot = slotOf(dev, domid) as MsiDomainSlot;
   if (getDeviceDomain(k, dev, domid) !== null) {
     k.warn('msi_create_device_irq_domain', `${dev.name}: MSI domain slot ${domid} already occupied`);
-    return false;
+    return fail();
   }
-  if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) return false;
+  if (!pops.init_dev_msi_info(k, dev, parent, parent, info)) return fail();
   // __msi_create_irq_domain(): the size check comes after the parent had its say; hwsize 0
   // grants the whole index space
-  if (info.hwsize > MSI_MAX_INDEX + 1) return false;
+  if (info.hwsize > MSI_MAX_INDEX + 1) return fail();
   if (info.hwsize === 0) info.hwsize = MSI_MAX_INDEX + 1;
   // irq_domain_create_hierarchy(): the kzalloc of the domain
-  if (k.faults.shouldFail('irq_domain_instantiate')) return false;
+  if (k.faults.shouldFail('irq_domain_instantiate')) return fail();
   // With the bulk-free proposal a parent that frees in bulk makes its device domains do so too,
   // so a range reaches it in one ->free() call.
   const bulk = k.applied('87350178tl') ? parent.flags & IRQ_DOMAIN_FREE_BULK : 0;
   const domain = msiCreateIrqDomain(k, bundle.name, info, IRQ_DOMAIN_FLAG_MSI_DEVICE | bulk, parent);
   domain.dev = dev;
+  domain.fwnode = fwnode;
   bundle.domain = domain;
   k.touchDevice(dev);
   slot.domain = domain;
@@ -313,7 +325,7 @@ function installDeviceDomain(k: Kernel, dev: Device, domid: number, parent: IrqD
       bundle.templatePrepareFailed = true;
       slot.domain = null;
       k.irqs.removeDomain('msi_create_device_irq_domain', domain);
-      return false;
+      return fail();
     }
   }
   k.msiDomains.add(bundle);
@@ -345,7 +357,9 @@ export function msiRemoveDeviceIrqDomain(k: Kernel, dev: Device, domid: number):
     }
     mustHave('msi_remove_device_irq_domain', info.ops.msi_teardown, 'msi_teardown')(k, domain, info.alloc_data);
   }
+  const fwnode = domain.fwnode;
   k.irqs.removeDomain('msi_remove_device_irq_domain', domain);
+  k.heap.kfree('irq_domain_free_fwnode', fwnode);
   if (bundle !== null) {
     bundle.removed = true;
     k.msiDomains.delete(bundle);
@@ -373,10 +387,21 @@ export function msiStore(dev: Device, domid: number): Map<number, MsiDesc> | nul
   return slotOf(dev, domid)?.store ?? null;
 }
 
+/** msi_alloc_desc(): a descriptor for `nvecUsed` irqs of `dev`. */
+export function msiAllocDesc(k: Kernel, dev: Device, nvecUsed: number, isMsix: boolean): MsiDesc {
+  return k.heap.kmalloc(new MsiDesc(dev, nvecUsed, isMsix), 'msi_alloc_desc');
+}
+
 // msi_insert_desc(): MSI_ANY_INDEX takes the first free index below hwsize (xa_alloc, -EBUSY
 // when none is free), else xa_insert (-EBUSY when taken); either can fail to allocate an
 // xarray node (-ENOMEM). On any failure the descriptor is freed (msi_free_desc).
 export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
+  const ret = msiInsertDescInner(k, dev, desc, domid, index);
+  if (ret !== 0) k.heap.kfree('msi_free_desc', desc);
+  return ret;
+}
+
+function msiInsertDescInner(k: Kernel, dev: Device, desc: MsiDesc, domid: number, index: number): number {
   const store = msiStore(dev, domid);
   if (store === null) return -ENODEV;
   k.touchDevice(dev);
@@ -404,7 +429,7 @@ export function msiInsertDesc(k: Kernel, dev: Device, desc: MsiDesc, domid: numb
 // msi_insert_desc() at the template's index
 export function msiDomainInsertMsiDesc(k: Kernel, dev: Device, domid: number, desc: MsiDesc, index: number): number {
   if (k.faults.shouldFail('msi_alloc_desc')) return -ENOMEM;
-  return msiInsertDesc(k, dev, desc, domid, index);
+  return msiInsertDesc(k, dev, k.heap.kmalloc(desc, 'msi_alloc_desc'), domid, index);
 }
 
 // msi_domain_alloc_simple_msi_descs() / msi_domain_add_simple_msi_descs(): one descriptor per
@@ -415,7 +440,7 @@ function msiDomainAllocSimpleMsiDescs(k: Kernel, dev: Device, info: MsiDomainInf
   if (!hasFlag(info.flags, MSI_FLAG_ALLOC_SIMPLE_MSI_DESCS)) return 0;
   if (!msiCtrlValid(k, dev, ctrl)) return -EINVAL;
   for (let idx = ctrl.first; idx <= ctrl.last; idx++) {
-    const ret = k.faults.shouldFail('msi_alloc_desc') ? -ENOMEM : msiInsertDesc(k, dev, new MsiDesc(dev, 1, false), ctrl.domid, idx);
+    const ret = k.faults.shouldFail('msi_alloc_desc') ? -ENOMEM : msiInsertDesc(k, dev, msiAllocDesc(k, dev, 1, false), ctrl.domid, idx);
     if (ret !== 0) {
       msiDomainFreeDescs(k, dev, ctrl);
       return ret;
@@ -435,6 +460,7 @@ function msiDomainFreeDescs(k: Kernel, dev: Device, ctrl: MsiCtrl): void {
     if (idx < ctrl.first || idx > ctrl.last) continue;
     store.delete(idx);
     if (desc.irq !== 0) k.warn('msi_domain_free_descs', `${dev.name}: descriptor ${idx} freed while still associated with irq ${desc.irq}`);
+    else k.heap.kfree('msi_free_desc', desc);
   }
 }
 
@@ -588,7 +614,7 @@ export function msiDomainAllocIrqAt(k: Kernel, dev: Device, domid: number, index
   if (k.faults.shouldFail('msi_alloc_desc')) return { index: -ENOMEM, virq: 0 };
   // an MSI-X vector in the default slot; a PCI/IMS one in the secondary slot, or a wire's, is
   // no MSI-X entry
-  const desc = new MsiDesc(dev, 1, domid === MSI_DEFAULT_DOMAIN_ID && icookie === undefined);
+  const desc = msiAllocDesc(k, dev, 1, domid === MSI_DEFAULT_DOMAIN_ID && icookie === undefined);
   if (icookie !== undefined) desc.icookie = icookie;
   const ret = msiInsertDesc(k, dev, desc, domid, index);
   if (ret !== 0) return { index: ret, virq: 0 };

@@ -118,8 +118,15 @@ function pciMsiEntryMask(k: Kernel, data: IrqData, mask: boolean): void {
   else pciMsixUnmaskEntry(k, dev, desc.msiIndex);
 }
 
-// MSI_COMMON_FLAGS
+// MSI_COMMON_FLAGS, with MSI_REACTIVATE (MSI_FLAG_MUST_REACTIVATE) where reservation mode
+// exists: see reactivating()
 const MSI_COMMON_FLAGS = MSI_FLAG_FREE_MSI_DESCS | MSI_FLAG_ACTIVATE_EARLY | MSI_FLAG_DEV_SYSFS | MSI_FLAG_MUST_REACTIVATE;
+
+/** The template as this kernel builds it: MSI_REACTIVATE is 0 without CONFIG_GENERIC_IRQ_RESERVATION_MODE. */
+function reactivating(k: Kernel, t: MsiDomainTemplate): MsiDomainTemplate {
+  if (k.genericIrqReservationMode) return t;
+  return { ...t, info: { ...t.info, flags: t.info.flags & ~MSI_FLAG_MUST_REACTIVATE } };
+}
 
 // pci_device_domain_set_desc(): the device-level hwirq is the MSI index
 const pciDeviceDomainSetDesc = (arg: { desc: MsiDesc | null; hwirq: number }, desc: MsiDesc): void => {
@@ -192,7 +199,7 @@ function pciSetupMsixDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boole
   if (dev.msiEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return pciCreateDeviceDomain(k, dev, pciMsixTemplate, hwsize);
+  return pciCreateDeviceDomain(k, dev, reactivating(k, pciMsixTemplate), hwsize);
 }
 
 // pci_setup_msi_device_domain(): hwsize is 1 until 9cc82d99b13c
@@ -200,7 +207,7 @@ function pciSetupMsiDeviceDomain(k: Kernel, dev: PciDev, hwsize: number): boolea
   if (dev.msixEnabled) return false;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSI')) return true;
   if (matchDeviceDomain(dev, 'PCI_DEVICE_MSIX')) msiRemoveDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN);
-  return pciCreateDeviceDomain(k, dev, pciMsiTemplate, k.applied('9cc82d99b13c') ? hwsize : 1);
+  return pciCreateDeviceDomain(k, dev, reactivating(k, pciMsiTemplate), k.applied('9cc82d99b13c') ? hwsize : 1);
 }
 
 // pci_free_msi_irqs()

@@ -10,14 +10,57 @@ import type { InterruptFabric } from '../kernel/irq-fabric';
 import type { ArchCpuHotplug } from '../kernel/cpuhotplug';
 import type { NamedRevision, Patch } from '../kernel/patches';
 
-/** One pool of parent resources, for the "back to baseline" and "no leak" invariants. */
+/**
+ * One pool of parent resources, or one kind of heap object, as the object audit reads it
+ * (models/kernel/audit.ts: auditUsage). A view for tests and reports: it judges nothing.
+ */
 export interface ResourceUsage {
   /** e.g. `LPI`, `its_device`, `ITT`, `IRTE`. */
   readonly pool: string;
-  /** Units held now, not counting those pinned on purpose (shared ITS devices). */
+  /** Units (objects) held now, whoever holds them. */
   readonly inUse: number;
-  /** Units held with no device present. */
+  /** Of those, the ones allocated at boot. */
   readonly baseline: number;
+}
+
+/** One allocation the driver-outcome oracle asks the parent about (PlatformInstance.vectorRoom). */
+export interface VectorRequest {
+  /**
+   * 'msix': one irq per vector, a shortfall at allocation retried with what was allocated
+   * (msi_handle_pci_fail); 'msi': one multi-MSI block, a failure retried with one vector;
+   * 'platform': platform MSI, one irq per vector, all or nothing.
+   */
+  readonly path: 'msix' | 'msi' | 'platform';
+  /** The device MSI domain's size: MSI-X table, MSI capability, or the platform device's count. */
+  readonly hwsize: number;
+  /** Vectors asked for (at most hwsize). */
+  readonly nvec: number;
+  /** PCI_IRQ_AFFINITY: managed vectors (a reservation on every CPU of each vector's mask). */
+  readonly managed: boolean;
+}
+
+/** The vectors an allocation ends with: at least `sure`, at most `most` (sure <= most <= nvec). */
+export interface VectorRoom {
+  readonly sure: number;
+  readonly most: number;
+}
+
+/**
+ * The room of a parent whose capacity oracle is all-or-nothing (it can tell whether `nvec`
+ * vectors fit, not how many of fewer would): all of them, or no promise.
+ */
+export function roomIfFits(fits: boolean, nvec: number): VectorRoom {
+  return fits ? { sure: nvec, most: nvec } : { sure: 0, most: nvec };
+}
+
+/** Translation state found by requester ID (PlatformInstance.requesterKey). */
+export interface RequesterKey {
+  /** The object itself: two irqs with the same key share the translation. */
+  readonly key: object;
+  /** For messages: `its_device 0x100`, `remap table of devid 100`. */
+  readonly what: string;
+  /** Does a write carrying this requester ID find it? */
+  accepts(requester: number): boolean;
 }
 
 /** Where a memory write from a device lands once the platform has translated it. */
@@ -32,16 +75,32 @@ export interface PlatformInstance {
   readonly kernel: Kernel;
   /** dev_set_msi_domain() at device add: the MSI parent the device allocates under. */
   msiParentFor(dev: Device): IrqDomain | null;
-  /** Resource pools owned by the parents, for leak checks. */
+  /** The audit's view of the parents' resource pools and heap objects (auditUsage()). */
   resources(): readonly ResourceUsage[];
   /** Follows an MSI write (address/data) sent by `dev` through the interrupt fabric. */
   deliver(dev: Device, msg: MsiMsg): Delivery;
   /**
-   * Capacity oracle for the driver-outcome check: true when the parent's free resources
-   * guarantee that `dev` can get `nvec` vectors (a device sharing a requester ID with
-   * another never qualifies). False means "a shortfall would be legitimate".
+   * Capacity oracle for the driver-outcome check: how many of the vectors `req` asks for the
+   * parent hands `dev` now, derived from what the kernel reads to decide (free LPIs and event
+   * maps, vector space per CPU, remap tables, firmware quotas and LISN blocks, device topology),
+   * never from running the allocation. The count the allocation path ends with lies in
+   * [sure, most] (0: the path fails); where the parent cannot be predicted, sure is 0.
    */
-  headroom(dev: Device, nvec: number): boolean;
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom;
+  /**
+   * Optional, for the identity invariant: the translation state the parent keeps for `irq` of
+   * `dev` that is found by the requester ID a write carries (the its_device of an ITS DeviceID,
+   * the AMD-Vi remap table a devid's DTE points at, the VT-d IRTE's source-id check), and
+   * whether a write carrying `requester` finds it. Null where the irq has none. Absent: the
+   * parent keys nothing by requester ID (pseries, powernv: PE-based).
+   */
+  requesterKey?(dev: Device, irq: number): RequesterKey | null;
+  /**
+   * Optional: true when irq_domain_activate_irq() of the (deactivated) irq `irq` cannot fail for
+   * want of resources now (x86: an online CPU has a free vector). Absent: activation allocates
+   * nothing that can run out.
+   */
+  canActivate?(irq: number): boolean;
   /**
    * Optional, read-only: the controller a device's MSI writes reach and the DeviceID they carry,
    * as the machine's firmware maps them (DT msi-map/msi-map-mask, ACPI IORT; ARM64 machines

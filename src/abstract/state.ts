@@ -27,8 +27,6 @@ export interface AbstractDevice {
   nvec: number;
   /** MSI-X indices allocated with pci_msix_alloc_irq_at. */
   readonly dynamic: Set<number>;
-  /** A fault fired while this device was being served: its capacity may be smaller for good. */
-  degraded: boolean;
   /**
    * The driver has called an MSI allocation API since it was bound: devres holds its MSI device
    * data (msi_setup_device_data) even after a failed allocation, pci_free_irq_vectors or
@@ -177,7 +175,7 @@ export function liveRids(s: AbstractState): Set<number> {
   return out;
 }
 
-/** Devices that share a requester ID with another (aliases, same bridge): no exact outcome promised. */
+/** Devices that share a requester ID with another (aliases, same bridge), for coverage. */
 export function sharesRequesterId(s: AbstractState, d: AbstractDevice): boolean {
   return d.bus === 'pci' && sharingDevices(s).has(d);
 }

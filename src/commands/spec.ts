@@ -4,10 +4,15 @@ import type { Simulation } from '../sim/simulation';
 import type { Command, CommandKind, CommandOf, Outcome } from './command';
 import type { Rng } from './rng';
 
-/** What the abstract model predicts a command returns. */
+/**
+ * What the abstract model predicts a command returns. An 'exact' or 'range' promise holds
+ * unless an injected failure fires during the call (the kernel saw the allocation or firmware call fail):
+ * then the call may return an error, or, with `underFault`, a count the API's fallbacks give
+ * (pci_alloc_irq_vectors() falling back from MSI-X to MSI, or to fewer vectors).
+ */
 export type Expectation =
-  | { readonly kind: 'exact'; readonly ret: number; readonly why: string }
-  | { readonly kind: 'range'; readonly min: number; readonly max: number; readonly orError: boolean; readonly why: string }
+  | { readonly kind: 'exact'; readonly ret: number; readonly why: string; readonly underFault?: { readonly min: number; readonly max: number } }
+  | { readonly kind: 'range'; readonly min: number; readonly max: number; readonly orError: boolean; readonly why: string; readonly underFault?: { readonly min: number; readonly max: number } }
   | { readonly kind: 'error'; readonly why: string }
   | { readonly kind: 'none' };
 

@@ -44,7 +44,7 @@ export function runSeed(seed: number, run: number): string {
 
 /**
  * The orderly end of a run, as at driver unload: every handler freed, then the driver of every
- * device holding vectors or MSI device data released. Leak invariants (resources-baseline) only speak once no device holds MSI state, a
+ * device holding vectors or MSI device data released. Leak invariants (object-audit) only speak once no device holds MSI state, a
  * quiescent point random runs seldom reach by chance. Deterministic from the state, so a run
  * still replays from (seed, run, config). Returns the next valid teardown command, or null.
  */

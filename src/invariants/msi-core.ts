@@ -111,16 +111,18 @@ export const msiDescAssociation: Invariant = {
   },
 };
 
-/** One level of a live irq against its domain's reverse map; `seen` finds two irqs with one hwirq. */
-function hwirqLevel(data: IrqData, seen: Map<object, Map<number, number>> | null): string | null {
-  // Domains whose driver knowingly repeats hwirqs (AMD-IR: (devid << 16) + i per allocation) are exempt
-  if (!data.mapped || data.domain.sharedHwirqs) return null;
+/**
+ * One level of a live irq against its domain's reverse map; `seen` finds two irqs with one
+ * hwirq. A domain whose driver repeats hwirqs by design (sharedHwirqs: AMD-IR's
+ * `(devid << 16) + i`) must name the hardware resource that is unique instead (hardwareId:
+ * the IRTE), and that is checked in place of the hwirq.
+ */
+function hwirqLevel(data: IrqData, seen: Map<object, Map<number | string, number>> | null): string | null {
+  if (!data.mapped) return null;
+  if (data.domain.sharedHwirqs) return seen === null ? null : hardwareLevel(data, seen);
   if (seen !== null) {
-    let m = seen.get(data.domain);
-    if (m === undefined) seen.set(data.domain, (m = new Map()));
-    const other = m.get(data.hwirq);
+    const other = seenBefore(seen, data, data.hwirq);
     if (other !== undefined) return `${data.domain.name}: hwirq ${data.hwirq} used by irq ${other} and irq ${data.irq}`;
-    m.set(data.hwirq, data.irq);
   }
   const owner = data.domain.revmap.get(data.hwirq);
   if (owner === data) return null;
@@ -129,25 +131,51 @@ function hwirqLevel(data: IrqData, seen: Map<object, Map<number, number>> | null
   return `${data.domain.name}: reverse map of hwirq ${data.hwirq} does not point at irq ${data.irq}`;
 }
 
+/** Records `id` for the level's domain in `seen`; returns the irq that had it already, if any. */
+function seenBefore(seen: Map<object, Map<number | string, number>>, data: IrqData, id: number | string): number | undefined {
+  let m = seen.get(data.domain);
+  if (m === undefined) seen.set(data.domain, (m = new Map()));
+  const other = m.get(id);
+  if (other === undefined) m.set(id, data.irq);
+  return other;
+}
+
+/** A level of a domain with repeating hwirqs: the hardware resource it names is its own. */
+function hardwareLevel(data: IrqData, seen: Map<object, Map<number | string, number>>): string | null {
+  const hw = data.domain.hardwareId;
+  if (hw === null) return `${data.domain.name}: hwirqs repeat (irq ${data.irq} has ${data.hwirq}) and the domain names no unique hardware resource`;
+  const id = hw(data);
+  const other = seenBefore(seen, data, id);
+  return other === undefined ? null : `${data.domain.name}: ${id} used by irq ${other} and irq ${data.irq}`;
+}
+
+/** Every level of every live irq (full check). */
+function allLevels(sim: { kernel: Kernel }): string | null {
+  const seen = new Map<object, Map<number | string, number>>();
+  for (const desc of sim.kernel.irqs.descs.values()) {
+    for (let data = desc.irqData as IrqData | null; data !== null; data = data.parentData) {
+      const why = hwirqLevel(data, seen);
+      if (why !== null) return why;
+    }
+  }
+  return null;
+}
+
 export const hwirqUnique: Invariant = {
   id: 'hwirq-unique',
-  statement: 'within a domain, every live irq has its own hwirq and the reverse map agrees',
-  rule: 'hardware IDs are unique per domain: device hwirq = msi_index, ITS events, LPIs, vectors, IRTEs (I9)',
+  statement: 'at every level of every hierarchy, a live irq has a hardware ID of its own in its domain and the reverse map agrees',
+  rule: 'hardware IDs are unique per domain: device hwirq = msi_index, ITS events, LPIs, vectors, IRTEs, XIVE sources (I9); where a driver repeats hwirqs by design, the hardware entry it programs is unique',
   check({ sim }) {
-    const seen = new Map<object, Map<number, number>>();
-    for (const desc of sim.kernel.irqs.descs.values()) {
-      for (let data = desc.irqData as IrqData | null; data !== null; data = data.parentData) {
-        const why = hwirqLevel(data, seen);
-        if (why !== null) return why;
-      }
-    }
-    return null;
+    return allLevels(sim);
   },
   // A level's hwirq and mapping change only on dirty irqs; a second irq taking a live irq's
-  // hwirq (mapped now, so dirty) finds the reverse map pointing at the other.
-  checkTouched({ sim }, touched) {
+  // hwirq (mapped now, so dirty) finds the reverse map pointing at the other. A touched level
+  // of a domain with repeating hwirqs has no reverse map to lean on: the full scan decides.
+  checkTouched(ctx, touched) {
+    const { sim } = ctx;
     for (const irq of touched.irqs) {
       for (let data = sim.kernel.irqs.desc(irq)?.irqData ?? null; data !== null; data = data.parentData) {
+        if (data.mapped && data.domain.sharedHwirqs) return allLevels(sim);
         const why = hwirqLevel(data, null);
         if (why !== null) return why;
       }

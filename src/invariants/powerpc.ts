@@ -81,7 +81,7 @@ function heldXiveData(k: Kernel, xiveDomain: IrqDomain): Map<XiveIrqData, number
 /**
  * xive_irq_data seen held by an irq at an earlier check, per simulation: one that was never
  * held and is unheld when its command ends was allocated and dropped by that command's error
- * path. (One that was held and is later dropped is a free-path leak: resources-baseline.)
+ * path. (One that was held and is later dropped is a free-path leak: object-audit.)
  */
 const EVER_HELD = new WeakMap<object, WeakSet<XiveIrqData>>();
 

@@ -3,7 +3,10 @@
 import type { CheckContext, Invariant, Violation } from './invariant';
 import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, kernelListsLive, msiDescAssociation, prepareTeardownPairing } from './msi-core';
+import { requesterIdIdentity } from './identity';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
+import { objectAudit } from './object-audit';
+import { activateEarly, activationReleased, irqStateMachine } from './irq-states';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
 import { X86_INVARIANTS } from './x86';
@@ -21,6 +24,12 @@ export const INVARIANTS: readonly Invariant[] = [
   prepareTeardownPairing,
   msiDescAssociation,
   hwirqUnique,
+  requesterIdIdentity,
+  // the core's per-irq states, then what activation took: a wrong state is the cause of a stale
+  // translation, and both come before the routing and leak invariants they would break
+  irqStateMachine,
+  activateEarly,
+  activationReleased,
   itsLpiAccounting,
   itsDeviceLifetime,
   ...X86_INVARIANTS,
@@ -29,10 +38,15 @@ export const INVARIANTS: readonly Invariant[] = [
   ...RISCV_AIA_INVARIANTS,
   ...ARM64_GIC_INVARIANTS,
   messageRouting,
-  resourcesBaseline,
   driverOutcome,
   ...DELIVERY_INVARIANTS,
   kernelListsLive,
+  // the general net last: a specific invariant names the cause of a leak (a vector left behind
+  // by CPU offline, an its_device freed too early) at the step it happens
+  objectAudit,
+  // what the parents report beyond the kernel's heap (hypervisor and firmware state: Xen pirqs,
+  // a Hyper-V host's interrupt entries), after the audit of the kernel's own objects
+  resourcesBaseline,
 ];
 
 export function findInvariant(id: string): Invariant | undefined {

@@ -11,13 +11,13 @@ import { MSI_FLAG_MULTI_PCI_MSI, MSI_FLAG_PCI_MSIX_ALLOC_DYN, type MsiDomainInfo
 import type { PlatformInstance, PlatformModel } from '../../models/platforms/platform';
 import { newAbstractState, type AbstractState } from '../abstract/state';
 import type { Command, Outcome } from '../commands/command';
-import type { Expectation } from '../commands/spec';
+import { formatCommand, type Expectation } from '../commands/spec';
 import { specOf } from '../commands/vocabulary';
 import { targetEffectiveCpu } from '../commands/vocabulary/affinity';
 import type { ResolvedRevision } from '../revision';
 import { GenericFabric } from '../../models/kernel/irq-fabric';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
-import { cpuHandleIrq, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
+import { cpuHandleIrq, cpuIrqExit, type IrqEvent, type IrqExit } from '../../models/kernel/irq-flow';
 import { originName } from '../../models/kernel/irq-action';
 import type { KernelWait } from '../../models/kernel/manage';
 import { DeliveryLedger } from './delivery-ledger';
@@ -45,6 +45,8 @@ export interface StepRecord {
   readonly oops: KernelOops | null;
   /** Index into kernel.reports where this step's reports start. */
   readonly firstReport: number;
+  /** Fault sites whose armed failure fired during this step (the call saw it fail). */
+  readonly faultsFired: readonly string[];
   /** What each actor did during the step, in order (`cpu1: ...`, `dev0: ...`), for the repro. */
   readonly notes: readonly string[];
 }
@@ -137,10 +139,11 @@ export class Simulation {
   execute(command: Command): StepRecord {
     const spec = specOf(command.kind);
     const step = this.step++;
-    this.kernel.beginStep(step);
+    this.kernel.beginStep(step, () => formatCommand(spec, command));
     this.unscoped = false;
     this.notes = [];
     const firstReport = this.kernel.reports.length;
+    const firstFault = this.kernel.faults.firedSites().length;
     const expectation = spec.expect(command as never, this.state, this);
     let outcome: Outcome | null = null;
     let oops: KernelOops | null = null;
@@ -155,14 +158,14 @@ export class Simulation {
       if (spec.concurrent !== true) this.driverIrqEnable();
     }
     if (!this.dead) this.pollBlocked();
-    return { step, command, outcome, expectation, oops, firstReport, notes: this.notes };
+    const faultsFired = this.kernel.faults.firedSites().slice(firstFault);
+    return { step, command, outcome, expectation, oops, firstReport, faultsFired, notes: this.notes };
   }
 
   private runOne(command: Command): { outcome: Outcome | null; oops: KernelOops | null } {
     const spec = specOf(command.kind);
     this.scope(command);
     const faults = this.kernel.faults;
-    const fired = faults.fired().length;
     // Armed faults and drained pools belong to the next command that is not itself a fault
     const scoped = !isFaultCommand(command.kind);
     if (scoped) faults.beginCommand(this.kernel.step);
@@ -178,7 +181,6 @@ export class Simulation {
     }
     if (scoped) this.endFaultScope(command);
     if (outcome !== null) {
-      if (faults.fired().length > fired) this.markDegraded(command);
       spec.update(command as never, outcome, this.state, this);
     }
     return { outcome, oops };
@@ -273,6 +275,13 @@ export class Simulation {
     }
   }
 
+  /** The handler `cpu` is inside (cpu_irq_enter) returns, as cpu_irq_exit does; nothing if it is in none. */
+  leaveHandler(cpu: number): void {
+    const fabric = this.kernel.fabric;
+    const ex = fabric === null ? null : cpuIrqExit(this.kernel, fabric, cpu);
+    if (ex !== null) this.noteIrqExit(cpu, ex);
+  }
+
   /** Records a handled interrupt in the ledger and the interleaving. */
   noteIrq(ev: IrqEvent): void {
     if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
@@ -285,13 +294,6 @@ export class Simulation {
     for (const ev of ex.reruns) {
       if (ev.ranFor !== null) this.ledger.handled(ev.ranFor.dev, ev.ranFor.vec);
       this.note(`cpu${cpu}: ${ev.what} (raised by ${originName(ev.origin)})`);
-    }
-  }
-
-  private markDegraded(command: Command): void {
-    if ('dev' in command) {
-      const d = this.state.devices.get(command.dev);
-      if (d !== undefined) d.degraded = true;
     }
   }
 

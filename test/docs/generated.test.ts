@@ -14,15 +14,6 @@ import { CORE_PATCHES } from '../../models/kernel/core-patches';
 const root = path.join(__dirname, '..', '..');
 const read = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
 
-/**
- * Pages other branches add; a link to one of them may dangle until they are merged. Remove an
- * entry once its page exists on this branch.
- */
-const WRITTEN_ELSEWHERE = new Set([
-  'docs/reference/invariants-objects-and-states.md',
-  'docs/results/false-positives.md',
-]);
-
 function markdownFiles(dir: string): string[] {
   return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
     const rel = path.join(dir, e.name);
@@ -114,7 +105,6 @@ describe('the documentation', () => {
       const [target = '', anchor] = (m[1] ?? '').split('#');
       if (/^[a-z]+:/.test(target)) continue;
       const resolved = target === '' ? file : path.normalize(path.join(path.dirname(file), target));
-      if (WRITTEN_ELSEWHERE.has(resolved)) continue;
       if (!fs.existsSync(path.join(root, resolved))) broken.push(m[1] ?? '');
       else if (anchor !== undefined && resolved.endsWith('.md') && !headingAnchors(resolved).has(anchor)) broken.push(m[1] ?? '');
     }

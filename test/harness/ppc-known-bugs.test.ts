@@ -21,12 +21,13 @@ function platform(name: string) {
 }
 
 describe('powerpc known bugs', () => {
-  test('all nine are registered', () => {
+  test('all ten are registered', () => {
     expect(bugs.map((b) => b.id).sort()).toEqual([
       'powernv-compose-opal-error',
       'powernv-opal-bogus-irq',
       'pseries-alloc-error-underflow',
       'pseries-nvme-post-free',
+      'pseries-quota-below-hwsize',
       'xive-migrate-enxio-left-on-dead-cpu',
       'xive-offline-msi-left-in-queue',
       'xive-shutdown-race',

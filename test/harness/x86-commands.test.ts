@@ -7,11 +7,11 @@ import { X86_COMMANDS } from '../../src/commands/vocabulary/x86';
 import { AFFINITY_COMMANDS } from '../../src/commands/vocabulary/affinity';
 import { runCampaign } from '../../src/engine/campaign';
 import { runCommands } from '../../src/engine/runner';
-import { invariantsFor } from '../../src/invariants/registry';
+import { findInvariant, invariantsFor } from '../../src/invariants/registry';
 import { findPlatform } from '../../src/platforms';
 import { parseRepro, ReproSyntaxError } from '../../src/repro/parse';
 import { resolveRevision } from '../../src/revision';
-import type { SimulationConfig } from '../../src/sim/simulation';
+import type { SimulationConfig, StepRecord } from '../../src/sim/simulation';
 
 function config(name: string, revision = 'v6.18', faults: SimulationConfig['faultClasses'] = []): SimulationConfig {
   const platform = findPlatform(name);
@@ -120,6 +120,7 @@ describe('SR-IOV in the abstract state', () => {
     expect(r.sim.devices.size).toBe(0);
     expect(r.sim.kernel.devices).toEqual([]);
     for (const res of r.sim.platform.resources()) expect([res.pool, res.inUse]).toEqual([res.pool, res.baseline]);
+    expect(findInvariant('object-audit')?.check({ sim: r.sim, record: r.records[r.records.length - 1] as StepRecord, reports: [], touched: null })).toBeNull();
   });
 
   test('a VF removed on its own is skipped by pci_disable_sriov', () => {

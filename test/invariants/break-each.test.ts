@@ -1,6 +1,8 @@
 // Each invariant is shown to fire: build a healthy machine, break exactly what the invariant
 // guards (by hand, as a buggy kernel would), and check that it is that invariant which fails.
 import { PciDev } from '../../models/kernel/device';
+import { IrqAction } from '../../models/kernel/irq-action';
+import { IrqFwnode, type IrqData, type IrqDesc } from '../../models/kernel/irqdomain';
 import type { KernelReport, ReportKind } from '../../models/kernel/report';
 import type { ItsDevice } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
@@ -38,10 +40,14 @@ describe('every invariant fires when its rule is broken', () => {
       'msi-desc-association',
       'hwirq-unique',
       'kernel-lists-live',
+      'requester-id-identity',
+      'irq-state-machine',
+      'activate-early',
+      'activation-released',
       'its-lpi-accounting',
       'its-device-lifetime',
       'message-routing',
-      'resources-baseline',
+      'object-audit',
       'driver-outcome',
       'irq-handled-for-owner',
       'cpu-priority-restored',
@@ -115,6 +121,23 @@ describe('every invariant fires when its rule is broken', () => {
     expect(verdict('kernel-lists-live', sim, record)).toMatch(/still on the device list after device_del\(\)/);
   });
 
+  test('requester-id-identity: an event mapped under a DeviceID its device does not carry', () => {
+    const two: Command[] = [...SETUP, { kind: 'pci_device_add', dev: 'dev1', rid: 0x200, msi: 1, msix: 0 }, { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 1, flags: 2 }];
+    const { sim, record } = healthy(two);
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const its = itsOf(sim).its;
+    const dev0Its = its.findDevice(0x100);
+    const dev1Irq = sim.device('dev1').msiData?.domains[0].store.get(0)?.irq ?? 0;
+    const level = (irq: number) => {
+      for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.domain === itsOf(sim).itsDomain) return l;
+      throw new Error('no ITS level');
+    };
+    // dev1's LPI looked up under dev0's DeviceID
+    level(dev1Irq).chipData = dev0Its;
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev1 irq \d+: its_device 100 is not found by requester ID 200/);
+    // (the sharing half, with a translation two requester IDs reach: test/invariants/break-x86.test.ts)
+  });
+
   test('its-lpi-accounting: a range neither free nor owned', () => {
     const { sim, record } = healthy();
     itsOf(sim).its.lpis.allocRange(64);
@@ -142,11 +165,73 @@ describe('every invariant fires when its rule is broken', () => {
     expect(verdict('message-routing', sim, record)).toMatch(/EventID 0 .* is not mapped/);
   });
 
-  test('resources-baseline: LPIs held with no device left', () => {
+  test('object-audit: LPIs held with no device left, named with where they were allocated', () => {
     const { sim, record } = healthy([{ kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 }, { kind: 'device_del', dev: 'dev0' }]);
-    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    expect(verdict('object-audit', sim, record)).toBeNull();
     itsOf(sim).its.lpis.allocRange(32);
-    expect(verdict('resources-baseline', sim, record)).toMatch(/LPI: 32 in use/);
+    expect(verdict('object-audit', sim, record)).toMatch(/^LPI: LPIs \d+\.\.\d+ leaked, allocated in alloc_lpi_range, step 2: device_del\(dev0\)$/);
+  });
+
+  test('object-audit: a heap object with no owner once no device holds MSI state', () => {
+    const { sim, record } = healthy([{ kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 }, { kind: 'device_del', dev: 'dev0' }]);
+    sim.kernel.heap.kmalloc(new IrqFwnode('lost'), 'irq_domain_alloc_named_fwnode');
+    expect(verdict('object-audit', sim, record)).toMatch(/^fwnode@0x[0-9a-f]+ leaked, allocated in irq_domain_alloc_named_fwnode, step 2: device_del\(dev0\)$/);
+  });
+
+  const firstDesc = (sim: Simulation): IrqDesc => {
+    const irq = sim.device('dev0').msiData?.domains[0].store.get(0)?.irq ?? 0;
+    const desc = sim.kernel.irqs.desc(irq);
+    if (desc === undefined) throw new Error('dev0 has no irq');
+    return desc;
+  };
+  const deactivateBehindTheBack = (desc: IrqDesc): void => {
+    for (let d: IrqData | null = desc.irqData; d !== null; d = d.parentData) d.activated = false;
+  };
+
+  test.each([
+    ['a level taken out of its reverse map', (d: IrqDesc): void => void ((d.irqData.parentData as IrqData).mapped = false), /level ITS is allocated but not in its domain's reverse map/],
+    ['one level deactivated alone', (d: IrqDesc): void => void ((d.irqData.parentData as IrqData).activated = false), /level ITS is not activated, the irq is/],
+    [
+      'started without activation',
+      (d: IrqDesc): void => {
+        d.action = new IrqAction('x', { dev: 'dev0', vec: 0 });
+        d.started = true;
+        d.disabled = false;
+        deactivateBehindTheBack(d);
+      },
+      /is started but not activated/,
+    ],
+    ['enabled without a startup', (d: IrqDesc): void => void (d.disabled = false), /not started but not disabled/],
+    ['a handler never started', (d: IrqDesc): void => void (d.action = new IrqAction('x', { dev: 'dev0', vec: 0 })), /has a handler but is neither started nor in managed shutdown/],
+    [
+      'started with no handler',
+      (d: IrqDesc): void => {
+        d.started = true;
+        d.disabled = false;
+      },
+      /started with no handler/,
+    ],
+    ['managed shutdown of an unmanaged irq', (d: IrqDesc): void => void (d.managedShutdown = true), /managed shutdown but not managed/],
+    ['in progress with no CPU in the handler', (d: IrqDesc): void => void (d.inProgress = true), /IRQD_IRQ_INPROGRESS with no CPU in its handler/],
+  ] as const)('irq-state-machine: %s', (_what, breakIt, message) => {
+    const { sim, record } = healthy();
+    expect(verdict('irq-state-machine', sim, record)).toBeNull();
+    breakIt(firstDesc(sim));
+    expect(verdict('irq-state-machine', sim, record)).toMatch(message);
+  });
+
+  test('activate-early: an irq the early-activating allocation returned unactivated', () => {
+    const { sim, record } = healthy();
+    expect(verdict('activate-early', sim, record)).toBeNull();
+    deactivateBehindTheBack(firstDesc(sim));
+    expect(verdict('activate-early', sim, record)).toMatch(/allocated from ITS-PCI-MSIX-dev0 \(MSI_FLAG_ACTIVATE_EARLY\) but is not activated/);
+  });
+
+  test('activation-released: a translation entry kept after the irq was marked deactivated', () => {
+    const { sim, record } = healthy();
+    expect(verdict('activation-released', sim, record)).toBeNull();
+    deactivateBehindTheBack(firstDesc(sim));
+    expect(verdict('activation-released', sim, record)).toMatch(/EventID 0 still translates to LPI \d+, though it is not activated/);
   });
 
   test('driver-outcome: fewer vectors than promised', () => {

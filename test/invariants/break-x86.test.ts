@@ -1,11 +1,14 @@
 // The x86 invariants fire when what they guard is broken by hand on a healthy machine.
+import { PciDev } from '../../models/kernel/device';
+import { AmdIrData } from '../../models/platforms/x86/amd-ir';
+import { IntelIrData } from '../../models/platforms/x86/intel-ir';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import type { Command } from '../../src/commands/command';
 import type { Simulation, StepRecord } from '../../src/sim/simulation';
 import { healthyOn, verdict } from './helpers';
 
-function healthy(commands: Command[]): { sim: Simulation; record: StepRecord; x86: X86Platform } {
-  const { sim, record } = healthyOn('x86-intel-ir', 'v6.18', commands);
+function healthy(commands: Command[], platform = 'x86-intel-ir'): { sim: Simulation; record: StepRecord; x86: X86Platform } {
+  const { sim, record } = healthyOn(platform, 'v6.18', commands);
   return { sim, record, x86: sim.platform as X86Platform };
 }
 
@@ -14,7 +17,47 @@ const DEVICE: Command[] = [
   { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 4, flags: 4 },
 ];
 
+const TWO: Command[] = [
+  ...DEVICE,
+  { kind: 'pci_device_add', dev: 'dev1', rid: 0x200, msi: 0, msix: 2 },
+  { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 2, flags: 4 },
+];
+
+/** The AMD-IR level's data of `dev`'s vector `vec`. */
+function amdLevel(sim: Simulation, dev: string, vec: number): AmdIrData {
+  const irq = sim.device(dev).msiData?.domains[0].store.get(vec)?.irq ?? 0;
+  for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.chipData instanceof AmdIrData) return l.chipData;
+  throw new Error(`${dev} vec ${vec} has no AMD-IR level`);
+}
+
 describe('x86 invariants fire when broken', () => {
+  test('hwirq-unique: two irqs programmed into one AMD-Vi IRTE (the hwirqs repeat by design, the IRTE may not)', () => {
+    const { sim, record } = healthy(DEVICE, 'x86-amd-ir');
+    expect(verdict('hwirq-unique', sim, record)).toBeNull();
+    amdLevel(sim, 'dev0', 1).index = amdLevel(sim, 'dev0', 0).index;
+    expect(verdict('hwirq-unique', sim, record)).toMatch(/AMD-IR-0: IRTE \d+ of the remap table at 0x[0-9a-f]+ used by irq \d+ and irq \d+/);
+  });
+
+  test('requester-id-identity: one AMD-Vi remap table reached by two unrelated requester IDs', () => {
+    const { sim, record, x86 } = healthy(TWO, 'x86-amd-ir');
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const amd = x86.amd;
+    if (amd === null) throw new Error('no AMD-Vi');
+    const table0 = amd.irqLookupTable.get(0x100);
+    if (table0 === undefined) throw new Error('no table for dev0');
+    // dev1's DTE pointed at dev0's table: dev1's entries are in it, and both IDs reach it
+    amd.irqLookupTable.set(0x200, table0);
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev0 \(requester ID 100\) and dev1 \(requester ID 200\) share the remap table of devid/);
+  });
+
+  test('requester-id-identity: a VT-d IRTE whose source-id is another function\'s', () => {
+    const { sim, record } = healthy(TWO);
+    expect(verdict('requester-id-identity', sim, record)).toBeNull();
+    const irq = sim.device('dev1').msiData?.domains[0].store.get(0)?.irq ?? 0;
+    for (let l = sim.kernel.irqs.desc(irq)?.irqData ?? null; l !== null; l = l.parentData) if (l.chipData instanceof IntelIrData) l.chipData.irte.sid = 0x100;
+    expect(verdict('requester-id-identity', sim, record)).toMatch(/dev1 irq \d+: IRTE \d+ of .* is not found by requester ID 200/);
+  });
+
   test('x86-matrix-accounting: a counter that no longer matches its map', () => {
     const { sim, record, x86 } = healthy(DEVICE);
     expect(verdict('x86-matrix-accounting', sim, record)).toBeNull();
@@ -73,11 +116,58 @@ describe('x86 invariants fire when broken', () => {
   });
 });
 
-// resources-baseline on x86 counts the vectors allocations took: the platform's own irqs (DMAR
-// fault events, HPET channels) live as long as the machine, wherever irq_set_affinity moved
-// them, and a vector left on an offline CPU that no irq holds is what a move and CPU offline
-// left behind: nothing-left-behind reports it, at the step it happens.
-describe('resources-baseline on x86: pinned irqs, moves and what offline left behind', () => {
+// activation-released on x86: what the remapping levels and the vector domain take at
+// activation must be gone once free_irq() has deactivated the irq.
+describe('activation-released on x86', () => {
+  const DEACTIVATED: Command[] = [...DEVICE, { kind: 'request_irq', dev: 'dev0', vec: 0 }, { kind: 'free_irq', dev: 'dev0', vec: 0 }];
+
+  function deactivated(platform: string): { sim: Simulation; record: StepRecord; x86: X86Platform; irq: number } {
+    const { sim, record } = healthyOn(platform, 'v6.18', DEACTIVATED);
+    const irq = (sim.device('dev0') as PciDev).msiData?.domains[0].store.get(0)?.irq ?? 0;
+    expect(sim.kernel.irqs.desc(irq)?.irqData.activated).toBe(false);
+    expect(verdict('activation-released', sim, record)).toBeNull();
+    return { sim, record, x86: sim.platform as X86Platform, irq };
+  }
+
+  const levelData = (sim: Simulation, irq: number, cls: abstract new (...a: never[]) => object): unknown => {
+    for (let d = sim.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) if (d.chipData instanceof cls) return d.chipData;
+    throw new Error('no such level');
+  };
+
+  test('an IRTE still present', () => {
+    const { sim, record, irq } = deactivated('x86-intel-ir');
+    const ird = levelData(sim, irq, IntelIrData) as IntelIrData;
+    const { iommu, irteIndex, subHandle } = ird.irq2iommu;
+    iommu.irTable.base.set(irteIndex + subHandle, { ...ird.irte, present: true });
+    expect(verdict('activation-released', sim, record)).toMatch(/IRTE \d+ of .* still present, though it is not activated/);
+  });
+
+  test('an AMD IRTE still valid', () => {
+    const { sim, record, irq } = deactivated('x86-amd-ir');
+    const data = levelData(sim, irq, AmdIrData) as AmdIrData;
+    const e = data.iommu.irqLookupTable.get(data.devid)?.table[data.index];
+    if (e === undefined) throw new Error('no IRTE');
+    e.valid = true;
+    expect(verdict('activation-released', sim, record)).toMatch(/AMD IRTE \d+ of devid 100 still valid, though it is not activated/);
+  });
+
+  test('a reservation-mode irq that kept its real vector', () => {
+    const { sim, record, x86, irq } = deactivated('x86-noir');
+    const apicd = x86.vec.chipDataOf(irq);
+    if (apicd === null) throw new Error('no apic_chip_data');
+    expect(apicd.canReserve).toBe(true);
+    apicd.vector = 0x40;
+    expect(verdict('activation-released', sim, record)).toMatch(/still holds vector 64 on CPU \d+, though it is not activated/);
+    // a regular fixed-assigned irq keeps its vector by design (x86_vector_deactivate())
+    apicd.canReserve = false;
+    expect(verdict('activation-released', sim, record)).toBeNull();
+  });
+});
+
+// The object audit on x86: the platform's own irqs (DMAR fault events, HPET channels) live as
+// long as the machine, wherever irq_set_affinity moved them, with every vector they hold; a
+// vector no irq holds is a leak, on an online CPU or left behind on an offline one.
+describe('object-audit on x86: platform irqs, moves and what offline left behind', () => {
   const MOVED_DMAR: Command[] = [
     { kind: 'dmar_set_interrupt', unit: 0 },
     { kind: 'dmar_set_interrupt', unit: 1 },
@@ -96,7 +186,7 @@ describe('resources-baseline on x86: pinned irqs, moves and what offline left be
     const apicd = x86.vec.chipDataOf(irq);
     expect(apicd?.moveInProgress).toBe(true);
     expect(apicd?.prevCpu).toBe(1);
-    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    expect(verdict('object-audit', sim, record)).toBeNull();
   });
 
   test('a vector allocated on an online CPU that nobody holds is a leak', () => {
@@ -105,22 +195,20 @@ describe('resources-baseline on x86: pinned irqs, moves and what offline left be
     if (cm === undefined) throw new Error('no CPU 2');
     expect(cm.allocMap[0x60]).toBe(0);
     cm.allocMap[0x60] = 1;
-    expect(verdict('resources-baseline', sim, record)).toMatch(/vector: 1 in use with no device holding MSI state/);
+    expect(verdict('object-audit', sim, record)).toMatch(/vector: CPU 2 vector 0x60 leaked, allocation not recorded/);
   });
 
-  test('the old vector of a moved DMAR irq forgotten on an offline CPU: nothing-left-behind, not resources-baseline', () => {
+  test('the old vector of a moved DMAR irq forgotten on an offline CPU: a leak, and left behind', () => {
     const { sim, record, x86, irq } = movedDmar();
     const apicd = x86.vec.chipDataOf(irq);
     if (apicd === null) throw new Error('no apic_chip_data');
+    const old = apicd.prevVector;
     // CPU 1 offline with the move still in flight, then __send_cleanup_vector() as at v5.10:
     // prev_cpu offline, so prev_vector = 0 and the vector stays allocated there
     x86.vec.online[1] = false;
     apicd.moveInProgress = false;
     apicd.prevVector = 0;
-    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    expect(verdict('object-audit', sim, record)).toMatch(new RegExp(`vector: CPU 1 vector 0x${old.toString(16)} leaked, allocated in irq_matrix_alloc, step 2: dmar_set_interrupt\\(unit=1\\)`));
     expect(verdict('nothing-left-behind', sim, record)).toMatch(/CPU 1 is offline with vector \d+ still allocated and no irq holding it/);
-    // Back online, the vector is an ordinary leak again
-    x86.vec.online[1] = true;
-    expect(verdict('resources-baseline', sim, record)).toMatch(/vector: 1 in use/);
   });
 });

@@ -4,7 +4,7 @@ import { validatePatchSet } from '../../models/kernel/patches';
 import { deviceReleaseDriver, pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, PCI_IRQ_MSI, PCI_IRQ_MSIX } from '../../models/kernel/pci-msi';
 import { DEFAULT_PSERIES_CONFIG, PseriesPlatform, pseriesPlatform } from '../../models/platforms/pseries';
 import { PSERIES_PATCH_POOL } from '../../models/platforms/pseries/revisions';
-import { addPciDev, dmesgHas, kernelAt, pool } from './ppc-helpers';
+import { addPciDev, dmesgHas, kernelAt, leak, msiUsed, pool } from './ppc-helpers';
 
 const ALL = PCI_IRQ_MSIX | PCI_IRQ_MSI;
 
@@ -58,10 +58,11 @@ describe('pseries-nvme-post-free (seed 000)', () => {
       if (e === null || e === undefined) continue;
       expect(plat.deliver(nvme, e)).toEqual({ irq: pciIrqVector(nvme, v) });
     }
-    expect(pool(plat, 'msi_used').inUse).toBe(32);
+    expect(msiUsed(k)).toBe(32);
     deviceReleaseDriver(k, nvme);
     expect(k.reports).toEqual([]);
     for (const r of plat.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.baseline]);
+    expect(leak(k, plat)).toBeNull();
   });
 });
 
@@ -106,14 +107,15 @@ describe('pseries firmware accounting', () => {
     const b = addPciDev(k, plat, 'b', 0x0300, 4, 0);
     expect(pciAllocIrqVectors(k, a, 1, 16, ALL)).toBe(16);
     expect(pciAllocIrqVectors(k, b, 4, 4, PCI_IRQ_MSI)).toBe(4);
-    expect(pool(plat, 'rtas_msi').inUse).toBe(20);
-    expect(pool(plat, 'msi_used').inUse).toBe(20);
+    expect(pool(plat, 'RTAS MSI').inUse).toBe(20);
+    expect(msiUsed(k)).toBe(20);
     pciFreeIrqVectors(k, b);
-    expect(pool(plat, 'msi_used').inUse).toBe(16);
+    expect(msiUsed(k)).toBe(16);
     deviceReleaseDriver(k, a);
     deviceReleaseDriver(k, b);
     expect(k.reports).toEqual([]);
     for (const r of plat.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.baseline]);
+    expect(leak(k, plat)).toBeNull();
   });
 
   test('a quota below hwsize: v6.18 fails domain creation, v6.18.y grants the quota', () => {
@@ -170,5 +172,6 @@ describe('pseries under QEMU firmware', () => {
     deviceReleaseDriver(k, nvme);
     expect(k.reports).toEqual([]);
     for (const r of plat.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.baseline]);
+    expect(leak(k, plat)).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { Kernel } from '../../models/kernel/kernel';
 import { PatchSet } from '../../models/kernel/patches';
 import type { PlatformModel } from '../../models/platforms/platform';
 import { X86Platform } from '../../models/platforms/x86/instance';
+import { auditLeak } from '../../src/invariants/object-audit';
 
 export function bootX86(model: PlatformModel, revision: string): { k: Kernel; p: X86Platform } {
   const rev = model.revisions.find((r) => r.name === revision);
@@ -52,6 +53,11 @@ export function routingFailures(p: X86Platform, dev: Device): string[] {
     else if (got.irq !== v.irq) out.push(`irq ${v.irq} delivered to ${got.irq}`);
   }
   return out;
+}
+
+/** The object audit's verdict (bridges: the topology's PCIe-to-PCI bridges). */
+export function leak(k: Kernel, p: X86Platform, bridges: readonly PciBridge[] = []): string | null {
+  return auditLeak({ kernel: k, platform: p, bridges: () => bridges });
 }
 
 export function inUse(p: X86Platform, pool: string): number {

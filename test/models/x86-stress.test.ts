@@ -15,6 +15,7 @@ import {
 } from '../../models/kernel/pci-msi';
 import type { PlatformModel } from '../../models/platforms/platform';
 import { platforms } from '../../models/platforms/x86';
+import { auditLeak } from '../../src/invariants/object-audit';
 import { addPci, bootX86, routingFailures } from './x86-helpers';
 
 function rng(seed: number): () => number {
@@ -162,9 +163,9 @@ function run(model: PlatformModel, revision: string, seed: number, steps: number
       const got = p.deliver(m.dev, m.msg);
       if (!('irq' in got) || got.irq !== m.irq) fail(`${m.dev.name} irq ${m.irq}: ${JSON.stringify(got)}`);
     }
-    if (k.devices.every((d) => d.msiData === null)) {
-      for (const res of p.resources()) if (res.inUse !== res.baseline) fail(`${res.pool}: ${res.inUse} in use with no device`);
-    }
+    // the object audit: once no device holds MSI state, nothing is left but what an owner keeps
+    const leak = auditLeak({ kernel: k, platform: p, bridges: () => [] });
+    if (leak !== null) fail(leak);
   }
   return problems;
 }

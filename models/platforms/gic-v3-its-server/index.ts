@@ -19,7 +19,8 @@ import { acpiMachine, dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware
 import { ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip, type ItsDevice } from '../gic-v3-its/its';
 import { ITS_FAULT_SITES, ITS_POOLS } from '../gic-v3-its';
 import { LpiRangeAllocator } from '../gic-v3-its/lpi-range';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { roomIfFits } from '../platform';
 import type { WiredBridgeHost, WiredBridgeKind } from '../wired';
 import { itsMapVlpi, itsUnmapVlpi, vgicV4Init, vgicV4Teardown, type GicV4Env, type KvmVgicV4 } from './gic-v4';
 import { gicV3ItsServerParentOps } from './its-msi-parent';
@@ -156,6 +157,11 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
   /** The controller and DeviceID of the device's MSI writes, as the firmware maps them (read-only view). */
   msiTarget(dev: Device): MsiTarget {
     return msiTargetOf(this.firmware, dev);
+  }
+
+  /** The capacity oracle (PlatformInstance.vectorRoom): all the vectors when headroom() says they fit. */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    return roomIfFits(this.headroom(dev, req.nvec), req.nvec);
   }
 
   /** Room: an unshared DeviceID without an its_device, and an LPI range for the device's events. */

@@ -6,9 +6,11 @@ import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqDomain, type MsiMsg } from 
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
-import { ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip } from './its';
+import type { Delivery, PlatformInstance, PlatformModel, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
+import { ItsDevice, ItsNode, itsMsiPrepare, itsMsiTeardown, itsMsiTeardownV1, makeItsDomainOps, makeItsIrqChip } from './its';
 import { gicV3ItsMsiParentOps, itsDeviceIdOf } from './its-msi-parent';
+import { itsVectorRoom } from './room';
 import { ITS_PATCHES, ITS_REVISIONS } from './revisions';
 
 /** GICD_TYPER.IDbits = 14: 8192 LPIs, few enough that a fuzz run can exhaust them. */
@@ -87,51 +89,21 @@ export class ItsPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    const unshared = this.its.devices.filter((d) => !d.shared);
-    const pinnedLpis = this.its.devices.filter((d) => d.shared).reduce((n, d) => n + d.nrLpis, 0);
-    return [
-      { pool: 'LPI', inUse: this.its.lpis.nrLpis - this.its.lpis.freeCount() - pinnedLpis, baseline: 0 },
-      { pool: 'its_device', inUse: unshared.length, baseline: 0 },
-      { pool: 'ITT', inUse: this.liveOfKind('itt') - (this.its.devices.length - unshared.length), baseline: 0 },
-      { pool: 'MAPD', inUse: [...this.its.hwDeviceTable.keys()].filter((id) => !this.its.findDevice(id)?.shared).length, baseline: 0 },
-    ];
+    return auditUsage(this.kernel, ['its_device', 'itt', 'lpi_map', 'col_map']);
   }
 
-  private liveOfKind(kind: string): number {
-    let n = 0;
-    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
-    return n;
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    return itsVectorRoom(this.its, dev, req);
   }
 
-  /** Live devices per DeviceID, for the kernel's device list of version `version`. */
-  private deviceIds: { version: number; byId: Map<number, Set<Device>> } = { version: -1, byId: new Map() };
-
-  /** Whether a live device other than `dev` has DeviceID `devId`. */
-  private otherWithId(dev: Device, devId: number): boolean {
-    if (this.deviceIds.version !== this.kernel.devicesVersion) {
-      // Derived once per change of the device list: every allocation reads it, and a scan per read grows with the machine
-      const byId = new Map<number, Set<Device>>();
-      for (const d of this.kernel.devices) {
-        if (d.removed) continue;
-        const id = itsDeviceIdOf(d);
-        const same = byId.get(id) ?? new Set<Device>();
-        same.add(d);
-        byId.set(id, same);
-      }
-      this.deviceIds = { version: this.kernel.devicesVersion, byId };
+  /** The ITS level's its_device: its DeviceID is what the ITS finds a write's ITT by. */
+  requesterKey(_dev: Device, irq: number): RequesterKey | null {
+    for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
+      if (d.domain !== this.itsDomain || !(d.chipData instanceof ItsDevice)) continue;
+      const itsDev = d.chipData;
+      return { key: itsDev, what: `its_device ${itsDev.deviceId.toString(16)}`, accepts: (r) => r === itsDev.deviceId };
     }
-    const same = this.deviceIds.byId.get(devId);
-    return same !== undefined && (same.size > 1 || !same.has(dev));
-  }
-
-  headroom(dev: Device, nvec: number): boolean {
-    const devId = itsDeviceIdOf(dev);
-    // Another device with the same DeviceID fixes the ITT size: no guarantee.
-    if (this.otherWithId(dev, devId)) return false;
-    if (this.its.findDevice(devId) !== null) return false;
-    const need = Math.max(32, 1 << Math.ceil(Math.log2(Math.max(1, nvec))));
-    const largest = this.its.lpis.free.reduce((m, r) => Math.max(m, r.span), 0);
-    return largest >= need;
+    return null;
   }
 
   // The ITS translation: DeviceID (from the bus) + EventID (the data) -> ITT -> LPI -> irq

@@ -3,7 +3,8 @@
 // hardware tables the MAPD/MAPTI/DISCARD commands program (for message translation).
 import { Bitmap, getCountOrder, isPowerOfTwo, roundupPowOfTwo } from '../../kernel/bitmap';
 import { ENOMEM, ENOSPC, EINVAL } from '../../kernel/errno';
-import { KObject } from '../../kernel/heap';
+import { hex as kaddr, KObject } from '../../kernel/heap';
+import { UnitStamps, type AuditUnit, type StampClock } from '../../kernel/audit';
 import type { IrqChip, IrqData, IrqDomain, IrqDomainOps } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { derefInfo, MSI_ALLOC_FLAGS_PROXY_DEVICE, type MsiAllocInfo } from '../../kernel/msi-alloc-info';
@@ -40,6 +41,10 @@ export class ItsColMap extends KObject {
 export class ItsDevice extends KObject {
   readonly kind = 'its_device';
   shared = false;
+  /** With msi-fuzz-its-device-users: the device domains its_msi_prepare() handed it to and not torn down. */
+  users = 0;
+  /** Where each event of the map was allocated (its_alloc_device_irq), for the audit. */
+  readonly eventStamps: UnitStamps<number>;
 
   constructor(
     readonly its: ItsNode,
@@ -52,6 +57,7 @@ export class ItsDevice extends KObject {
     readonly nrLpis: number,
   ) {
     super();
+    this.eventStamps = new UnitStamps(its.clock);
   }
 }
 
@@ -68,6 +74,26 @@ export type ItsCommand =
   | { op: 'MAPTI'; devId: number; event: number; lpi: number; col: number }
   | { op: 'DISCARD'; devId: number; event: number }
   | { op: 'MOVI'; devId: number; event: number; col: number };
+
+/** The audit's id of event `event` of `dev` in the `ITS event` pool. */
+export function itsEventUnit(dev: ItsDevice, event: number): string {
+  return `its_device@${kaddr(dev.addr)} (DeviceID ${hex(dev.deviceId)}) event ${event}`;
+}
+
+/** The audit's id of a DeviceID's mapping in the `ITS DeviceID` pool (a valid MAPD). */
+export function itsDeviceIdUnit(devId: number): string {
+  return `DeviceID ${hex(devId)}`;
+}
+
+/** The audit's id of a translation entry in the `ITS ITE` pool (a MAPTI not yet discarded). */
+export function itsIteUnit(devId: number, event: number): string {
+  return `DeviceID ${hex(devId)} EventID ${event}`;
+}
+
+/** The stamp key of an ITE: DeviceIDs and EventIDs are 16-bit here. */
+function iteKey(devId: number, event: number): number {
+  return devId * 0x10000 + event;
+}
 
 /** A MAPD sent during the current step (a dirty-set entry): the balance of this DeviceID changed. */
 export class ItsMapdSent {
@@ -89,6 +115,11 @@ export class ItsNode {
   readonly lpiCount: number[];
   /** The ITS irq domain (set by the platform at probe). */
   domain: IrqDomain | null = null;
+  /** Where each DeviceID mapping and translation entry was made (for the audit). */
+  private readonly mapdStamps: UnitStamps<number>;
+  private readonly iteStamps: UnitStamps<number>;
+  /** What stamps allocations (the kernel). */
+  readonly clock: StampClock;
   /** Devices whose IOMMU domain maps the ITS doorbell (iommu_dma_get_msi_page() kept it). */
   readonly doorbellMapped = new WeakSet<object>();
   /**
@@ -109,6 +140,39 @@ export class ItsNode {
     this.lpis = lpis ?? new LpiRangeAllocator(k, (1 << lpiIdBits) - 8192);
     this.translater = physBase + GITS_TRANSLATER;
     this.lpiCount = new Array<number>(k.nrCpus).fill(0);
+    this.clock = k;
+    this.mapdStamps = new UnitStamps(k);
+    this.iteStamps = new UnitStamps(k);
+    k.audit.register({ name: 'ITS event', count: () => this.eventCount(), units: () => this.eventUnits() });
+    k.audit.register({ name: 'ITS DeviceID', count: () => this.hwDeviceTable.size, units: () => this.mapdUnits() });
+    k.audit.register({ name: 'ITS ITE', count: () => this.iteCount(), units: () => this.iteUnits() });
+  }
+
+  private eventCount(): number {
+    return this.devices.reduce((n, d) => n + d.lpiMap.bitmap.weight(), 0);
+  }
+
+  /** The events of every listed its_device's event map (a leaked map is a heap leak of its own). */
+  private *eventUnits(): Iterable<AuditUnit> {
+    for (const d of this.devices) {
+      for (const e of d.lpiMap.bitmap.setBits()) yield { id: itsEventUnit(d, e), stamp: d.eventStamps.of(e) };
+    }
+  }
+
+  private *mapdUnits(): Iterable<AuditUnit> {
+    for (const id of this.hwDeviceTable.keys()) yield { id: itsDeviceIdUnit(id), stamp: this.mapdStamps.of(id) };
+  }
+
+  private iteCount(): number {
+    let n = 0;
+    for (const dt of this.hwDeviceTable.values()) n += dt.events.size;
+    return n;
+  }
+
+  private *iteUnits(): Iterable<AuditUnit> {
+    for (const [devId, dt] of this.hwDeviceTable) {
+      for (const e of dt.events.keys()) yield { id: itsIteUnit(devId, e), stamp: this.iteStamps.of(iteKey(devId, e)) };
+    }
   }
 
   // its_send_mapd / its_send_mapti / its_send_discard: queue the command, update the tables
@@ -122,17 +186,25 @@ export class ItsNode {
         this.k.dirty.objects.add(this);
         this.k.dirty.objects.add(new ItsMapdSent(cmd.devId));
         this.mapdBalance.set(cmd.devId, (this.mapdBalance.get(cmd.devId) ?? 0) + (cmd.valid ? 1 : -1));
-        if (cmd.valid && itt !== undefined) this.hwDeviceTable.set(cmd.devId, { itt, size: itt.entries, events: new Map() });
-        else this.hwDeviceTable.delete(cmd.devId);
+        // A MAPD replaces (or unmaps) the DeviceID's ITT: its translations go with it
+        for (const e of this.hwDeviceTable.get(cmd.devId)?.events.keys() ?? []) this.iteStamps.drop(iteKey(cmd.devId, e));
+        if (this.hwDeviceTable.has(cmd.devId)) this.mapdStamps.drop(cmd.devId);
+        if (cmd.valid && itt !== undefined) {
+          this.hwDeviceTable.set(cmd.devId, { itt, size: itt.entries, events: new Map() });
+          this.mapdStamps.take(cmd.devId, 'its_send_mapd');
+        } else this.hwDeviceTable.delete(cmd.devId);
         break;
       case 'MAPTI': {
         const dt = this.hwDeviceTable.get(cmd.devId);
         // A MAPTI for an unmapped DeviceID is a command error; the ITS drops it.
-        if (dt !== undefined && cmd.event < dt.size) dt.events.set(cmd.event, { lpi: cmd.lpi, col: cmd.col });
+        if (dt !== undefined && cmd.event < dt.size) {
+          if (!dt.events.has(cmd.event)) this.iteStamps.take(iteKey(cmd.devId, cmd.event), 'its_send_mapti');
+          dt.events.set(cmd.event, { lpi: cmd.lpi, col: cmd.col });
+        }
         break;
       }
       case 'DISCARD':
-        this.hwDeviceTable.get(cmd.devId)?.events.delete(cmd.event);
+        if (this.hwDeviceTable.get(cmd.devId)?.events.delete(cmd.event) === true) this.iteStamps.drop(iteKey(cmd.devId, cmd.event));
         break;
       case 'MOVI': {
         const ite = this.hwDeviceTable.get(cmd.devId)?.events.get(cmd.event);
@@ -178,19 +250,18 @@ export function itsLpiAlloc(k: Kernel, its: ItsNode, nrIrqs: number): { map: Its
       base = r.base;
       break;
     }
+    // A drained pool (exhaust(LPI)) makes it halve: a smaller range is the exhaustion's doing too
+    if (k.faults.exhausted('LPI')) k.faults.refused('LPI');
     nr = Math.floor(nr / 2);
   } while (nr > 0);
-  if (nr === 0 || err !== 0) {
-    if (k.faults.exhausted('LPI')) k.faults.refused('LPI');
-    return null;
-  }
+  if (nr === 0 || err !== 0) return null;
   // bitmap_zalloc(): a failure here leaves the range allocated (nothing gives it back; the
   // msi-fuzz proposal frees it)
   if (k.faults.shouldFail('bitmap_zalloc')) {
     if (k.applied('msi-fuzz-its-lpi-range-unwind')) its.lpis.freeRange(base, nr);
     return null;
   }
-  return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr))), base, nr };
+  return { map: k.heap.kmalloc(new ItsLpiMap(new Bitmap(nr)), 'its_lpi_alloc'), base, nr };
 }
 
 // its_lpi_free(): WARN_ON(free_lpi_range()); free_lpi_range() allocates the list entry first
@@ -225,11 +296,11 @@ function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number):
     nvecs = roundupPowOfTwo(nvecs);
   }
   const nrItes = Math.max(2, nvecs);
-  const itt = k.faults.shouldFail('itt_alloc_pool') ? null : k.heap.kmalloc(new ItsItt(nrItes));
+  const itt = k.faults.shouldFail('itt_alloc_pool') ? null : k.heap.kmalloc(new ItsItt(nrItes), 'its_create_device');
   // kzalloc of the its_device itself (allocated below once everything else is there)
   const devOk = !k.faults.shouldFail('its_device');
   const lpi = itsLpiAlloc(k, its, nvecs);
-  const colMap = lpi !== null && !k.faults.shouldFail('col_map') ? k.heap.kmalloc(new ItsColMap(new Array<number>(lpi.nr).fill(0))) : null;
+  const colMap = lpi !== null && !k.faults.shouldFail('col_map') ? k.heap.kmalloc(new ItsColMap(new Array<number>(lpi.nr).fill(0)), 'its_create_device') : null;
   if (itt === null || !devOk || lpi === null || colMap === null) {
     // The msi-fuzz proposal gives the range back with the map (its_lpi_free())
     if (lpi !== null && k.applied('msi-fuzz-its-lpi-range-unwind')) its.lpis.freeRange(lpi.base, lpi.nr);
@@ -239,7 +310,7 @@ function itsCreateDevice(k: Kernel, its: ItsNode, devId: number, nvecs: number):
     k.heap.kfree('its_create_device', colMap);
     return null;
   }
-  const dev = k.heap.kmalloc(new ItsDevice(its, devId, nrItes, itt, lpi.map, colMap, lpi.base, lpi.nr));
+  const dev = k.heap.kmalloc(new ItsDevice(its, devId, nrItes, itt, lpi.map, colMap, lpi.base, lpi.nr), 'its_create_device');
   its.devices.push(dev);
   k.dirty.objects.add(its);
   k.dirty.objects.add(dev);
@@ -275,10 +346,14 @@ export function itsMsiPrepare(k: Kernel, domain: IrqDomain, nvec: number, info: 
   if (itsDev !== null) {
     // We already have seen this ID, probably through another alias: reuse, ITT not resized.
     itsDev.shared = true;
+    if (k.applied('msi-fuzz-its-device-users')) itsDev.users += 1;
   } else {
     itsDev = itsCreateDevice(k, its, devId, nvec);
     if (itsDev === null) err = -ENOMEM;
-    else if ((info.flags & MSI_ALLOC_FLAGS_PROXY_DEVICE) !== 0) itsDev.shared = true;
+    else {
+      if ((info.flags & MSI_ALLOC_FLAGS_PROXY_DEVICE) !== 0) itsDev.shared = true;
+      if (k.applied('msi-fuzz-its-device-users')) itsDev.users = 1;
+    }
   }
   info.scratchpad[0].writePtr(itsDev);
   return err;
@@ -302,8 +377,14 @@ export function itsMsiTeardownV1(k: Kernel, domain: IrqDomain, arg: MsiAllocInfo
 }
 
 function releaseUnsharedDevice(k: Kernel, itsDev: ItsDevice): void {
-  // If the device is shared, keep everything around
-  if (itsDev.shared) return;
+  if (k.applied('msi-fuzz-its-device-users')) {
+    // msi-fuzz's proposal: a shared device goes with its last user
+    itsDev.users -= 1;
+    if (itsDev.users > 0) return;
+  } else if (itsDev.shared) {
+    // If the device is shared, keep everything around
+    return;
+  }
   // LPIs should have been already unmapped at this stage
   const lpiMap = k.heap.deref('its_msi_teardown', itsDev.lpiMap, 'lpi_map');
   if (!lpiMap.bitmap.empty()) {
@@ -386,6 +467,7 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       // its_alloc_device_irq()
       const idx = lpiMap.bitmap.findFreeRegion(getCountOrder(nrIrqs));
       if (idx < 0) return -ENOSPC;
+      for (let e = idx; e < idx + (1 << getCountOrder(nrIrqs)); e++) itsDev.eventStamps.take(e, 'its_alloc_device_irq');
       const hwirq = itsDev.lpiBase + idx;
       // iommu_dma_prepare_msi(): behind an IOMMU with a DMA domain, the doorbell is mapped
       // (kzalloc + iommu_map) the first time one of the device's MSIs needs it. A failure
@@ -393,7 +475,10 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       const dev = info.desc?.dev ?? null;
       if (dev !== null && !itsDev.its.doorbellMapped.has(dev)) {
         if (k.faults.shouldFail('iommu_dma_prepare_msi')) {
-          if (k.applied('msi-fuzz-its-alloc-unwind')) lpiMap.bitmap.releaseRegion(idx, getCountOrder(nrIrqs), () => undefined);
+          if (k.applied('msi-fuzz-its-alloc-unwind')) {
+            lpiMap.bitmap.releaseRegion(idx, getCountOrder(nrIrqs), () => undefined);
+            for (let e = idx; e < idx + (1 << getCountOrder(nrIrqs)); e++) itsDev.eventStamps.drop(e);
+          }
           return -ENOMEM;
         }
         itsDev.its.doorbellMapped.add(dev);
@@ -413,16 +498,20 @@ export function makeItsDomainOps(gicLpiArg: (lpi: number) => unknown, chip: IrqC
       if (d === null) throw new KernelOops('its_irq_domain_free', 'no irq_data at the ITS level');
       const itsDev = k.heap.deref('its_irq_domain_free', d.chipData as ItsDevice | null, 'chip_data');
       const lpiMap = k.heap.deref('its_irq_domain_free', itsDev.lpiMap, 'lpi_map');
-      lpiMap.bitmap.releaseRegion(itsGetEventId(k, 'its_irq_domain_free', d), getCountOrder(nrIrqs), (what) =>
+      const event = itsGetEventId(k, 'its_irq_domain_free', d);
+      lpiMap.bitmap.releaseRegion(event, getCountOrder(nrIrqs), (what) =>
         k.report('double-free', 'its_irq_domain_free', `its_device ${hex(itsDev.deviceId)} event map: ${what}`),
       );
+      for (let e = event; e < event + (1 << getCountOrder(nrIrqs)); e++) itsDev.eventStamps.drop(e);
       for (let i = 0; i < nrIrqs; i++) {
         const data = k.irqs.getIrqData(domain, virq + i);
         if (data !== null) k.irqs.resetIrqData(data);
       }
       if (!k.applied('713335b6ee29') && !k.applied('713335b6ee29-v1')) {
-        // If all interrupts have been freed, start mopping the floor (unless shared).
-        if (!itsDev.shared && lpiMap.bitmap.empty()) {
+        // If all interrupts have been freed, start mopping the floor (unless shared). msi-fuzz's
+        // proposal frees a shared one too: prepare and alloc run in one call here, so an empty
+        // event map means no user is left that prepared it
+        if ((!itsDev.shared || k.applied('msi-fuzz-its-device-users')) && lpiMap.bitmap.empty()) {
           itsLpiFree(k, itsDev.its, lpiMap, itsDev.lpiBase, itsDev.nrLpis);
           itsDev.its.send({ op: 'MAPD', devId: itsDev.deviceId, valid: false });
           itsFreeDevice(k, itsDev);

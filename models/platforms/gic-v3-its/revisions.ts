@@ -54,6 +54,15 @@ export const ITS_PATCHES: readonly Patch[] = [
     link: 'msi-fuzz model finding (docs/reference/fault-injection.md); not posted, not upstream',
     summary: 'its_irq_domain_alloc(): an iommu_dma_prepare_msi() failure gives the events its_alloc_device_irq() took back, so the device is not left with events nothing frees',
   },
+  {
+    id: 'msi-fuzz-its-device-users',
+    title: 'irqchip/gic-v3-its: Free a shared its_device with its last user (msi-fuzz proposal)',
+    scope: 'gic-v3-its',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/reference/invariants-objects-and-states.md); not posted, not upstream',
+    summary:
+      'its_msi_prepare() counts the device domains using an its_device; its_msi_teardown() keeps a shared one only while another user is left, instead of for good (before the sequencing series, its_irq_domain_free() frees a shared one too once its event map is empty)',
+  },
 ];
 
 const POOL = [...CORE_PATCHES, ...ITS_PATCHES];

@@ -11,7 +11,8 @@ import type { MsiDomainInfo } from '../../kernel/msi-types';
 import { pciMsiGetDeviceController } from '../../kernel/pci-msi-rid';
 import { PciDev } from '../../kernel/device';
 import { dtMachine, msiTargetOf, sharesDeviceId, type Arm64Firmware, type MsiTarget } from '../arm64-firmware';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { roomIfFits } from '../platform';
 import type { WiredBridgeHost, WiredBridgeKind } from '../wired';
 import { GicV5Its, gicv5ItsMsiPrepare, gicv5ItsMsiTeardown, makeGicV5ItsChip, makeGicV5ItsDomainOps } from './gic-v5-its';
 import { GicV5Irs, makeLpiChip, makeLpiDomainOps } from './gic-v5-lpi';
@@ -103,6 +104,11 @@ export class GicV5Platform implements PlatformInstance, WiredBridgeHost {
   /** The controller and DeviceID of the device's MSI writes, as the firmware maps them (read-only view). */
   msiTarget(dev: Device): MsiTarget {
     return msiTargetOf(this.firmware, dev);
+  }
+
+  /** The capacity oracle (PlatformInstance.vectorRoom): all the vectors when headroom() says they fit. */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    return roomIfFits(this.headroom(dev, req.nvec), req.nvec);
   }
 
   /** Room: an unshared DeviceID nobody registered, events within the ITS, LPIs free. */

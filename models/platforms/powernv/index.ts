@@ -8,11 +8,12 @@ import { drainBitmap } from '../../kernel/bitmap';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
 import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
-import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
+import { createXiveDomain } from '../powerpc-common/xive';
 import { kvmppcXiveNativeCreate, kvmppcXiveNativeRelease, kvmppcXiveNativeSetSource, type KvmXiveNativeDevice } from './kvm-xive-native';
-import { msiBitmapAlloc, type MsiBitmap } from './msi-bitmap';
+import { msiBitmapAlloc, msiBitmapPool, type MsiBitmap } from './msi-bitmap';
 import { PnvPhb, pnvIodaPeNumber, pnvIrqDomainOps, pnvMsiIrqChip, pnvMsiParentOps } from './pci-ioda';
 import { POWERNV_PATCHES, POWERNV_PATCH_POOL, POWERNV_REVISIONS } from './revisions';
 import { Skiboot } from './skiboot';
@@ -21,7 +22,7 @@ import { xiveArchCpuHotplug } from '../powerpc-common/xive-hotplug';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
-import { XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
+import { opalIrqPool, XiveNative, xiveNativeAllocIrq, xiveNativeFreeIrq, xiveNativeGetIpi, xiveNativeOps } from './xive-native';
 
 export interface PowernvConfig {
   readonly nrChips: number;
@@ -56,7 +57,8 @@ export class PowernvPlatform implements PlatformInstance {
       throw new Error('powernv: a revision without the MSI parent conversion (f0ac60e6e311) is not modelled');
     }
     this.fw = new Skiboot(k, config.nrChips, config.ipisPerChip, config.phbMsiCounts);
-    this.xive = new XiveNative(this.fw);
+    this.xive = new XiveNative(this.fw, k);
+    k.audit.register(opalIrqPool(this.xive));
     this.xiveCpus = new XiveCpus(this.fw.presenter, k.nrCpus);
     // xive_native_init() -> xive_core_init()
     this.xiveDomain = createXiveDomain(k, xiveNativeOps(this.xive), this.xiveCpus, (cpu) => cpu % config.nrChips);
@@ -66,6 +68,7 @@ export class PowernvPlatform implements PlatformInstance {
     for (const opal of this.fw.phbs) {
       // pnv_pci_init_ioda_msis(): msi_bitmap_alloc() over ibm,opal-msi-ranges, then the domain
       const bmp = msiBitmapAlloc(opal.msiCount) as MsiBitmap;
+      k.audit.register(msiBitmapPool(k, bmp, `msi_bmp:PHB${opal.opalId}`));
       const phb = new PnvPhb(this.fw, opal, bmp);
       phb.devDomain = msiCreateParentIrqDomain(k, `PNV-MSI-${opal.opalId}`, this.xiveDomain, pnvIrqDomainOps(pnvMsiIrqChip()), phb, pnvMsiParentOps);
       this.phbs.push(phb);
@@ -85,15 +88,7 @@ export class PowernvPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    // IPIs some Linux user holds on purpose (per-CPU IPIs, KVM sources, OCXL/VAS users): the
-    // rest of what OPAL has allocated is held by nobody, i.e. leaked.
-    const held = new Set<number>();
-    for (const e of this.xive.issued) if (this.fw.isValidSource(e.hwIrq)) held.add(e.hwIrq);
-    return [
-      ...this.phbs.map((p) => ({ pool: `msi_bmp:PHB${p.opalId}`, inUse: p.msiBmp.bitmap.weight(), baseline: 0 })),
-      { pool: 'xive_irq_data', inUse: liveXiveIrqData(this.kernel), baseline: 0 },
-      { pool: 'opal_xive_irq', inUse: this.fw.allocatedIpis() - held.size, baseline: 0 },
-    ];
+    return auditUsage(this.kernel, ['xive_irq_data', 'ioremap', 'kvmppc_xive']);
   }
 
   // PHB MSI window; data = xive_num, validated against the PE OPAL routed it to; XIVE source
@@ -127,19 +122,19 @@ export class PowernvPlatform implements PlatformInstance {
     return new XiveFabric(this.kernel, this.fw, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
-  /** True when the PHB's bitmap surely fits `nvec` vectors on every path (MSI-X per vector, multi-MSI aligned). */
-  headroom(dev: Device, nvec: number): boolean {
-    if (!(dev instanceof PciDev) || this.kernel.faults.isArmed()) return false;
-    if (dev.msiEnabled || dev.msixEnabled) return false;
+  /**
+   * What the PHB's msi_bmp gives (msi_bitmap_alloc_hwirqs() from pnv_irq_domain_alloc()): one
+   * number per MSI-X vector, a shortfall retried with what was allocated; one aligned block for
+   * multi-MSI, retried with one vector. Nothing else the path takes can run out.
+   */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    if (!(dev instanceof PciDev) || req.path === 'platform') return { sure: 0, most: 0 };
     const bmp = this.phbFor(dev).msiBmp;
-    if (dev.msixTableSize === 0 && dev.msiCap === 0) return false;
-    if (dev.msixTableSize > 0) {
-      if (nvec > dev.msixTableSize || bmp.irqCount - bmp.bitmap.weight() < nvec) return false;
-    }
-    if (dev.msiCap > 0) {
-      if (nvec > dev.msiCap || bmp.bitmap.findZeroArea(nvec, (1 << getCountOrder(nvec)) - 1) < 0) return false;
-    }
-    return true;
+    const free = bmp.irqCount - bmp.bitmap.weight();
+    let n: number;
+    if (req.path === 'msix') n = Math.min(req.nvec, free);
+    else n = bmp.bitmap.findZeroArea(req.nvec, (1 << getCountOrder(req.nvec)) - 1) >= 0 ? req.nvec : free >= 1 ? 1 : 0;
+    return { sure: n, most: n };
   }
 }
 

@@ -22,7 +22,7 @@ export class KvmXiveNativeDevice extends KObject {
 
 // kvmppc_xive_native_create()
 export function kvmppcXiveNativeCreate(k: Kernel, devices: KvmXiveNativeDevice[]): KvmXiveNativeDevice {
-  const xive = k.heap.kmalloc(new KvmXiveNativeDevice());
+  const xive = k.heap.kmalloc(new KvmXiveNativeDevice(), 'kvmppc_xive_native_create');
   devices.push(xive);
   return xive;
 }

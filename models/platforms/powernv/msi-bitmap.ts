@@ -5,13 +5,35 @@
 import { Bitmap, getCountOrder } from '../../kernel/bitmap';
 import { EINVAL, ENOMEM } from '../../kernel/errno';
 import type { Kernel } from '../../kernel/kernel';
+import { UnitStamps, type AuditPool, type AuditUnit } from '../../kernel/audit';
 
 /** struct msi_bitmap */
 export class MsiBitmap {
+  /** Where each MSI number was allocated (msi_bitmap_alloc_hwirqs), for the audit; set by the owner. */
+  stamps: UnitStamps<number> | null = null;
+
   constructor(
     readonly bitmap: Bitmap,
     readonly irqCount: number,
   ) {}
+}
+
+/** The audit's id of MSI `hwirq` of a PHB's bitmap. */
+export function msiBmpUnit(pool: string, hwirq: number): string {
+  return `${pool} MSI ${hwirq}`;
+}
+
+/** The bitmap as an audit pool named `name` (one per PHB), stamping its allocations from now on. */
+export function msiBitmapPool(k: Kernel, bmp: MsiBitmap, name: string): AuditPool {
+  const stamps = new UnitStamps<number>(k);
+  bmp.stamps = stamps;
+  return {
+    name,
+    count: () => bmp.bitmap.weight(),
+    *units(): Iterable<AuditUnit> {
+      for (const hw of bmp.bitmap.setBits()) yield { id: msiBmpUnit(name, hw), stamp: stamps.of(hw) };
+    },
+  };
 }
 
 // msi_bitmap_alloc()
@@ -30,10 +52,12 @@ export function msiBitmapAllocHwirqs(k: Kernel, bmp: MsiBitmap, num: number): nu
     return -ENOMEM;
   }
   bmp.bitmap.set(offset, num);
+  for (let i = offset; i < offset + num; i++) bmp.stamps?.take(i, 'msi_bitmap_alloc_hwirqs');
   return offset;
 }
 
 // msi_bitmap_free_hwirqs()
 export function msiBitmapFreeHwirqs(k: Kernel, bmp: MsiBitmap, offset: number, num: number): void {
   bmp.bitmap.clear(offset, num, (what) => k.report('double-free', 'msi_bitmap_free_hwirqs', `msi_bmp: ${what}`));
+  for (let i = offset; i < offset + num; i++) bmp.stamps?.drop(i);
 }

@@ -4,6 +4,7 @@
 import { EINVAL, ENOMEM, ENXIO } from '../../kernel/errno';
 import { hex } from '../../kernel/heap';
 import type { Kernel } from '../../kernel/kernel';
+import { UnitStamps, type AuditPool, type AuditUnit } from '../../kernel/audit';
 import { OPAL_BUSY, OPAL_HARDWARE, OPAL_RESOURCE, OPAL_XIVE_ANY_CHIP } from '../powerpc-common/firmware-codes';
 import type { XiveOps } from '../powerpc-common/xive';
 import { EsbMapping, type XiveIrqData } from '../powerpc-common/xive-irq-data';
@@ -27,8 +28,34 @@ export class XiveNative {
   readonly issued: IssuedHwIrq[] = [];
   /** The chip of the CPU commands run on (the harness drives everything from CPU 0). */
   readonly callerChip = 0;
+  /** Where Linux got each hw irq OPAL allocated for it, for the audit. */
+  readonly stamps: UnitStamps<number>;
 
-  constructor(readonly fw: Skiboot) {}
+  constructor(
+    readonly fw: Skiboot,
+    k: Kernel,
+  ) {
+    this.stamps = new UnitStamps(k);
+  }
+}
+
+/** The audit's id of an interrupt OPAL_XIVE_ALLOCATE_IRQ handed out. */
+export function opalIrqUnit(hwIrq: number): string {
+  return `OPAL irq ${hex(hwIrq)}`;
+}
+
+/** What OPAL has allocated (its IPI bitmaps), as an audit pool. */
+export function opalIrqPool(xn: XiveNative): AuditPool {
+  const chips = xn.fw.chips;
+  return {
+    name: 'OPAL irq',
+    count: () => chips.reduce((n, x) => n + x.ipiAllocMap.weight(), 0),
+    *units(): Iterable<AuditUnit> {
+      for (const x of chips) {
+        for (const i of x.ipiAllocMap.setBits()) yield { id: opalIrqUnit(x.intIpiTop + i), stamp: xn.stamps.of(x.intIpiTop + i) };
+      }
+    },
+  };
 }
 
 // opal_xive_allocate_irq_raw() = the OPAL_XIVE_ALLOCATE_IRQ call (139)
@@ -45,8 +72,9 @@ function opalXiveAllocateIrq(k: Kernel, xn: XiveNative, chipId: number): number 
   return irq === 0xffffffff ? OPAL_RESOURCE : irq;
 }
 
-function issue(k: Kernel, xn: XiveNative, user: string, hwIrq: number, chip: number): void {
+function issue(k: Kernel, xn: XiveNative, user: string, hwIrq: number, chip: number, site: string): void {
   xn.issued.push({ step: k.step, user, hwIrq, chip });
+  xn.stamps.take(hwIrq, site);
 }
 
 // xive_native_alloc_irq_on_chip(): 0 is the failure value of a u32 hw irq
@@ -60,7 +88,7 @@ export function xiveNativeAllocIrqOnChip(k: Kernel, xn: XiveNative, chipId: numb
     k.printk(`xive: OPAL failed to allocate IRQ on chip ${chipId}, err ${rc}`);
     return 0;
   }
-  issue(k, xn, user, rc, chipId);
+  issue(k, xn, user, rc, chipId, 'xive_native_alloc_irq_on_chip');
   return rc;
 }
 
@@ -77,6 +105,7 @@ export function xiveNativeFreeIrq(k: Kernel, xn: XiveNative, irq: number): void 
   }
   const i = xn.issued.findIndex((e) => e.hwIrq === irq);
   if (i >= 0) xn.issued.splice(i, 1);
+  xn.stamps.drop(irq);
   void k;
 }
 
@@ -89,7 +118,7 @@ export function xiveNativeGetIpi(k: Kernel, xn: XiveNative, cpu: number, chipId:
       k.printk(`xive: Failed to allocate IPI on CPU ${cpu}`);
       return -ENXIO;
     }
-    issue(k, xn, `ipi:cpu${cpu}`, irq, chipId);
+    issue(k, xn, `ipi:cpu${cpu}`, irq, chipId, 'xive_native_get_ipi');
     return 0;
   }
 }
@@ -121,7 +150,7 @@ export function xiveNativePopulateIrqData(k: Kernel, xn: XiveNative, hw: number,
     k.printk(`xive: Failed to map EOI page for irq ${hex(hw)}`);
     return -ENOMEM;
   }
-  xd.eoiMmio = k.heap.kmalloc(new EsbMapping(xn.fw.esbPage(info.eoiPage)));
+  xd.eoiMmio = k.heap.kmalloc(new EsbMapping(xn.fw.esbPage(info.eoiPage)), 'xive_native_populate_irq_data');
   return 0;
 }
 

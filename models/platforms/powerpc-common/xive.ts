@@ -37,7 +37,7 @@ export interface XiveOps {
 export function xiveIrqAllocData(k: Kernel, ops: XiveOps, hw: number): XiveIrqData | number {
   // kzalloc(); also the "k-th parent allocation inside one request" fault point
   if (k.faults.shouldFail('xive_irq_alloc_data')) return -ENOMEM;
-  const xd = k.heap.kmalloc(new XiveIrqData(hw));
+  const xd = k.heap.kmalloc(new XiveIrqData(hw), 'xive_irq_alloc_data');
   const ret = ops.populateIrqData(k, hw, xd);
   if (ret !== 0) {
     k.heap.kfree('xive_irq_alloc_data', xd);
@@ -109,11 +109,4 @@ export function createXiveDomain(k: Kernel, ops: XiveOps, cpus: XiveCpus | null 
     0,
     'ANY',
   );
-}
-
-/** Live xive_irq_data objects on the heap (the MSI ones and any other holder). */
-export function liveXiveIrqData(k: Kernel): number {
-  let n = 0;
-  for (const o of k.heap.liveObjects()) if (o.kind === 'xive_irq_data') n++;
-  return n;
 }

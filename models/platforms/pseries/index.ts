@@ -5,16 +5,16 @@ import { PciDev, type Device } from '../../kernel/device';
 import type { FaultSite, PoolSpec } from '../../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
-import { msiGetDeviceDomain } from '../../kernel/msi';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
-import { MSI_DEFAULT_DOMAIN } from '../../kernel/msi-desc';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
+import { pseriesVectorRoom } from './room';
 import { XIVE_COMMON_PATCHES } from '../powerpc-common/patches';
-import { createXiveDomain, liveXiveIrqData } from '../powerpc-common/xive';
-import { SpaprHypervisor, type HvFlavour, type SpaprPhb } from './hypervisor';
-import { PseriesMsiDevice, PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, pseriesMsiParentOps } from './msi';
+import { createXiveDomain } from '../powerpc-common/xive';
+import { SpaprHypervisor, type HvFlavour } from './hypervisor';
+import { PseriesPhb, pseriesIrqDomainOps, pseriesMsiIrqChip, pseriesMsiParentOps } from './msi';
 import { PSERIES_PATCHES, PSERIES_PATCH_POOL, PSERIES_REVISIONS } from './revisions';
-import { msiQuotaForDevice } from './rtas-msi';
+import { rtasMsiPool } from './rtas-msi';
 import { xiveSpaprOps } from './xive-spapr';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { XiveCpus } from '../powerpc-common/xive-cpu';
@@ -60,6 +60,7 @@ export class PseriesPlatform implements PlatformInstance {
       throw new Error('pseries: a revision without the MSI parent conversion (daaa574aba6f) is not modelled');
     }
     this.hv = new SpaprHypervisor(config.flavour, k.nrCpus);
+    k.audit.register(rtasMsiPool(k, this.hv));
     this.xiveCpus = new XiveCpus(this.hv.presenter, k.nrCpus);
     // xive_spapr_init() -> xive_core_init(): the default domain every PHB parent sits on; spapr
     // sources have no chip ID (XIVE_INVALID_CHIP_ID), so targets rotate over every CPU
@@ -90,23 +91,7 @@ export class PseriesPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    let used = 0;
-    let pdevs = 0;
-    for (const o of this.kernel.heap.liveObjects()) {
-      if (o instanceof PseriesMsiDevice) {
-        pdevs++;
-        used += o.msi_used;
-      }
-    }
-    let rtasMsi = 0;
-    for (const phb of this.hv.phbs) for (const s of phb.slots) rtasMsi += s.enabled;
-    return [
-      { pool: 'rtas_msi', inUse: rtasMsi, baseline: 0 },
-      { pool: 'xive_source', inUse: this.hv.enabledSources(), baseline: 0 },
-      { pool: 'pseries_msi_device', inUse: pdevs, baseline: 0 },
-      { pool: 'msi_used', inUse: used, baseline: 0 },
-      { pool: 'xive_irq_data', inUse: liveXiveIrqData(this.kernel), baseline: 0 },
-    ];
+    return auditUsage(this.kernel, ['pseries_msi_device', 'xive_irq_data', 'ioremap']);
   }
 
   // The PHB's MSI window takes the write; data is the LISN; XIVE routes the source to the irq.
@@ -138,52 +123,10 @@ export class PseriesPlatform implements PlatformInstance {
     return new XiveFabric(this.kernel, this.hv, this.xiveCpus, (dev, msg) => this.msiWrite(dev, msg));
   }
 
-  /**
-   * True when every MSI path the PCI core may take for `dev` (MSI-X, then MSI) surely yields
-   * `nvec` vectors: no vectors held, the request fits the capability, ibm,req#msi(-x), the
-   * quota, and the function's LISN block, all for the full hwsize prepare asks for.
-   */
-  headroom(dev: Device, nvec: number): boolean {
-    if (!(dev instanceof PciDev) || this.kernel.faults.isArmed()) return false;
-    if (dev.msiEnabled || dev.msixEnabled) return false;
-    const slot = this.hv.slotOf(dev);
-    if (slot === null) return false;
-    const existing = msiGetDeviceDomain(dev, MSI_DEFAULT_DOMAIN);
-    if (existing !== null) return false; // a reused domain's firmware state depends on history
-    const paths: { hwsize: number; req: number | null }[] = [];
-    if (dev.msixTableSize > 0) paths.push({ hwsize: dev.msixTableSize, req: slot.reqMsix });
-    if (dev.msiCap > 0) paths.push({ hwsize: dev.msiCap, req: slot.reqMsi });
-    if (paths.length === 0) return false;
-    for (const p of paths) {
-      if (nvec > p.hwsize || p.req === null || p.req < p.hwsize) return false;
-      if (msiQuotaForDevice(this.hv, dev, p.hwsize) < p.hwsize) return false;
-      // A refused power-of-two round-up is retried with the exact count, so hwsize is enough.
-      const room = this.hv.flavour === 'phyp' ? slot.lisnCount : largestFree(slot.phb, slot.lisnBase, slot.lisnCount);
-      if (room < p.hwsize) return false;
-    }
-    return true;
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    if (!(dev instanceof PciDev)) return { sure: 0, most: 0 };
+    return pseriesVectorRoom(this.kernel, this.hv, dev, req);
   }
-}
-
-/** QEMU flavour: the largest naturally aligned free block (counting the function's own). */
-function largestFree(phb: SpaprPhb, ownBase: number, ownCount: number): number {
-  let best = 0;
-  for (let order = 0; 1 << order <= phb.totalMsi; order++) {
-    const n = 1 << order;
-    for (let at = 0; at + n <= phb.totalMsi; at += n) {
-      let free = true;
-      for (let i = at; i < at + n && free; i++) {
-        const lisn = phb.lisnFirst + i;
-        const own = ownBase >= 0 && lisn >= ownBase && lisn < ownBase + ownCount;
-        if (phb.lisnMap.test(i) && !own) free = false;
-      }
-      if (free) {
-        best = n;
-        break;
-      }
-    }
-  }
-  return best;
 }
 
 const FAULT_SITES: readonly FaultSite[] = [

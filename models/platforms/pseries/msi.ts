@@ -64,7 +64,7 @@ function pseriesMsiOpsPrepare(k: Kernel, domain: IrqDomain, dev: Device, nvec: n
 
   // A positive answer means "only this many": take them instead of failing domain creation.
   if (k.faults.shouldFail('pseries_msi_device')) return -ENOMEM;
-  const pseriesDev = k.heap.kmalloc(new PseriesMsiDevice());
+  const pseriesDev = k.heap.kmalloc(new PseriesMsiDevice(), 'pseries_msi_ops_prepare');
   for (;;) {
     const ret = rtasPrepareMsiIrqs(k, hv, pdev, nvec, type);
     if (ret === 0) break;

@@ -6,6 +6,7 @@ import { getCountOrder } from '../../kernel/bitmap';
 import type { PciDev } from '../../kernel/device';
 import { ENOENT, ENOSPC } from '../../kernel/errno';
 import type { Kernel } from '../../kernel/kernel';
+import { UnitStamps, type AuditPool, type AuditUnit } from '../../kernel/audit';
 import { RTAS_HARDWARE_ERROR } from '../powerpc-common/firmware-codes';
 import { RTAS_CHANGE_FN, RTAS_CHANGE_MSI_FN, RTAS_CHANGE_MSIX_FN, type RtasResult, type SpaprHypervisor } from './hypervisor';
 
@@ -22,9 +23,39 @@ function rtasCall(k: Kernel, name: string, call: () => RtasResult): RtasResult {
   return call();
 }
 
+/** The audit's id of the i-th MSI ibm,change-msi enabled for a function. */
+export function rtasMsiUnit(pdev: PciDev, i: number): string {
+  return `${pdev.name} RTAS MSI ${i}`;
+}
+
+/** Where Linux had the firmware enable each function's MSIs, per hypervisor (for the audit). */
+const RTAS_STAMPS = new WeakMap<SpaprHypervisor, UnitStamps>();
+
+/** The MSIs the firmware has enabled for Linux (ibm,change-msi), as an audit pool. */
+export function rtasMsiPool(k: Kernel, hv: SpaprHypervisor): AuditPool {
+  const stamps = new UnitStamps(k);
+  RTAS_STAMPS.set(hv, stamps);
+  return {
+    name: 'RTAS MSI',
+    count: () => hv.phbs.reduce((n, phb) => n + phb.slots.reduce((m, s) => m + s.enabled, 0), 0),
+    *units(): Iterable<AuditUnit> {
+      for (const phb of hv.phbs) {
+        for (const s of phb.slots) for (let i = 0; i < s.enabled; i++) yield { id: rtasMsiUnit(s.dev, i), stamp: stamps.of(rtasMsiUnit(s.dev, i)) };
+      }
+    },
+  };
+}
+
 // rtas_change_msi(): 0.. = number of MSIs now configured, <0 = RTAS error
 export function rtasChangeMsi(k: Kernel, hv: SpaprHypervisor, pdev: PciDev, func: number, numIrqs: number): number {
+  const before = hv.slotOf(pdev)?.enabled ?? 0;
   const r = rtasCall(k, 'ibm,change-msi', () => hv.changeMsi(pdev, func, numIrqs));
+  const after = hv.slotOf(pdev)?.enabled ?? 0;
+  const stamps = RTAS_STAMPS.get(hv);
+  if (stamps !== undefined && after !== before) {
+    for (let i = 0; i < before; i++) stamps.drop(rtasMsiUnit(pdev, i));
+    for (let i = 0; i < after; i++) stamps.take(rtasMsiUnit(pdev, i), 'rtas_change_msi');
+  }
   if (r.status === 0) return r.rets[0] ?? 0;
   // rtas_call() returns the status; a positive one is negated, a negative one passed as is
   return r.status > 0 ? -r.status : r.status;

@@ -38,7 +38,7 @@ export function xiveSpaprOps(hv: SpaprHypervisor): XiveOps {
         k.printk(`xive: Failed to map EOI page for irq ${hex(hw)}`);
         return -ENOMEM;
       }
-      xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)));
+      xd.eoiMmio = k.heap.kmalloc(new EsbMapping(hv.esbPage(r.eoiPage)), 'xive_spapr_populate_irq_data');
       return 0;
     },
     // xive_spapr_configure_irq(): plpar_int_set_source_config(XIVE_SRC_SET_EISN, hw_irq,

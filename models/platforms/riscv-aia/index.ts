@@ -14,7 +14,8 @@ import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import { KernelOops } from '../../kernel/report';
 import { irqCanMovePcntxt } from '../../kernel/chip-call';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { roomIfFits } from '../platform';
 import type { WiredBridgeHost, WiredBridgeKind } from '../wired';
 import { aplicMsiSetup, aplicSourceRaise, type AplicPriv } from './aplic-msi';
 import { ImsicFabric, imsicCpuHotplug, imsicStartingCpu, onCpu } from './imsic-early';
@@ -92,6 +93,11 @@ export class RiscvAiaPlatform implements PlatformInstance, WiredBridgeHost {
     if ('blocked' in at) return at;
     if (at.vec.irq === 0) return { blocked: `CPU ${at.cpu} identity ${msg.data} is free` };
     return { irq: at.vec.irq, cpu: at.cpu };
+  }
+
+  /** The capacity oracle (PlatformInstance.vectorRoom): all the vectors when headroom() says they fit. */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    return roomIfFits(this.headroom(dev, req.nvec), req.nvec);
   }
 
   /** The identities free on online CPUs: each vector is one identity on the best CPU (irq_matrix_alloc). */

@@ -5,7 +5,8 @@
 import { roundupPowOfTwo } from '../../kernel/bitmap';
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENODEV, ENOMEM, ENOSPC } from '../../kernel/errno';
-import { KObject } from '../../kernel/heap';
+import { hex, KObject } from '../../kernel/heap';
+import { UnitStamps, type AuditUnit } from '../../kernel/audit';
 import type { IrqChip, IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
@@ -36,7 +37,13 @@ export class IrqRemapTable extends KObject {
   readonly kind = 'irq_remap_table';
   readonly table: AmdIrte[];
   minIndex = 0;
-  constructor(readonly maxIrqs: number) {
+  constructor(
+    readonly maxIrqs: number,
+    /** Where each entry was allocated (alloc_irq_index), for the audit. */
+    readonly stamps: UnitStamps<number>,
+    /** Where each entry was made valid (modify_irte), for the audit. */
+    readonly validStamps: UnitStamps<number>,
+  ) {
     super();
     this.table = Array.from({ length: maxIrqs }, freeEntry);
   }
@@ -83,6 +90,27 @@ export class AmdIommu extends KObject {
   }
 }
 
+/** The audit's id of an allocated entry (or, `valid`, a valid one) in the `AMD IRTE` pools. */
+export function amdIrteUnit(table: IrqRemapTable, index: number, valid = false): string {
+  return `irq_remap_table@${hex(table.addr)} IRTE ${index}${valid ? ' valid' : ''}`;
+}
+
+/** Allocated (or valid) entries of every remap table of the IOMMU. */
+export function amdIrteCount(iommu: AmdIommu, valid: boolean): number {
+  let n = 0;
+  for (const t of iommu.tables()) for (const e of t.table) if (valid ? e.valid : e.allocated) n++;
+  return n;
+}
+
+export function* amdIrteUnits(iommu: AmdIommu, valid: boolean): Iterable<AuditUnit> {
+  for (const t of iommu.tables()) {
+    for (let i = 0; i < t.table.length; i++) {
+      const e = t.table[i] as AmdIrte;
+      if (valid ? e.valid : e.allocated) yield { id: amdIrteUnit(t, i, valid), stamp: (valid ? t.validStamps : t.stamps).of(i) };
+    }
+  }
+}
+
 /** struct amd_ir_data */
 export class AmdIrData extends KObject {
   readonly kind = 'amd_ir_data';
@@ -125,7 +153,7 @@ function allocIrqTable(k: Kernel, iommu: AmdIommu, devid: number, pdev: PciDev |
   }
   // __alloc_irq_table()
   if (k.faults.shouldFail('alloc_irq_table')) return null;
-  const fresh = k.heap.kmalloc(new IrqRemapTable(iommu.config.maxIrqs));
+  const fresh = k.heap.kmalloc(new IrqRemapTable(iommu.config.maxIrqs, new UnitStamps(k), new UnitStamps(k)), '__alloc_irq_table');
   if (pdev !== null) for (const a of dmaAliases(pdev)) iommu.irqLookupTable.set(a, fresh);
   else iommu.irqLookupTable.set(devid, fresh);
   if (devid !== alias) iommu.irqLookupTable.set(alias, fresh);
@@ -150,7 +178,10 @@ function allocIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, count: number,
     }
     if (c === count) {
       const first = index - (count - 1);
-      for (let i = first; i <= index; i++) (table.table[i] as AmdIrte).allocated = true;
+      for (let i = first; i <= index; i++) {
+        (table.table[i] as AmdIrte).allocated = true;
+        table.stamps.take(i, 'alloc_irq_index');
+      }
       return first;
     }
     index++;
@@ -168,14 +199,20 @@ function freeIrte(k: Kernel, iommu: AmdIommu, devid: number, index: number): voi
   }
   const e = table.table[index];
   if (e === undefined || !e.allocated) k.report('double-free', 'free_irte', `devid ${devid.toString(16)} index ${index} freed while not allocated`);
-  if (e !== undefined) Object.assign(e, freeEntry());
+  if (e === undefined) return;
+  if (e.valid) table.validStamps.drop(index);
+  if (e.allocated) table.stamps.drop(index);
+  Object.assign(e, freeEntry());
 }
 
 // modify_irte(): write the entry the IOMMU reads
 function modifyIrte(iommu: AmdIommu, devid: number, index: number, irte: AmdIrte): void {
   const table = iommu.irqLookupTable.get(devid);
   const e = table?.table[index];
-  if (e !== undefined) Object.assign(e, { ...irte, allocated: true });
+  if (table === undefined || e === undefined) return;
+  if (!e.valid && irte.valid) table.validStamps.take(index, 'modify_irte');
+  if (e.valid && !irte.valid) table.validStamps.drop(index);
+  Object.assign(e, { ...irte, allocated: true });
 }
 
 // get_devid(): HPET from IVRS, PCI from the function's own SBDF
@@ -261,7 +298,7 @@ export const amdIrDomainOps: IrqDomainOps = {
       }
       ret = -ENOMEM;
       if (k.faults.shouldFail('amd_ir_data')) break;
-      const data = k.heap.kmalloc(new AmdIrData(iommu));
+      const data = k.heap.kmalloc(new AmdIrData(iommu), 'irq_remapping_alloc');
       d.hwirq = (devid << 16) + i;
       d.chipData = data;
       d.chip = amdIrChip;
@@ -313,6 +350,14 @@ export function amdIommuCreateIrqDomain(k: Kernel, iommu: AmdIommu, vectorDomain
   // hwirq = (devid << 16) + i repeats for every single-vector allocation of a device; nobody
   // looks the AMD-IR level up by hwirq
   d.sharedHwirqs = true;
+  // The IRTE is what is unique: an index in the remap table the devid's DTE points at (aliases share one table)
+  d.hardwareId = (data) => {
+    const ir = data.chipData instanceof AmdIrData ? data.chipData : null;
+    if (ir === null) return `no amd_ir_data (hwirq ${data.hwirq})`;
+    const table = ir.iommu.irqLookupTable.get(ir.devid);
+    if (table === undefined) return `IRTE ${ir.index} of devid ${ir.devid.toString(16)}, which has no remap table`;
+    return `IRTE ${ir.index} of the remap table at 0x${table.addr.toString(16)}`;
+  };
   iommu.irDomain = d;
   return d;
 }

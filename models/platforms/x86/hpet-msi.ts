@@ -37,7 +37,7 @@ export class HpetMsi {
     parent: IrqDomain,
     remapped: boolean,
   ) {
-    this.channels = Array.from({ length: nrChannels }, (_, i) => k.heap.kmalloc(new HpetChannel(hpetId, i)));
+    this.channels = Array.from({ length: nrChannels }, (_, i) => k.heap.kmalloc(new HpetChannel(hpetId, i), 'hpet_alloc_channels'));
     const handlers = this.handlers;
     const chip: IrqChip = {
       name: remapped ? 'IR-HPET-MSI' : 'HPET-MSI',

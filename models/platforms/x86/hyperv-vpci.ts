@@ -7,7 +7,7 @@
 // Moves are deferred to the next interrupt (IRQCHIP_MOVE_DEFERRED).
 import { PciDev, type Device } from '../../kernel/device';
 import { KObject } from '../../kernel/heap';
-import { type IrqChip, type IrqData, type IrqDomain, type IrqDomainOps, type MsiMsg } from '../../kernel/irqdomain';
+import { chipDataIdentity, type IrqChip, type IrqData, type IrqDomain, type IrqDomainOps, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
 import type { MsiDesc } from '../../kernel/msi-desc';
@@ -519,6 +519,7 @@ export class HyperVVpci {
     const domain = msiCreateParentIrqDomain(k, name, this.vectorDomain, ops, hbus, hvPcieMsiParentOps);
     // hwirq 0 for every irq: the radix tree keeps the first and nobody looks them up
     domain.sharedHwirqs = true;
+    domain.hardwareId = chipDataIdentity;
     return domain;
   }
 

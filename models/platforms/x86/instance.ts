@@ -5,12 +5,14 @@ import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { EINVAL, ENODEV } from '../../kernel/errno';
 import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
-import { irqShutdownAndDeactivate, irqStartup } from '../../kernel/manage';
+import { freeIrq, requestIrq } from '../../kernel/manage';
 import { cpuDown, cpuUp } from '../../kernel/cpuhotplug';
 import { writeIrqAffinity } from '../../kernel/affinity';
-import { drainBitmap, getCountOrder, roundupPowOfTwo } from '../../kernel/bitmap';
-import type { Delivery, PlatformInstance, ResourceUsage } from '../platform';
-import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
+import { drainBitmap } from '../../kernel/bitmap';
+import type { Delivery, PlatformInstance, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { auditUsage } from '../../kernel/audit';
+import { amdIrteFit, intelIrteFit, vectorActivationFits, vectorsFit } from './room';
+import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrteCount, amdIrteUnits, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
 import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
 import { apicAckEdge, x86CpuHotplug } from './hotplug';
@@ -18,11 +20,11 @@ import { LapicFabric } from './lapic-fabric';
 import type { ArchCpuHotplug } from '../../kernel/cpuhotplug';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { HpetMsi } from './hpet-msi';
-import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, newIntelIommu, INTR_REMAP_TABLE_ENTRIES } from './intel-ir';
+import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, irteUnits, newIntelIommu, presentIrtes, sourceIdOk } from './intel-ir';
 import { matrixConsistency } from './matrix';
 import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
-import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector, type ApicChipData } from './vector';
+import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector } from './vector';
 import { x86VectorMsiParentOps } from './x86-msi';
 import { createGlobalPciMsiDomains, X86_VECTOR_MSI_PARENT } from './x86-msi-global';
 import { HyperVVpci, type HyperVConfig } from './hyperv-vpci';
@@ -71,6 +73,8 @@ export class X86Platform implements PlatformInstance {
     readonly config: X86Config,
   ) {
     const k = kernel;
+    // arch/x86/Kconfig: select GENERIC_IRQ_RESERVATION_MODE
+    k.genericIrqReservationMode = true;
     // arch_early_irq_init(), then the boot CPU's lapic_online()
     this.vec = new X86Vector(k, k.nrCpus);
     this.vectorDomain = createVectorDomain(k, this.vec);
@@ -82,9 +86,17 @@ export class X86Platform implements PlatformInstance {
       this.iommus.push(iommu);
       this.dmarDevs.push(new PlatformDevice(drhd.name, i));
     });
+    if (config.remap === 'intel') {
+      const units = this.iommus;
+      k.audit.register({ name: 'IRTE', count: () => units.reduce((n, u) => n + u.irTable.bitmap.weight(), 0), units: () => irteUnits(units, false) });
+      k.audit.register({ name: 'IRTE present', count: () => units.reduce((n, u) => n + presentIrtes(u), 0), units: () => irteUnits(units, true) });
+    }
     if (config.remap === 'amd' && config.amd !== null) {
-      this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd));
+      this.amd = k.heap.kmalloc(new AmdIommu(0, config.amd), 'init_iommu_one');
       amdIommuCreateIrqDomain(k, this.amd, this.vectorDomain);
+      const amd = this.amd;
+      k.audit.register({ name: 'AMD IRTE', count: () => amdIrteCount(amd, false), units: () => amdIrteUnits(amd, false) });
+      k.audit.register({ name: 'AMD IRTE valid', count: () => amdIrteCount(amd, true), units: () => amdIrteUnits(amd, true) });
     }
     // native_create_pci_msi_domain(): the vector domain is the default MSI parent (before
     // v6.2: the global "PCI-MSI" domain on it, and "IR-PCI-MSI" on every remapping unit)
@@ -278,102 +290,57 @@ export class X86Platform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    const m = this.vec.matrix;
-    let vectors = 0;
-    let managed = 0;
-    for (const cm of m.maps) {
-      vectors += cm.allocMap.reduce((n, b) => n + b, 0);
-      managed += cm.managed;
-    }
-    let pinnedVectors = 0;
-    let pinnedReserved = 0;
-    let pinnedIrte = 0;
-    const pinned = this.platformIrqs();
-    for (const irq of pinned) {
-      const apicd: ApicChipData | null = this.vec.chipDataOf(irq);
-      if (apicd === null) continue;
-      pinnedVectors += (apicd.vector !== 0 ? 1 : 0) + (apicd.prevVector !== 0 ? 1 : 0);
-      pinnedReserved += apicd.hasReserved ? 1 : 0;
-      const top = this.kernel.irqs.desc(irq)?.irqData ?? null;
-      for (let d = top; d !== null; d = d.parentData) {
-        if (d.chipData instanceof IntelIrData && d.chipData.irq2iommu.subHandle === 0) pinnedIrte += 1 << d.chipData.irq2iommu.irteMask;
-        if (d.chipData instanceof AmdIrData) pinnedIrte += 1;
-      }
-    }
-    // A vector left allocated on an offline CPU with no irq holding it (an old vector a move
-    // could not clean up) is not a free-path leak: it is what a move and CPU offline left
-    // behind, which nothing-left-behind reports at the very step it happens (LapicFabric
-    // .leftBehind). The pool counts only what allocations and the platform's own irqs took.
-    const leftBehind = this.vec.leftOnOfflineCpus().length;
-    const out: ResourceUsage[] = [
-      { pool: 'vector', inUse: vectors - pinnedVectors - leftBehind, baseline: 0 },
-      { pool: 'vector-reserved', inUse: m.globalReserved - pinnedReserved, baseline: 0 },
-      { pool: 'vector-managed', inUse: managed, baseline: 0 },
-      { pool: 'apic_chip_data', inUse: this.liveOfKind('apic_chip_data') - pinned.length, baseline: 0 },
-    ];
-    if (this.config.remap === 'intel') {
-      const irtes = this.iommus.reduce((n, u) => n + u.irTable.bitmap.weight(), 0);
-      out.push({ pool: 'IRTE', inUse: irtes - pinnedIrte, baseline: 0 });
-      out.push({ pool: 'intel_ir_data', inUse: this.liveOfKind('intel_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
-    }
-    if (this.hyperv !== null) {
-      out.push({ pool: 'Hyper-V IRT', inUse: this.hyperv.hostEntries(), baseline: 0 });
-      out.push({ pool: 'tran_int_desc', inUse: this.liveOfKind('tran_int_desc'), baseline: 0 });
-    }
-    if (this.config.remap === 'amd' && this.amd !== null) {
-      // Remap tables themselves are kept for re-plug on purpose; their entries are not
-      const entries = this.amd.tables().reduce((n, t) => n + t.allocatedCount(), 0);
-      out.push({ pool: 'AMD-IRTE', inUse: entries - pinnedIrte, baseline: 0 });
-      out.push({ pool: 'amd_ir_data', inUse: this.liveOfKind('amd_ir_data') - this.pinnedIrData(pinned), baseline: 0 });
-    }
+    const out = [...auditUsage(this.kernel, ['apic_chip_data', 'intel_ir_data', 'amd_ir_data', 'irq_remap_table', 'tran_int_desc'])];
+    // the Hyper-V host's interrupt entries are the host's state, not a kernel object
+    if (this.hyperv !== null) out.push({ pool: 'Hyper-V IRT', inUse: this.hyperv.hostEntries(), baseline: 0 });
     return out;
-  }
-
-  private pinnedIrData(pinned: readonly number[]): number {
-    let n = 0;
-    for (const irq of pinned) {
-      for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
-        if (d.chipData instanceof IntelIrData || d.chipData instanceof AmdIrData) n++;
-      }
-    }
-    return n;
-  }
-
-  private liveOfKind(kind: string): number {
-    let n = 0;
-    for (const o of this.kernel.heap.liveObjects()) if (o.kind === kind) n++;
-    return n;
   }
 
   // --- capacity oracle ---
 
-  headroom(dev: Device, nvec: number): boolean {
-    if (!(dev instanceof PciDev) || dev.removed || nvec < 1) return false;
+  /**
+   * The vectors (vector space per CPU) and the remapping entries the allocation takes. A
+   * shortfall of either is not predicted here (an IRTE shortfall at allocation is retried with
+   * fewer vectors, a vector shortfall at activation fails the path): no promise then.
+   */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    const none = { sure: 0, most: req.nvec };
+    if (!(dev instanceof PciDev) || dev.removed || req.nvec < 1) return none;
     const parent = dev.msiParent;
-    if (parent === null) return false;
-    // Another live function with the same requester ID shares remap state: no guarantee
-    for (const other of this.kernel.devices) {
-      if (other !== dev && !other.removed && other instanceof PciDev && requesterId(other) === requesterId(dev)) return false;
-    }
-    // Every irq needs a real vector at activation, on top of the reservations already promised
-    const online = this.vec.onlineCpus();
-    const free = online.reduce((n, cpu) => n + (this.vec.matrix.maps[cpu]?.available ?? 0), 0);
-    if (free < nvec + this.vec.matrix.globalReserved) return false;
-    if (this.hyperv !== null) return this.hyperv.headroom(dev, nvec);
-    if (parent === this.vectorDomain) return true;
+    if (parent === null || !vectorsFit(this.vec, req.nvec, req.managed)) return none;
+    const all = { sure: req.nvec, most: req.nvec };
+    // a vPCI function: the host's interrupt entries (hv_compose_msi_msg()) on top of the vectors
+    if (this.hyperv !== null) return this.hyperv.headroom(dev, req.nvec) ? all : none;
+    if (parent === this.vectorDomain) return all;
     if (this.config.remap === 'intel') {
       const unit = dmarFindMatchedDrhdUnit(this.iommus, dev);
-      if (unit === null || unit.irDomain !== parent) return false;
-      // Worst case: one aligned block of the rounded-up size (multi-MSI) in a table that is mostly empty
-      if (getCountOrder(nvec) > unit.maxHandleMask) return false;
-      return unit.irTable.bitmap.weight() + 2 * roundupPowOfTwo(nvec) <= INTR_REMAP_TABLE_ENTRIES;
+      return unit !== null && unit.irDomain === parent && intelIrteFit(unit, req) ? all : none;
     }
-    if (this.config.remap === 'amd' && this.amd !== null) {
-      const table = this.amd.irqLookupTable.get(dev.rid) ?? this.amd.irqLookupTable.get(requesterId(dev));
-      const used = table?.allocatedCount() ?? 0;
-      return used + 2 * roundupPowOfTwo(nvec) <= this.amd.config.maxIrqs;
+    if (this.config.remap === 'amd' && this.amd !== null) return amdIrteFit(this.amd, dev.rid, requesterId(dev), req) ? all : none;
+    return none;
+  }
+
+  /**
+   * The remapping level: a VT-d IRTE checks the source-id; an AMD-Vi write finds its remap
+   * table through the DTE of the requester ID it carries (aliases share one table).
+   */
+  requesterKey(_dev: Device, irq: number): RequesterKey | null {
+    for (let d = this.kernel.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) {
+      const ir = d.chipData;
+      if (ir instanceof IntelIrData) return { key: ir, what: `IRTE ${ir.irq2iommu.irteIndex + ir.irq2iommu.subHandle} of ${ir.irq2iommu.iommu.drhd.name}`, accepts: (r) => sourceIdOk(ir.irte, r) };
+      if (ir instanceof AmdIrData) {
+        const table = ir.iommu.irqLookupTable.get(ir.devid);
+        const lookup = ir.iommu.irqLookupTable;
+        return { key: table ?? ir, what: `the remap table of devid ${ir.devid.toString(16)}`, accepts: (r) => table !== undefined && lookup.get(r) === table };
+      }
     }
-    return false;
+    return null;
+  }
+
+  /** A deactivated irq needs a vector of its own to be activated again (room.ts: vectorActivationFits). */
+  canActivate(irq: number): boolean {
+    const desc = this.kernel.irqs.desc(irq);
+    return desc === undefined || vectorActivationFits(this.vec, desc);
   }
 
   // --- commands the harness can drive ---
@@ -418,7 +385,17 @@ export class X86Platform implements PlatformInstance {
       return -EINVAL;
     }
     iommu.irq = irq;
-    return this.requestIrq(irq);
+    const ret = this.requestIrq(irq, iommu.drhd.name, { dev: 'dmar', vec: unit });
+    if (ret !== 0) {
+      this.kernel.printk("Can't request irq");
+      // iommu->irq stays set: free_dmar_iommu() (init_dmars() or intel_iommu_add() error path)
+      // then calls free_irq() on it; msi-fuzz's proposal gives the irq back here instead
+      if (this.kernel.applied('msi-fuzz-dmar-irq-unwind')) {
+        this.dmarMsi.freeHwirq(irq);
+        iommu.irq = 0;
+      }
+    }
+    return ret;
   }
 
   // enable_drhd_fault_handling(): every unit, as the boot path does
@@ -434,7 +411,7 @@ export class X86Platform implements PlatformInstance {
   dmarFreeInterrupt(unit: number): number {
     const iommu = this.iommus[unit];
     if (iommu === undefined || this.dmarMsi === null || iommu.irq === 0) return -EINVAL;
-    this.freeIrq(iommu.irq);
+    this.freeIrq(iommu.irq, { dev: 'dmar', vec: unit });
     this.dmarMsi.freeHwirq(iommu.irq);
     iommu.irq = 0;
     iommu.faultEventMsg = null;
@@ -449,34 +426,41 @@ export class X86Platform implements PlatformInstance {
     const irq = this.hpet.assignIrq(hc);
     if (irq <= 0) return irq < 0 ? irq : -EINVAL;
     hc.irq = irq;
-    return this.requestIrq(irq);
+    // hpet_setup_msi_irq(): init_one_hpet_msi_clockevent() ignores a request_irq() failure and
+    // keeps the channel as the CPU's, so hpet_cpuhp_dead() free_irq()s it; msi-fuzz's proposal
+    // does not use a channel whose irq cannot be requested (the irq goes back)
+    const ret = this.requestIrq(irq, `hpet${hc.hpetId}_${hc.num}`, { dev: 'hpet', vec: channel });
+    if (ret !== 0 && this.kernel.applied('msi-fuzz-hpet-irq-unwind')) {
+      this.kernel.irqs.freeIrqs('hpet_assign_irq', irq, 1);
+      hc.irq = 0;
+    }
+    return ret;
   }
 
   // free_irq() + irq_domain_free_irqs() for a channel
   hpetFreeIrq(channel: number): number {
     const hc = this.hpet.channels[channel];
     if (hc === undefined || hc.irq === 0) return -EINVAL;
-    this.freeIrq(hc.irq);
+    this.freeIrq(hc.irq, { dev: 'hpet', vec: channel });
     this.kernel.irqs.freeIrqs('hpet_free_irq', hc.irq, 1);
     hc.irq = 0;
     hc.fsbMsg = null;
     return 0;
   }
 
-  // request_irq() -> irq_startup() (activate, then the affinity setup)
-  private requestIrq(irq: number): number {
-    const desc = this.kernel.irqs.desc(irq);
-    if (desc === undefined) return -EINVAL;
-    const ret = this.kernel.irqs.activateIrq(desc.irqData, false);
-    if (ret !== 0) return ret;
-    irqStartup(this.kernel, desc);
-    return 0;
+  // request_irq(irq, dmar_fault / hpet_interrupt_handler, ...): the irqaction, irq_activate(),
+  // irq_startup() (manage.c), with the harness's name for the platform source as its owner
+  private requestIrq(irq: number, name: string, owner: { dev: string; vec: number }): number {
+    return requestIrq(this.kernel, irq, name, owner);
   }
 
-  // free_irq() -> irq_shutdown() -> irq_domain_deactivate_irq()
-  private freeIrq(irq: number): void {
-    const desc = this.kernel.irqs.desc(irq);
-    if (desc !== undefined) irqShutdownAndDeactivate(this.kernel, desc);
+  // free_irq(): shutdown, __synchronize_irq(), deactivation, kfree() of the action. Nothing
+  // raises the platform's own irqs through the interrupt fabric (raiseIrq() only completes a
+  // vector move), so no CPU is in their handler and nothing of them is in flight: free_irq()
+  // cannot have to wait here
+  private freeIrq(irq: number, owner: { dev: string; vec: number }): void {
+    const { wait } = freeIrq(this.kernel, irq, owner, 0);
+    if (wait !== null) throw new Error(`free_irq(${irq}) of a platform irq would wait: ${wait.what}`);
   }
 
   /** pci_enable_sriov(pf, numVfs): VFs are added to kernel.devices with their MSI domain set. */

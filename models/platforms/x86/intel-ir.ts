@@ -7,6 +7,7 @@ import { Bitmap, getCountOrder } from '../../kernel/bitmap';
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENOMEM } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
+import { UnitStamps, type AuditUnit } from '../../kernel/audit';
 import type { IrqChip, IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
@@ -45,9 +46,44 @@ const zeroIrte = (): Irte => ({ present: false, vector: 0, destId: 0, svt: 0, sq
 export class IrTable extends KObject {
   readonly kind = 'ir_table';
   readonly base = new Map<number, Irte>();
-  constructor(readonly bitmap: Bitmap) {
+  constructor(
+    readonly bitmap: Bitmap,
+    /** Where each IRTE was allocated (alloc_irte), for the audit. */
+    readonly stamps: UnitStamps<number>,
+    /** Where each IRTE was made present (modify_irte), for the audit. */
+    readonly presentStamps: UnitStamps<number>,
+  ) {
     super();
   }
+}
+
+/** The audit's id of an allocated IRTE in the `IRTE` pool. */
+export function irteUnit(iommu: IntelIommu, index: number): string {
+  return `${iommu.drhd.name} IRTE ${index}`;
+}
+
+/** The audit's id of a present IRTE (programmed at activation) in the `IRTE present` pool. */
+export function irtePresentUnit(iommu: IntelIommu, index: number): string {
+  return `${iommu.drhd.name} IRTE ${index} present`;
+}
+
+/** The units of every unit's table: allocated IRTEs, or present ones. */
+export function* irteUnits(iommus: readonly IntelIommu[], present: boolean): Iterable<AuditUnit> {
+  for (const u of iommus) {
+    const t = u.irTable;
+    if (!present) {
+      for (const i of t.bitmap.setBits()) yield { id: irteUnit(u, i), stamp: t.stamps.of(i) };
+      continue;
+    }
+    for (const [i, e] of t.base) if (e.present) yield { id: irtePresentUnit(u, i), stamp: t.presentStamps.of(i) };
+  }
+}
+
+/** Present IRTEs of a unit's table. */
+export function presentIrtes(iommu: IntelIommu): number {
+  let n = 0;
+  for (const e of iommu.irTable.base.values()) if (e.present) n++;
+  return n;
 }
 
 /** struct intel_iommu, the interrupt-remapping part. */
@@ -100,6 +136,7 @@ function allocIrte(k: Kernel, iommu: IntelIommu, count: number): { index: number
   }
   const index = k.faults.shouldFail('alloc_irte') ? -28 : iommu.irTable.bitmap.findFreeRegion(mask);
   if (index < 0) k.printk(`IR${iommu.seqId}: can't allocate an IRTE`);
+  for (let i = index; index >= 0 && i < index + (1 << mask); i++) iommu.irTable.stamps.take(i, 'alloc_irte');
   if (index < 0 && k.faults.exhausted('IRTE')) k.faults.refused('IRTE');
   return { index, mask };
 }
@@ -108,7 +145,11 @@ function allocIrte(k: Kernel, iommu: IntelIommu, count: number): { index: number
 function clearEntries(k: Kernel, irqIommu: Irq2Iommu): void {
   if (irqIommu.subHandle !== 0) return;
   const { iommu, irteIndex, irteMask } = irqIommu;
-  for (let i = irteIndex; i < irteIndex + (1 << irteMask); i++) iommu.irTable.base.delete(i);
+  for (let i = irteIndex; i < irteIndex + (1 << irteMask); i++) {
+    if (iommu.irTable.base.get(i)?.present === true) iommu.irTable.presentStamps.drop(i);
+    iommu.irTable.base.delete(i);
+    iommu.irTable.stamps.drop(i);
+  }
   iommu.irTable.bitmap.releaseRegion(irteIndex, irteMask, (what) =>
     k.report('double-free', 'clear_entries', `${iommu.drhd.name} IRTE block ${irteIndex}/${1 << irteMask}: ${what}`),
   );
@@ -116,7 +157,12 @@ function clearEntries(k: Kernel, irqIommu: Irq2Iommu): void {
 
 // modify_irte(): write the entry the hardware reads, at index + sub_handle
 function modifyIrte(irqIommu: Irq2Iommu, irte: Irte): void {
-  irqIommu.iommu.irTable.base.set(irqIommu.irteIndex + irqIommu.subHandle, { ...irte });
+  const { iommu } = irqIommu;
+  const index = irqIommu.irteIndex + irqIommu.subHandle;
+  const was = iommu.irTable.base.get(index)?.present === true;
+  if (!was && irte.present) iommu.irTable.presentStamps.take(index, 'modify_irte');
+  if (was && !irte.present) iommu.irTable.presentStamps.drop(index);
+  iommu.irTable.base.set(index, { ...irte });
 }
 
 // set_irte_sid() / set_irte_verify_bus()
@@ -248,7 +294,7 @@ export const intelIrDomainOps: IrqDomainOps = {
       irqDomainFreeIrqsCommon(k, domain, virq, nrIrqs);
       return ret;
     }
-    const first = k.heap.kmalloc(new IntelIrData({ iommu, irteIndex: 0, subHandle: 0, irteMask: 0 }));
+    const first = k.heap.kmalloc(new IntelIrData({ iommu, irteIndex: 0, subHandle: 0, irteMask: 0 }), 'intel_irq_remapping_alloc');
     const { index, mask } = allocIrte(k, iommu, nrIrqs);
     if (index < 0) {
       k.printk('Failed to allocate IRTE');
@@ -270,7 +316,7 @@ export const intelIrDomainOps: IrqDomainOps = {
       let ird = first;
       if (i > 0) {
         if (k.faults.shouldFail('intel_ir_data')) break;
-        ird = k.heap.kmalloc(new IntelIrData({ ...first.irq2iommu, subHandle: i }));
+        ird = k.heap.kmalloc(new IntelIrData({ ...first.irq2iommu, subHandle: i }), 'intel_irq_remapping_alloc');
       }
       d.hwirq = (index << 16) + i;
       d.chipData = ird;
@@ -308,8 +354,8 @@ export function intelSetupIrqRemapping(k: Kernel, iommu: IntelIommu, vectorDomai
 }
 
 export function newIntelIommu(k: Kernel, seqId: number, drhd: DrhdConfig, maxHandleMask: number): IntelIommu {
-  const table = k.heap.kmalloc(new IrTable(new Bitmap(INTR_REMAP_TABLE_ENTRIES)));
-  return k.heap.kmalloc(new IntelIommu(seqId, drhd, table, maxHandleMask));
+  const table = k.heap.kmalloc(new IrTable(new Bitmap(INTR_REMAP_TABLE_ENTRIES), new UnitStamps(k), new UnitStamps(k)), 'intel_setup_irq_remapping');
+  return k.heap.kmalloc(new IntelIommu(seqId, drhd, table, maxHandleMask), 'alloc_iommu');
 }
 
 /** The hardware: a write from `requester` through this unit becomes a (vector, APIC ID), or a fault. */
@@ -328,7 +374,8 @@ export function intelIrTranslate(iommu: IntelIommu, requester: number, msg: MsiM
   return { vector: irte.vector, destApicid: irte.destId };
 }
 
-function sourceIdOk(irte: Irte, requester: number): boolean {
+/** The IRTE's source-id check (SVT/SQ/SID) against the requester ID a write carries. */
+export function sourceIdOk(irte: Irte, requester: number): boolean {
   switch (irte.svt) {
     case SVT_NO_VERIFY:
       return true;

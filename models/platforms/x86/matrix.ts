@@ -4,7 +4,25 @@
 // online), which is what the invariants compare against the maps. Callers hold vector_lock.
 import { EINVAL, ENOSPC } from '../../kernel/errno';
 import type { Kernel } from '../../kernel/kernel';
+import { UnitStamps, type AuditUnit } from '../../kernel/audit';
 import { KernelOops } from '../../kernel/report';
+
+/** The audit's id of an allocated vector in the `vector` pool. */
+export function vectorUnit(cpu: number, vector: number): string {
+  return `CPU ${cpu} vector 0x${vector.toString(16)}`;
+}
+
+/** The audit's id of a global reservation (irq_matrix_reserve): they are interchangeable. */
+export const RESERVATION_UNIT = 'global reservation';
+
+/** The audit's id of a managed reservation on `cpu` (irq_matrix_reserve_managed): interchangeable per CPU. */
+export function managedUnit(cpu: number): string {
+  return `CPU ${cpu} managed slot`;
+}
+
+const RESERVATION_KEY = -1;
+/** MANAGED_KEY - cpu: the stamp key of a CPU's managed slots. */
+const MANAGED_KEY = -2;
 
 /** irq_matrix_alloc() and friends return UINT_MAX-like "no CPU" as this. */
 export const NO_CPU = -1;
@@ -51,6 +69,8 @@ export class IrqMatrix {
    * to reach that path is a drained CPU (drain(), the `vector` pool), which every reader sees.
    */
   roomGuaranteed = false;
+  /** Where each vector, reservation and managed slot was taken (for the audit). */
+  private readonly stamps: UnitStamps<number>;
   /**
    * CPUs drained for the current command (exhaust(vector, cpu=N)): their free vectors are held
    * by interrupts outside the model that stay on that CPU, so none is available to allocate,
@@ -70,6 +90,40 @@ export class IrqMatrix {
     this.allocSize = allocEnd - allocStart;
     this.maps = Array.from({ length: nrCpus }, () => new CpuMap(matrixBits));
     this.systemMap = new Uint8Array(matrixBits);
+    this.stamps = new UnitStamps(k);
+    k.audit.register({ name: 'vector', count: () => this.allocatedBits(), units: () => this.vectorUnits() });
+    k.audit.register({ name: 'vector reservation', count: () => Math.max(0, this.globalReserved), units: () => this.reservationUnits() });
+    k.audit.register({ name: 'managed vector slot', count: () => this.maps.reduce((n, cm) => n + cm.managed, 0), units: () => this.managedUnits() });
+  }
+
+  /** Stamp keys: vectors are cpu * matrixBits + bit; reservations and managed slots are negative. */
+  private vectorKey(cpu: number, bit: number): number {
+    return cpu * this.matrixBits + bit;
+  }
+
+  /** Vectors set in the CPUs' alloc maps, counted from the maps (not the counters). */
+  private allocatedBits(): number {
+    let n = 0;
+    for (const cm of this.maps) for (let b = 0; b < this.matrixBits; b++) n += cm.allocMap[b] as number;
+    return n;
+  }
+
+  private *vectorUnits(): Iterable<AuditUnit> {
+    for (let cpu = 0; cpu < this.maps.length; cpu++) {
+      const cm = this.map(cpu);
+      for (let b = 0; b < this.matrixBits; b++) if (cm.allocMap[b] === 1) yield { id: vectorUnit(cpu, b), stamp: this.stamps.of(this.vectorKey(cpu, b)) };
+    }
+  }
+
+  private *reservationUnits(): Iterable<AuditUnit> {
+    for (let i = 0; i < this.globalReserved; i++) yield { id: RESERVATION_UNIT, stamp: this.stamps.of(RESERVATION_KEY, i) };
+  }
+
+  private *managedUnits(): Iterable<AuditUnit> {
+    for (let cpu = 0; cpu < this.maps.length; cpu++) {
+      const n = this.map(cpu).managed;
+      for (let i = 0; i < n; i++) yield { id: managedUnit(cpu), stamp: this.stamps.of(MANAGED_KEY - cpu, i) };
+    }
   }
 
   private map(cpu: number): CpuMap {
@@ -183,6 +237,7 @@ export class IrqMatrix {
         return -ENOSPC;
       }
       cm.managed++;
+      this.stamps.take(MANAGED_KEY - cpu, 'irq_matrix_reserve_managed');
       if (cm.online) {
         cm.available--;
         this.globalAvailable--;
@@ -212,6 +267,7 @@ export class IrqMatrix {
       }
       cm.managedMap[bit] = 0;
       cm.managed--;
+      this.stamps.drop(MANAGED_KEY - cpu);
       if (cm.online) {
         cm.available++;
         this.globalAvailable++;
@@ -238,6 +294,7 @@ export class IrqMatrix {
     cm.allocated++;
     cm.managedAllocated++;
     this.totalAllocated++;
+    this.stamps.take(this.vectorKey(cpu, bit), 'irq_matrix_alloc_managed');
     return { ret: bit, cpu };
   }
 
@@ -245,12 +302,14 @@ export class IrqMatrix {
   reserve(): void {
     if (this.globalReserved === this.globalAvailable) this.k.printk('Interrupt reservation exceeds available resources');
     this.globalReserved++;
+    this.stamps.take(RESERVATION_KEY, 'irq_matrix_reserve');
   }
 
   // irq_matrix_remove_reserved(): no check in the kernel; an unbalanced call wraps the counter
   removeReserved(): void {
     if (this.globalReserved === 0) this.k.report('double-free', 'irq_matrix_remove_reserved', 'global_reserved released below zero');
     this.globalReserved--;
+    this.stamps.drop(RESERVATION_KEY);
   }
 
   // irq_matrix_alloc(): a regular vector on the best CPU of the mask
@@ -266,9 +325,11 @@ export class IrqMatrix {
     cm.available--;
     this.totalAllocated++;
     this.globalAvailable--;
+    this.stamps.take(this.vectorKey(cpu, bit), 'irq_matrix_alloc');
     if (reserved) {
       if (this.globalReserved === 0) this.k.report('double-free', 'irq_matrix_alloc', 'reserved allocation with global_reserved already zero');
       this.globalReserved--;
+      this.stamps.drop(RESERVATION_KEY);
     }
     return { ret: bit, cpu };
   }
@@ -286,6 +347,7 @@ export class IrqMatrix {
     }
     cm.allocMap[bit] = 0;
     cm.allocated--;
+    this.stamps.drop(this.vectorKey(cpu, bit));
     if (managed) cm.managedAllocated--;
     if (cm.online) this.totalAllocated--;
     if (!managed) {

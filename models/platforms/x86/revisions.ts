@@ -72,6 +72,21 @@ export const X86_PATCHES: readonly Patch[] = [
     release: 'v6.10',
     link: 'a6c11c0a5235fb144a65e0cb2ffd360ddc1f6c32 (Dongli Zhang, irq-urgent 2024-05-25; backported to stable)',
     summary: 'migrate_one_irq() calls irq_force_complete_move() before the "not started / not on this CPU" skip (which then only acts on a move involving the outgoing CPU), and __vector_schedule_cleanup() frees an old vector on an offline CPU instead of forgetting it (prev_vector = 0)',
+  },  {
+    id: 'msi-fuzz-hpet-irq-unwind',
+    title: 'x86/hpet: Do not use a channel whose MSI irq cannot be requested (msi-fuzz proposal)',
+    scope: 'x86',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
+    summary: 'init_one_hpet_msi_clockevent() checks hpet_setup_msi_irq(): on failure the channel is given back and not registered as the CPU\'s, so hpet_cpuhp_dead() does not free_irq() an irq nobody requested (the model frees the channel\'s irq)',
+  },
+  {
+    id: 'msi-fuzz-dmar-irq-unwind',
+    title: 'iommu/vt-d: Free the fault-event irq when request_irq() fails in dmar_set_interrupt() (msi-fuzz proposal)',
+    scope: 'x86',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
+    summary: 'dmar_set_interrupt() gives the irq back (dmar_free_hwirq()) and clears iommu->irq when request_irq() fails, so free_dmar_iommu() on the init or hot-add error path does not free_irq() an irq nobody requested',
   },
 ];
 

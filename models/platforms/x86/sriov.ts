@@ -56,7 +56,7 @@ export class Sriov {
       vf.physfn = pf; // is_virtfn, physfn = pci_dev_get(pf)
       vf.segment = pf.segment; // pci_iov_add_virtfn(): on a bus of the PF's domain
       vf.msiParent = this.deviceAdd(vf);
-      this.k.heap.kmalloc(vf);
+      this.k.heap.kmalloc(vf, 'pci_iov_add_virtfn');
       this.k.addDevice(vf);
       this.k.printk(`pci ${formatRid(rid)}: [${formatRid(pf.rid)} VF ${i}] added`);
       vfs.push(vf);

@@ -368,7 +368,7 @@ export const vectorDomainOps: IrqDomainOps = {
         err = -EINVAL;
         break;
       }
-      const apicd = k.heap.kmalloc(new ApicChipData(virq + i, desc));
+      const apicd = k.heap.kmalloc(new ApicChipData(virq + i, desc), 'alloc_apic_chip_data');
       irqd.chip = lapicController;
       irqd.chipData = apicd;
       irqd.hwirq = virq + i;

@@ -7,7 +7,8 @@ import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import { pciIrqVector } from '../../kernel/pci-msi';
-import type { Delivery, ResourceUsage } from '../platform';
+import type { Delivery, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { roomIfFits } from '../platform';
 import { X86Platform, type PlatformMessage, type X86Config } from './instance';
 import { VmdDriver, VMD_MSI_PARENT, type VmdConfig } from './vmd';
 import { VmdFabric } from './vmd-fabric';
@@ -90,12 +91,13 @@ export class X86VmdPlatform extends X86Platform {
    * than the VMD has vectors; since d7d8ab87e3e7 a child allocation takes only vmd_irq
    * memory. The VMD must be bound, and the child alone on its RID.
    */
-  override headroom(dev: Device, nvec: number): boolean {
+  override vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
     const vmd = this.vmd.vmd;
-    if (!(dev instanceof PciDev) || dev.segment === 0) return super.headroom(dev, nvec);
-    if (vmd === null || dev.segment !== vmd.domainNr || dev.removed || nvec < 1) return false;
-    for (const other of this.kernel.devices) if (other !== dev && !other.removed && other instanceof PciDev && other.segment === dev.segment && other.rid === dev.rid) return false;
-    return this.kernel.applied(VMD_MSI_PARENT) || nvec <= vmd.msixCount;
+    if (!(dev instanceof PciDev) || dev.segment === 0) return super.vectorRoom(dev, req);
+    const nvec = req.nvec;
+    if (vmd === null || dev.segment !== vmd.domainNr || dev.removed || nvec < 1) return roomIfFits(false, nvec);
+    for (const other of this.kernel.devices) if (other !== dev && !other.removed && other instanceof PciDev && other.segment === dev.segment && other.rid === dev.rid) return roomIfFits(false, nvec);
+    return roomIfFits(this.kernel.applied(VMD_MSI_PARENT) || nvec <= vmd.msixCount, nvec);
   }
 
   /** vmd_remove(): the children must be gone; the domain, then the VMD's own vectors. */

@@ -13,7 +13,7 @@
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENODEV, ENOMEM } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
-import type { IrqChip, IrqData, IrqDomain, IrqDomainOps, MsiMsg } from '../../kernel/irqdomain';
+import { chipDataIdentity, type IrqChip, type IrqData, type IrqDomain, type IrqDomainOps, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { freeIrq, requestIrq } from '../../kernel/manage';
 import type { MsiAllocInfo } from '../../kernel/msi-alloc-info';
@@ -253,6 +253,7 @@ export class VmdDriver {
       const d = pciMsiCreateIrqDomain(k, 'VMD-MSI', info, null);
       d.busToken = 'VMD_MSI';
       d.sharedHwirqs = true;
+      d.hardwareId = chipDataIdentity;
       vmd.irqDomain = d;
       return 0;
     }
@@ -263,6 +264,7 @@ export class VmdDriver {
     const d = msiCreateParentIrqDomain(k, 'VMD-MSI', null, ops, vmd, this.vmdMsiParentOps());
     // every child of a vector has that vector's irq as its hwirq
     d.sharedHwirqs = true;
+    d.hardwareId = chipDataIdentity;
     vmd.irqDomain = d;
     return 0;
   }

@@ -9,7 +9,8 @@ import type { FaultSite } from '../../kernel/faults';
 import type { IrqDomain, MsiMsg } from '../../kernel/irqdomain';
 import type { InterruptFabric } from '../../kernel/irq-fabric';
 import type { Kernel } from '../../kernel/kernel';
-import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage } from '../platform';
+import type { Delivery, PlatformInstance, PlatformModel, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
+import { roomIfFits } from '../platform';
 import { XenEvents } from './events';
 import { XenEvtchnFabric } from './evtchn-fabric';
 import { DOMU_ID, XenHypervisor, type XenHypervisorConfig } from './hypervisor';
@@ -84,6 +85,11 @@ export class XenPlatform implements PlatformInstance {
     const irq = this.events.irqOfPort(e.port);
     if (irq < 0) return { blocked: `event channel ${e.port} names no irq` };
     return { irq, cpu: this.xen.ports.get(e.port)?.vcpu ?? 0 };
+  }
+
+  /** The capacity oracle (PlatformInstance.vectorRoom): all the vectors when headroom() says they fit. */
+  vectorRoom(dev: Device, req: VectorRequest): VectorRoom {
+    return roomIfFits(this.headroom(dev, req.nvec), req.nvec);
   }
 
   headroom(dev: Device, nvec: number): boolean {

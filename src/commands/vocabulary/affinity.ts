@@ -3,7 +3,7 @@
 // taking a CPU down and bringing it back (cpu_down / cpu_up) through the generic genirq code
 // (models/kernel/affinity.ts, cpuhotplug.ts) and the platform's arch hooks.
 import { PciDev } from '../../../models/kernel/device';
-import { EINVAL, EIO } from '../../../models/kernel/errno';
+import { EIO } from '../../../models/kernel/errno';
 import { effectiveCpuOf, writeIrqAffinity } from '../../../models/kernel/affinity';
 import { cpuDown, cpuUp } from '../../../models/kernel/cpuhotplug';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
@@ -105,14 +105,15 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
     return { kind: 'irq_set_affinity', target: t.target, vec: t.vec, cpus };
   },
   // write_irq_affinity()'s own refusals, from what the driver asked and the online mask:
-  // -EIO first for a managed irq (irq_can_set_affinity_usr()), then -EINVAL for a mask with no
+  // -EIO first for a managed irq (irq_can_set_affinity_usr()), then an error for a mask with no
   // online CPU; past those the parent decides (0, or -ENOSPC and the like on x86). HPET and
   // DMAR irqs may be unbalanced (IRQF_NOBALANCING: -EIO), so only "an error" for them.
   expect(c, s) {
     const noneOnline = (c.cpus & cpuMask([...s.online])) === 0;
     if (c.target === 'hpet' || c.target === 'dmar') return noneOnline ? { kind: 'error', why: 'no online CPU in the mask' } : { kind: 'none' };
     if (managedVector(s, c.target, c.vec)) return { kind: 'exact', ret: -EIO, why: 'a managed irq belongs to the kernel (irq_can_set_affinity_usr)' };
-    if (noneOnline) return { kind: 'exact', ret: -EINVAL, why: 'no online CPU in the mask' };
+    // (-EIO too where the irq cannot be moved at all: no irq_set_affinity() on its chip)
+    if (noneOnline) return { kind: 'error', why: 'no online CPU in the mask' };
     return { kind: 'none' };
   },
   run(c, sim) {
@@ -149,19 +150,17 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   // A CPU going down while a move to or from it may be in flight is where hotplug races; with
   // no irq anywhere to migrate, it only changes the online mask
   boost: (s) => (moveEnds(s).length > 0 ? 4 : anyIrqTarget(s) ? 1 : IDLE_BOOST),
-  // stop_machine() cannot run on a CPU that is inside a handler (cpu_irq_enter without its exit):
-  // its stopper thread runs once the handler has returned, and multi_cpu_stop() waits for every
-  // online CPU, so no CPU is mid-handler while take_cpu_down() and fixup_irqs() run
-  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu) && s.inHandler.size === 0,
+  valid: (c, s) => s.caps.affinity && c.cpu > 0 && c.cpu < NR_CPUS && s.online.has(c.cpu),
   invalid(c, s) {
     if (!s.caps.affinity) return 'this platform model has no CPU hotplug';
     if (c.cpu <= 0 || c.cpu >= NR_CPUS) return `cpu=${c.cpu}: CPUs 1 to ${NR_CPUS - 1} can go offline (CPU 0 stays)`;
     if (!s.online.has(c.cpu)) return `CPU ${c.cpu} is already offline`;
-    if (s.inHandler.size > 0) return `CPU ${[...s.inHandler][0]} is inside a handler (stop_machine() waits for every online CPU)`;
     return null;
   },
   generate(s, rng) {
-    if (!s.caps.affinity || s.inHandler.size > 0) return null;
+    if (!s.caps.affinity) return null;
+    // Not a CPU inside a handler: cpu_down() would wait for the handler to return (see run()),
+    // the state a cpu_irq_exit before it reaches too
     const on = [...s.online].filter((c) => c !== 0 && !s.inHandler.has(c));
     if (on.length === 0) return null;
     // Mostly a CPU the latest move took an irq to or away from: hotplug racing a move in flight
@@ -172,15 +171,20 @@ export const cpuDownCmd: CommandSpec<'cpu_down'> = {
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
     const k = sim.kernel;
-    // take_cpu_down() runs in stop_machine(): every online CPU spins in multi_cpu_stop() with
-    // interrupts enabled before the step that disables them, so each takes what is already
-    // pending for it (irq_force_complete_move() relies on that for an old vector's interrupt)
+    // take_cpu_down() runs in stop_machine(): its stopper thread must run on every online CPU,
+    // so a CPU inside a handler returns from it first (a hardirq is never preempted by a
+    // thread); then every online CPU spins in multi_cpu_stop() with interrupts enabled before
+    // the step that disables them, so each takes what is already pending for it
+    // (irq_force_complete_move() relies on that for an old vector's interrupt)
+    for (const cpu of k.onlineCpus()) sim.leaveHandler(cpu);
     for (const cpu of k.onlineCpus()) sim.takePendingIrqs(cpu);
     const ret = cpuDown(k, sim.platform.archCpuHotplug?.() ?? {}, c.cpu);
     if (ret === 0) sim.releaseManagedShutdown();
     return { ret };
   },
-  update(c, o, s) {
+  update(c, o, s, sim) {
+    // The handlers stop_machine() waited for have returned
+    for (const cpu of [...s.inHandler]) if (sim.kernel.hardirq[cpu] === null) s.inHandler.delete(cpu);
     if (o.ret === 0) s.online.delete(c.cpu);
   },
   format: (c) => [`cpu=${c.cpu}`],

@@ -25,7 +25,7 @@ const MSIX_SIZES = [32, 1, 3, 8, 64, 0, 2048];
 
 function attach(sim: Simulation, name: string, dev: Device): void {
   dev.msiParent = sim.platform.msiParentFor(dev);
-  sim.kernel.heap.kmalloc(dev);
+  sim.kernel.heap.kmalloc(dev, dev instanceof PciDev ? 'pci_alloc_dev' : 'platform_device_alloc');
   sim.kernel.addDevice(dev);
   sim.devices.set(name, dev);
 }
@@ -48,7 +48,7 @@ export const pciBridgeAdd: CommandSpec<'pci_bridge_add'> = {
   },
   expect: () => ({ kind: 'none' }),
   run(c, sim) {
-    sim.bridges.set(c.bridge, sim.kernel.heap.kmalloc(new PciBridge(c.bridge, c.rid)));
+    sim.bridges.set(c.bridge, sim.kernel.heap.kmalloc(new PciBridge(c.bridge, c.rid), 'pci_alloc_dev'));
     return { ret: null };
   },
   update(c, _o, s) {
@@ -152,7 +152,6 @@ export const pciDeviceAdd: CommandSpec<'pci_device_add'> = {
       mode: 'none',
       nvec: 0,
       dynamic: new Set(),
-      degraded: false,
     });
     recordPciTopology(c, s);
     s.nextDevice = nextIndex(s.nextDevice, c.dev);
@@ -224,7 +223,7 @@ export const platformDeviceAdd: CommandSpec<'platform_device_add'> = {
     return { ret: null };
   },
   update(c, _o, s) {
-    s.devices.set(c.dev, { name: c.dev, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: c.devid, mode: 'none', nvec: 0, dynamic: new Set(), degraded: false });
+    s.devices.set(c.dev, { name: c.dev, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: c.devid, mode: 'none', nvec: 0, dynamic: new Set() });
     s.nextDevice = nextIndex(s.nextDevice, c.dev);
   },
   format: (c) => [c.dev, `devid=${hex(c.devid)}`],

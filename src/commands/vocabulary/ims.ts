@@ -104,7 +104,7 @@ export const pciImsAllocIrqCmd: CommandSpec<'pci_ims_alloc_irq'> = {
     const want = [...Array(ims.size).keys()].find((i) => !ims.used.has(i));
     if (want === undefined) return { kind: 'error', why: 'every IMS slot is in use' };
     // nothing excuses a failure: no fault armed, the RID alone, the parent has room for one more
-    if (!d.degraded && s.armed.size === 0 && !sharesRequesterId(s, d) && sim.platform.headroom(sim.device(d.name), 1)) return { kind: 'exact', ret: want, why: `first free IMS index ${want}` };
+    if (s.armed.size === 0 && !sharesRequesterId(s, d) && sim.platform.vectorRoom(sim.device(d.name), { path: 'platform', hwsize: 1, nvec: 1, managed: false }).sure >= 1) return { kind: 'exact', ret: want, why: `first free IMS index ${want}` };
     return { kind: 'none' };
   },
   run(c, sim) {

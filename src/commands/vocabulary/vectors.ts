@@ -3,7 +3,8 @@
 import { PciDev } from '../../../models/kernel/device';
 import { MSI_ANY_INDEX } from '../../../models/kernel/msi-desc';
 import { pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector, pciMsixAllocIrqAt, pciMsixFreeIrq } from '../../../models/kernel/pci-msi';
-import { count, devCaps, hasHandlers, sharesRequesterId, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import { count, devCaps, hasHandlers, type AbstractDevice, type AbstractState } from '../../abstract/state';
+import type { VectorRequest } from '../../../models/platforms/platform';
 import type { Simulation } from '../../sim/simulation';
 import { checkArgs, deviceName, formatIrqFlags, int, irqFlags, positional } from '../args';
 import { PCI_IRQ_AFFINITY, PCI_IRQ_MSI, PCI_IRQ_MSIX, type CommandOf } from '../command';
@@ -18,13 +19,21 @@ function pciDev(s: AbstractState, name: string): AbstractDevice | undefined {
   return d?.bus === 'pci' ? d : undefined;
 }
 
+/** What one allocation path ends with: a count it surely gives, a failure, or either within bounds. */
+type PathOutcome = { readonly kind: 'gives'; readonly n: number } | { readonly kind: 'fails' } | { readonly kind: 'maybe'; readonly lo: number; readonly hi: number; readonly orError: boolean };
+
 /**
- * True when nothing excuses a shortfall: no fault armed or fired on the device, no shared
- * requester ID, and the platform's capacity oracle says the parent has room for `need`.
+ * One path of pci_alloc_irq_vectors() (MSI-X or MSI) asking for `n` vectors of `dev`, at least
+ * `min`: the parent's room (PlatformInstance.vectorRoom) says how many it hands out; fewer than
+ * `min` fails the path (__pci_enable_msix_range() / __pci_enable_msi_range()).
  */
-function promised(d: AbstractDevice, s: AbstractState, sim: Simulation, need: number): boolean {
-  if (d.degraded || s.armed.size > 0 || sharesRequesterId(s, d)) return false;
-  return sim.platform.headroom(sim.device(d.name), need);
+function pathOutcome(sim: Simulation, dev: string, req: VectorRequest, min: number): PathOutcome {
+  const room = sim.platform.vectorRoom(sim.device(dev), req);
+  const lo = Math.min(req.nvec, room.sure);
+  const hi = Math.min(req.nvec, room.most);
+  if (hi < min) return { kind: 'fails' };
+  if (lo >= min && lo === hi) return { kind: 'gives', n: lo };
+  return { kind: 'maybe', lo: Math.max(min, lo), hi, orError: lo < min };
 }
 
 /**
@@ -37,25 +46,51 @@ function canProbe(d: AbstractDevice): boolean {
   return d.bus === 'pci' && d.mode === 'none' && d.outOfVectors !== true;
 }
 
-/** pci_alloc_irq_vectors() as a driver reads its documentation: MSI-X first, then MSI. */
+/**
+ * pci_alloc_irq_vectors() as a driver reads its documentation, MSI-X first, then MSI, each
+ * path giving what the parent has room for (a fixed count where firmware quotas or free
+ * resources decide it); only where the parent's state cannot be predicted is the promise a
+ * range, and an injected failure firing in the call excuses an error or a fallback count.
+ */
 function expectAlloc(c: CommandOf<'pci_alloc_irq_vectors'>, s: AbstractState, sim: Simulation): Expectation {
   const d = pciDev(s, c.dev);
   if (d === undefined) return { kind: 'none' };
   // What each mode can give; MSI is the fallback when MSI-X is absent or fails.
   // PCI_IRQ_AFFINITY: no more vectors than possible CPUs (irq_calc_affinity_vectors)
-  const cap = (c.flags & PCI_IRQ_AFFINITY) !== 0 ? NR_CPUS : Infinity;
+  const managed = (c.flags & PCI_IRQ_AFFINITY) !== 0;
+  const cap = managed ? NR_CPUS : Infinity;
   const msixN = Math.min(c.max, d.msixSize, cap);
   const msix = (c.flags & PCI_IRQ_MSIX) !== 0 && d.msixSize > 0 && msixN >= c.min ? msixN : 0;
   const multi = devCaps(s, d).multiMsi;
   const msiN = multi ? Math.min(c.max, d.msiCap, cap) : Math.min(1, d.msiCap);
   const msi = (c.flags & PCI_IRQ_MSI) !== 0 && d.msiCap > 0 && msiN >= c.min ? msiN : 0;
   if (msix === 0 && msi === 0) return { kind: 'error', why: 'no mode can provide min vectors' };
-  const [best, need, why] =
-    msix > 0
-      ? [msix, d.msixSize, `MSI-X table of ${d.msixSize}`]
-      : [msi, d.msiCap, multi ? `MSI capability of ${d.msiCap}` : 'single MSI (the parent has no multi-MSI)'];
-  if (promised(d, s, sim, need)) return { kind: 'exact', ret: best, why };
-  return { kind: 'range', min: c.min, max: Math.max(msix, msi), orError: true, why: `${why}, capacity not guaranteed` };
+  const underFault = { min: c.min, max: Math.max(msix, msi) };
+  const paths: { what: string; out: PathOutcome }[] = [];
+  if (msix > 0) paths.push({ what: `MSI-X table of ${d.msixSize}`, out: pathOutcome(sim, c.dev, { path: 'msix', hwsize: d.msixSize, nvec: msix, managed }, c.min) });
+  if (msi > 0) {
+    const what = multi ? `MSI capability of ${d.msiCap}` : 'single MSI (the parent has no multi-MSI)';
+    paths.push({ what, out: pathOutcome(sim, c.dev, { path: 'msi', hwsize: d.msiCap, nvec: msi, managed }, c.min) });
+  }
+  // The first path that does not surely fail decides, unless it may fail too
+  let lo = Infinity;
+  let hi = 0;
+  const tried: string[] = [];
+  // A path that may fail may also have used up what the next one needs before failing (a Xen
+  // HVM guest keeps the pirqs a failed MSI-X attempt took): the fallback's room is then no promise
+  let mayHaveFailed = false;
+  for (const p of paths) {
+    tried.push(p.what);
+    if (p.out.kind === 'fails') continue;
+    if (p.out.kind === 'gives' && lo === Infinity) return { kind: 'exact', ret: p.out.n, why: `${p.what}, room for ${p.out.n}`, underFault };
+    if (p.out.kind === 'gives') return { kind: 'range', min: Math.min(lo, p.out.n), max: Math.max(hi, p.out.n), orError: mayHaveFailed, why: `${tried.join(', then ')}: capacity not guaranteed`, underFault };
+    lo = Math.min(lo, p.out.lo);
+    hi = Math.max(hi, p.out.hi);
+    mayHaveFailed = mayHaveFailed || p.out.orError;
+    if (!p.out.orError) return { kind: 'range', min: lo, max: hi, orError: false, why: `${tried.join(', then ')}: capacity not guaranteed`, underFault };
+  }
+  if (lo === Infinity) return { kind: 'error', why: `${tried.join(', then ')}: no room for ${c.min}` };
+  return { kind: 'range', min: lo, max: hi, orError: true, why: `${tried.join(', then ')}: capacity not guaranteed`, underFault };
 }
 
 export const pciAllocIrqVectorsCmd: CommandSpec<'pci_alloc_irq_vectors'> = {
@@ -206,7 +241,8 @@ export const pciMsixAllocIrqAtCmd: CommandSpec<'pci_msix_alloc_irq_at'> = {
     if (c.index !== 'any' && used.has(c.index)) return { kind: 'exact', ret: -EBUSY, why: `MSI-X index ${c.index} is in use (msi_insert_desc: xa_insert)` };
     const want = c.index === 'any' ? [...Array(d.msixSize).keys()].find((i) => !used.has(i)) : c.index;
     if (want === undefined) return { kind: 'error', why: 'MSI-X table full' };
-    if (promised(d, s, sim, d.msixSize)) return { kind: 'exact', ret: want, why: `first free MSI-X index ${want}` };
+    const room = sim.platform.vectorRoom(sim.device(c.dev), { path: 'msix', hwsize: d.msixSize, nvec: 1, managed: false });
+    if (room.sure >= 1) return { kind: 'exact', ret: want, why: `first free MSI-X index ${want}` };
     return { kind: 'none' };
   },
   run(c, sim) {

@@ -155,7 +155,7 @@ export const wiredBridgeAddCmd: CommandSpec<'wired_bridge_add'> = {
     const kind = kindsOf(sim.config.platform.name).find((k) => c.bridge.startsWith(k.kind));
     const dev = sim.devices.get(c.bridge);
     if (kind === undefined || !(dev instanceof PlatformDevice)) return;
-    s.devices.set(c.bridge, { name: c.bridge, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: dev.msiParentId, mode: 'wired', nvec: 0, dynamic: new Set(), degraded: false });
+    s.devices.set(c.bridge, { name: c.bridge, bus: 'platform', rid: 0, msiCap: 0, msixSize: 0, devid: dev.msiParentId, mode: 'wired', nvec: 0, dynamic: new Set() });
     bridges(s).set(c.bridge, { kind, bound: o.ret === 0 });
   },
   format: (c) => [c.bridge],
@@ -202,8 +202,8 @@ export const irqCreateFwspecMappingCmd: CommandSpec<'irq_create_fwspec_mapping'>
   // room: the domain is sized for every wire, and a consumer holds at most one mapping per wire
   expect(c, s, sim) {
     const br = bridgeOf(s, c.bridge);
-    if (br === null || br.d.degraded || s.armed.size > 0 || br.d.dynamic.has(c.hwirq)) return { kind: 'none' };
-    if (br.d.dynamic.size >= br.b.kind.wires || !sim.platform.headroom(sim.device(c.bridge), 1)) return { kind: 'none' };
+    if (br === null || s.armed.size > 0 || br.d.dynamic.has(c.hwirq)) return { kind: 'none' };
+    if (br.d.dynamic.size >= br.b.kind.wires || sim.platform.vectorRoom(sim.device(c.bridge), { path: 'platform', hwsize: 1, nvec: 1, managed: false }).sure < 1) return { kind: 'none' };
     return { kind: 'range', min: 1, max: NR_IRQS - 1, orError: false, why: `wire ${c.hwirq} unmapped, ${br.d.dynamic.size} of ${br.b.kind.wires} MSI indexes in use, room in the parent` };
   },
   run(c, sim) {

@@ -1,0 +1,68 @@
+// Findings at revisions marked correct that turned out to be model or oracle errors (see
+// docs/results/false-positives.md): each shrunk repro under shrink-reports/false-positives/
+// replays clean on its revision, and each one's fix is pinned by a check that fails without it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ENOSPC } from '../../models/kernel/errno';
+import { runCommands } from '../../src/engine/runner';
+import { findPlatform } from '../../src/platforms';
+import { parseRepro } from '../../src/repro/parse';
+import type { Repro } from '../../src/repro/repro';
+import { resolveRevision } from '../../src/revision';
+import { verdict } from '../invariants/helpers';
+
+const DIR = path.join(__dirname, '..', '..', 'shrink-reports', 'false-positives');
+const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.repro'));
+
+function load(file: string): Repro {
+  return parseRepro(fs.readFileSync(path.join(DIR, file), 'utf8'), file);
+}
+
+function replay(repro: Repro): ReturnType<typeof runCommands> {
+  const platform = findPlatform(repro.platform);
+  if (platform === undefined) throw new Error(`no platform ${repro.platform}`);
+  return runCommands({ platform, revision: resolveRevision(platform, repro.revision), faultClasses: repro.faults }, repro.commands);
+}
+
+describe('false positives at correct revisions', () => {
+  test('there are regression repros', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  test.each(files.map((f) => [f]))('%s replays clean on its revision', (file) => {
+    const repro = load(file);
+    expect(repro.expect).toBe('clean');
+    const r = replay(repro);
+    expect(r.invalidAt).toBeNull();
+    expect(r.violation).toBeNull();
+  });
+
+  test('request_irq() may fail where an injected failure fired in it, and only there', () => {
+    const r = replay(load('x86-request-irq-activation-fault.repro'));
+    const last = r.records[r.records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    expect(last.outcome?.ret).toBe(-ENOSPC);
+    expect(last.faultsFired).toEqual(['irq_matrix_alloc']);
+    // The same error without the injected failure breaks the promise
+    expect(verdict('driver-outcome', r.sim, { ...last, faultsFired: [] })).toMatch(/returned -ENOSPC, expected 0/);
+  });
+
+  test('an LPI range halved under exhaust(LPI) counts as the exhaustion firing', () => {
+    const r = replay(load('its-lpi-halving-under-exhaust.repro'));
+    const last = r.records[r.records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    expect(last.outcome?.ret).toBe(1);
+    expect(last.faultsFired).toEqual(['LPI']);
+    // The same count with nothing fired breaks the promise
+    expect(verdict('driver-outcome', r.sim, { ...last, faultsFired: [] })).toMatch(/returned 1, expected 2/);
+  });
+
+  test('cpu_down() lets the handler another CPU is in return before the CPU goes', () => {
+    const r = replay(load('x86-cpu-down-waits-for-handler.repro'));
+    const last = r.records[r.records.length - 1];
+    expect(last?.command.kind).toBe('cpu_down');
+    expect(last?.notes.join('\n')).toMatch(/cpu3: handler dev0:4 of irq \d+ returns[^]*cpu3: takes irq \d+ \(raised by dev0 vec 1/);
+    expect(r.sim.state.inHandler.has(3)).toBe(false);
+    expect(r.sim.kernel.hardirq[3]).toBeNull();
+  });
+});
