@@ -348,16 +348,21 @@ export class IrqCore {
     for (let i = 0; i < nrIrqs; i++) {
       let parentData: IrqData | null = null;
       for (let l = chain.length - 1; l >= 0; l--) parentData = new IrqData(virq + i, chain[l] as IrqDomain, parentData);
-      // the parent levels are kzalloc()ed by irq_domain_alloc_irq_data(); the top one is in the desc
-      for (let d = (parentData as IrqData).parentData; d !== null; d = d.parentData) this.k.heap.kmalloc(d, 'irq_domain_alloc_irq_data');
+      // the descriptor first (alloc_descs()), then the parent levels irq_domain_alloc_irq_data()
+      // kzalloc()s; the top level is in the desc
+      const allocParents = (top: IrqData): void => {
+        for (let d = top.parentData; d !== null; d = d.parentData) this.k.heap.kmalloc(d, 'irq_domain_alloc_irq_data');
+      };
       const old = realloc ? this.descs.get(virq + i) : undefined;
       if (old !== undefined) {
+        allocParents(parentData as IrqData);
         previous.set(virq + i, old.irqData);
         old.irqData = parentData as IrqData;
         this.k.touchIrq(virq + i);
         continue;
       }
       const desc = this.k.heap.kmalloc(new IrqDesc(virq + i, parentData as IrqData), 'alloc_desc');
+      allocParents(desc.irqData);
       const aff = affinity?.[i];
       desc.affinity = aff !== undefined ? [...aff.mask] : Array.from({ length: this.k.nrCpus }, (_, c) => c);
       desc.affinityManaged = aff?.isManaged ?? false;

@@ -36,6 +36,8 @@ interface MutateOptions {
   readonly jobs: number;
   readonly work: string;
   readonly only: readonly string[] | null;
+  /** The platforms fuzzed (null: every one), so a later run can be measured on an earlier run's set. */
+  readonly platforms: readonly string[] | null;
   readonly list: boolean;
   readonly json: boolean;
 }
@@ -82,7 +84,7 @@ function referenceCommands(platform: string, o: MutateOptions): number | null {
 }
 
 async function baselines(cli: string, o: MutateOptions): Promise<Baseline[] | string> {
-  const platforms = allPlatforms();
+  const platforms = allPlatforms().filter((p) => o.platforms === null || o.platforms.includes(p.name));
   const got = await pool(platforms, o.jobs, async (p) => {
     const out = await runInstrumented({ cli, platform: p.name, runs: o.runs, fuzzSeed: o.fuzzSeed, coverage: true, wallLimitMs: 60 * 60_000, scratch: path.join(o.work, 'runs', 'baseline', p.name) });
     const v = classify(out);
@@ -134,6 +136,7 @@ function parseOptions(argv: readonly string[]): MutateOptions {
     .option('--jobs <n>', 'mutants fuzzed at once', String(Math.min(2, os.cpus().length)))
     .option('--work <dir>', 'instrumented tree and run scratch (emptied)', '.mutate')
     .option('--only <keys>', 'fuzz these mutants (comma-separated keys from a report) instead of a sample')
+    .option('--platforms <names>', 'fuzz on these platforms only (comma-separated; default: every platform)')
     .option('--list', 'print the sampled mutants and stop (no build, no fuzzing)')
     .option('--json', 'print one JSON object as the last stdout line')
     .exitOverride()
@@ -144,6 +147,10 @@ function parseOptions(argv: readonly string[]): MutateOptions {
   const str = (k: string): string => String(opts[k]);
   const only = typeof opts['only'] === 'string' ? opts['only'].split(',').map((k) => k.trim()).filter((k) => k !== '') : null;
   if (only !== null && only.length === 0) throw new UsageError('--only: expected mutant keys, comma-separated');
+  const platforms = typeof opts['platforms'] === 'string' ? opts['platforms'].split(',').map((k) => k.trim()).filter((k) => k !== '') : null;
+  const known = allPlatforms().map((p) => p.name);
+  const unknownPlatform = platforms?.find((p) => !known.includes(p));
+  if (platforms !== null && (platforms.length === 0 || unknownPlatform !== undefined)) throw new UsageError(`--platforms: unknown platform '${unknownPlatform ?? ''}' (see msi-fuzz list)`);
   return {
     seed: parseCount('--seed', str('seed')),
     mutants: parseCount('--mutants', str('mutants'), 1),
@@ -152,6 +159,7 @@ function parseOptions(argv: readonly string[]): MutateOptions {
     jobs: parseCount('--jobs', str('jobs'), 1),
     work: path.resolve(str('work')),
     only,
+    platforms,
     list: opts['list'] === true,
     json: opts['json'] === true,
   };

@@ -40,6 +40,7 @@ describe('every invariant fires when its rule is broken', () => {
       'msi-desc-association',
       'hwirq-unique',
       'kernel-lists-live',
+      'resources-baseline',
       'requester-id-identity',
       'irq-state-machine',
       'activate-early',
@@ -136,6 +137,20 @@ describe('every invariant fires when its rule is broken', () => {
     level(dev1Irq).chipData = dev0Its;
     expect(verdict('requester-id-identity', sim, record)).toMatch(/dev1 irq \d+: its_device 100 is not found by requester ID 200/);
     // (the sharing half, with a translation two requester IDs reach: test/invariants/break-x86.test.ts)
+  });
+
+  test('resources-baseline: state a parent keeps outside the kernel\'s objects, left over at quiescence', () => {
+    // a device added, holding no MSI state
+    const { sim, record } = healthy([{ kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 }]);
+    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    const own = sim.platform.resources();
+    // a hypervisor's or firmware's pool (a pirq, a host interrupt entry) still in use
+    sim.platform.resources = () => [...own, { pool: 'host interrupt entry', inUse: 1, baseline: 0 }];
+    expect(verdict('resources-baseline', sim, record)).toMatch(/^host interrupt entry: 1 in use with no device holding MSI state/);
+    // a pool the object audit reads is the audit's to judge
+    const audited = sim.kernel.audit.pools()[0]?.name ?? 'LPI';
+    sim.platform.resources = () => [...own, { pool: audited, inUse: 99, baseline: 0 }];
+    expect(verdict('resources-baseline', sim, record)).toBeNull();
   });
 
   test('its-lpi-accounting: a range neither free nor owned', () => {
