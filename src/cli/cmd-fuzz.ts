@@ -52,10 +52,13 @@ export function cmdFuzz(o: FuzzOptions): number {
     printJson({ seed: o.seed, platforms: rows, violations: bad.length });
   } else {
     const lines = [`msi-fuzz: every platform at its current upstream revision, ${(o.timeMs / 1000).toFixed(0)}s each, seed ${o.seed}`, ''];
-    lines.push(`${'platform'.padEnd(14)} ${'revision'.padEnd(10)} ${'runs'.padStart(7)} ${'commands'.padStart(9)} ${'cmd/s'.padStart(7)}  result`);
+    // columns as wide as the longest platform and revision names
+    const pw = Math.max('platform'.length, ...rows.map((r) => r.platform.length));
+    const rw = Math.max('revision'.length, ...rows.map((r) => r.revision.length));
+    lines.push(`${'platform'.padEnd(pw)} ${'revision'.padEnd(rw)} ${'runs'.padStart(7)} ${'commands'.padStart(9)} ${'cmd/s'.padStart(7)}  result`);
     for (const r of rows) {
       const rate = r.elapsedMs > 0 ? Math.round((r.commands * 1000) / r.elapsedMs) : 0;
-      lines.push(`${r.platform.padEnd(14)} ${r.revision.padEnd(10)} ${String(r.runs).padStart(7)} ${String(r.commands).padStart(9)} ${String(rate).padStart(7)}  ${r.result}${r.repro !== null ? ` -> ${r.repro}` : ''}`);
+      lines.push(`${r.platform.padEnd(pw)} ${r.revision.padEnd(rw)} ${String(r.runs).padStart(7)} ${String(r.commands).padStart(9)} ${String(rate).padStart(7)}  ${r.result}${r.repro !== null ? ` -> ${r.repro}` : ''}`);
     }
     lines.push('', bad.length === 0 ? 'summary: no new violation on any platform' : `summary: ${bad.length} platform(s) with a violation; replay with: msi-fuzz replay FILE`);
     process.stdout.write(`${lines.join('\n')}\n`);
