@@ -52,13 +52,15 @@ export function cmdList(json: boolean): number {
   }
   const out: string[] = [];
   const platforms = allPlatforms();
+  // the platform column as wide as the longest name
+  const pw = Math.max(...platforms.map((p) => p.name.length));
   out.push('Platforms:');
-  for (const p of platforms) out.push(`  ${p.name.padEnd(14)} ${p.title} (current: ${p.currentRevision})`);
+  for (const p of platforms) out.push(`  ${p.name.padEnd(pw)} ${p.title} (current: ${p.currentRevision})`);
   out.push('', 'Patches (core and per platform):');
   for (const p of l['patches'] as { id: string; scope: string; release: string | null; proposedBy?: string; title: string }[]) out.push(`  ${p.id.padEnd(16)} ${p.scope.padEnd(12)} ${(p.release ?? p.proposedBy ?? 'posted').padEnd(7)} ${p.title}`);
   out.push('', 'Named revisions:');
   for (const p of platforms) {
-    for (const r of p.revisions) out.push(`  ${p.name.padEnd(14)} ${r.name.padEnd(30)} ${r.correct ? 'correct ' : 'KNOWN-BAD'} ${r.description}`);
+    for (const r of p.revisions) out.push(`  ${p.name.padEnd(pw)} ${r.name.padEnd(30)} ${r.correct ? 'correct ' : 'KNOWN-BAD'} ${r.description}`);
   }
   out.push('', 'Invariants:');
   for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(28)} ${i.statement}${i.platforms !== undefined ? ` [${i.platforms.join(', ')}]` : ''}`);
