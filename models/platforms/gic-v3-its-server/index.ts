@@ -9,8 +9,9 @@ import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
 import { EINVAL } from '../../kernel/errno';
 import type { FaultSite } from '../../kernel/faults';
 import type { IrqOrigin } from '../../kernel/irq-action';
-import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqData, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
+import { IRQ_DOMAIN_FREE_BULK, type IrqData, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
+import { createGicLpiDomain, GicLpiSpec } from '../gic-v3-its/gic-lpi';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import { pciIrqVector } from '../../kernel/pci-msi';
@@ -40,13 +41,6 @@ const MBIGEN_PINS = 8;
 
 const MBIGEN_KIND: WiredBridgeKind = { kind: 'mbigen', wires: MBIGEN_PINS, firstWire: MBIGEN_FIRST_PIN, lastWire: MBIGEN_FIRST_PIN + MBIGEN_PINS - 1, max: 2, removable: true };
 
-/** The fwspec the ITS hands the GIC for one LPI (its_irq_gic_domain_alloc()). */
-class GicLpiSpec {
-  constructor(readonly lpi: number) {}
-}
-
-const gicLpiChip: IrqChip = { name: 'GICv3' };
-
 export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
   readonly gicDomain: IrqDomain;
   readonly lpis: LpiRangeAllocator;
@@ -63,27 +57,7 @@ export class ItsServerPlatform implements PlatformInstance, WiredBridgeHost {
     readonly firmware: Arm64Firmware,
   ) {
     const k = kernel;
-    // gic_irq_domain_alloc() for LPIs: hwirq = INTID
-    this.gicDomain = k.irqs.createDomain(
-      'GICv3',
-      null,
-      {
-        alloc(kk, d, virq, nr, arg) {
-          const spec = arg as GicLpiSpec;
-          for (let i = 0; i < nr; i++) kk.irqs.setHwirqAndChip(d, virq + i, spec.lpi + i, gicLpiChip, null);
-          return 0;
-        },
-        free(kk, d, virq, nr) {
-          for (let i = 0; i < nr; i++) {
-            const data = kk.irqs.getIrqData(d, virq + i);
-            if (data !== null) kk.irqs.resetIrqData(data);
-          }
-        },
-      },
-      null,
-      0,
-      'ANY',
-    );
+    this.gicDomain = createGicLpiDomain(k);
     // its_lpi_init(): one LPI allocator for every ITS
     this.lpis = new LpiRangeAllocator(k, (1 << LPI_ID_BITS) - 8192);
     // exhaust(LPI): the one LPI space every ITS and the vPE doorbells share

@@ -2,8 +2,9 @@
 // and platform device, at the revisions in revisions.ts.
 import type { Device } from '../../kernel/device';
 import type { FaultSite, PoolSpec } from '../../kernel/faults';
-import { IRQ_DOMAIN_FREE_BULK, type IrqChip, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
+import { IRQ_DOMAIN_FREE_BULK, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
+import { createGicLpiDomain, GicLpiSpec } from './gic-lpi';
 import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import type { MsiDomainInfo } from '../../kernel/msi-types';
 import type { Delivery, PlatformInstance, PlatformModel, RequesterKey, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
@@ -19,13 +20,6 @@ export const ITS_LPI_ID_BITS = 14;
 export const ITS_DEVICE_BITS = 16;
 const ITS_PHYS_BASE = 0x0808_0000;
 
-/** The fwspec the ITS hands the GIC for one LPI (its_irq_gic_domain_alloc). */
-class GicLpiSpec {
-  constructor(readonly lpi: number) {}
-}
-
-const gicLpiChip: IrqChip = { name: 'GICv3' };
-
 export class ItsPlatform implements PlatformInstance {
   readonly its: ItsNode;
   readonly gicDomain: IrqDomain;
@@ -33,27 +27,7 @@ export class ItsPlatform implements PlatformInstance {
 
   constructor(readonly kernel: Kernel) {
     const k = kernel;
-    // gic_irq_domain_alloc() for LPIs: hwirq = INTID, nothing else to allocate
-    this.gicDomain = k.irqs.createDomain(
-      'GICv3',
-      null,
-      {
-        alloc(kk, d, virq, nr, arg) {
-          const spec = arg as GicLpiSpec;
-          for (let i = 0; i < nr; i++) kk.irqs.setHwirqAndChip(d, virq + i, spec.lpi + i, gicLpiChip, null);
-          return 0;
-        },
-        free(kk, d, virq, nr) {
-          for (let i = 0; i < nr; i++) {
-            const data = kk.irqs.getIrqData(d, virq + i);
-            if (data !== null) kk.irqs.resetIrqData(data);
-          }
-        },
-      },
-      null,
-      0,
-      'ANY',
-    );
+    this.gicDomain = createGicLpiDomain(k);
     this.its = new ItsNode(k, ITS_PHYS_BASE, ITS_DEVICE_BITS, ITS_LPI_ID_BITS);
     const info: MsiDomainInfo = {
       flags: 0,
