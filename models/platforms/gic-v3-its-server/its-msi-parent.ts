@@ -9,18 +9,9 @@ import { EINVAL, ENODEV } from '../../kernel/errno';
 import type { IrqDomain } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { MSI_ALLOC_FLAGS_PROXY_DEVICE, type MsiAllocInfo } from '../../kernel/msi-alloc-info';
-import { MATCH_PCI_MSI, MATCH_PLATFORM_MSI, msiLibInitDevMsiInfo } from '../../kernel/msi-lib';
-import {
-  MSI_FLAG_MULTI_PCI_MSI,
-  MSI_FLAG_PCI_MSI_MASK_PARENT,
-  MSI_FLAG_PCI_MSIX,
-  MSI_FLAG_USE_DEF_CHIP_OPS,
-  MSI_FLAG_USE_DEF_DOM_OPS,
-  MSI_GENERIC_FLAGS_MASK,
-  type MsiDomainInfo,
-  type MsiParentOps,
-} from '../../kernel/msi-types';
+import type { MsiDomainInfo, MsiParentOps } from '../../kernel/msi-types';
 import { pciMsiDomainGetMsiRid, type MsiFirmware } from '../../kernel/pci-msi-rid';
+import { makeGicV3ItsMsiParentOps } from '../gic-v3-its/its-msi-parent';
 
 /** What the prepare callbacks read: the firmware tables, the ITS a domain is, platform msi-parents. */
 export interface ItsFirmwareView {
@@ -84,41 +75,7 @@ function itsPmsiPrepare(view: ItsFirmwareView): NonNullable<MsiDomainInfo['ops']
   };
 }
 
-/** its_msi_teardown(): forward to the ITS domain */
-function itsParentMsiTeardown(k: Kernel, domain: IrqDomain, info: MsiAllocInfo | null): void {
-  const teardown = itsInfo(domain).ops.msi_teardown;
-  if (teardown === undefined) throw new Error('ITS domain has no msi_teardown');
-  teardown(k, domain.parent as IrqDomain, info);
-}
-
 /** gic_v3_its_msi_parent_ops with its_init_dev_msi_info() bound to the machine's firmware. */
 export function gicV3ItsServerParentOps(view: ItsFirmwareView): MsiParentOps {
-  const pciPrepare = itsPciMsiPrepare(view);
-  const pmsiPrepare = itsPmsiPrepare(view);
-  return {
-    supported_flags: MSI_GENERIC_FLAGS_MASK | MSI_FLAG_PCI_MSIX | MSI_FLAG_MULTI_PCI_MSI,
-    required_flags: MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | MSI_FLAG_PCI_MSI_MASK_PARENT,
-    bus_select_token: 'NEXUS',
-    bus_select_mask: [...MATCH_PCI_MSI, ...MATCH_PLATFORM_MSI],
-    prefix: 'ITS-',
-    init_dev_msi_info(k, dev, domain, realParent, info) {
-      if (!msiLibInitDevMsiInfo(k, dev, domain, realParent, info)) return false;
-      const withTeardown = k.applied('713335b6ee29') || k.applied('713335b6ee29-v1');
-      switch (info.bus_token) {
-        case 'PCI_DEVICE_MSI':
-        case 'PCI_DEVICE_MSIX':
-          info.ops.msi_prepare = pciPrepare;
-          if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
-          return true;
-        case 'DEVICE_MSI':
-        case 'WIRED_TO_MSI':
-          info.ops.msi_prepare = pmsiPrepare;
-          if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
-          return true;
-        default:
-          k.warn('its_init_dev_msi_info', `confused by bus token ${info.bus_token}`);
-          return false;
-      }
-    },
-  };
+  return makeGicV3ItsMsiParentOps(itsPciMsiPrepare(view), itsPmsiPrepare(view));
 }

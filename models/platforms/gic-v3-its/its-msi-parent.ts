@@ -16,6 +16,7 @@ import {
   MSI_FLAG_USE_DEF_DOM_OPS,
   MSI_GENERIC_FLAGS_MASK,
   type MsiDomainInfo,
+  type MsiDomainOps,
   type MsiParentOps,
 } from '../../kernel/msi-types';
 
@@ -82,33 +83,42 @@ function itsParentMsiTeardown(k: Kernel, domain: IrqDomain, info: MsiAllocInfo |
   teardown(k, domain.parent as IrqDomain, info);
 }
 
-// its_init_dev_msi_info()
-function itsInitDevMsiInfo(k: Kernel, dev: Device, domain: IrqDomain, realParent: IrqDomain, info: MsiDomainInfo): boolean {
-  if (!msiLibInitDevMsiInfo(k, dev, domain, realParent, info)) return false;
-  const withTeardown = k.applied('713335b6ee29') || k.applied('713335b6ee29-v1');
-  switch (info.bus_token) {
-    case 'PCI_DEVICE_MSI':
-    case 'PCI_DEVICE_MSIX':
-      info.ops.msi_prepare = itsPciMsiPrepare;
-      if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
-      return true;
-    case 'DEVICE_MSI':
-    case 'WIRED_TO_MSI':
-      info.ops.msi_prepare = itsPmsiPrepare;
-      if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
-      return true;
-    default:
-      k.warn('its_init_dev_msi_info', `confused by bus token ${info.bus_token}`);
-      return false;
-  }
+type MsiPrepare = NonNullable<MsiDomainOps['msi_prepare']>;
+
+/**
+ * gic_v3_its_msi_parent_ops (no PCI_MSIX_ALLOC_DYN), whose its_init_dev_msi_info() installs the
+ * PCI and platform prepare callbacks given: the machine's own way to find a device's DeviceID
+ * (the requester ID here, a firmware ID mapping on the ARM64 servers).
+ */
+export function makeGicV3ItsMsiParentOps(pciPrepare: MsiPrepare, pmsiPrepare: MsiPrepare): MsiParentOps {
+  // its_init_dev_msi_info()
+  const initDevMsiInfo = (k: Kernel, dev: Device, domain: IrqDomain, realParent: IrqDomain, info: MsiDomainInfo): boolean => {
+    if (!msiLibInitDevMsiInfo(k, dev, domain, realParent, info)) return false;
+    const withTeardown = k.applied('713335b6ee29') || k.applied('713335b6ee29-v1');
+    switch (info.bus_token) {
+      case 'PCI_DEVICE_MSI':
+      case 'PCI_DEVICE_MSIX':
+        info.ops.msi_prepare = pciPrepare;
+        if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
+        return true;
+      case 'DEVICE_MSI':
+      case 'WIRED_TO_MSI':
+        info.ops.msi_prepare = pmsiPrepare;
+        if (withTeardown) info.ops.msi_teardown = itsParentMsiTeardown;
+        return true;
+      default:
+        k.warn('its_init_dev_msi_info', `confused by bus token ${info.bus_token}`);
+        return false;
+    }
+  };
+  return {
+    supported_flags: MSI_GENERIC_FLAGS_MASK | MSI_FLAG_PCI_MSIX | MSI_FLAG_MULTI_PCI_MSI,
+    required_flags: MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | MSI_FLAG_PCI_MSI_MASK_PARENT,
+    bus_select_token: 'NEXUS',
+    bus_select_mask: [...MATCH_PCI_MSI, ...MATCH_PLATFORM_MSI],
+    prefix: 'ITS-',
+    init_dev_msi_info: initDevMsiInfo,
+  };
 }
 
-// gic_v3_its_msi_parent_ops: no PCI_MSIX_ALLOC_DYN
-export const gicV3ItsMsiParentOps: MsiParentOps = {
-  supported_flags: MSI_GENERIC_FLAGS_MASK | MSI_FLAG_PCI_MSIX | MSI_FLAG_MULTI_PCI_MSI,
-  required_flags: MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | MSI_FLAG_PCI_MSI_MASK_PARENT,
-  bus_select_token: 'NEXUS',
-  bus_select_mask: [...MATCH_PCI_MSI, ...MATCH_PLATFORM_MSI],
-  prefix: 'ITS-',
-  init_dev_msi_info: itsInitDevMsiInfo,
-};
+export const gicV3ItsMsiParentOps: MsiParentOps = makeGicV3ItsMsiParentOps(itsPciMsiPrepare, itsPmsiPrepare);
