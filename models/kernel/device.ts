@@ -84,6 +84,11 @@ export class PciDev extends Device {
   segment = 0;
   /** The class code's base class and subclass (PCI_CLASS_STORAGE_EXPRESS = 0x0108), 0 when unset. */
   classCode = 0;
+  /**
+   * to_pci_sysdata(dev->bus)->vmd_dev: the Intel VMD whose root bus this function sits on, whose
+   * requester ID its upstream writes carry (pci_real_dma_dev()); null elsewhere.
+   */
+  vmdDev: PciDev | null = null;
   /** The MSI-X Pending Bit Array: entries that fired while masked (with who raised them). */
   readonly msixPending = new Map<number, IrqOrigin>();
 

@@ -57,7 +57,11 @@ export type Command =
   | { readonly kind: 'pci_ims_alloc_irq'; readonly dev: string }
   | { readonly kind: 'pci_ims_free_irq'; readonly dev: string; readonly index: number }
   | { readonly kind: 'vmd_remove' }
-  | { readonly kind: 'vmd_probe' }
+  /**
+   * `canBypass`: VMD_FEAT_CAN_BYPASS_MSI_REMAP in the VMD's driver_data; `membarOffset`: its MEMBAR
+   * shadow registers give a guest offset (passed through to a VM). Both unset: the boot VMD's.
+   */
+  | { readonly kind: 'vmd_probe'; readonly canBypass?: true; readonly membarOffset?: true }
   | { readonly kind: 'cpu_down'; readonly cpu: number }
   | { readonly kind: 'cpu_up'; readonly cpu: number }
   /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */

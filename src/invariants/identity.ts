@@ -16,7 +16,11 @@ import type { Invariant } from './invariant';
  * parent (msi-parent / msi-map).
  */
 export function topologyRequesterId(dev: Device): number | null {
-  if (dev instanceof PciDev) return dev.bridge !== null ? dev.bridge.rid : (dev.dmaAliasRid ?? dev.rid);
+  if (dev instanceof PciDev) {
+    // a function below an Intel VMD writes with the VMD endpoint's ID (pci_real_dma_dev())
+    const d = dev.vmdDev ?? dev;
+    return d.bridge !== null ? d.bridge.rid : (d.dmaAliasRid ?? d.rid);
+  }
   if (dev instanceof PlatformDevice) return dev.msiParentId;
   return null;
 }

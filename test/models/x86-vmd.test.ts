@@ -236,3 +236,99 @@ describe('x86-vmd: the v6.17-rc1 conversion before its fixes', () => {
     expect(good.k.reports).toEqual([]);
   });
 });
+
+/** Rebinds the boot VMD as a 28C0 part (VMD_FEAT_CAN_BYPASS_MSI_REMAP), with or without a guest MEMBAR offset. */
+function rebind(p: X86VmdPlatform, membarOffset: boolean): VmdDev {
+  expect(p.vmdRemove()).toBe(0);
+  expect(p.vmdProbe({ canBypassMsiRemap: true, membarOffset })).toBe(0);
+  const vmd = p.vmd.vmd;
+  if (vmd === null) throw new Error('vmd_probe failed');
+  return vmd;
+}
+
+describe.each(['v6.12', 'v7.2'])('x86-vmd %s: MSI remapping bypass (VMD_FEAT_CAN_BYPASS_MSI_REMAP)', (revision) => {
+  test('vmd_enable_domain(): no VMD vectors and no VMD domain, VMCONFIG_MSI_REMAP set; the root bus gets the VMD endpoint\'s MSI domain', () => {
+    const { k, p } = boot(revision);
+    const vtdIrqsBefore = inUse(p, 'intel_ir_data');
+    const vmd = rebind(p, false);
+    expect(p.vmd.vmconfigMsiRemapBypass).toBe(true);
+    expect(vmd.msiRemapping).toBe(false);
+    expect(vmd.msixCount).toBe(0);
+    expect(vmd.irqs).toEqual([]);
+    expect(vmd.irqDomain).toBeNull();
+    expect(p.vmd.endpoint.msixEnabled).toBe(false);
+    expect(k.irqs.domains.some((d) => d.name.startsWith('VMD'))).toBe(false);
+    // the VMD's four IRTEs went with its vectors at vmd_remove() and were not taken again
+    expect(inUse(p, 'intel_ir_data')).toBe(vtdIrqsBefore - 4);
+    expect(vmd.domainNr).toBe(0x10000);
+    const dev = child(k, p, 'nvme', 0x0100, 0, 4, true);
+    expect(dev.msiParent).toBe(p.vmd.endpoint.msiParent);
+    expect(dev.msiParent?.name).toMatch(/^INTEL-IR-/);
+    expect(dev.vmdDev).toBe(p.vmd.endpoint);
+    expect(k.reports).toEqual([]);
+  });
+
+  test('a child\'s MSI-X comes from VT-d IR and the vector matrix directly (source-id the VMD\'s), with affinity; its write reaches its own irq, no vmd_irq()', () => {
+    const { k, p } = boot(revision);
+    rebind(p, false);
+    const dev = child(k, p, 'nvme', 0x0100, 0, 2, true);
+    expect(pciAllocIrqVectors(k, dev, 2, 2, PCI_IRQ_MSIX)).toBe(2);
+    expect(inUse(p, 'vmd_irq')).toBe(0);
+    const irq = pciIrqVector(dev, 0);
+    // the hierarchy: (per-device domain) -> INTEL-IR -> VECTOR, no VMD level
+    const names: string[] = [];
+    for (let d = k.irqs.desc(irq)?.irqData ?? null; d !== null; d = d.parentData) names.push(d.domain.name);
+    expect(names.some((n) => n.startsWith('VMD'))).toBe(false);
+    expect(names.at(-1)).toBe('VECTOR');
+    expect(names.some((n) => n.startsWith('INTEL-IR'))).toBe(true);
+    // set_msi_sid(irte, pci_real_dma_dev(dev)): the IRTE verifies the VMD endpoint's requester ID
+    const key = p.requesterKey(dev, irq);
+    expect(key?.accepts(0x0070)).toBe(true);
+    expect(key?.accepts(0x0100)).toBe(false);
+    expect(requestIrq(k, irq, 'nvme:0', owner('nvme', 0))).toBe(0);
+    const msg = liveVectors(dev).find((v) => v.irq === irq)?.msg;
+    if (msg === undefined) throw new Error('no message');
+    expect(p.deliver(dev, msg)).toMatchObject({ irq });
+    expect(pciSignalVector(k, dev, 0, { dev: 'nvme', vec: 0, step: 0 })).toMatch(/^vector \d+ pending in the IRR of CPU \d+ \(irq \d+\)$/);
+    let ev = null;
+    for (let cpu = 0; cpu < k.nrCpus && ev === null; cpu++) ev = cpuHandleIrq(k, p.interruptFabric(), cpu);
+    expect(ev?.irq).toBe(irq);
+    expect(ev?.ranFor).toEqual(owner('nvme', 0));
+    // an affinity the x86 parent honours (no MSI_FLAG_NO_AFFINITY without the VMD domain)
+    expect(p.setAffinity(irq, [1])).toBe(0);
+    expect(freeIrq(k, irq, owner('nvme', 0), 0).ret).toBe(0);
+    pciFreeIrqVectors(k, dev);
+    expect(k.reports).toEqual([]);
+  });
+
+  test('vmd_remove() of a bypassed VMD (msix_count 0) restores remapping; a remapping bind after it works as at boot', () => {
+    const { k, p } = boot(revision);
+    rebind(p, false);
+    const dev = child(k, p, 'nvme', 0x0100, 0, 1, true);
+    expect(pciAllocIrqVectors(k, dev, 1, 1, PCI_IRQ_MSIX)).toBe(1);
+    pciFreeIrqVectors(k, dev);
+    deviceReleaseDriver(k, dev);
+    k.removeDevice(dev);
+    expect(p.vmdRemove()).toBe(0);
+    expect(p.vmd.vmconfigMsiRemapBypass).toBe(false);
+    for (const r of p.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.baseline]);
+    expect(p.vmdProbe()).toBe(0);
+    expect(p.vmd.vmd?.msixCount).toBe(4);
+    expect(p.vmd.vmd?.irqDomain?.name).toBe('VMD-MSI');
+    const again = child(k, p, 'nvme2', 0x0200, 0, 1, true);
+    expect(pciAllocIrqVectors(k, again, 1, 1, PCI_IRQ_MSIX)).toBe(1);
+    expect(inUse(p, 'vmd_irq')).toBe(1);
+    expect(k.reports).toEqual([]);
+  });
+
+  test('a MEMBAR offset (the VMD passed through to a VM) keeps remapping on even with the feature', () => {
+    const { k, p } = boot(revision);
+    const vmd = rebind(p, true);
+    expect(p.vmd.vmconfigMsiRemapBypass).toBe(false);
+    expect(vmd.msixCount).toBe(4);
+    expect(vmd.irqDomain?.name).toBe('VMD-MSI');
+    const dev = child(k, p, 'nvme', 0x0100, 0, 1, true);
+    expect(dev.msiParent).toBe(vmd.irqDomain);
+    expect(k.reports).toEqual([]);
+  });
+});

@@ -51,6 +51,11 @@ export const DEFAULT_DRHD: readonly DrhdConfig[] = [
   { name: 'dmar1', includeAll: true, scope: [], hpet: [{ id: 0, sourceId: 0x00f8 }] },
 ];
 
+/** pci_real_dma_dev() (arch/x86/pci/common.c): a function below a VMD issues its writes as the VMD endpoint. */
+export function pciRealDmaDev(dev: PciDev): PciDev {
+  return dev.vmdDev ?? dev;
+}
+
 /** The requester ID a PCI function's memory writes carry (quirk DMA alias, or the bridge taking ownership). */
 export function requesterId(dev: PciDev): number {
   if (dev.bridge !== null) return dev.bridge.rid;

@@ -157,7 +157,7 @@ const VMD_FAULTS: readonly FaultSite[] = [
 ];
 
 /** A server VMD at 00:0e.0 with 4 MSI-X vectors (no VMD_FEAT_OFFSET_FIRST_VECTOR), remapping its children's MSIs. */
-export const VMD_CONFIG: VmdConfig = { rid: 0x0070, msixCount: 4, offsetFirstVector: false };
+export const VMD_CONFIG: VmdConfig = { rid: 0x0070, msixCount: 4, offsetFirstVector: false, bypass: { canBypassMsiRemap: false, membarOffset: false } };
 
 /** An Intel VT-d machine with a VMD: the VMD's own vectors go through IR, its children's through the VMD. */
 export const x86VmdPlatform: PlatformModel = {

@@ -13,7 +13,7 @@ import type { Delivery, PlatformInstance, RequesterKey, ResourceUsage, VectorReq
 import { auditUsage } from '../../kernel/audit';
 import { amdIrteFit, intelIrteFit, vectorActivationFits, vectorsFit } from './room';
 import { AmdIommu, amdCloneAliases, amdIommuCreateIrqDomain, amdIrteCount, amdIrteUnits, amdIrTranslate, AmdIrData, type AmdIommuConfig } from './amd-ir';
-import { dmarFindMatchedDrhdUnit, requesterId, type DrhdConfig } from './dmar';
+import { dmarFindMatchedDrhdUnit, pciRealDmaDev, requesterId, type DrhdConfig } from './dmar';
 import { DmarMsi } from './dmar-msi';
 import { apicAckEdge, x86CpuHotplug } from './hotplug';
 import { LapicFabric } from './lapic-fabric';
@@ -232,7 +232,9 @@ export class X86Platform implements PlatformInstance {
     return this.toVector(cfg);
   }
 
-  private translate(dev: Device, msg: MsiMsg): IrqCfg | { blocked: string } {
+  private translate(from: Device, msg: MsiMsg): IrqCfg | { blocked: string } {
+    // the function whose requester ID the write carries (a VMD child's, the VMD's)
+    const dev = from instanceof PciDev ? pciRealDmaDev(from) : from;
     // The VT-d units' own fault interrupts are never remapped
     if (dev instanceof PlatformDevice && this.dmarDevs.includes(dev)) return this.direct(msg);
     const hv = dev instanceof PciDev ? (this.hyperv?.translate(dev, msg) ?? null) : null;
@@ -313,7 +315,7 @@ export class X86Platform implements PlatformInstance {
     if (this.hyperv !== null) return this.hyperv.headroom(dev, req.nvec) ? all : none;
     if (parent === this.vectorDomain) return all;
     if (this.config.remap === 'intel') {
-      const unit = dmarFindMatchedDrhdUnit(this.iommus, dev);
+      const unit = dmarFindMatchedDrhdUnit(this.iommus, pciRealDmaDev(dev));
       return unit !== null && unit.irDomain === parent && intelIrteFit(unit, req) ? all : none;
     }
     if (this.config.remap === 'amd' && this.amd !== null) return amdIrteFit(this.amd, dev.rid, requesterId(dev), req) ? all : none;

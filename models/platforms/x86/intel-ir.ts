@@ -15,7 +15,7 @@ import { msiCreateParentIrqDomain } from '../../kernel/msi-lib';
 import { KernelOops } from '../../kernel/report';
 import { x86Info, type X86IrqAllocInfo } from './alloc-info';
 import { chipSetAffinity, IRQ_SET_MASK_OK_DONE } from '../../kernel/chip-call';
-import { requesterId, type DrhdConfig } from './dmar';
+import { pciRealDmaDev, requesterId, type DrhdConfig } from './dmar';
 import { decodeRemappable, intelFillMsiMsg, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { irqdCfg, vectorScheduleCleanup } from './vector';
 import { dmarImsMsiParentOps, dmarMsiParentOps } from './x86-msi';
@@ -217,7 +217,8 @@ function prepareIrte(k: Kernel, data: IntelIrData, cfg: IrqCfg, info: X86IrqAllo
     case 'PCI_MSI':
     case 'PCI_MSIX': {
       const dev = arg.desc?.dev;
-      if (dev instanceof PciDev) setMsiSid(data.irte, dev);
+      // set_msi_sid(irte, pci_real_dma_dev(dev)): a VMD child's writes carry the VMD's ID
+      if (dev instanceof PciDev) setMsiSid(data.irte, pciRealDmaDev(dev));
       break;
     }
     default:

@@ -61,7 +61,8 @@ export class VmdFabric implements InterruptFabric {
   }
 
   signal(dev: Device, msg: MsiMsg, origin: IrqOrigin): string {
-    if (!this.isChild(dev)) return this.inner.signal(dev, msg, origin);
+    // bypass: the write goes upstream as the VMD's, to the x86 parent's vector
+    if (!this.isChild(dev) || this.vmd.bypassed()) return this.inner.signal(dev, msg, origin);
     const list = this.vmd.remap(msg);
     if ('blocked' in list) return `blocked: ${list.blocked}`;
     const irq = pciIrqVector(dev, origin.vec);

@@ -10,7 +10,7 @@ import { pciIrqVector } from '../../kernel/pci-msi';
 import type { Delivery, ResourceUsage, VectorRequest, VectorRoom } from '../platform';
 import { roomIfFits } from '../platform';
 import { X86Platform, type PlatformMessage, type X86Config } from './instance';
-import { VmdDriver, VMD_MSI_PARENT, type VmdConfig } from './vmd';
+import { VmdDriver, VMD_MSI_PARENT, type VmdBypassInputs, type VmdConfig } from './vmd';
 import { VmdFabric } from './vmd-fabric';
 
 export class X86VmdPlatform extends X86Platform {
@@ -25,9 +25,16 @@ export class X86VmdPlatform extends X86Platform {
     this.vmd.vmdProbe();
   }
 
-  /** pci_device_add(): a function of the VMD's domain gets its MSI domain (dev_set_msi_domain() on the root bus). */
+  /**
+   * pci_device_add(): a function of the VMD's domain gets the MSI domain of the VMD's root bus
+   * (dev_set_msi_domain() there) and the bus's sysdata, which names the VMD (pci_real_dma_dev()).
+   */
   override msiParentFor(dev: Device): IrqDomain | null {
-    if (dev instanceof PciDev && dev.segment !== 0) return this.vmd.childDomain(dev.segment);
+    if (dev instanceof PciDev && dev.segment !== 0) {
+      const domain = this.vmd.childDomain(dev.segment);
+      if (domain !== null) dev.vmdDev = this.vmd.endpoint;
+      return domain;
+    }
     return super.msiParentFor(dev);
   }
 
@@ -39,11 +46,12 @@ export class X86VmdPlatform extends X86Platform {
 
   /**
    * A child's write selects a VMD vector (its list); the VMD's own message for that vector
-   * must reach the VMD's irq, whose handler calls the children assigned to the list.
+   * must reach the VMD's irq, whose handler calls the children assigned to the list. In bypass
+   * the write goes upstream as the VMD's (the x86 parent's message, the VMD's requester ID).
    */
   override deliver(dev: Device, msg: MsiMsg): Delivery {
     const vmd = this.vmd.vmd;
-    if (vmd === null || !(dev instanceof PciDev) || dev.segment !== vmd.domainNr) return super.deliver(dev, msg);
+    if (vmd === null || !(dev instanceof PciDev) || dev.segment !== vmd.domainNr || this.vmd.bypassed()) return super.deliver(dev, msg);
     const list = this.vmd.remap(msg);
     if ('blocked' in list) return list;
     const entry = vmd.dev.msixTable[list.index];
@@ -97,6 +105,8 @@ export class X86VmdPlatform extends X86Platform {
     const nvec = req.nvec;
     if (vmd === null || dev.segment !== vmd.domainNr || dev.removed || nvec < 1) return roomIfFits(false, nvec);
     for (const other of this.kernel.devices) if (other !== dev && !other.removed && other instanceof PciDev && other.segment === dev.segment && other.rid === dev.rid) return roomIfFits(false, nvec);
+    // bypass: the x86 parent's vectors and the VMD's VT-d unit's IRTEs, as for any function
+    if (this.vmd.bypassed()) return super.vectorRoom(dev, req);
     return roomIfFits(this.kernel.applied(VMD_MSI_PARENT) || nvec <= vmd.msixCount, nvec);
   }
 
@@ -107,9 +117,9 @@ export class X86VmdPlatform extends X86Platform {
     return ret;
   }
 
-  /** vmd_probe() again (driver rebind). */
-  vmdProbe(): number {
-    return this.vmd.vmdProbe();
+  /** vmd_probe() again (driver rebind), with the device's bypass inputs when given. */
+  vmdProbe(inputs?: VmdBypassInputs): number {
+    return this.vmd.vmdProbe(inputs);
   }
 
   /** The Linux irq of the VMD's vector `i` (for tests). */

@@ -10,6 +10,11 @@
 // "VMD-MSI" with vmd_msi_init() / vmd_msi_free() / vmd_msi_prepare() and the chip's
 // irq_enable/irq_disable putting a child on its list; since (7.2) an MSI parent with
 // vmd_msi_alloc() / vmd_msi_free() under per-device domains whose startup/shutdown do it.
+//
+// Bypass (both): a VMD whose device ID has VMD_FEAT_CAN_BYPASS_MSI_REMAP, bound where its
+// MEMBARs need no guest offset (not passed through to a VM), sets VMCONFIG_MSI_REMAP instead:
+// no VMD vectors, no VMD domain; the children's writes go upstream as the VMD's own (its
+// requester ID) to the MSI domain of the VMD endpoint, which the VMD's root bus inherits.
 import { PciDev } from '../../kernel/device';
 import { EINVAL, ENODEV, ENOMEM } from '../../kernel/errno';
 import { KObject } from '../../kernel/heap';
@@ -51,6 +56,20 @@ export interface VmdConfig {
   readonly msixCount: number;
   /** VMD_FEAT_OFFSET_FIRST_VECTOR (client parts): vector 0 is for software, not remapping. */
   readonly offsetFirstVector: boolean;
+  /** What vmd_enable_domain() decides MSI remapping from (vmdProbe() may be given others). */
+  readonly bypass: VmdBypassInputs;
+}
+
+/** The inputs of vmd_enable_domain()'s choice between remapping the children's MSIs and bypass. */
+export interface VmdBypassInputs {
+  /** VMD_FEAT_CAN_BYPASS_MSI_REMAP in the device ID's driver_data (28C0 parts). */
+  readonly canBypassMsiRemap: boolean;
+  /**
+   * vmd_get_phys_offsets() found a MEMBAR offset (offset[0] || offset[1]): the shadow registers
+   * give host addresses other than the guest's, i.e. the VMD is passed through to a VM, where
+   * remapping must stay on.
+   */
+  readonly membarOffset: boolean;
 }
 
 /** struct vmd_irq_list: the child irqs one VMD vector demultiplexes to. */
@@ -102,6 +121,11 @@ const u32 = (n: number): number => n >>> 0;
 
 export class VmdDriver {
   vmd: VmdDev | null = null;
+  /**
+   * PCI_REG_VMCONFIG's VMCONFIG_MSI_REMAP bit, the endpoint's config space (outlives the driver):
+   * set, the VMD passes its children's MSI writes upstream instead of remapping them.
+   */
+  vmconfigMsiRemapBypass = false;
   /** WARN_ON_ONCE() state of the MSI-X check in vmd_init_dev_msi_info() (d7d8ab87e3e7 until 5149bbb56bdc). */
   private warnedMsix = false;
   /** The VMD endpoint (a segment-0 PCI function the platform owns). */
@@ -116,10 +140,14 @@ export class VmdDriver {
     this.endpoint.msiParent = endpointParent(this.endpoint);
   }
 
-  /** The child domain a function of the VMD's PCI domain gets (dev_set_msi_domain() on the root bus). */
+  /**
+   * The child domain a function of the VMD's PCI domain gets (dev_set_msi_domain() on the root
+   * bus): the VMD's, or in bypass the VMD endpoint's own (dev_get_msi_domain(&vmd->dev->dev)).
+   */
   childDomain(segment: number): IrqDomain | null {
     const vmd = this.vmd;
-    return vmd !== null && vmd.domainNr === segment ? vmd.irqDomain : null;
+    if (vmd === null || vmd.domainNr !== segment) return null;
+    return vmd.irqDomain ?? this.endpoint.msiParent;
   }
 
   /**
@@ -128,13 +156,13 @@ export class VmdDriver {
    * emulated PCI domain number. Returns 0 or a negative errno; on failure devres undoes the
    * vectors and handlers.
    */
-  vmdProbe(): number {
+  vmdProbe(inputs: VmdBypassInputs = this.config.bypass): number {
     const k = this.k;
     if (this.vmd !== null) return -EINVAL;
     const vmd = k.heap.kmalloc(new VmdDev(this.endpoint));
     // VMD_FEAT_OFFSET_FIRST_VECTOR
     vmd.firstVec = this.config.offsetFirstVector ? 1 : 0;
-    const err = this.vmdEnableDomain(vmd);
+    const err = this.vmdEnableDomain(vmd, inputs);
     if (err !== 0) {
       this.devresRelease(vmd);
       k.heap.kfree('vmd_probe', vmd);
@@ -145,16 +173,34 @@ export class VmdDriver {
     return 0;
   }
 
-  // vmd_enable_domain(): only the interrupt path (the resources, bus scan and resets are not modelled)
-  private vmdEnableDomain(vmd: VmdDev): number {
-    let ret = this.vmdAllocIrqs(vmd);
-    if (ret !== 0) return ret;
-    vmd.msiRemapping = true; // vmd_set_msi_remapping(vmd, true)
-    ret = this.vmdCreateIrqDomain(vmd);
-    if (ret !== 0) return ret;
+  // vmd_enable_domain(): only the interrupt path (the resources, bus scan and resets are not
+  // modelled). Remapping stays on without VMD_FEAT_CAN_BYPASS_MSI_REMAP or with a MEMBAR offset
+  // (guest passthrough lacks the interrupt remapping plumbing); otherwise no VMD vectors and no
+  // VMD domain: the root bus gets the VMD endpoint's MSI domain (dev_get_msi_domain()).
+  private vmdEnableDomain(vmd: VmdDev, inputs: VmdBypassInputs): number {
+    if (!inputs.canBypassMsiRemap || inputs.membarOffset) {
+      let ret = this.vmdAllocIrqs(vmd);
+      if (ret !== 0) return ret;
+      this.vmdSetMsiRemapping(vmd, true);
+      ret = this.vmdCreateIrqDomain(vmd);
+      if (ret !== 0) return ret;
+    } else {
+      this.vmdSetMsiRemapping(vmd, false);
+    }
     // Emulated domains start at 0x10000 to not clash with ACPI _SEG
     vmd.domainNr = this.k.applied(VMD_EMUL_DOMAIN_NR) ? this.pciBusFindEmulDomainNr() : this.vmdFindFreeDomain();
     return 0;
+  }
+
+  /** vmd_set_msi_remapping(): VMCONFIG_MSI_REMAP clear to remap, set to bypass. */
+  private vmdSetMsiRemapping(vmd: VmdDev, enable: boolean): void {
+    this.vmconfigMsiRemapBypass = !enable;
+    vmd.msiRemapping = enable;
+  }
+
+  /** The VMD is bound with remapping bypassed: its children are on the VMD endpoint's MSI parent. */
+  bypassed(): boolean {
+    return this.vmd !== null && this.vmd.irqDomain === null && this.vmconfigMsiRemapBypass;
   }
 
   /** vmd_find_free_domain(): one above the highest PCI domain in use (segment 0 only here). */
@@ -213,8 +259,9 @@ export class VmdDriver {
     const k = this.k;
     const vmd = this.vmd;
     if (vmd === null) return -ENODEV;
-    // vmd_cleanup_srcu(), vmd_remove_irq_domain()
-    if (vmd.msixCount === 0) vmd.msiRemapping = true;
+    // vmd_cleanup_srcu(), vmd_remove_irq_domain(): a VMD without vectors (bypass) has
+    // remapping restored for whoever binds it next (some BIOSes do not across soft reboots)
+    if (vmd.msixCount === 0) this.vmdSetMsiRemapping(vmd, true);
     if (vmd.irqDomain !== null) k.irqs.removeDomain('vmd_remove_irq_domain', vmd.irqDomain);
     vmd.irqDomain = null;
     this.devresRelease(vmd);
@@ -454,7 +501,7 @@ export class VmdDriver {
   remap(msg: MsiMsg): VmdIrqList | { readonly blocked: string } {
     const vmd = this.vmd;
     if (vmd === null) return { blocked: 'no VMD driver: the domain is gone' };
-    if (!vmd.msiRemapping) return { blocked: 'VMD MSI remapping is off' };
+    if (this.vmconfigMsiRemapBypass) return { blocked: 'VMD MSI remapping is off (VMCONFIG_MSI_REMAP): the write goes upstream' };
     if ((msg.addressLo & 0xfff00000) >>> 0 !== X86_MSI_BASE_ADDRESS_LOW || msg.addressHi !== 0) return { blocked: `write to ${msg.addressHi.toString(16)}:${msg.addressLo.toString(16)} is not an MSI the VMD remaps` };
     const index = (msg.addressLo >>> 12) & 0xff;
     const list = vmd.irqs[index];
