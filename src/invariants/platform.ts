@@ -78,6 +78,8 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
     // A platform that completes the route when the irq starts (checked condition, see PlatformInstance.routedAtStartup)
     if (atStartup && d?.started !== true) continue;
     const got = sim.platform.deliver(dev, v.msg);
+    // a route the kernel could not update (the failure only logged), checked against the fault record
+    if (('blocked' in got || (got.demux === undefined ? got.irq !== v.irq : !got.demux.includes(v.irq))) && failedUpdateInjected(sim, v.irq)) continue;
     if ('blocked' in got) return `${dev.name} ${v.what} (irq ${v.irq}): ${got.blocked}`;
     if (got.demux !== undefined) {
       if (!got.demux.includes(v.irq)) return `${dev.name} ${v.what} belongs to irq ${v.irq} but reaches irq ${got.irq}, which demultiplexes to irqs ${got.demux.join(',') || 'none'}`;
@@ -86,6 +88,13 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
     if (got.irq !== v.irq) return `${dev.name} ${v.what} belongs to irq ${v.irq} but is delivered to irq ${got.irq}`;
   }
   return null;
+}
+
+/** The platform names an injected failure that left the irq's route stale, and the fault record has it. */
+function failedUpdateInjected(sim: Simulation, irq: number): boolean {
+  const stale = sim.platform.staleRoute?.(irq) ?? null;
+  if (stale === null) return false;
+  return sim.kernel.faults.fired().some((f) => f.kind === 'fail' && f.site === stale.site && f.step === stale.step);
 }
 
 export const driverOutcome: Invariant = {

@@ -137,6 +137,34 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
     expect(k.reports).toEqual([]);
   });
 
+  test('a deferred move whose retarget fails (HVCALL_RETARGET_INTERRUPT): logged; the host entry keeps the old vector and CPU, which the move in progress still maps to the irq', () => {
+    const { k, p } = boot();
+    const dev = addPci(k, p, 'nic', 0x0100, 0, 1);
+    expect(pciAllocIrqVectors(k, dev, 1, 1, PCI_IRQ_MSIX)).toBe(1);
+    const irq = pciIrqVector(dev, 0);
+    expect(requestIrq(k, irq, 'nic:0', owner('nic', 0))).toBe(0);
+    const before = vectorOf(k, irq);
+    const desc = k.irqs.desc(irq);
+    if (desc === undefined) throw new Error('no desc');
+    const to = before.cpu === 1 ? 2 : 1;
+    expect(irqSetAffinityLocked(k, desc, [to], false)).toBe(0);
+    expect(pciSignalVector(k, dev, 0, { dev: 'nic', vec: 0, step: 0 })).toContain(`CPU ${before.cpu}`);
+    k.faults.arm('HVCALL_RETARGET_INTERRUPT', 0);
+    expect(cpuHandleIrq(k, p.interruptFabric(), before.cpu)?.irq).toBe(irq);
+    expect(k.faults.firedSites()).toEqual(['HVCALL_RETARGET_INTERRUPT']);
+    expect(k.dmesg.at(-1)).toMatch(/^hv_irq_retarget_interrupt\(\) failed: 5$/);
+    // the vector domain moved the irq; the host did not
+    expect(vectorOf(k, irq).cpu).toBe(to);
+    const msg = liveVectors(dev)[0]?.msg;
+    if (msg === undefined) throw new Error('no vector');
+    expect(target(p, dev, msg)).toEqual(before);
+    expect(hv(p).staleRoute(irq)).toEqual({ step: 0, site: 'HVCALL_RETARGET_INTERRUPT' });
+    // the old vector is the move's previous one, still the irq's until cleanup
+    expect(pciSignalVector(k, dev, 0, { dev: 'nic', vec: 0, step: 1 })).toContain(`CPU ${before.cpu}`);
+    expect(cpuHandleIrq(k, p.interruptFabric(), before.cpu)?.irq).toBe(irq);
+    expect(k.reports).toEqual([]);
+  });
+
   test('multi-MSI: one host request for the block on dummy vectors 32.. (a2bad844a67b); each irq\'s entry gets its vector at unmask', () => {
     const { k, p } = boot();
     const dev = addPci(k, p, 'ahci', 0x0100, 8, 0);

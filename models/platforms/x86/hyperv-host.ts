@@ -10,6 +10,8 @@ import type { IrqCfg } from './msi-msg';
 
 /** The address every IRT-backed message carries (HV's interrupt window, the x86 MSI range). */
 export const HV_MSI_ADDRESS = 0xfee00000;
+/** HV_STATUS_INVALID_PARAMETER (hyperv-tlfs): a hypercall status that is not HV_STATUS_SUCCESS. */
+const HV_STATUS_INVALID_PARAMETER = 0x5;
 
 /** struct tran_int_desc: what the host answers. */
 export interface TranIntDesc {
@@ -98,6 +100,8 @@ export class HvVpciHost {
 
   // The entry the (address, data) pair names now targets `vector` on the first vCPU of the set
   private retarget(slot: number, data: number, vector: number, vcpus: readonly number[]): HvResponse {
+    // the hypervisor refuses (HV_STATUS_*): the entry is left as it is
+    if (this.k.faults.shouldFail('HVCALL_RETARGET_INTERRUPT')) return { status: HV_STATUS_INVALID_PARAMETER };
     const e = this.irt.get(data);
     if (e === undefined || e.slot !== slot || vcpus.length === 0) return { status: -1 };
     e.vector = vector;

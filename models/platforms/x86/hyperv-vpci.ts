@@ -102,6 +102,11 @@ export class HyperVVpci {
   private readonly busOf = new Map<PciDev, HvPciBus>();
   /** The dummy-vCPU round robin of hv_compose_multi_msi_req_get_cpu() (-1: start at CPU 0). */
   private multiMsiCpuNext = -1;
+  /**
+   * Model bookkeeping, not kernel state (the kernel only logs): per irq, the step and fault site
+   * of an injected failure of its last retarget, while its host entry keeps the old target.
+   */
+  private readonly failedRetarget = new Map<number, { readonly step: number; readonly site: string }>();
 
   constructor(
     private readonly k: Kernel,
@@ -115,6 +120,11 @@ export class HyperVVpci {
   /** The MSI domain of the first vPCI bus: what a driver probing MSI support sees. */
   defaultDomain(): IrqDomain | null {
     return this.buses[0]?.irqDomain ?? null;
+  }
+
+  /** The injected failure (step, site) that left `irq`'s host entry on its old target, if any. */
+  staleRoute(irq: number): { readonly step: number; readonly site: string } | null {
+    return this.failedRetarget.get(irq) ?? null;
   }
 
   /** The bus of a function, if it is on one. */
@@ -211,6 +221,7 @@ export class HyperVVpci {
   hvMsiFree(hbus: HvPciBus, data: IrqData): void {
     const intDesc = data.chipData as HvIntDesc | null;
     if (intDesc === null) return;
+    this.failedRetarget.delete(data.irq);
     this.k.heap.deref('hv_msi_free', intDesc, 'tran_int_desc');
     data.chipData = null;
     this.k.touchIrq(data.irq);
@@ -309,6 +320,8 @@ export class HyperVVpci {
     intDesc.addressLo = r.desc.addressLo;
     intDesc.data = r.desc.data;
     data.chipData = intDesc;
+    // a new entry, aimed where the irq is now
+    this.failedRetarget.delete(data.irq);
     k.touchIrq(data.irq);
     if (multi && k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
     return { addressHi: intDesc.addressHi, addressLo: intDesc.addressLo, data: intDesc.data };
@@ -379,7 +392,9 @@ export class HyperVVpci {
    * hv_irq_retarget_interrupt() (hv_arch_irq_unmask()): HVCALL_RETARGET_INTERRUPT points the
    * host's entry at the irq's vector on its effective CPU. The entry is named by the irq's
    * tran_int_desc since 455880dfe292, by the MSI descriptor's cached message before (the first
-   * irq's, for every irq of a multi-MSI block). Failures are only logged.
+   * irq's, for every irq of a multi-MSI block). Failures (alloc_cpumask_var(GFP_ATOMIC), no
+   * online CPU in the mask, the hypercall's status) are only logged: irq_unmask() returns
+   * nothing, and the host entry keeps the vector and vCPU it had.
    */
   hvIrqRetarget(hbus: HvPciBus, data: IrqData): void {
     const k = this.k;
@@ -406,8 +421,14 @@ export class HyperVVpci {
     const cfg: IrqCfg | null = irqdCfg(data);
     const dest = effectiveCpuOf(data);
     const vcpus = dest >= 0 && k.cpuIsOnline(dest) ? [dest] : [];
-    const r = vcpus.length === 0 ? { status: 1 } : hbus.host.request({ type: 'HVCALL_RETARGET_INTERRUPT', slot: devfnToWslot(pdev.rid & 0xff), addressLo, data: dataValue, vector: cfg?.vector ?? 0, vcpus });
+    // PCI_PROTOCOL_VERSION_1_2's VP_SET: alloc_cpumask_var(GFP_ATOMIC) fails (res = 1), or the
+    // online part of the mask is empty (nr_bank <= 0, res = 1); else hv_do_hypercall()
+    const fired = k.faults.fired().length;
+    const r = k.faults.shouldFail('hv_irq_retarget_interrupt') || vcpus.length === 0 ? { status: 1 } : hbus.host.request({ type: 'HVCALL_RETARGET_INTERRUPT', slot: devfnToWslot(pdev.rid & 0xff), addressLo, data: dataValue, vector: cfg?.vector ?? 0, vcpus });
     if (r.status !== 0 && hbus.state !== 'removing') k.printk(`hv_irq_retarget_interrupt() failed: ${r.status}`);
+    const injected = k.faults.fired()[fired];
+    if (r.status === 0) this.failedRetarget.delete(data.irq);
+    else if (injected !== undefined) this.failedRetarget.set(data.irq, { step: injected.step, site: injected.site });
   }
 
   /** The chip at the bus's level: hv_msi_irq_chip. */

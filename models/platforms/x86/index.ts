@@ -129,11 +129,9 @@ const HYPERV_FAULTS: readonly FaultSite[] = [
   { name: 'vmbus_sendpacket_getid', class: 'firmware', kernel: 'drivers/pci/controller/pci-hyperv.c: vmbus_sendpacket_getid() from hv_compose_msi_msg()', description: 'sending PCI_CREATE_INTERRUPT_MESSAGE on the vPCI channel fails in hv_compose_msi_msg()' },
 
   { name: 'hv_compose_msi_msg', class: 'kmalloc', kernel: 'drivers/pci/controller/pci-hyperv.c: kzalloc(GFP_ATOMIC) of the tran_int_desc in hv_compose_msi_msg()', description: 'the tran_int_desc allocation (GFP_ATOMIC) in hv_compose_msi_msg() fails' },
+  { name: 'HVCALL_RETARGET_INTERRUPT', class: 'firmware', kernel: 'drivers/pci/controller/pci-hyperv.c: hv_do_hypercall(HVCALL_RETARGET_INTERRUPT) from hv_irq_retarget_interrupt() (hv_irq_unmask())', description: 'the hypervisor fails the retarget at unmask: only logged ("hv_irq_retarget_interrupt() failed"), the host entry keeps its vector and vCPU' },
+  { name: 'hv_irq_retarget_interrupt', class: 'kmalloc', kernel: 'drivers/pci/controller/pci-hyperv.c: alloc_cpumask_var(GFP_ATOMIC) in hv_irq_retarget_interrupt() (CONFIG_CPUMASK_OFFSTACK)', description: 'the temporary cpumask of the VP_SET retarget cannot be allocated: no hypercall, logged as a failed retarget, the host entry keeps its target' },
 ];
-// Not a fault site: HVCALL_RETARGET_INTERRUPT, which per the comment in hv_irq_retarget_interrupt()
-// fails only while the VMBus channel is closed for hibernation (not modelled); its failure
-// path (logged, the entry keeps its target) is modelled and reachable through the host, which
-// refuses a retarget of an entry it does not have.
 
 /** A Hyper-V guest (Gen2): no IOMMU, no HPET, every PCI function on a vPCI bus of its own. */
 export const X86_HYPERV_CONFIG: X86Config = { remap: 'none', dmar: [], maxHandleMask: 0, amd: null, hpetChannels: 0, hyperv: { irtPerBus: 256 } };

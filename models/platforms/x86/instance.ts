@@ -480,6 +480,11 @@ export class X86Platform implements PlatformInstance {
     return this.hyperv !== null;
   }
 
+  // a vPCI irq whose retarget at unmask failed (only logged by hv_irq_retarget_interrupt())
+  staleRoute(irq: number): { readonly step: number; readonly site: string } | null {
+    return this.hyperv?.staleRoute(irq) ?? null;
+  }
+
   // hv_eject_device_work() after pci_stop_and_remove_bus_device(): off the bus, PCI_EJECTION_COMPLETE
   afterDeviceUnbind(dev: Device): void {
     if (dev instanceof PciDev) this.hyperv?.deviceRemoved(dev);

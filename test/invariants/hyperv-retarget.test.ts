@@ -1,0 +1,54 @@
+// A failed HVCALL_RETARGET_INTERRUPT (or its cpumask allocation) at unmask is only logged by
+// hv_irq_retarget_interrupt(): the host entry keeps the vector and vCPU it had. The routing
+// invariant accepts that irq's stale route only while the fault record shows the failure.
+import type { Command } from '../../src/commands/command';
+import { runCommands } from '../../src/engine/runner';
+import { findPlatform } from '../../src/platforms';
+import { resolveRevision } from '../../src/revision';
+import type { StepRecord } from '../../src/sim/simulation';
+import { PCI_IRQ_MSIX } from '../../models/kernel/pci-msi';
+import { X86Platform } from '../../models/platforms/x86/instance';
+import { verdict } from './helpers';
+
+/** The irq's start retargets it at CPU 1's vector, CPU 1 goes down: the move's retarget fails. */
+function script(site: string): Command[] {
+  return [
+    { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 2 },
+    { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 2, flags: PCI_IRQ_MSIX },
+    { kind: 'request_irq', dev: 'dev0', vec: 1 },
+    { kind: 'fail_next', site, nth: 0 },
+    { kind: 'cpu_down', cpu: 1 },
+  ];
+}
+
+function run(revision: string, site: string) {
+  const platform = findPlatform('x86-hyperv');
+  if (platform === undefined) throw new Error('no x86-hyperv');
+  return runCommands({ platform, revision: resolveRevision(platform, revision), faultClasses: ['kmalloc', 'firmware'] }, script(site));
+}
+
+describe.each(['v6.12', 'v7.2'])('x86-hyperv %s: a failed retarget at unmask', (revision) => {
+  test.each(['HVCALL_RETARGET_INTERRUPT', 'hv_irq_retarget_interrupt'])('%s: logged, the host entry stays on the offline CPU, and the routing invariant accepts it by the fault record', (site) => {
+    const r = run(revision, site);
+    expect(r.invalidAt).toBeNull();
+    expect(r.violation).toBeNull();
+    const { sim } = r;
+    const record = r.records[r.records.length - 1] as StepRecord;
+    expect(record.faultsFired).toEqual([site]);
+    expect(sim.kernel.dmesg.some((l) => l.startsWith('hv_irq_retarget_interrupt() failed'))).toBe(true);
+    const p = sim.platform;
+    if (!(p instanceof X86Platform)) throw new Error('not x86');
+    const dev = sim.devices.get('dev0');
+    const e = dev !== undefined && 'msixTable' in dev ? dev.msixTable[1] : undefined;
+    if (e === null || e === undefined) throw new Error('no entry');
+    // the write reaches nobody: the entry still names CPU 1
+    expect(p.deliver(dev as never, e)).toEqual({ blocked: 'CPU 1 is offline' });
+    expect(p.staleRoute(2)).toEqual({ step: record.step, site });
+    expect(verdict('message-routing', sim, record)).toBeNull();
+    // the same stale route without the failure in the fault record is a violation
+    const fired = sim.kernel.faults.fired() as unknown as { site: string }[];
+    const saved = fired.splice(0);
+    expect(verdict('message-routing', sim, record)).toMatch(/dev0 MSI-X entry 1 \(irq 2\): CPU 1 is offline/);
+    fired.push(...saved);
+  });
+});
