@@ -57,6 +57,18 @@ describe('false positives at correct revisions', () => {
     expect(verdict('driver-outcome', r.sim, { ...last, faultsFired: [] })).toMatch(/returned 1, expected 2/);
   });
 
+  test('a Hyper-V retarget failed under an injected fault leaves the route stale, accepted only by the fault record', () => {
+    const r = replay(load('hyperv-retarget-fault-stale-route.repro'));
+    const last = r.records[r.records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    expect(last.faultsFired).toEqual(['hv_irq_retarget_interrupt']);
+    // the same stale route with nothing in the fault record is a violation
+    const fired = r.sim.kernel.faults.fired() as unknown[];
+    const saved = fired.splice(0);
+    expect(verdict('message-routing', r.sim, last)).toMatch(/dev0 MSI-X entry 3 \(irq 4\): CPU 3 is offline/);
+    fired.push(...saved);
+  });
+
   test('cpu_down() lets the handler another CPU is in return before the CPU goes', () => {
     const r = replay(load('x86-cpu-down-waits-for-handler.repro'));
     const last = r.records[r.records.length - 1];
