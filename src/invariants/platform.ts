@@ -90,10 +90,13 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
   return null;
 }
 
-/** The platform names an injected failure that left the irq's route stale, and the fault record has it. */
-function failedUpdateInjected(sim: Simulation, irq: number): boolean {
+/**
+ * The platform names an injected failure that left the irq's route stale (no earlier than
+ * `since`), and the fault record has it: the same site failed at that step.
+ */
+export function failedUpdateInjected(sim: Simulation, irq: number, since = Infinity): boolean {
   const stale = sim.platform.staleRoute?.(irq) ?? null;
-  if (stale === null) return false;
+  if (stale === null || stale.step > since) return false;
   return sim.kernel.faults.fired().some((f) => f.kind === 'fail' && f.site === stale.site && f.step === stale.step);
 }
 

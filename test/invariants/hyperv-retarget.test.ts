@@ -7,6 +7,7 @@ import { findPlatform } from '../../src/platforms';
 import { resolveRevision } from '../../src/revision';
 import type { StepRecord } from '../../src/sim/simulation';
 import { PCI_IRQ_MSIX } from '../../models/kernel/pci-msi';
+import { PciDev } from '../../models/kernel/device';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import { verdict } from './helpers';
 
@@ -39,16 +40,31 @@ describe.each(['v6.12', 'v7.2'])('x86-hyperv %s: a failed retarget at unmask', (
     const p = sim.platform;
     if (!(p instanceof X86Platform)) throw new Error('not x86');
     const dev = sim.devices.get('dev0');
-    const e = dev !== undefined && 'msixTable' in dev ? dev.msixTable[1] : undefined;
+    if (!(dev instanceof PciDev)) throw new Error('no dev0');
+    const e = dev.msixTable[1];
     if (e === null || e === undefined) throw new Error('no entry');
     // the write reaches nobody: the entry still names CPU 1
-    expect(p.deliver(dev as never, e)).toEqual({ blocked: 'CPU 1 is offline' });
+    expect(p.deliver(dev, e)).toEqual({ blocked: 'CPU 1 is offline' });
     expect(p.staleRoute(2)).toEqual({ step: record.step, site });
     expect(verdict('message-routing', sim, record)).toBeNull();
     // the same stale route without the failure in the fault record is a violation
     const fired = sim.kernel.faults.fired() as unknown as { site: string }[];
     const saved = fired.splice(0);
     expect(verdict('message-routing', sim, record)).toMatch(/dev0 MSI-X entry 1 \(irq 2\): CPU 1 is offline/);
+    fired.push(...saved);
+  });
+
+  test('the device raises the irq after the failure: lost, and irq-not-lost accepts it only by the fault record', () => {
+    const platform = findPlatform('x86-hyperv');
+    if (platform === undefined) throw new Error('no x86-hyperv');
+    const r = runCommands({ platform, revision: resolveRevision(platform, revision), faultClasses: ['firmware'] }, [...script('HVCALL_RETARGET_INTERRUPT'), { kind: 'msi_raise', dev: 'dev0', vec: 1 }]);
+    expect(r.violation).toBeNull();
+    const record = r.records[r.records.length - 1] as StepRecord;
+    expect(record.notes.join('\n')).toMatch(/blocked: CPU 1 is offline/);
+    expect(verdict('irq-not-lost', r.sim, record)).toBeNull();
+    const fired = r.sim.kernel.faults.fired() as unknown[];
+    const saved = fired.splice(0);
+    expect(verdict('irq-not-lost', r.sim, record)).toMatch(/dev0 vec 1 raised at step 6 while its driver had a handler/);
     fired.push(...saved);
   });
 });
