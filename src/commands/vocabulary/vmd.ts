@@ -72,7 +72,8 @@ export const vmdProbeCmd: CommandSpec<'vmd_probe'> = {
   },
   generate(s, rng, ctx) {
     if (!vmdProbeCmd.valid({ kind: 'vmd_probe' }, s, ctx)) return null;
-    if (!chance(rng, 50)) return { kind: 'vmd_probe' };
+    // mostly the boot VMD again (its probe is where the vmd_alloc_irqs and vmd_create_irq_domain faults aim)
+    if (!chance(rng, 30)) return { kind: 'vmd_probe' };
     return chance(rng, 25) ? { kind: 'vmd_probe', canBypass: true, membarOffset: true } : { kind: 'vmd_probe', canBypass: true };
   },
   // the VMD's vectors come from the same matrix and IRTEs as everything else: no promise
