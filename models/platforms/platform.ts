@@ -137,6 +137,11 @@ export interface PlatformInstance {
    */
   afterDeviceUnbind?(dev: Device): void;
   /**
+   * Optional: what the platform does once a hot-removed device is gone from the bus (marked
+   * `removed`, off kernel.devices): pseries DLPAR gives the function's firmware resources back.
+   */
+  afterDeviceRemove?(dev: Device): void;
+  /**
    * Optional: the platform's own model of interrupt presentation (XIVE event queues and CPPR).
    * Absent: the core's generic one (a per-CPU pending set fed by deliver(), EOI by the CPU).
    */

@@ -4,7 +4,10 @@ import type { Kernel } from '../../models/kernel/kernel';
 import { LPI_BASE, LpiRangeFreed } from '../../models/platforms/gic-v3-its/lpi-range';
 import { ItsDevice, ItsItt, ItsMapdSent, type ItsNode } from '../../models/platforms/gic-v3-its/its';
 import { ItsPlatform } from '../../models/platforms/gic-v3-its';
-import type { IrqDesc } from '../../models/kernel/irqdomain';
+import type { IrqDesc, IrqDomain } from '../../models/kernel/irqdomain';
+import { PciDev } from '../../models/kernel/device';
+import type { MsiDomainInfo } from '../../models/kernel/msi-types';
+import { topologyRequesterId } from './identity';
 import type { Invariant } from './invariant';
 
 function itsOf(p: unknown): ItsPlatform | null {
@@ -168,5 +171,74 @@ export const itsDeviceLifetime: Invariant = {
   checkTouched(ctx, touched) {
     const p = itsOf(ctx.sim.platform);
     return p !== null && lifetimeMayBreak(ctx.sim.kernel, p, touched) ? this.check(ctx) : null;
+  },
+};
+
+/** roundup_pow_of_two(), computed here rather than borrowed from the model. */
+function roundupPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * The event count its_create_device() sizes an its_device's ITT for (nr_ites), from what
+ * its_pci_msi_prepare() / its_pmsi_prepare() read: the request `nvec`, the vectors every function
+ * behind an aliasing bridge may use, the DeviceID. A power of two, at least 32 for PCI DeviceID 0
+ * and for every platform device, and never below 2 entries.
+ */
+function itsSizingRule(nvec: number, aliasCount: number, minnvec: number): number {
+  return Math.max(2, Math.max(minnvec, roundupPow2(Math.max(nvec, aliasCount))));
+}
+
+/** The its_device a device domain's prepared template (info->alloc_data) points at, if any. */
+function preparedItsDevice(domain: IrqDomain | null): ItsDevice | null {
+  const info = domain === null ? null : (domain.hostData as MsiDomainInfo | null);
+  const obj = info?.alloc_data?.scratchpad[0].peekPtr() ?? null;
+  return obj instanceof ItsDevice ? obj : null;
+}
+
+/**
+ * What the sizing rule gives each live its_device it can be stated for, from the topology and
+ * the request: an its_device that a device domain's template (info->alloc_data) points at, that
+ * carries that device's DeviceID and that no one shares, was created by that domain's prepare
+ * with nvec = the domain's size (msi_create_device_irq_domain() calls prepare with hwsize), and
+ * no alias count (no aliasing bridge above the device). A shared its_device (behind a bridge,
+ * or found again through another alias) was sized for the bus as it was at its creation, which
+ * hot-add and hot-remove have changed since; and before the template existed (prepare per
+ * allocation) the request is not in the state: of those nothing is said.
+ */
+function itsSizing(k: Kernel, its: ItsNode): string | null {
+  const listed = new Set(its.devices);
+  for (const dev of k.devices) {
+    const devId = topologyRequesterId(dev);
+    if (devId === null || dev.msiData === null) continue;
+    if (dev instanceof PciDev && dev.bridge !== null) continue;
+    for (const slot of dev.msiData.domains) {
+      const d = preparedItsDevice(slot.domain);
+      if (d === null || d.shared || !listed.has(d) || d.deviceId !== devId) continue;
+      const hwsize = (slot.domain?.hostData as MsiDomainInfo).hwsize;
+      const minnvec = dev instanceof PciDev && devId !== 0 ? 1 : 32;
+      const want = itsSizingRule(hwsize, 0, minnvec);
+      if (d.nrItes !== want) return `its_device ${devId.toString(16)} of ${dev.name} has ${d.nrItes} ITT entries; a request of ${hwsize} from DeviceID ${devId.toString(16)} gives ${want}`;
+    }
+  }
+  return null;
+}
+
+export const itsDeviceSizing: Invariant = {
+  id: 'its-device-sizing',
+  platforms: ['gic-v3-its'],
+  statement: 'an its_device\'s ITT has as many entries as the sizing rule gives for the request, the aliases and the DeviceID',
+  rule: 'its_pci_msi_prepare()/its_pmsi_prepare() + its_create_device(): nr_ites = max(2, max(minnvec, roundup_pow_of_two(max(nvec, alias count)))), minnvec 32 for PCI DeviceID 0 and platform devices, else 1',
+  check({ sim }) {
+    const p = itsOf(sim.platform);
+    return p === null ? null : itsSizing(sim.kernel, p.its);
+  },
+  // An its_device's size is fixed when it is created, in the step that puts it in the dirty
+  // set; a domain's template gets its pointer in the same prepare.
+  checkTouched(ctx, touched) {
+    for (const o of touched.objects) if (o instanceof ItsDevice) return this.check(ctx);
+    return null;
   },
 };

@@ -1,7 +1,7 @@
 // The invariant registry, in the order they are checked: the first one violated after a
 // step is the finding. Root causes come before their consequences.
 import type { CheckContext, Invariant, Violation } from './invariant';
-import { itsDeviceLifetime, itsLpiAccounting } from './gic-v3-its';
+import { itsDeviceLifetime, itsDeviceSizing, itsLpiAccounting } from './gic-v3-its';
 import { hwirqUnique, kernelListsLive, msiDescAssociation, prepareTeardownPairing } from './msi-core';
 import { requesterIdIdentity } from './identity';
 import { driverOutcome, messageRouting, resourcesBaseline } from './platform';
@@ -32,6 +32,7 @@ export const INVARIANTS: readonly Invariant[] = [
   activationReleased,
   itsLpiAccounting,
   itsDeviceLifetime,
+  itsDeviceSizing,
   ...X86_INVARIANTS,
   ...POWERPC_INVARIANTS,
   // a parent's own bookkeeping before the routing that depends on it

@@ -47,6 +47,7 @@ describe('every invariant fires when its rule is broken', () => {
       'activation-released',
       'its-lpi-accounting',
       'its-device-lifetime',
+      'its-device-sizing',
       'message-routing',
       'object-audit',
       'driver-outcome',
@@ -171,6 +172,27 @@ describe('every invariant fires when its rule is broken', () => {
     const dev = itsOf(sim).its.devices[0] as ItsDevice;
     sim.kernel.heap.kfree('test', dev);
     expect(verdict('its-device-lifetime', sim, record)).toMatch(/after kfree|was freed/);
+  });
+
+  test('its-device-sizing: an ITT sized for more events than the request, or DeviceID 0\'s 32 given to another device', () => {
+    const { sim, record } = healthy();
+    expect(verdict('its-device-sizing', sim, record)).toBeNull();
+    const dev = itsOf(sim).its.devices[0] as ItsDevice;
+    // what its_pci_msi_prepare() with minnvec = 32 for every DeviceID would have asked for
+    (dev as unknown as { nrItes: number }).nrItes = 32;
+    expect(verdict('its-device-sizing', sim, record)).toMatch(/has 32 ITT entries; a request of 8 from DeviceID 100 gives 8/);
+  });
+
+  test('its-device-sizing: DeviceID 0 gets at least 32 events', () => {
+    const { sim, record } = healthy([
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x0, msi: 4, msix: 0 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 4, flags: 2 },
+    ]);
+    const dev = itsOf(sim).its.devices[0] as ItsDevice;
+    expect(dev.nrItes).toBe(32);
+    expect(verdict('its-device-sizing', sim, record)).toBeNull();
+    (dev as unknown as { nrItes: number }).nrItes = 4;
+    expect(verdict('its-device-sizing', sim, record)).toMatch(/has 4 ITT entries; a request of 4 from DeviceID 0 gives 32/);
   });
 
   test('message-routing: an event unmapped behind the driver\'s back', () => {

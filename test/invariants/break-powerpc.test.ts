@@ -26,6 +26,26 @@ describe('powerpc invariants fire when broken', () => {
     expect(verdict('pseries-source-enabled', sim, record)).toMatch(/refused with H_P2 \(-55\)/);
   });
 
+  test('resources-baseline: the LISNs of a function removed by DLPAR not given back to its PHB', () => {
+    const { sim, record } = healthyOn('pseries', undefined, [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 4, msix: 8 },
+      { kind: 'pci_device_add', dev: 'dev1', rid: 0x108, msi: 0, msix: 16 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 8, flags: 4 },
+      { kind: 'pci_free_irq_vectors', dev: 'dev0' },
+      { kind: 'device_del', dev: 'dev0' },
+    ]);
+    const hv = (sim.platform as PseriesPlatform).hv;
+    const phb = hv.phbs[1];
+    if (phb === undefined) throw new Error('no second PHB');
+    // dev0's block of 8 went back at DLPAR remove; dev1 (still in the partition) keeps its 16
+    expect(phb.slots.map((s) => s.dev.name)).toEqual(['dev1']);
+    expect(hv.lisnsHeld()).toBe(16);
+    expect(verdict('resources-baseline', sim, record)).toBeNull();
+    // a firmware that keeps the removed function's block: 8 LISNs nobody in the partition holds
+    phb.lisnMap.set(0x20, 8);
+    expect(verdict('resources-baseline', sim, record)).toMatch(/^LISN: 24 in use with no device holding MSI state \(baseline 16\)/);
+  });
+
   test('pseries-rtas-state: msi_used above msi_quota', () => {
     const { sim, record } = healthy('pseries');
     expect(verdict('pseries-rtas-state', sim, record)).toBeNull();

@@ -52,6 +52,25 @@ describe('driver-outcome promises from the kernel\'s inputs', () => {
     expect(verdict('driver-outcome', sim, withOutcome(record, -ENOSPC))).toMatch(/returned -ENOSPC, expected 64/);
   });
 
+  test('a function asking for more than its share gets the quota msi_quota_for_device() splits from the device tree', () => {
+    // three functions under one PE (bus 1: the second PHB, ibm,pe-total-#msi = 64), each with
+    // ibm,req#msi-x = its table size
+    const setup: Command[] = [
+      { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 8 },
+      { kind: 'pci_device_add', dev: 'dev1', rid: 0x108, msi: 0, msix: 64 },
+      { kind: 'pci_device_add', dev: 'dev2', rid: 0x110, msi: 0, msix: 64 },
+      { kind: 'pci_alloc_irq_vectors', dev: 'dev1', min: 1, max: 64, flags: PCI_IRQ_MSIX },
+    ];
+    const { sim, record } = healthyOn('pseries', 'v6.18.y', setup);
+    // even share 64 / 3 = 21; dev0 asks 8 and leaves 13, the remainder 64 % 3 adds 1; dev1 and
+    // dev2 ask more than 21 and split the 14: 21 + 7 = 28 (not a power of two, so no round-up)
+    expect(record.expectation).toEqual(expect.objectContaining({ kind: 'exact', ret: 28 }));
+    expect(record.outcome?.ret).toBe(28);
+    // a kernel that adds the spare instead of sharing it, or ignores the quota, hands out more
+    expect(verdict('driver-outcome', sim, withOutcome(record, 32))).toMatch(/returned 32, expected 28/);
+    expect(verdict('driver-outcome', sim, withOutcome(record, 64))).toMatch(/returned 64, expected 28/);
+  });
+
   test('an armed fault that does not fire excuses nothing', () => {
     const setup: Command[] = [
       { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 2 },

@@ -96,6 +96,8 @@ const BREAKAGES: readonly (readonly [string, Breakage])[] = [
     },
   ],
   ['its-device-lifetime', (sim, dev) => void (itsDeviceOf(sim, firstIrq(sim, dev)).freed = true)],
+  // The its_device sized for 32 events where the domain asked for 8 (sizes are set when it is created)
+  ['its-device-sizing', (sim, dev) => void ((itsDeviceOf(sim, firstIrq(sim, dev)) as unknown as { nrItes: number }).nrItes = 32)],
   ['irq-state-machine', (sim, dev) => void ((sim.kernel.irqs.desc(firstIrq(sim, dev)) ?? { disabled: true }).disabled = false)],
   // The irq's activation bit cleared behind the levels' backs: the ITS still translates its event.
   ['activate-early', (sim, dev) => deactivateBehindTheBack(sim, firstIrq(sim, dev))],

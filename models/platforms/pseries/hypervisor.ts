@@ -183,6 +183,17 @@ export class SpaprHypervisor {
     return slot;
   }
 
+  /** DLPAR remove of a function (drmgr's DRC unallocation once Linux let go of it). */
+  dlparRemove(dev: PciDev): void {
+    const slot = this.slotOf(dev);
+    if (slot !== null) this.reclaimRemoved(slot.phb);
+  }
+
+  /** LISNs of the PHBs' ranges that some function's block holds (the firmware's source pool in use). */
+  lisnsHeld(): number {
+    return this.phbs.reduce((n, phb) => n + phb.lisnMap.weight(), 0);
+  }
+
   /** DLPAR remove of functions whose device is gone: their sources go back to the PHB. */
   private reclaimRemoved(phb: SpaprPhb): void {
     for (const s of [...phb.slots]) {

@@ -91,7 +91,16 @@ export class PseriesPlatform implements PlatformInstance {
   }
 
   resources(): ResourceUsage[] {
-    return auditUsage(this.kernel, ['pseries_msi_device', 'xive_irq_data', 'ioremap']);
+    // The PHBs' LISN pool: what the firmware holds against what the functions still in the
+    // partition were given (a removed function's block goes back at DLPAR remove)
+    let present = 0;
+    for (const phb of this.hv.phbs) for (const s of phb.slots) if (!s.dev.removed) present += s.lisnCount;
+    return [...auditUsage(this.kernel, ['pseries_msi_device', 'xive_irq_data', 'ioremap']), { pool: 'LISN', inUse: this.hv.lisnsHeld(), baseline: present }];
+  }
+
+  // DLPAR remove: the firmware takes the function's LISNs back once Linux has let it go
+  afterDeviceRemove(dev: Device): void {
+    if (dev instanceof PciDev) this.hv.dlparRemove(dev);
   }
 
   // The PHB's MSI window takes the write; data is the LISN; XIVE routes the source to the irq.

@@ -9,7 +9,6 @@ import type { MsiDomainInfo } from '../../kernel/msi-types';
 import type { VectorRequest, VectorRoom } from '../platform';
 import type { SpaprHypervisor, SpaprSlot } from './hypervisor';
 import { PseriesMsiDevice } from './msi';
-import { msiQuotaForDevice } from './rtas-msi';
 
 /**
  * What ibm,change-msi answers a request for `n` sources: `n` when it configures them, a smaller
@@ -27,6 +26,28 @@ function firmwareAnswer(hv: SpaprHypervisor, slot: SpaprSlot, msi: boolean, n: n
 }
 
 /**
+ * The quota msi_quota_for_device() gives a `request` of `slot`'s function, worked out here from
+ * the device tree itself (ibm,pe-total-#msi of the PE, ibm,req#msi and ibm,req#msi-x of every
+ * function under it), not asked of the model: each function of the PE gets an even share of the
+ * total; one that asks for more also gets an equal part, among all that ask for more, of what
+ * the others asking less leave (a function's ask is its larger property, since nobody knows
+ * whether its driver will use MSI or MSI-X) and of the remainder of the even split.
+ */
+function deviceTreeQuota(slot: SpaprSlot, request: number): number {
+  // count_non_bridge_devices(): the functions still in the device tree under the PE
+  const functions = slot.phb.slots.filter((s) => !s.dev.removed);
+  const total = slot.phb.totalMsi;
+  if (functions.length === 0) return request;
+  const share = Math.trunc(total / functions.length);
+  if (request <= share) return request;
+  // count_spare_msis()
+  const asks = functions.map((s) => (s === slot ? request : Math.max(s.reqMsi ?? 0, s.reqMsix ?? 0)));
+  const spare = asks.reduce((sum, a) => sum + Math.max(0, share - a), 0) + (total % functions.length);
+  const askingMore = asks.filter((a) => a > share).length;
+  return Math.min(askingMore > 0 ? share + Math.trunc(spare / askingMore) : share, request);
+}
+
+/**
  * pseries_msi_ops_prepare() with the per-device quota: rtas_prepare_msi_irqs() is asked for the
  * domain's size and again for every smaller count it answers (ibm,req#msi(-x), the quota, what
  * the firmware configured), until it configures what it was asked for. 0: prepare fails.
@@ -40,14 +61,14 @@ function preparedQuota(hv: SpaprHypervisor, slot: SpaprSlot, msi: boolean, hwsiz
       q = req;
       continue;
     }
-    const quota = msiQuotaForDevice(hv, slot.dev, q);
+    const quota = deviceTreeQuota(slot, q);
     if (quota !== 0 && quota < q) {
       q = quota;
       continue;
     }
     // Firmware refuses non power of two allocations: MSI-X is rounded up if the quota allows
     const up = 1 << getCountOrder(q);
-    const tries = !msi && up !== q && msiQuotaForDevice(hv, slot.dev, up) >= up ? [up, q] : [q];
+    const tries = !msi && up !== q && deviceTreeQuota(slot, up) >= up ? [up, q] : [q];
     let rc = 0;
     for (const t of tries) {
       rc = firmwareAnswer(hv, slot, msi, t);

@@ -324,6 +324,7 @@ export function hotRemove(sim: Simulation, name: string, site: string): void {
   sim.platform.afterDeviceUnbind?.(dev);
   dev.removed = true;
   sim.kernel.removeDevice(dev);
+  sim.platform.afterDeviceRemove?.(dev);
   if (dev instanceof PciDev && dev.bridge !== null) dev.bridge.subordinate.splice(dev.bridge.subordinate.indexOf(dev), 1);
   sim.devices.delete(name);
   sim.kernel.heap.kfree(site, dev);
