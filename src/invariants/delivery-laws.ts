@@ -45,7 +45,7 @@ function msixMaskProblem(dev: PciDev, step: number, inFlight: readonly InFlight[
 export const msixMaskHonoured: Invariant = {
   id: 'msix-mask-honoured',
   statement: 'a masked MSI-X entry sends nothing: its raise waits in the Pending Bit, which unmasking sends',
-  rule: 'pci_msix_mask()/pci_msix_unmask() (drivers/pci/msi/msi.h) keep the Vector Control mask bit and desc->pci.msix_ctrl together wherever the entry can be masked; PCI spec 6.8.2.9: while masked the function sends no message and sets the Pending Bit, and sends it when unmasked',
+  rule: 'pci_msix_mask()/pci_msix_unmask() (drivers/pci/msi/msi.h) keep the Vector Control mask bit and desc->pci.msix_ctrl together wherever the entry can be masked; the PCI spec (MSI-X Vector Control, Pending Bit Array): while masked the function sends no message and sets the Pending Bit, and sends it when unmasked',
   check({ sim, record }) {
     const inFlight = sim.kernel.fabric?.inFlight() ?? [];
     for (const dev of sim.devices.values()) {
