@@ -4,16 +4,16 @@
 // (each names the raise it came from).
 import { PciDev } from '../../models/kernel/device';
 import { originName } from '../../models/kernel/irq-action';
+import type { IrqEvent } from '../../models/kernel/irq-flow';
 import { MSI_DEFAULT_DOMAIN } from '../../models/kernel/msi-desc';
 import { msiStore } from '../../models/kernel/msi';
 import { MSI_FLAG_NO_MASK } from '../../models/kernel/msi-types';
-import type { InFlight } from '../../models/kernel/irq-fabric';
 import { pciMsiDomainSupports } from '../../models/kernel/pci-msi';
 import type { Simulation } from '../sim/simulation';
 import type { Invariant } from './invariant';
 
 /** What is wrong with `dev`'s MSI-X masking, or null. */
-function msixMaskProblem(dev: PciDev, step: number, inFlight: readonly InFlight[]): string | null {
+function msixMaskProblem(dev: PciDev): string | null {
   // msix_prepare_msi_desc(): can_mask unless the domain says MSI_FLAG_NO_MASK (Xen); then the
   // kernel's writes of Vector Control are skipped, the hypervisor owns the mask bit, and the
   // law says nothing about the entry
@@ -33,10 +33,16 @@ function msixMaskProblem(dev: PciDev, step: number, inFlight: readonly InFlight[
       return `${dev.name} MSI-X entry ${vec} is unmasked with its Pending Bit set (raised by ${origin.dev} at step ${origin.step + 1}): the message was never sent`;
     }
   }
-  // A raise of this step that reached the controller came from an unmasked entry
-  for (const f of inFlight) {
+  return null;
+}
+
+/** A raise of this step that reached the controller from a masked entry, or null. */
+function maskedRaiseSent(sim: Simulation, step: number): string | null {
+  for (const f of sim.kernel.fabric?.inFlight() ?? []) {
     const o = f.origin;
-    if (o === null || o.step !== step || o.dev !== dev.name || !dev.msixEnabled) continue;
+    if (o === null || o.step !== step) continue;
+    const dev = sim.devices.get(o.dev);
+    if (!(dev instanceof PciDev) || !dev.msixEnabled || pciMsiDomainSupports(dev, MSI_FLAG_NO_MASK)) continue;
     if (dev.msixTable[o.vec]?.masked === true) return `${dev.name} MSI-X entry ${o.vec} is masked, yet its raise at step ${step + 1} reached the controller (${f.where})`;
   }
   return null;
@@ -47,20 +53,23 @@ export const msixMaskHonoured: Invariant = {
   statement: 'a masked MSI-X entry sends nothing: its raise waits in the Pending Bit, which unmasking sends',
   rule: 'pci_msix_mask()/pci_msix_unmask() (drivers/pci/msi/msi.h) keep the Vector Control mask bit and desc->pci.msix_ctrl together wherever the entry can be masked; the PCI spec (MSI-X Vector Control, Pending Bit Array): while masked the function sends no message and sets the Pending Bit, and sends it when unmasked',
   check({ sim, record }) {
-    const inFlight = sim.kernel.fabric?.inFlight() ?? [];
     for (const dev of sim.devices.values()) {
       if (!(dev instanceof PciDev) || dev.msixTable.length === 0) continue;
-      const why = msixMaskProblem(dev, record.step, inFlight);
+      const why = msixMaskProblem(dev);
       if (why !== null) return why;
     }
-    return null;
+    return maskedRaiseSent(sim, record.step);
   },
 };
 
 /** A raise whose interrupt ran a handler twice (a raise is one interrupt: coalesced, it runs none). */
-function raiseHandledTwice(sim: Simulation): string | null {
+function raiseHandledTwice(sim: Simulation, step: number): string | null {
+  // Events are appended in step order and every earlier step was checked: without a handler
+  // run in this step there is no new pair
+  const events = sim.kernel.irqEvents;
+  if (events.length === 0 || (events[events.length - 1] as IrqEvent).step !== step) return null;
   const handled = new Map<string, number>();
-  for (const ev of sim.kernel.irqEvents) {
+  for (const ev of events) {
     const o = ev.origin;
     if (o === null || ev.ranFor === null) continue;
     // one command per step, one raise per command: (device, vector, step) names the raise
@@ -88,7 +97,7 @@ export const noSpuriousDelivery: Invariant = {
   id: 'no-spurious-delivery',
   statement: 'no interrupt is delivered that was not raised: each raise runs a handler at most once, and a source with an interrupt outstanding sends no second one before its EOI',
   rule: 'XIVE: a trigger with P set only sets Q, which fires once on EOI (xive_do_source_eoi()); the local APIC IRR and the LPI pending table hold one bit per vector or LPI; IRQS_PENDING (handle_fasteoi_irq(), check_irq_resend() in kernel/irq/resend.c) and irq_retrigger resend an interrupt that was raised and held back, once',
-  check({ sim }) {
-    return raiseHandledTwice(sim) ?? coalescingBroken(sim);
+  check({ sim, record }) {
+    return raiseHandledTwice(sim, record.step) ?? coalescingBroken(sim);
   },
 };
