@@ -19,6 +19,13 @@ export interface InFlight {
   readonly origin: IrqOrigin | null;
   /** e.g. `XIVE queue of CPU 1`, `LAPIC IRR of CPU 0`. */
   readonly where: string;
+  /**
+   * The hardware sends one interrupt of the source here until it is EOIed (a XIVE source's P
+   * bit covers its event queue entry, wherever it is): two such entries of one irq are one too
+   * many. Absent where the place itself latches one per irq (an IRR or LPI pending bit), or
+   * is no latch (a demultiplexer's list).
+   */
+  readonly oncePerSource?: boolean;
 }
 
 /** What the CPU's external-interrupt entry got: the Linux irq and where it came from. */

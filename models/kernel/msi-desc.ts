@@ -24,6 +24,12 @@ export class MsiDesc extends KObject {
   affinity: IrqAffinityDesc[] | null = null;
   /** msi_desc::data.icookie.value: a wired interrupt's `type << 32 | hwirq` (msi_device_domain_alloc_wired). */
   icookie = 0;
+  /**
+   * pci.msix_ctrl's mask bit: the Vector Control value the kernel last wrote to the entry, kept
+   * by pci_msix_mask() / pci_msix_unmask(). msix_prepare_msi_desc() reads it from the entry;
+   * the model starts it clear, which only ever claims less.
+   */
+  msixCtrlMasked = false;
 
   constructor(
     readonly dev: KObject,

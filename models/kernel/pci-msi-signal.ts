@@ -31,14 +31,17 @@ export function pciSignalVector(k: Kernel, dev: PciDev, vec: number, origin: Irq
   return 'MSI and MSI-X disabled: nothing sent, the interrupt is lost';
 }
 
-// pci_msix_mask() (msi.h): set the entry's Vector Control mask bit
+// pci_msix_mask() (msi.h): set the entry's Vector Control mask bit, in the descriptor's
+// msix_ctrl cache and then in the table
 export function pciMsixMaskEntry(dev: PciDev, index: number): void {
+  setMsixCtrlCache(dev, index, true);
   const e = dev.msixTable[index];
   if (e !== null && e !== undefined) e.masked = true;
 }
 
 // pci_msix_unmask(): clear the mask bit; the device then sends what its Pending Bit holds
 export function pciMsixUnmaskEntry(k: Kernel, dev: PciDev, index: number): void {
+  setMsixCtrlCache(dev, index, false);
   const e = dev.msixTable[index];
   if (e === null || e === undefined) return;
   e.masked = false;
@@ -46,6 +49,12 @@ export function pciMsixUnmaskEntry(k: Kernel, dev: PciDev, index: number): void 
   if (origin === undefined || !dev.msixEnabled) return;
   dev.msixPending.delete(index);
   k.fabric?.signal(dev, { addressHi: e.addressHi, addressLo: e.addressLo, data: e.data }, origin);
+}
+
+/** desc->pci.msix_ctrl of the entry's descriptor, where one holds the index. */
+function setMsixCtrlCache(dev: PciDev, index: number, masked: boolean): void {
+  const desc = msiStore(dev, MSI_DEFAULT_DOMAIN)?.get(index);
+  if (desc?.isMsix === true) desc.msixCtrlMasked = masked;
 }
 
 export { PciDev };

@@ -9,6 +9,7 @@ import { objectAudit } from './object-audit';
 import { activateEarly, activationReleased, irqStateMachine } from './irq-states';
 import { POWERPC_INVARIANTS } from './powerpc';
 import { DELIVERY_INVARIANTS } from './delivery';
+import { msixMaskHonoured, noSpuriousDelivery } from './delivery-laws';
 import { X86_INVARIANTS } from './x86';
 import { RISCV_AIA_INVARIANTS } from './riscv-aia';
 import { ARM64_GIC_INVARIANTS } from './arm64-gic';
@@ -40,7 +41,10 @@ export const INVARIANTS: readonly Invariant[] = [
   ...ARM64_GIC_INVARIANTS,
   messageRouting,
   driverOutcome,
+  // a device that ignores its mask bit, before what it then delivers
+  msixMaskHonoured,
   ...DELIVERY_INVARIANTS,
+  noSpuriousDelivery,
   kernelListsLive,
   // the general net last: a specific invariant names the cause of a leak (a vector left behind
   // by CPU offline, an its_device freed too early) at the step it happens

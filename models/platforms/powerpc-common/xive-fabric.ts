@@ -64,7 +64,7 @@ export class XiveFabric implements InterruptFabric {
     const out: InFlight[] = [];
     this.fw.presenter.queues.forEach((q, cpu) => {
       if (!this.k.cpuIsOnline(cpu)) return;
-      for (const e of q) out.push({ irq: e.data, cpu, origin: e.origin, where: `XIVE event queue of CPU ${cpu}` });
+      for (const e of q) out.push({ irq: e.data, cpu, origin: e.origin, where: `XIVE event queue of CPU ${cpu}`, oncePerSource: true });
     });
     for (const t of this.fw.queuedTriggers()) {
       const eas = this.fw.easOf(t.girq);
