@@ -1,8 +1,9 @@
 // ARM64 server owners for the object audit (gic-v3-its-dt, gic-v3-its-acpi): a shared
 // its_device, as on the single-ITS machine (owners-its.ts), with the DeviceID the firmware maps
-// (the DT msi-map or the IORT) on that ITS; and a VM's GICv4.1 state, kept while KVM still has the VM (vgic_v4_init() done, vgic_v4_teardown() not yet):
-// its its_vm and vPEs with their pending and property tables, the vPE and SGI domains' fwnodes,
-// the doorbell and vSGI irqs, and the doorbell LPI range.
+// (the DT msi-map or the IORT) on that ITS; and a VM's GICv4.1 state, kept while KVM still has
+// the VM (vgic_v4_init() done, vgic_v4_teardown() not yet): its its_vm and vPEs with their
+// pending and property tables, the vPE and SGI domains' fwnodes, the doorbell and vSGI irqs, and
+// the doorbell LPI range.
 import { PciDev } from '../../../models/kernel/device';
 import { msiTargetOf, type MsiTarget } from '../../../models/platforms/arm64-firmware';
 import type { ItsServerPlatform } from '../../../models/platforms/gic-v3-its-server';
