@@ -38,7 +38,7 @@ function itsAllocVcpuSgis(k: Kernel, env: GicV4Env, vpe: ItsVpe): number {
   if (!env.hasV41Sgi) return 0;
   // kasprintf() and irq_domain_alloc_named_id_fwnode()
   if (k.faults.shouldFail('its_alloc_vcpu_sgis')) return -ENOMEM;
-  const fwnode = k.heap.kmalloc(new FwnodeHandle());
+  const fwnode = k.heap.kmalloc(new FwnodeHandle(), 'its_alloc_vcpu_sgis');
   const domain = k.irqs.createDomain(`GICv4-sgi-${vpe.vpeId}`, null, itsSgiDomainOps, vpe, 0, 'ANY');
   const base = k.irqs.allocIrqs(domain, 16, vpe);
   if (base <= 0) {
@@ -80,7 +80,7 @@ export function itsAllocVcpuIrqs(k: Kernel, env: GicV4Env, vm: ItsVm): number {
   let err = false;
   if (k.faults.shouldFail('irq_domain_alloc_named_id_fwnode')) err = true;
   else {
-    vm.fwnode = k.heap.kmalloc(new FwnodeHandle());
+    vm.fwnode = k.heap.kmalloc(new FwnodeHandle(), 'its_alloc_vcpu_irqs');
     vm.domain = k.irqs.createDomain(`GICv4-vpe-${vm.name}`, env.gicDomain, env.vpeDomainOps, vm, 0, 'ANY');
     for (const vpe of vm.vpes) vpe.vm = vm;
     const base = k.irqs.allocIrqs(vm.domain, vm.vpes.length, vm);
@@ -133,8 +133,8 @@ export interface KvmVgicV4 {
  */
 export function vgicV4Init(k: Kernel, env: GicV4Env, name: string, nrVcpus: number): { ret: number; kvm: KvmVgicV4 | null } {
   if (k.faults.shouldFail('vgic_v4_init')) return { ret: -ENOMEM, kvm: null };
-  const vm = k.heap.kmalloc(new ItsVm(name, nrVcpus));
-  for (const vpe of vm.vpes) k.heap.kmalloc(vpe);
+  const vm = k.heap.kmalloc(new ItsVm(name, nrVcpus), 'kvm_arch_alloc_vm');
+  for (const vpe of vm.vpes) k.heap.kmalloc(vpe, 'kvm_vm_ioctl_create_vcpu');
   const kvm: KvmVgicV4 = { vm, nrVpes: nrVcpus, requested: new Set() };
   const ret = itsAllocVcpuIrqs(k, env, vm);
   if (ret < 0) {

@@ -139,7 +139,7 @@ function itsVpeInit(k: Kernel, v4: GicV4, vpe: ItsVpe): number {
     itsVpeIdFree(k, v4, id);
     return -ENOMEM;
   }
-  const vpt = k.heap.kmalloc(new ItsPages('vpt_page'));
+  const vpt = k.heap.kmalloc(new ItsPages('vpt_page'), 'its_allocate_pending_table');
   if (!itsAllocVpeTable(k, v4, id)) {
     itsVpeIdFree(k, v4, id);
     k.heap.kfree('its_free_pending_table', vpt);
@@ -203,7 +203,7 @@ export function makeItsVpeDomainOps(v4: GicV4, gicAlloc: (k: Kernel, domain: Irq
       vm.dbMap = lpi.map;
       vm.dbLpiBase = lpi.base;
       vm.nrDbLpis = lpi.nr;
-      vm.vpropPage = k.heap.kmalloc(new ItsPages('vprop_page'));
+      vm.vpropPage = k.heap.kmalloc(new ItsPages('vprop_page'), 'its_allocate_prop_table');
       let i = 0;
       let err = 0;
       for (; i < nrIrqs; i++) {
@@ -255,7 +255,7 @@ export function itsVlpiMap(k: Kernel, v4: GicV4, d: IrqData, event: number, map:
   let ev = v4.vlpiMaps.get(dev);
   if (ev === undefined) {
     if (k.faults.shouldFail('its_vlpi_map')) return -ENOMEM;
-    ev = { vm: map.vm, maps: new Map(), store: k.heap.kmalloc(new ItsPages('vlpi_maps')) };
+    ev = { vm: map.vm, maps: new Map(), store: k.heap.kmalloc(new ItsPages('vlpi_maps'), 'its_vlpi_map') };
     v4.vlpiMaps.set(dev, ev);
   } else if (ev.vm !== map.vm) return -EINVAL;
   // IRQD_FORWARDED_TO_VCPU lives in irq_common_data: every level of the irq sees it

@@ -101,7 +101,7 @@ export function mbigenProbe(k: Kernel, dev: PlatformDevice, numPins: number): { 
     return { ret: -ENOMEM, regs: null };
   }
   if (k.faults.shouldFail('mbigen_device_probe')) return { ret: -ENOMEM, regs: null };
-  const regs = k.heap.kmalloc(new MbigenRegs(dev));
+  const regs = k.heap.kmalloc(new MbigenRegs(dev), 'mbigen_device_probe');
   dev.devres.push({ name: 'devm_kzalloc(mbigen_device)', release: () => k.heap.kfree('devres_release', regs) });
   if (!msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, mbigenMsiTemplate, numPins, null, regs)) return { ret: -ENOMEM, regs: null };
   return { ret: 0, regs };

@@ -93,7 +93,7 @@ function gicv5ItsDeviceRegister(k: Kernel, its: GicV5Its, dev: GicV5ItsDev): num
   }
   // gicv5_its_create_itt_linear(): kcalloc(BIT(event_id_bits))
   if (k.faults.shouldFail('gicv5_its_create_itt')) return -ENOMEM;
-  dev.itt = k.heap.kmalloc(new GicV5Itt(2 ** eventIdBits));
+  dev.itt = k.heap.kmalloc(new GicV5Itt(2 ** eventIdBits), 'gicv5_its_create_itt_linear');
   its.deviceTable.set(dev.deviceId, dev.itt);
   k.dirty.objects.add(its);
   return 0;
@@ -121,14 +121,14 @@ function gicv5ItsAllocDevice(k: Kernel, its: GicV5Its, nvec: number, devId: numb
     return -EBUSY;
   }
   if (k.faults.shouldFail('gicv5_its_alloc_device')) return -ENOMEM;
-  const dev = k.heap.kmalloc(new GicV5ItsDev(its, devId, nvec));
+  const dev = k.heap.kmalloc(new GicV5ItsDev(its, devId, nvec), 'gicv5_its_alloc_device');
   let ret = gicv5ItsDeviceRegister(k, its, dev);
   if (ret === 0) {
     if (k.faults.shouldFail('bitmap_zalloc')) {
       ret = -ENOMEM;
       gicv5ItsDeviceUnregister(k, its, dev);
     } else {
-      dev.eventMap = k.heap.kmalloc(new GicV5EventMap(new Bitmap(nvec)));
+      dev.eventMap = k.heap.kmalloc(new GicV5EventMap(new Bitmap(nvec)), 'gicv5_its_alloc_device');
       its.devices.set(devId, dev);
       k.dirty.objects.add(dev);
       return dev;

@@ -100,7 +100,7 @@ export const iwbMsiTemplate: MsiDomainTemplate = {
  */
 export function gicv5IwbInitBases(k: Kernel, dev: PlatformDevice, nrWires: number): { ret: number; iwb: GicV5IwbChipData | null } {
   if (k.faults.shouldFail('gicv5_iwb_init_bases')) return { ret: -ENOMEM, iwb: null };
-  const iwb = k.heap.kmalloc(new GicV5IwbChipData(dev, nrWires));
+  const iwb = k.heap.kmalloc(new GicV5IwbChipData(dev, nrWires), 'gicv5_iwb_create_device_domain');
   if (!msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, iwbMsiTemplate, nrWires, null, iwb)) {
     // __free(kfree) on the error path
     k.heap.kfree('gicv5_iwb_init_bases', iwb);

@@ -171,7 +171,7 @@ export const aplicMsiTemplate: MsiDomainTemplate = {
 /** aplic_msi_setup(): the private data (devm) and the device MSI domain of nr_irqs + 1 entries */
 export function aplicMsiSetup(k: Kernel, dev: PlatformDevice, nrIrqs: number, imsic: ImsicPriv): { ret: number; priv: AplicPriv | null } {
   if (k.faults.shouldFail('aplic_msi_setup')) return { ret: -ENOMEM, priv: null };
-  const priv = k.heap.kmalloc(new AplicPriv(dev, nrIrqs, imsic));
+  const priv = k.heap.kmalloc(new AplicPriv(dev, nrIrqs, imsic), 'aplic_msi_setup');
   dev.devres.push({ name: 'devm_kzalloc(aplic_priv)', release: () => k.heap.kfree('devres_release', priv) });
   if (!msiCreateDeviceIrqDomain(k, dev, MSI_DEFAULT_DOMAIN, aplicMsiTemplate, nrIrqs + 1, priv, priv)) return { ret: -ENOMEM, priv: null };
   return { ret: 0, priv };

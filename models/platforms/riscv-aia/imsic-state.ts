@@ -100,7 +100,7 @@ export class ImsicPriv {
     readonly nrIds: number,
     readonly baseAddr: number,
   ) {
-    this.lpriv = Array.from({ length: k.nrCpus }, (_, cpu) => new ImsicLocalPriv(cpu, k.heap.kmalloc(new ImsicVectorTable(cpu, nrIds))));
+    this.lpriv = Array.from({ length: k.nrCpus }, (_, cpu) => new ImsicLocalPriv(cpu, k.heap.kmalloc(new ImsicVectorTable(cpu, nrIds), 'imsic_local_init')));
     this.files = Array.from({ length: k.nrCpus }, (_, cpu) => new ImsicFile(cpu, nrIds, baseAddr + cpu * IMSIC_MMIO_PAGE_SZ));
     // irq_alloc_matrix(nr_ids + 1, 0, nr_ids + 1); ID 0 is never implemented, the IPI ID is internal
     this.matrix = new IrqMatrix(k, k.nrCpus, nrIds + 1, 0, nrIds + 1);

@@ -137,7 +137,7 @@ export class HyperVVpci {
   private hvPciProbe(domReq: number): HvPciBus {
     let dom = domReq & 0xffff;
     while (dom === 0 || this.buses.some((b) => b.domainNr === dom)) dom = (dom + 1) & 0xffff;
-    const hbus = this.k.heap.kmalloc(new HvPciBus(dom, new HvVpciHost(this.k, this.config.irtPerBus)));
+    const hbus = this.k.heap.kmalloc(new HvPciBus(dom, new HvVpciHost(this.k, this.config.irtPerBus)), 'hv_pci_probe');
     hbus.irqDomain = this.hvPcieInitIrqDomain(hbus);
     this.buses.push(hbus);
     this.k.printk(`hv_pci: PCI VMBus probing: Using version 0x10004; bus ${dom.toString(16).padStart(4, '0')}`);
@@ -158,7 +158,7 @@ export class HyperVVpci {
       this.busKeys.set(hbus, key);
     }
     dev.segment = hbus.domainNr;
-    const hpdev = this.k.heap.kmalloc(new HvPciDev(devfnToWslot(dev.rid & 0xff), dev));
+    const hpdev = this.k.heap.kmalloc(new HvPciDev(devfnToWslot(dev.rid & 0xff), dev), 'new_pcichild_device');
     hbus.children.push(hpdev);
     this.busOf.set(dev, hbus);
     return hbus.irqDomain;
@@ -283,7 +283,7 @@ export class HyperVVpci {
     }
     // kzalloc(GFP_ATOMIC)
     if (k.faults.shouldFail('hv_compose_msi_msg')) return zero;
-    const intDesc = k.heap.kmalloc(new HvIntDesc());
+    const intDesc = k.heap.kmalloc(new HvIntDesc(), 'hv_compose_msi_msg');
     let vector: number;
     let count: number;
     let cpu: number;
@@ -341,7 +341,7 @@ export class HyperVVpci {
     const hpdev = this.getPcichildWslot(hbus, devfnToWslot(pdev.rid & 0xff));
     if (hpdev === null) return -ENODEV;
     if (k.faults.shouldFail('hv_compose_msi_msg')) return -ENOMEM;
-    const intDesc = k.heap.kmalloc(new HvIntDesc());
+    const intDesc = k.heap.kmalloc(new HvIntDesc(), 'hv_pcie_domain_alloc');
     if (i > 0) {
       // the block's data values follow the first irq's
       const first = k.irqs.getIrqData(data.domain, data.irq - i)?.chipData as HvIntDesc | null;

@@ -136,7 +136,7 @@ export class VmdDriver {
     readonly config: VmdConfig,
     endpointParent: (dev: PciDev) => IrqDomain | null,
   ) {
-    this.endpoint = k.heap.kmalloc(new PciDev('vmd0', config.rid, 0, config.msixCount, null, null));
+    this.endpoint = k.heap.kmalloc(new PciDev('vmd0', config.rid, 0, config.msixCount, null, null), 'pci_setup_device');
     this.endpoint.msiParent = endpointParent(this.endpoint);
   }
 
@@ -159,7 +159,7 @@ export class VmdDriver {
   vmdProbe(inputs: VmdBypassInputs = this.config.bypass): number {
     const k = this.k;
     if (this.vmd !== null) return -EINVAL;
-    const vmd = k.heap.kmalloc(new VmdDev(this.endpoint));
+    const vmd = k.heap.kmalloc(new VmdDev(this.endpoint), 'vmd_probe');
     // VMD_FEAT_OFFSET_FIRST_VECTOR
     vmd.firstVec = this.config.offsetFirstVector ? 1 : 0;
     const err = this.vmdEnableDomain(vmd, inputs);
@@ -227,7 +227,7 @@ export class VmdDriver {
     // devm_kcalloc()
     if (k.faults.shouldFail('vmd_alloc_irqs')) return -ENOMEM;
     for (let i = 0; i < vmd.msixCount; i++) {
-      const list = k.heap.kmalloc(new VmdIrqList(i));
+      const list = k.heap.kmalloc(new VmdIrqList(i), 'vmd_alloc_irqs');
       vmd.irqs.push(list);
       list.virq = pciIrqVector(dev, i);
       const err = requestIrq(k, list.virq, 'vmd0', { dev: dev.name, vec: i });
@@ -341,7 +341,7 @@ export class VmdDriver {
     // kzalloc(GFP_KERNEL)
     if (k.faults.shouldFail('vmd_msi_alloc')) return -ENOMEM;
     const list = this.vmdNextIrq(vmd, dev);
-    const vmdirq = k.heap.kmalloc(new VmdIrq(list, virq));
+    const vmdirq = k.heap.kmalloc(new VmdIrq(list, virq), 'vmd_msi_init');
     list.assigned.add(virq);
     // irq_domain_set_info(domain, virq, vmdirq->irq->virq, info->chip, vmdirq, handle_untracked_irq, vmd, NULL)
     k.irqs.setHwirqAndChip(domain, virq, list.virq, info.chip, vmdirq);
@@ -388,7 +388,7 @@ export class VmdDriver {
         return -ENOMEM;
       }
       const list = this.vmdNextIrq(vmd, dev);
-      const vmdirq = k.heap.kmalloc(new VmdIrq(list, virq + i));
+      const vmdirq = k.heap.kmalloc(new VmdIrq(list, virq + i), 'vmd_msi_alloc');
       list.assigned.add(virq + i);
       k.irqs.setHwirqAndChip(domain, virq + i, list.virq, this.vmdMsiController(vmd), vmdirq);
     }

@@ -63,7 +63,7 @@ export class XenEvents {
   /** xen_irq_init(): kzalloc the irq_info and hang it on the irq. Returns it, or null when the allocation fails. */
   private xenIrqInit(irq: number): XenIrqInfo | null {
     if (this.k.faults.shouldFail('xen_irq_init')) return null;
-    const info = this.k.heap.kmalloc(new XenIrqInfo(irq));
+    const info = this.k.heap.kmalloc(new XenIrqInfo(irq), 'xen_irq_init');
     this.infos.set(irq, info);
     return info;
   }

@@ -143,7 +143,7 @@ export const wiredBridgeAddCmd: CommandSpec<'wired_bridge_add'> = {
     const kind = h.wiredBridgeKinds.find((k) => c.bridge.startsWith(k.kind));
     if (kind === undefined) return { ret: -EINVAL };
     const dev = h.createWiredBridge(c.bridge, kind.kind);
-    sim.kernel.heap.kmalloc(dev);
+    sim.kernel.heap.kmalloc(dev, 'platform_device_alloc');
     sim.kernel.addDevice(dev);
     sim.devices.set(c.bridge, dev);
     const ret = h.probeWiredBridge(dev);

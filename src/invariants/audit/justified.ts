@@ -91,3 +91,26 @@ export function justifyCore(m: AuditMachine, j: Justified): void {
 export function someDeviceHoldsMsiState(k: Kernel): boolean {
   return k.devices.some((d: Device) => d.msiData !== null);
 }
+
+/**
+ * A device's MSI state kept with the device by an owner the caller checked (a driver that is
+ * bound and holds it): its msi_device_data, its per-device domains, its descriptors and every irq
+ * they name, with what `irqUnits` says each irq holds in the parent's pools.
+ */
+export function justifyMsiState(m: AuditMachine, j: Justified, dev: Device, why: string, irqUnits: (desc: IrqDesc) => void): void {
+  const data = dev.msiData;
+  if (data === null) return;
+  j.object(data, why);
+  for (const slot of data.domains) {
+    if (slot.domain !== null) justifyWithReferences(j, slot.domain, why);
+    for (const desc of slot.store.values()) {
+      j.object(desc, why);
+      for (let irq = desc.irq; desc.irq > 0 && irq < desc.irq + desc.nvecUsed; irq++) {
+        const d = m.kernel.irqs.desc(irq);
+        if (d === undefined) continue;
+        justifyIrq(j, d, why);
+        irqUnits(d);
+      }
+    }
+  }
+}
