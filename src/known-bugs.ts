@@ -646,6 +646,21 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     description: 'when the queues of every CPU an irq may move to are full, a CPU unplug still goes ahead: the move fails with -ENXIO (not the -ENOSPC migrate_one_irq() falls back on) and the irq stays routed to the dead CPU',
   },
   {
+    id: 'xive-managed-restart-refused',
+    platform: 'pseries',
+    alsoOn: ['powernv'],
+    revision: 'v6.18.y',
+    invariant: 'irq-not-lost',
+    minimalLength: 7,
+    faults: ['firmware'],
+    status: 'open',
+    fixPatch: 'msi-fuzz-xive-startup-retry',
+    source:
+      'msi-fuzz campaign finding at a revision marked correct (2x10^6-command campaigns, pseries and powernv, injected plpar_int_set_source_config / opal_xive_set_irq_config failures); read in 7.2: kernel/irq/cpuhotplug.c irq_restore_affinity_of_irq() calls irq_startup_managed(), which is void (kernel/irq/chip.c) and calls irq_startup(desc, IRQ_RESEND, IRQ_START_COND) without looking at its result; __irq_startup() clears IRQD_IRQ_DISABLED and IRQD_IRQ_MASKED and sets IRQD_IRQ_STARTED whatever chip->irq_startup() returned; arch/powerpc/sysdev/xive/common.c xive_irq_startup() returns the configure_irq() error before xive_do_source_set_mask(xd, false), so the ESB stays at PQ=01. Same in 6.12. The fix is msi-fuzz\'s proposal',
+    description:
+      'a managed irq shut down because every CPU of its mask went offline is restarted when one comes back; if the hypervisor or OPAL refuses to route the source then, the irq counts as started but its source stays off, and every interrupt the device raises is dropped (the request_irq() form of the same error is xive-startup-error-dead-line)',
+  },
+  {
     id: 'powernv-compose-opal-error',
     platform: 'powernv',
     revision: 'v6.18.y',

@@ -21,13 +21,14 @@ function platform(name: string) {
 }
 
 describe('powerpc known bugs', () => {
-  test('all ten are registered', () => {
+  test('all eleven are registered', () => {
     expect(bugs.map((b) => b.id).sort()).toEqual([
       'powernv-compose-opal-error',
       'powernv-opal-bogus-irq',
       'pseries-alloc-error-underflow',
       'pseries-nvme-post-free',
       'pseries-quota-below-hwsize',
+      'xive-managed-restart-refused',
       'xive-migrate-enxio-left-on-dead-cpu',
       'xive-offline-msi-left-in-queue',
       'xive-shutdown-race',

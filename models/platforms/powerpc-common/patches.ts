@@ -40,12 +40,21 @@ export const XIVE_COMMON_PATCHES: readonly Patch[] = [
       'the XIVE CPU disable path refuses the unplug when an irq routed to the CPU has no online CPU with queue room to go to (its managed mask, or any), as lapic_can_unplug_cpu() does for x86 vectors; xive_irq_set_affinity() returns -ENOSPC instead of -ENXIO when no queue of the mask has room, so migrate_one_irq() falls back to the online mask',
   },
   {
+    id: 'msi-fuzz-xive-startup-retry',
+    title: 'powerpc/xive: Retry a refused configure_irq() in xive_irq_startup() (msi-fuzz proposal)',
+    scope: 'powerpc',
+    proposedBy: 'msi-fuzz',
+    link: 'msi-fuzz model finding (docs/results/false-positives.md); not posted, not upstream',
+    summary:
+      'xive_irq_startup() asks the firmware (H_INT_SET_SOURCE_CONFIG, OPAL_XIVE_SET_IRQ_CONFIG) once more when configure_irq() fails, before returning with the source off: on the CPU-online path (irq_startup_managed(), void) nobody sees the error, and the managed irq would stay started on a dead source',
+  },
+  {
     id: 'msi-fuzz-xive-flush-msi',
     title: 'powerpc/xive: Flush every MSI left in a dying CPU\'s queue (msi-fuzz proposal)',
     scope: 'powerpc',
     proposedBy: 'msi-fuzz',
     link: 'msi-fuzz model finding (docs/results/findings.md); not posted, not upstream',
     summary:
-      'xive_smp_disable_cpu() acknowledges what arrived while the dying CPU had interrupts off (xive_ops->update_pending) before flushing, and xive_flush_cpu_queue() looks up the XIVE level of the irq (irq_domain_get_irq_data(xive_irq_domain, irq)) instead of testing the top-level irq_data\'s domain, which for an MSI is the PCI/MSI domain above XIVE, so a stale MSI entry is retriggered to its new target instead of dropped with P left set',
+      'xive_smp_disable_cpu() acknowledges what arrived while the dying CPU had interrupts off (xive_ops->update_pending) before flushing, and xive_flush_cpu_queue() looks up the XIVE level of the irq (irq_domain_get_irq_data(xive_irq_domain, irq)) instead of testing the top-level irq_data\'s domain, which for an MSI is the PCI/MSI domain above XIVE, so a stale MSI entry is retriggered to its new target instead of dropped with P left set; an entry whose irq is still targeted at the dying CPU (its move failed) stays queued, since a retrigger would put it back into the queue being flushed',
   },
 ];

@@ -129,7 +129,14 @@ export function xiveIrqChip(k0: Kernel, env: XiveChipEnv): IrqChip {
       xd.target = target;
       data.effectiveCpu = target;
       // A configure_irq() failure returns before the ESB is unmasked (__setup_irq() ignores it)
-      const rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      let rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      // msi-fuzz's proposal: a startup has no caller to report to when a CPU coming online
+      // restarts a managed irq (irq_startup_managed() is void), so ask the firmware once more
+      // before leaving the source off
+      if (rc < 0 && k.applied('msi-fuzz-xive-startup-retry')) {
+        k.printk(`xive_irq_startup: irq ${data.irq}: configure_irq failed ${rc}, retrying`);
+        rc = env.configureIrq?.(k, xd.hwIrq, target, XIVE_IRQ_PRIORITY, data.irq) ?? 0;
+      }
       if (rc < 0) {
         k.printk(`xive_irq_startup: irq ${data.irq}: configure_irq failed ${rc}`);
         // msi-fuzz's proposal (with the core's failing request_irq()): give the target back

@@ -89,9 +89,18 @@ export class XiveCpus {
    */
   flushQueue(k: Kernel, cpu: number, each: (irq: number) => void): void {
     const xc = this.cpu(cpu);
+    // The P bit allows one entry per source until its EOI, so an irq popped twice was put back
+    // into this queue by its own retrigger (still targeted here): the kernel's loop would spin
+    // on it for good, with the CPU on its way down
+    const popped = new Set<number>();
     for (;;) {
       const got = this.scan(k, cpu, xc, false);
       if (got === null || got.irq === 0) break;
+      if (popped.has(got.irq)) {
+        k.report('soft-lockup', 'xive_flush_cpu_queue', `CPU ${cpu}: irq ${got.irq} retriggered into the queue being flushed (still targeted at the dying CPU)`);
+        break;
+      }
+      popped.add(got.irq);
       each(got.irq);
     }
   }

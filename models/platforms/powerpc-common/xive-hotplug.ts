@@ -57,6 +57,13 @@ export function xiveArchCpuHotplug(k: Kernel, cpus: XiveCpus, xiveDomain: IrqDom
         }
         if (!(d.chipData instanceof XiveIrqData)) return;
         const xd = k.heap.deref('xive_flush_cpu_queue', d.chipData, 'chip_data');
+        // msi-fuzz's proposal retriggers only what migration moved away: an irq whose move
+        // failed (a firmware error) is still targeted here, and a retrigger would put it back
+        // into this very queue
+        if (k.applied('msi-fuzz-xive-flush-msi') && xd.target === cpu) {
+          k.printk(`xive: CPU ${cpu}: irq ${irq} still targeted at the dying CPU, left queued`);
+          return;
+        }
         // Clear saved_p to indicate that it's no longer pending, then an MSI retrigger
         xd.savedP = false;
         xiveIrqRetrigger(k, xd);
