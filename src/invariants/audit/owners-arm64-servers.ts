@@ -7,9 +7,9 @@
 import { PciDev } from '../../../models/kernel/device';
 import { msiTargetOf, type MsiTarget } from '../../../models/platforms/arm64-firmware';
 import type { ItsServerPlatform } from '../../../models/platforms/gic-v3-its-server';
-import { itsDeviceIdUnit } from '../../../models/platforms/gic-v3-its/its';
 import { lpiUnit } from '../../../models/platforms/gic-v3-its/lpi-range';
 import { justifyIrq, type AuditMachine, type Justified } from './justified';
+import { keepItsDevice } from './owners-its';
 
 /** The 16 vSGIs its_alloc_vcpu_sgis() gives each vPE on GICv4.1. */
 const NR_VSGIS = 16;
@@ -31,13 +31,7 @@ function justifySharedItsDevices(m: AuditMachine, p: ItsServerPlatform, j: Justi
       if (!d.shared || d.freed) continue;
       const user = aliasUser(m, p, { controller, deviceId: d.deviceId });
       if (user === null) continue;
-      const why = `a shared its_device kept for DeviceID ${d.deviceId.toString(16)} on ${controller}: ${user}`;
-      j.object(d, why);
-      j.object(d.itt, why);
-      j.object(d.lpiMap, why);
-      j.object(d.colMap, why);
-      j.unit('LPI', lpiUnit(d.lpiBase, d.nrLpis), why);
-      j.unit('ITS DeviceID', itsDeviceIdUnit(d.deviceId), why);
+      keepItsDevice(d, j, `a shared its_device kept for DeviceID ${d.deviceId.toString(16)} on ${controller}: ${user}`);
     }
   }
 }

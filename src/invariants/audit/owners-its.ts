@@ -32,12 +32,16 @@ export function justifyIts(m: AuditMachine, p: ItsPlatform, j: Justified): void 
     if (!d.shared || d.freed) continue;
     const user = aliasUser(m, d.deviceId);
     if (user === null) continue;
-    const why = `a shared its_device kept for DeviceID ${d.deviceId.toString(16)}: ${user}`;
-    j.object(d, why);
-    j.object(d.itt, why);
-    j.object(d.lpiMap, why);
-    j.object(d.colMap, why);
-    j.unit('LPI', lpiUnit(d.lpiBase, d.nrLpis), why);
-    j.unit('ITS DeviceID', itsDeviceIdUnit(d.deviceId), why);
+    keepItsDevice(d, j, `a shared its_device kept for DeviceID ${d.deviceId.toString(16)}: ${user}`);
   }
+}
+
+/** What a kept its_device holds: itself, its ITT, event bitmap and col_map, its LPI range and DeviceID. */
+export function keepItsDevice(d: ItsDevice, j: Justified, why: string): void {
+  j.object(d, why);
+  j.object(d.itt, why);
+  j.object(d.lpiMap, why);
+  j.object(d.colMap, why);
+  j.unit('LPI', lpiUnit(d.lpiBase, d.nrLpis), why);
+  j.unit('ITS DeviceID', itsDeviceIdUnit(d.deviceId), why);
 }
