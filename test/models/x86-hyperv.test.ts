@@ -107,7 +107,8 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
     expect(target(p, b, msg)).toMatch(/belongs to slot 0, not 1/);
   });
 
-  test('an affinity change is deferred (IRQCHIP_MOVE_DEFERRED) and completed on the next interrupt, whose unmask retargets the host entry', () => {
+  /** A function with one requested vector whose affinity change to another CPU is pending. */
+  function deferredMove() {
     const { k, p } = boot();
     const dev = addPci(k, p, 'nic', 0x0100, 0, 1);
     expect(pciAllocIrqVectors(k, dev, 1, 1, PCI_IRQ_MSIX)).toBe(1);
@@ -118,6 +119,11 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
     if (desc === undefined) throw new Error('no desc');
     const to = before.cpu === 1 ? 2 : 1;
     expect(irqSetAffinityLocked(k, desc, [to], false)).toBe(0);
+    return { k, p, dev, irq, desc, before, to };
+  }
+
+  test('an affinity change is deferred (IRQCHIP_MOVE_DEFERRED) and completed on the next interrupt, whose unmask retargets the host entry', () => {
+    const { k, p, dev, irq, desc, before, to } = deferredMove();
     // irq_set_affinity_locked(): not in interrupt context, so only the pending mask is set
     expect(desc.pendingMask).toEqual([to]);
     expect(vectorOf(k, irq)).toEqual(before);
@@ -138,16 +144,7 @@ describe('x86-hyperv v7.2: each vPCI bus an MSI parent (5f83d6337c9c)', () => {
   });
 
   test('a deferred move whose retarget fails (HVCALL_RETARGET_INTERRUPT): logged; the host entry keeps the old vector and CPU, which the move in progress still maps to the irq', () => {
-    const { k, p } = boot();
-    const dev = addPci(k, p, 'nic', 0x0100, 0, 1);
-    expect(pciAllocIrqVectors(k, dev, 1, 1, PCI_IRQ_MSIX)).toBe(1);
-    const irq = pciIrqVector(dev, 0);
-    expect(requestIrq(k, irq, 'nic:0', owner('nic', 0))).toBe(0);
-    const before = vectorOf(k, irq);
-    const desc = k.irqs.desc(irq);
-    if (desc === undefined) throw new Error('no desc');
-    const to = before.cpu === 1 ? 2 : 1;
-    expect(irqSetAffinityLocked(k, desc, [to], false)).toBe(0);
+    const { k, p, dev, irq, before, to } = deferredMove();
     expect(pciSignalVector(k, dev, 0, { dev: 'nic', vec: 0, step: 0 })).toContain(`CPU ${before.cpu}`);
     k.faults.arm('HVCALL_RETARGET_INTERRUPT', 0);
     expect(cpuHandleIrq(k, p.interruptFabric(), before.cpu)?.irq).toBe(irq);
