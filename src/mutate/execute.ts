@@ -1,7 +1,8 @@
 // One `msi-fuzz run` of the instrumented build in a child process, with or without an active
 // mutant: the fixed command budget is `--runs` runs at the default `--max-steps` (each run's
 // length is drawn from its seed before any model code runs, so the budget does not depend on
-// the mutant), seeded, default faults, at the platform's current revision.
+// the mutant), seeded, at the platform's current revision, with default faults unless the
+// measurement names fault classes (`--faults`, passed through as msi-fuzz run takes it).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +14,8 @@ export interface RunSpec {
   readonly platform: string;
   readonly runs: number;
   readonly fuzzSeed: number;
+  /** msi-fuzz run --faults (null: default faults). */
+  readonly faults: string | null;
   /** Switch id of the active mutant; none for a baseline run. */
   readonly switchId?: string;
   readonly hitLimit?: number;
@@ -29,8 +32,9 @@ function firstNonEmpty(lines: readonly string[]): string | null {
   return lines.find((l) => l.trim() !== '') ?? null;
 }
 
-export function runArgs(s: Pick<RunSpec, 'platform' | 'runs' | 'fuzzSeed'>): string[] {
-  return ['run', '--platform', s.platform, '--runs', String(s.runs), '--seed', String(s.fuzzSeed), '--json'];
+export function runArgs(s: Pick<RunSpec, 'platform' | 'runs' | 'fuzzSeed' | 'faults'>): string[] {
+  const faults = s.faults !== null ? ['--faults', s.faults] : [];
+  return ['run', '--platform', s.platform, '--runs', String(s.runs), '--seed', String(s.fuzzSeed), ...faults, '--json'];
 }
 
 export function runInstrumented(s: RunSpec): Promise<ChildOutcome & { readonly elapsedMs: number }> {

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, UsageError } from '../cli/errors';
-import { parseCount } from '../cli/options';
+import { parseCount, parseFaults } from '../cli/options';
 import { allPlatforms } from '../platforms';
 import { classify } from './classify';
 import { runArgs, runInstrumented } from './execute';
@@ -33,6 +33,8 @@ interface MutateOptions {
   readonly mutants: number;
   readonly runs: number;
   readonly fuzzSeed: number;
+  /** msi-fuzz run --faults of every run, as given (null: default faults). */
+  readonly faults: string | null;
   readonly jobs: number;
   readonly work: string;
   readonly only: readonly string[] | null;
@@ -73,7 +75,7 @@ async function pool<T, R>(items: readonly T[], jobs: number, work: (item: T, ind
 /** The real (uninstrumented) build's command count for the same budget: the instrumentation must not change a run. */
 function referenceCommands(platform: string, o: MutateOptions): number | null {
   const cli = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-  const r = spawnSync(process.execPath, [cli, ...runArgs({ platform, runs: o.runs, fuzzSeed: o.fuzzSeed }), '--out', path.join(o.work, 'reference-repros')], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...runArgs({ platform, runs: o.runs, fuzzSeed: o.fuzzSeed, faults: o.faults }), '--out', path.join(o.work, 'reference-repros')], { encoding: 'utf8' });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   try {
     const v = JSON.parse(last) as { commands?: unknown };
@@ -86,7 +88,7 @@ function referenceCommands(platform: string, o: MutateOptions): number | null {
 async function baselines(cli: string, o: MutateOptions): Promise<Baseline[] | string> {
   const platforms = allPlatforms().filter((p) => o.platforms === null || o.platforms.includes(p.name));
   const got = await pool(platforms, o.jobs, async (p) => {
-    const out = await runInstrumented({ cli, platform: p.name, runs: o.runs, fuzzSeed: o.fuzzSeed, coverage: true, wallLimitMs: 60 * 60_000, scratch: path.join(o.work, 'runs', 'baseline', p.name) });
+    const out = await runInstrumented({ cli, platform: p.name, runs: o.runs, fuzzSeed: o.fuzzSeed, faults: o.faults, coverage: true, wallLimitMs: 60 * 60_000, scratch: path.join(o.work, 'runs', 'baseline', p.name) });
     const v = classify(out);
     if (v.status !== 'survived') return `baseline on ${p.name} is not clean: ${v.status} by ${v.by}: ${v.detail} (the unmutated model must pass its own budget; try another --fuzz-seed or --runs)`;
     const ref = referenceCommands(p.name, o);
@@ -113,6 +115,7 @@ async function runMutant(cli: string, m: ModelMutant, base: readonly Baseline[],
       platform: b.platform,
       runs: o.runs,
       fuzzSeed: o.fuzzSeed,
+      faults: o.faults,
       switchId: m.switchId,
       hitLimit: hits * HIT_LIMIT_FACTOR + HIT_LIMIT_FLOOR,
       // A backstop only (the hit limit is the bound that does not depend on the machine's load).
@@ -133,6 +136,7 @@ function parseOptions(argv: readonly string[]): MutateOptions {
     .option('--mutants <n>', 'mutants in the sample (stratified: the kernel core and each platform family)', '200')
     .option('--runs <n>', 'fuzzing budget per mutant and platform: msi-fuzz run --runs (runs of at most 40 commands)', '400')
     .option('--fuzz-seed <n>', 'msi-fuzz run --seed of every run', '1')
+    .option('--faults <classes>', 'msi-fuzz run --faults of every run: resource,kmalloc,firmware | all | none (default: default faults)')
     .option('--jobs <n>', 'mutants fuzzed at once', String(Math.min(2, os.cpus().length)))
     .option('--work <dir>', 'instrumented tree and run scratch (emptied)', '.mutate')
     .option('--only <keys>', 'fuzz these mutants (comma-separated keys from a report) instead of a sample')
@@ -156,6 +160,7 @@ function parseOptions(argv: readonly string[]): MutateOptions {
     mutants: parseCount('--mutants', str('mutants'), 1),
     runs: parseCount('--runs', str('runs'), 1),
     fuzzSeed: parseCount('--fuzz-seed', str('fuzzSeed')),
+    faults: typeof opts['faults'] === 'string' ? (parseFaults('--faults', opts['faults']), opts['faults']) : null,
     jobs: parseCount('--jobs', str('jobs'), 1),
     work: path.resolve(str('work')),
     only,
@@ -215,6 +220,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const summary: MutateSummary = {
     seed: o.seed,
     fuzzSeed: o.fuzzSeed,
+    faults: o.faults,
     runs: o.runs,
     population: population.mutants.length,
     ignored,

@@ -24,6 +24,8 @@ export interface MutantResult {
 export interface MutateSummary {
   readonly seed: number;
   readonly fuzzSeed: number;
+  /** --faults as given; null: default faults. */
+  readonly faults: string | null;
   readonly runs: number;
   readonly population: number;
   readonly ignored: number;
@@ -83,7 +85,7 @@ export function formatText(s: MutateSummary): string {
   const all = count(s.results);
   lines.push(
     `msi-fuzz mutate: ${all.sampled} of ${s.population} mutants of models/ (seed ${s.seed}; ${s.ignored} text-only mutants left out), ` +
-      `each fuzzed for ${s.runs} runs per platform (fuzz seed ${s.fuzzSeed}, default faults, current revision)`,
+      `each fuzzed for ${s.runs} runs per platform (fuzz seed ${s.fuzzSeed}, ${s.faults === null ? 'default faults' : `--faults ${s.faults}`}, current revision)`,
   );
   lines.push('baseline (instrumented build, no mutant, coverage on):');
   for (const b of s.baseline) lines.push(`  ${b.platform.padEnd(14)} ${b.revision.padEnd(9)} ${String(b.commands).padStart(7)} commands, clean`);
@@ -121,6 +123,7 @@ export function toJson(s: MutateSummary): object {
   return {
     seed: s.seed,
     fuzzSeed: s.fuzzSeed,
+    faults: s.faults,
     runs: s.runs,
     population: s.population,
     ignored: s.ignored,
