@@ -87,6 +87,8 @@ export class FaultInjector {
   private readonly callsNow = new Map<string, number>();
   /** The most calls of each site any one command has made (generation aims at the last one). */
   private readonly maxCalls = new Map<string, number>();
+  /** Calls of each site made by a driver entry point run at boot, by the kernel function's name. */
+  private readonly bootEntries = new Map<string, Map<string, number>>();
   /** Inside a command (beginCommand() ran, endCommand() not yet). */
   private inCommand = false;
   private step = 0;
@@ -198,6 +200,25 @@ export class FaultInjector {
   /** Calls of `site` in the current command. */
   callsInCommand(site: string): number {
     return this.callsNow.get(site) ?? 0;
+  }
+
+  /**
+   * Boot runs `fn` (a driver entry point such as vmd_probe()) before any command: the sites it
+   * calls are recorded under its name, so a later command of the same kernel function is known
+   * to reach them before it first runs (fault generation aims there instead of anywhere).
+   */
+  atBoot<T>(fn: string, work: () => T): T {
+    const before = new Map(this.callsNow);
+    const ret = work();
+    const calls = new Map<string, number>();
+    for (const [site, n] of this.callsNow) if (n > (before.get(site) ?? 0)) calls.set(site, n - (before.get(site) ?? 0));
+    this.bootEntries.set(fn, calls);
+    return ret;
+  }
+
+  /** The sites each boot-time entry point called (atBoot()), by kernel function. */
+  bootCalls(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.bootEntries;
   }
 
   /** Every site the current (or last) command called, with its number of calls. */

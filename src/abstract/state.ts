@@ -116,6 +116,8 @@ export interface MachineView {
   inFlight(): readonly { readonly dev: string; readonly vec: number; readonly cpu: number }[];
   /** The calls of fault site `site` the last command of `kind` that called it made (null: the most of any command); 0 if never. */
   faultCalls?(kind: string | null, site: string): number;
+  /** How many command kinds were seen to call fault site `site` (boot's entry points included). */
+  faultCallers?(site: string): number;
 }
 
 /** An irq moved by irq_set_affinity: its target (device, hpet or dmar) and vector, CPU before and after. */

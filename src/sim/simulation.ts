@@ -86,6 +86,9 @@ export class Simulation {
     this.kernel = new Kernel(new PatchSet(config.revision.patches));
     this.platform = config.platform.boot(this.kernel);
     const k = this.kernel;
+    // A driver entry point boot already ran counts as the command named after it: a fault
+    // aimed at that command's first run picks among the sites it calls
+    for (const [fn, calls] of k.faults.bootCalls()) this.siteCallsByKind.set(fn, new Map(calls));
     const view = {
       descOf: (irq: number) => k.irqs.desc(irq),
       cpuIsOnline: (cpu: number) => k.cpuIsOnline(cpu),
@@ -112,6 +115,7 @@ export class Simulation {
         return this.inFlightCache;
       },
       faultCalls: (kind, site) => (kind === null ? k.faults.mostCalls(site) : (this.siteCallsByKind.get(kind)?.get(site) ?? 0)),
+      faultCallers: (site) => [...this.siteCallsByKind.values()].filter((calls) => (calls.get(site) ?? 0) > 0).length,
     };
   }
 

@@ -16,8 +16,8 @@ const dt = findPlatform('gic-v3-its-dt');
 /** Seeds whose 3000 runs reach each bug at its minimal length. */
 const SEEDS: Record<string, readonly number[]> = {
   'vlpi-unmap-offline-collection': [2, 3],
-  'vpe-doorbell-request-teardown-leak': [12],
-  'vpe-sgi-alloc-unwind-leak': [2, 3],
+  'vpe-doorbell-request-teardown-leak': [16, 17],
+  'vpe-sgi-alloc-unwind-leak': [2, 4],
   'mbigen-stale-pin-event': [2, 6],
 };
 const bugs = KNOWN_BUGS.filter((b) => b.platform === 'gic-v3-its-dt');

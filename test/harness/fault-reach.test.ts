@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { FaultInjector } from '../../models/kernel/faults';
 import type { Command } from '../../src/commands/command';
 import { specOf } from '../../src/commands/vocabulary';
-import { exhaustCmd, failNextCmd, pickNth } from '../../src/commands/vocabulary/faults';
+import { aimFault, exhaustCmd, failNextCmd, pickNth } from '../../src/commands/vocabulary/faults';
 import { formatCommand } from '../../src/commands/spec';
 import { SeededRng } from '../../src/engine/random-engine';
 import { beforeStep, emptyCoverage, noteStep } from '../../src/engine/coverage';
@@ -221,6 +221,26 @@ describe('the fault vocabulary', () => {
     const seen = new Set(Array.from({ length: 400 }, () => pickNth(rng, 8)));
     expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 7]);
     expect(new Set(Array.from({ length: 100 }, () => pickNth(rng, 0)))).toEqual(new Set([0, 1]));
+  });
+
+  test('a driver entry point boot ran counts as its command: a fault before the first vmd_probe aims at a site vmd_probe calls', () => {
+    const sim = new Simulation(config('x86-vmd', ['kmalloc']));
+    // vmd_probe() at boot called both of its own sites once
+    expect(sim.state.machine?.faultCalls?.('vmd_probe', 'vmd_alloc_irqs')).toBe(1);
+    expect(sim.state.machine?.faultCalls?.('vmd_probe', 'vmd_create_irq_domain')).toBe(1);
+    const ctx = { faultSites: sim.faultSites, platform: 'x86-vmd' };
+    const rng = new SeededRng('vmd-aim');
+    const aimed = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const f = aimFault({ kind: 'vmd_probe' }, sim.state, rng, ctx);
+      if (f?.kind === 'fail_next') aimed.add(f.site);
+    }
+    // only sites the boot-time probe reached (the VMD's own and the MSI-X path under it), and
+    // its own two among them; nothing vmd_probe never calls (a child's vmd_msi_alloc)
+    for (const site of aimed) expect(sim.state.machine?.faultCalls?.('vmd_probe', site)).toBeGreaterThan(0);
+    expect(aimed).toContain('vmd_alloc_irqs');
+    expect(aimed).toContain('vmd_create_irq_domain');
+    expect(aimed).not.toContain('vmd_msi_alloc');
   });
 
   test('exhaust accepts a per-CPU pool with a CPU and a whole pool without, on the platforms that have them', () => {

@@ -22,7 +22,7 @@ export class X86VmdPlatform extends X86Platform {
     // The VMD endpoint is a function of segment 0 under the x86 parent (IR when remapping is on)
     this.vmd = new VmdDriver(kernel, vmdConfig, (dev) => super.msiParentFor(dev));
     // vmd_probe() at boot; a failure leaves the machine without the VMD domain
-    this.vmd.vmdProbe();
+    kernel.faults.atBoot('vmd_probe', () => this.vmd.vmdProbe());
   }
 
   /**

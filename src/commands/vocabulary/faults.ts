@@ -37,10 +37,23 @@ function sitesFor(s: AbstractState, ctx: VocabContext, kind: CommandKind | null)
   return seen.length > 0 ? seen : free;
 }
 
+/**
+ * Of the sites `kind` calls, those no other kind was seen to call: its own (a driver entry
+ * point's allocations, a hypercall only it makes). Among the dozen shared sites of the core's
+ * allocation path underneath, they would be drawn too seldom to be reached.
+ */
+function ownSites(s: AbstractState, sites: readonly string[], kind: CommandKind | null): string[] {
+  const callers = s.machine?.faultCallers;
+  if (kind === null || callers === undefined) return [];
+  return sites.filter((x) => (s.machine?.faultCalls?.(kind, x) ?? 0) > 0 && callers(x) === 1);
+}
+
 function genFailNext(s: AbstractState, rng: Rng, ctx: VocabContext, kind: CommandKind | null): CommandOf<'fail_next'> | null {
   const sites = sitesFor(s, ctx, kind);
   if (sites.length === 0) return null;
-  const site = pick(rng, sites);
+  // Half the time at a site only this kind of command reaches, where it has one
+  const own = ownSites(s, sites, kind);
+  const site = own.length > 0 && own.length < sites.length && chance(rng, 50) ? pick(rng, own) : pick(rng, sites);
   return { kind: 'fail_next', site, nth: pickNth(rng, s.machine?.faultCalls?.(kind, site) ?? 0) };
 }
 
