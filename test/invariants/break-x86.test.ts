@@ -159,6 +159,26 @@ describe('x86 invariants fire when broken', () => {
     unit.faultEventMsg = { ...unit.faultEventMsg, data: unit.faultEventMsg.data ^ 0x1 };
     expect(verdict('x86-platform-msi-routing', sim, record)).not.toBeNull();
   });
+
+  // The RTE of an activated pin left on the vector it had before a move (ioapic_set_affinity()
+  // without ioapic_configure_entry()): the line's interrupts land on a vector nobody owns
+  test('x86-platform-msi-routing: an IOAPIC route entry behind its irq\'s vector', () => {
+    const { sim, record, x86 } = healthy([{ kind: 'acpi_register_gsi', gsi: 16 }], 'x86-noir');
+    expect(verdict('x86-platform-msi-routing', sim, record)).toBeNull();
+    const rte = x86.ioapic?.rtes[16];
+    if (rte === undefined) throw new Error('no pin 16');
+    rte.vector ^= 0x1;
+    expect(verdict('x86-platform-msi-routing', sim, record)).toMatch(/^ioapic0 \(irq 16\): No irq handler for \d\.\d+$/);
+  });
+
+  test('x86-platform-msi-routing: the timer\'s route entry (irq 0, from boot) pointing at another CPU', () => {
+    const { sim, record, x86 } = healthy([{ kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 0, msix: 1 }], 'x86-noir');
+    expect(verdict('x86-platform-msi-routing', sim, record)).toBeNull();
+    const rte = x86.ioapic?.rtes[2];
+    if (rte === undefined) throw new Error('no pin 2');
+    rte.irIndex0to14 = 1 << 7; // destination APIC id 1
+    expect(verdict('x86-platform-msi-routing', sim, record)).toMatch(/^ioapic0 \(irq 0\): No irq handler for 1\.48$/);
+  });
 });
 
 // activation-released on x86: what the remapping levels and the vector domain take at
