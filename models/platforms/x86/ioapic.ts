@@ -182,7 +182,9 @@ export class IoApic {
     const irqd = k.irqs.getIrqData(domain, virq);
     if (irqd === null) return -EINVAL;
     const pin = info.ioapic.pin;
-    if (k.irqs.findMapping(domain, pin) !== 0) return -EEXIST;
+    // irq_resolve_mapping(): any irq on the pin, irq 0 included (6.12's irq_find_mapping() > 0
+    // missed irq 0's pin; no path here allocates that pin twice)
+    if (domain.revmap.has(pin)) return -EEXIST;
     if (k.faults.shouldFail('mp_irqdomain_alloc')) return -ENOMEM;
     const data = k.heap.kmalloc(new MpChipData(), 'mp_irqdomain_alloc');
     const ret = k.irqs.allocIrqsParent(domain, virq, nrIrqs, arg);
