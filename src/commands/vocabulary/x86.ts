@@ -350,6 +350,11 @@ export const hpetFreeIrqCmd: CommandSpec<'hpet_free_irq'> = {
 /** The timer's GSI (IRQ0 through its override): the timer holds that irq since boot. */
 const TIMER_GSI = 2;
 
+/** Only a PC with an IOAPIC offers the GSI commands (other platforms' seeds draw what they drew before). */
+function hasIoapic(ctx: VocabContext): boolean {
+  return CONFIGS.get(ctx.platform)?.ioapic !== undefined;
+}
+
 /** A GSI a driver may register: on the IOAPIC, not the timer's, not registered already. */
 function gsiFree(x: X86Abstract, gsi: number): boolean {
   return gsi >= 0 && gsi < x.gsis && gsi !== TIMER_GSI && !x.gsiIrq.has(gsi);
@@ -357,6 +362,7 @@ function gsiFree(x: X86Abstract, gsi: number): boolean {
 
 export const acpiRegisterGsiCmd: CommandSpec<'acpi_register_gsi'> = {
   kind: 'acpi_register_gsi',
+  offered: hasIoapic,
   summary: 'acpi_register_gsi(gsi=N): a driver of a wired line maps the GSI on the IOAPIC (mp_map_gsi_to_irq; an ISA GSI finds its boot irq, a PCI one gets irq N) and requests the irq',
   weight: 1,
   valid: (c, s, ctx) => isX86(ctx) && gsiFree(x86State(s, ctx.platform), c.gsi),
@@ -389,6 +395,7 @@ export const acpiRegisterGsiCmd: CommandSpec<'acpi_register_gsi'> = {
 
 export const acpiUnregisterGsiCmd: CommandSpec<'acpi_unregister_gsi'> = {
   kind: 'acpi_unregister_gsi',
+  offered: hasIoapic,
   summary: 'acpi_unregister_gsi(gsi=N): free_irq() of the GSI\'s irq, then mp_unmap_irq() (the last user of a non-ISA line frees the irq)',
   weight: 1,
   valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).gsiIrq.has(c.gsi),
