@@ -268,7 +268,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     platform: 'x86-noir',
     revision: 'v5.10',
     invariant: 'nothing-left-behind',
-    minimalLength: 5,
+    minimalLength: 4,
     faults: [],
     status: 'fixed',
     fixedBy: '+a6c11c0a5235',

@@ -249,6 +249,12 @@ export class IrqCore {
   /** Where each Linux irq number was allocated (irq_domain_alloc_descs), for the audit. */
   private readonly virqStamps: UnitStamps<number>;
 
+  /**
+   * arch_dynirq_lower_bound(): where a dynamically numbered irq may start. x86 keeps the GSI
+   * space below it (ioapic_dynirq_base, the first GSI after the IOAPICs'); 0 elsewhere.
+   */
+  dynirqLowerBound = 0;
+
   constructor(private readonly k: Kernel) {
     // irq 0 is never handed out (it means "no interrupt" to drivers).
     this.allocatedIrqs.set(0, 1);
@@ -328,7 +334,7 @@ export class IrqCore {
       for (let i = 0; i < nrIrqs; i++) if (!this.descs.has(virq + i)) return -EINVAL;
     } else {
       // irq_domain_alloc_descs(): first fit over the allocated_irqs bitmap, or exactly at irq_base
-      virq = at.irqBase !== undefined ? (this.rangeFree(at.irqBase, nrIrqs) ? at.irqBase : -EEXIST) : this.allocatedIrqs.findZeroArea(nrIrqs, 0);
+      virq = at.irqBase !== undefined ? (this.rangeFree(at.irqBase, nrIrqs) ? at.irqBase : -EEXIST) : this.dynamicFirstFit(nrIrqs);
       if (virq < 0) return at.irqBase !== undefined ? -EEXIST : -ENOSPC;
       // alloc_descs(): one alloc_desc() per irq; a failure frees the ones before it
       for (let i = 0; i < nrIrqs; i++) if (this.k.faults.shouldFail('irq_domain_alloc_descs')) return -ENOMEM;
@@ -356,6 +362,8 @@ export class IrqCore {
       const old = realloc ? this.descs.get(virq + i) : undefined;
       if (old !== undefined) {
         allocParents(parentData as IrqData);
+        // IRQD_ACTIVATED lives in the descriptor's common data, which the new hierarchy shares
+        if (old.irqData.activated) for (let d: IrqData | null = parentData; d !== null; d = d.parentData) d.activated = true;
         previous.set(virq + i, old.irqData);
         old.irqData = parentData as IrqData;
         this.k.touchIrq(virq + i);
@@ -563,7 +571,7 @@ export class IrqCore {
    * the first irq or a negative errno.
    */
   allocDescs(irq: number, from: number, cnt: number, chip: IrqChip | null): number {
-    const virq = irq >= 0 ? (this.rangeFree(irq, cnt) ? irq : -EEXIST) : from === 0 ? this.allocatedIrqs.findZeroArea(cnt, 0) : this.firstFitFrom(from, cnt);
+    const virq = irq >= 0 ? (this.rangeFree(irq, cnt) ? irq : -EEXIST) : from === 0 ? this.dynamicFirstFit(cnt) : this.firstFitFrom(Math.max(from, this.dynirqLowerBound), cnt);
     if (virq < 0) return irq >= 0 ? -EEXIST : -ENOMEM;
     if (this.k.faults.shouldFail('irq_alloc_descs')) return -ENOMEM;
     this.allocatedIrqs.set(virq, cnt);
@@ -589,6 +597,30 @@ export class IrqCore {
   private firstFitFrom(from: number, cnt: number): number {
     for (let start = Math.max(0, from); start + cnt <= NR_IRQS; start++) if (this.rangeFree(start, cnt)) return start;
     return -1;
+  }
+
+  /** __irq_alloc_descs(-1, 0, cnt): first fit from arch_dynirq_lower_bound(). */
+  private dynamicFirstFit(cnt: number): number {
+    return this.dynirqLowerBound > 0 ? this.firstFitFrom(this.dynirqLowerBound, cnt) : this.allocatedIrqs.findZeroArea(cnt, 0);
+  }
+
+  /**
+   * early_irq_init(): the descriptors of the legacy irqs 0..cnt-1, preallocated before any
+   * domain exists (arch_probe_nr_irqs() returns the PIC's count), with the PIC as their chip.
+   * They are boot state: irq 0 among them, which no dynamic allocation ever hands out.
+   */
+  preallocLegacyDescs(cnt: number, chip: IrqChip): void {
+    for (let irq = 0; irq < cnt; irq++) {
+      if (irq !== 0) {
+        this.allocatedIrqs.set(irq, 1);
+        this.virqStamps.take(irq, 'early_irq_init');
+      }
+      const data = new IrqData(irq, NO_IRQ_DOMAIN, null);
+      data.chip = chip;
+      const desc = this.k.heap.kmalloc(new IrqDesc(irq, data), 'alloc_desc');
+      desc.affinity = Array.from({ length: this.k.nrCpus }, (_, c) => c);
+      this.descs.set(irq, desc);
+    }
   }
 
   /** irq_free_descs() of descriptors allocDescs() made (no hierarchy to free). */

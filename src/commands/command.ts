@@ -53,6 +53,8 @@ export type Command =
   | { readonly kind: 'dmar_free_interrupt'; readonly unit: number }
   | { readonly kind: 'hpet_assign_irq'; readonly channel: number }
   | { readonly kind: 'hpet_free_irq'; readonly channel: number }
+  | { readonly kind: 'acpi_register_gsi'; readonly gsi: number }
+  | { readonly kind: 'acpi_unregister_gsi'; readonly gsi: number }
   | { readonly kind: 'pci_create_ims_domain'; readonly dev: string; readonly size: number }
   | { readonly kind: 'pci_ims_alloc_irq'; readonly dev: string }
   | { readonly kind: 'pci_ims_free_irq'; readonly dev: string; readonly index: number }
@@ -64,7 +66,7 @@ export type Command =
   | { readonly kind: 'vmd_probe'; readonly canBypass?: true; readonly membarOffset?: true }
   | { readonly kind: 'cpu_down'; readonly cpu: number }
   | { readonly kind: 'cpu_up'; readonly cpu: number }
-  /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) for the platform's own irqs. */
+  /** `target` is a device name, or `hpet` (vec = channel) / `dmar` (vec = unit) / `gsi` (vec = GSI) for the platform's own irqs. */
   | { readonly kind: 'irq_set_affinity'; readonly target: string; readonly vec: number; readonly cpus: number }
   | { readonly kind: 'generic_handle_irq'; readonly target: string; readonly vec: number }
   | { readonly kind: 'vector_cleanup_callback'; readonly cpu: number }

@@ -1,8 +1,8 @@
 // x86 invariants, reading the x86 model's state directly (never the revision): the vector
 // matrix's counters against its bitmaps, vector ownership (every live vector is allocated and
 // vector_irq[] points back at its irq), and the routing of the platform's own MSIs (DMAR fault
-// events, HPET channels), which the generic message-routing invariant does not see because
-// they belong to no device.
+// events, HPET channels) and of the IOAPIC's route entries, which the generic message-routing
+// invariant does not see because they belong to no device.
 import { X86Platform } from '../../models/platforms/x86/instance';
 import { X86_PLATFORM_CONFIGS } from '../../models/platforms/x86';
 import type { IrqMatrix } from '../../models/platforms/x86/matrix';
@@ -110,8 +110,8 @@ export const x86VectorOwnership: Invariant = {
 export const x86PlatformMsiRouting: Invariant = {
   id: 'x86-platform-msi-routing',
   platforms: X86,
-  statement: 'every live DMAR fault-event and HPET channel message reaches the irq that owns it',
-  rule: 'DMAR-MSI (never remapped) and HPET-MSI (remapped when a unit claims the block) compose their messages at the right level',
+  statement: 'every live DMAR fault-event and HPET channel message, and the route entry of every activated IOAPIC pin, reaches the irq that owns it',
+  rule: 'DMAR-MSI (never remapped) and HPET-MSI (remapped when a unit claims the block) compose their messages at the right level; io_apic.c: mp_irqdomain_activate() and ioapic_set_affinity() write the RTE from the parent\'s message (ioapic_configure_entry()) whenever the vector or the IRTE it names changes',
   check({ sim }) {
     const p = x86Of(sim.platform);
     if (p === null) return null;

@@ -23,6 +23,9 @@ export function irqOf(cmd: Command): IrqRef | null {
     case 'dmar_set_interrupt':
     case 'dmar_free_interrupt':
       return { source: 'dmar', vec: cmd.unit };
+    case 'acpi_register_gsi':
+    case 'acpi_unregister_gsi':
+      return { source: 'gsi', vec: cmd.gsi };
     case 'irq_set_affinity':
     case 'generic_handle_irq':
       return { source: cmd.target, vec: cmd.vec };
@@ -38,9 +41,9 @@ export function irqOf(cmd: Command): IrqRef | null {
 }
 
 /** Commands that give a platform irq its vector (their irq's source exists through them alone). */
-const CREATES_IRQ = new Set(['hpet_assign_irq', 'dmar_set_interrupt']);
+const CREATES_IRQ = new Set(['hpet_assign_irq', 'dmar_set_interrupt', 'acpi_register_gsi']);
 /** Commands that give a platform irq back. */
-const FREES_IRQ = new Set(['hpet_free_irq', 'dmar_free_interrupt']);
+const FREES_IRQ = new Set(['hpet_free_irq', 'dmar_free_interrupt', 'acpi_unregister_gsi']);
 /** A device's own setup, which the new function's add and allocation replace. */
 const SETS_UP = new Set(['pci_device_add', 'pci_alloc_irq_vectors', 'platform_device_add', 'platform_device_msi_init_and_alloc_irqs']);
 /** A device's teardown, which the new function does the same way. */

@@ -14,6 +14,7 @@ export function bootX86(model: PlatformModel, revision: string): { k: Kernel; p:
   const k = new Kernel(new PatchSet(rev.patches));
   const p = model.boot(k);
   if (!(p instanceof X86Platform)) throw new Error('not an x86 platform');
+  BOOT_USAGE.set(p, new Map(p.resources().map((r) => [r.pool, r.inUse])));
   return { k, p };
 }
 
@@ -60,8 +61,17 @@ export function leak(k: Kernel, p: X86Platform, bridges: readonly PciBridge[] = 
   return auditLeak({ kernel: k, platform: p, bridges: () => bridges });
 }
 
+/** What every pool held right after boot (the legacy irqs' vectors, reservations, IRTEs and objects). */
+const BOOT_USAGE = new WeakMap<X86Platform, Map<string, number>>();
+
+/** Units of `pool` held at boot (bootX86()). */
+export function atBoot(p: X86Platform, pool: string): number {
+  return BOOT_USAGE.get(p)?.get(pool) ?? 0;
+}
+
+/** Units of `pool` in use beyond what boot left (bootX86()). */
 export function inUse(p: X86Platform, pool: string): number {
   const r = p.resources().find((x) => x.pool === pool);
   if (r === undefined) throw new Error(`no pool ${pool}`);
-  return r.inUse;
+  return r.inUse - atBoot(p, pool);
 }

@@ -5,7 +5,6 @@
 // pci_ims_free_irq() go through msi_domain_alloc_irq_at() / msi_domain_free_irqs_range();
 // the IMS chip stores the (remapped) message in device memory.
 import { Kernel } from '../../models/kernel/kernel';
-import { PatchSet } from '../../models/kernel/patches';
 import { MSI_SECONDARY_DOMAIN } from '../../models/kernel/msi-desc';
 import { msiCreateDeviceIrqDomain, msiMaxDeviceIrqdomains, msiSetupDeviceData, msiStore } from '../../models/kernel/msi';
 import { PCI_IRQ_MSIX, deviceReleaseDriver, pciAllocIrqVectors } from '../../models/kernel/pci-msi';
@@ -13,15 +12,10 @@ import { badImsTemplate, imsDeviceTemplate, ImsStore, pciCreateImsDomain, pciIms
 import { x86AmdIrPlatform, x86IntelIrPlatform, x86NoIrPlatform } from '../../models/platforms/x86';
 import type { PlatformModel } from '../../models/platforms/platform';
 import { X86Platform } from '../../models/platforms/x86/instance';
-import { addPci, inUse } from './x86-helpers';
+import { addPci, bootX86, inUse } from './x86-helpers';
 
 function boot(model: PlatformModel, revision = 'ims-v6.9'): { k: Kernel; p: X86Platform } {
-  const rev = model.revisions.find((r) => r.name === revision);
-  if (rev === undefined) throw new Error(revision);
-  const k = new Kernel(new PatchSet(rev.patches));
-  const p = model.boot(k);
-  if (!(p instanceof X86Platform)) throw new Error('not x86');
-  return { k, p };
+  return bootX86(model, revision);
 }
 
 describe('PCI/IMS at ims-v6.9 (v6.9 with a6c11c0a5235)', () => {

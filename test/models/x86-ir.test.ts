@@ -4,7 +4,7 @@ import { PciBridge } from '../../models/kernel/device';
 import { PCI_IRQ_MSI, PCI_IRQ_MSIX, pciAllocIrqVectors, pciFreeIrqVectors, pciIrqVector } from '../../models/kernel/pci-msi';
 import { x86AmdIrPlatform, x86IntelIrPlatform } from '../../models/platforms/x86';
 import { IntelIrData } from '../../models/platforms/x86/intel-ir';
-import { addPci, bootX86, inUse, leak, liveVectors, routingFailures } from './x86-helpers';
+import { addPci, atBoot, bootX86, inUse, leak, liveVectors, routingFailures } from './x86-helpers';
 
 describe('Intel interrupt remapping', () => {
   test('multi-MSI gets one aligned block; sub_handle i per irq; remapped format', () => {
@@ -16,14 +16,16 @@ describe('Intel interrupt remapping', () => {
     expect(pciAllocIrqVectors(k, dev, 8, 8, PCI_IRQ_MSI)).toBe(8);
     const unit = p.iommus[1];
     if (unit === undefined) throw new Error('no unit');
-    expect(unit.irTable.bitmap.setBits()).toEqual([0, 8, 9, 10, 11, 12, 13, 14, 15]);
+    // IRTEs 0-14: the 15 ISA irqs setup_IO_APIC() put on the IOAPIC behind this unit
+    const isa = Array.from({ length: 15 }, (_, i) => i);
+    expect(unit.irTable.bitmap.setBits()).toEqual([...isa, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
     const subs: number[] = [];
     for (let i = 0; i < 8; i++) {
       const d = k.irqs.getIrqData(unit.irDomain as NonNullable<typeof unit.irDomain>, pciIrqVector(dev, i));
       const ird = d?.chipData;
       if (!(ird instanceof IntelIrData)) throw new Error('no intel_ir_data');
-      expect(ird.irq2iommu.irteIndex).toBe(8);
-      expect(d?.hwirq).toBe((8 << 16) + i);
+      expect(ird.irq2iommu.irteIndex).toBe(16);
+      expect(d?.hwirq).toBe((16 << 16) + i);
       subs.push(ird.irq2iommu.subHandle);
     }
     expect(subs).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -31,9 +33,9 @@ describe('Intel interrupt remapping', () => {
     expect(msgs.every((m) => (m.msg.addressLo & 0x18) === 0x18)).toBe(true);
     expect(routingFailures(p, dev)).toEqual([]);
     pciFreeIrqVectors(k, dev);
-    expect(unit.irTable.bitmap.setBits()).toEqual([0]);
+    expect(unit.irTable.bitmap.setBits()).toEqual([...isa, 15]);
     pciFreeIrqVectors(k, single);
-    for (const r of p.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, 0]);
+    for (const r of p.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, atBoot(p, r.pool)]);
     expect(k.reports).toEqual([]);
   });
 
@@ -107,16 +109,18 @@ describe('AMD interrupt remapping', () => {
     expect(pciAllocIrqVectors(k, b, 2, 2, PCI_IRQ_MSIX)).toBe(2);
     const amd = p.amd;
     if (amd === null) throw new Error('no AMD IOMMU');
-    expect(amd.tables()).toHaveLength(1);
-    expect(amd.tables()[0]?.allocatedCount()).toBe(4);
+    // The IOAPIC's table (devid 00:14.0, from boot) and the bridge's
+    const table = amd.irqLookupTable.get(0x0010);
+    expect(amd.tables()).toHaveLength(2);
+    expect(table?.allocatedCount()).toBe(4);
     expect(liveVectors(b).map((v) => v.msg.data)).toEqual([2, 3]);
     expect(routingFailures(p, a)).toEqual([]);
     expect(routingFailures(p, b)).toEqual([]);
     pciFreeIrqVectors(k, a);
     pciFreeIrqVectors(k, b);
     // The table outlives its users (irq_lookup_table keeps it), its entries do not
-    expect(amd.tables()).toHaveLength(1);
-    for (const r of p.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, r.pool === 'irq_remap_table' ? 1 : 0]);
+    expect(amd.tables()).toHaveLength(2);
+    for (const r of p.resources()) expect([r.pool, r.inUse]).toEqual([r.pool, atBoot(p, r.pool) + (r.pool === 'irq_remap_table' ? 1 : 0)]);
     expect(leak(k, p, [br])).toBeNull();
     expect(k.reports).toEqual([]);
   });

@@ -4,7 +4,18 @@ import type { KObject } from '../../kernel/heap';
 import type { ArchAllocInfo, MsiAllocInfo } from '../../kernel/msi-alloc-info';
 
 /** enum irq_alloc_type (the members the model uses). */
-export type X86IrqAllocType = 'NONE' | 'PCI_MSI' | 'PCI_MSIX' | 'DMAR' | 'HPET';
+export type X86IrqAllocType = 'NONE' | 'PCI_MSI' | 'PCI_MSIX' | 'DMAR' | 'HPET' | 'IOAPIC';
+
+/** struct ioapic_alloc_info: the pin and its trigger/polarity (ioapic_set_alloc_attr(), ioapic_copy_alloc_attr()). */
+export interface IoapicAllocInfo {
+  /** Trigger and polarity come from the caller (else from the ACPI override table or the PCI default). */
+  readonly valid: boolean;
+  readonly isLevel: boolean;
+  readonly activeLow: boolean;
+  /** The IOAPIC's id (mpc_ioapic_id()) and the pin. */
+  readonly id: number;
+  readonly pin: number;
+}
 
 export class X86IrqAllocInfo implements ArchAllocInfo {
   type: X86IrqAllocType = 'NONE';
@@ -14,6 +25,10 @@ export class X86IrqAllocInfo implements ArchAllocInfo {
   data: KObject | null = null;
   /** info->mask: a fixed destination, assigned a real vector at allocation. */
   mask: readonly number[] | null = null;
+  /** info->flags & X86_IRQ_ALLOC_LEGACY: a legacy ISA irq the IOAPIC takes over (vector_configure_legacy()). */
+  legacy = false;
+  /** info->ioapic, for X86_IRQ_ALLOC_TYPE_IOAPIC. */
+  ioapic: IoapicAllocInfo | null = null;
 
   clone(): X86IrqAllocInfo {
     const c = new X86IrqAllocInfo();
@@ -21,6 +36,8 @@ export class X86IrqAllocInfo implements ArchAllocInfo {
     c.devid = this.devid;
     c.data = this.data;
     c.mask = this.mask;
+    c.legacy = this.legacy;
+    c.ioapic = this.ioapic;
     return c;
   }
 }

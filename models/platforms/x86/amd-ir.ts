@@ -58,6 +58,8 @@ export interface AmdIommuConfig {
   readonly maxIrqs: number;
   /** IVRS HPET entries: block id -> devid. */
   readonly hpet: readonly { readonly id: number; readonly devid: number }[];
+  /** IVRS IOAPIC entries: IOAPIC id -> devid. */
+  readonly ioapic?: readonly { readonly id: number; readonly devid: number }[];
 }
 
 /** struct amd_iommu with its PCI segment's irq_lookup_table. */
@@ -190,6 +192,24 @@ function allocIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, count: number,
   return -ENOSPC;
 }
 
+// irq_remapping_alloc() for an IOAPIC: the IRTE index is the pin, in the devid's table whose
+// first 32 entries are kept for the IOAPIC (min_index) the first time it is used
+function ioapicIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, pin: number): number {
+  const table = allocIrqTable(k, iommu, devid, null);
+  if (table === null) return -ENOMEM;
+  if (table.minIndex === 0) {
+    table.minIndex = 32;
+    for (let i = 0; i < 32; i++) {
+      const e = table.table[i] as AmdIrte;
+      if (e.allocated) continue;
+      e.allocated = true;
+      table.stamps.take(i, 'irq_remapping_alloc');
+    }
+  }
+  if (table.minIndex !== 32) k.warn('irq_remapping_alloc', `devid ${devid.toString(16)}: min_index ${table.minIndex}`);
+  return pin;
+}
+
 // free_irte(): one entry back; the kernel clears it whatever it held, the model reports a stale one
 function freeIrte(k: Kernel, iommu: AmdIommu, devid: number, index: number): void {
   const table = iommu.irqLookupTable.get(devid);
@@ -220,6 +240,8 @@ function getDevid(iommu: AmdIommu, info: X86IrqAllocInfo, arg: MsiAllocInfo): nu
   switch (info.type) {
     case 'HPET':
       return iommu.config.hpet.find((h) => h.id === info.devid)?.devid ?? -1;
+    case 'IOAPIC':
+      return iommu.config.ioapic?.find((h) => h.id === info.devid)?.devid ?? -1;
     case 'PCI_MSI':
     case 'PCI_MSIX': {
       const dev = arg.desc?.dev;
@@ -282,7 +304,7 @@ export const amdIrDomainOps: IrqDomainOps = {
     let ret = k.irqs.allocIrqsParent(domain, virq, nrIrqs, arg);
     if (ret < 0) return ret;
     const pdev = arg.desc?.dev instanceof PciDev ? arg.desc.dev : null;
-    const index = allocIrqIndex(k, iommu, devid, nrIrqs, info.type === 'PCI_MSI', pdev);
+    const index = info.type === 'IOAPIC' ? ioapicIrqIndex(k, iommu, devid, info.ioapic?.pin ?? 0) : allocIrqIndex(k, iommu, devid, nrIrqs, info.type === 'PCI_MSI', pdev);
     if (index < 0) {
       k.printk('Failed to allocate IRTE');
       irqDomainFreeIrqsCommon(k, domain, virq, nrIrqs);

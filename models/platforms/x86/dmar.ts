@@ -16,6 +16,8 @@ export interface DrhdConfig {
   readonly scope: readonly DmarScope[];
   /** HPET blocks in this unit's scope (ir_hpet[]): block id -> source id (bus << 8 | devfn). */
   readonly hpet: readonly { readonly id: number; readonly sourceId: number }[];
+  /** IOAPICs in this unit's scope (ir_ioapic[]): IOAPIC id -> source id. */
+  readonly ioapic?: readonly { readonly id: number; readonly sourceId: number }[];
 }
 
 /** pci_physfn() */
@@ -45,10 +47,10 @@ export function dmarFindMatchedDrhdUnit<U extends { readonly drhd: DrhdConfig }>
   return null;
 }
 
-/** Two units: dmar0 scopes a root port over buses 1-2, dmar1 takes everything else and the HPET. */
+/** Two units: dmar0 scopes a root port over buses 1-2, dmar1 takes everything else, the HPET and the IOAPIC. */
 export const DEFAULT_DRHD: readonly DrhdConfig[] = [
   { name: 'dmar0', includeAll: false, scope: [{ kind: 'bridge', rid: 0x0008, secondary: 1, subordinate: 2 }], hpet: [] },
-  { name: 'dmar1', includeAll: true, scope: [], hpet: [{ id: 0, sourceId: 0x00f8 }] },
+  { name: 'dmar1', includeAll: true, scope: [], hpet: [{ id: 0, sourceId: 0x00f8 }], ioapic: [{ id: 0, sourceId: 0x00f7 }] },
 ];
 
 /** pci_real_dma_dev() (arch/x86/pci/common.c): a function below a VMD issues its writes as the VMD endpoint. */

@@ -29,8 +29,8 @@ export function fixupIrqsIrr(k: Kernel, v: X86Vector, cpu: number): void {
   const slots = v.vectorIrq[cpu] as Int32Array;
   const irr = v.irr[cpu] as Map<number, IrrEntry>;
   for (let vector = FIRST_EXTERNAL_VECTOR; vector < NR_VECTORS; vector++) {
-    const irq = slots[vector] ?? 0;
-    if (irq <= 0) continue;
+    const irq = slots[vector] ?? VECTOR_UNUSED;
+    if (irq < 0) continue;
     const pending = irr.get(vector);
     if (pending !== undefined) {
       const desc = k.irqs.desc(irq);

@@ -6,6 +6,7 @@ import type { Kernel } from '../../kernel/kernel';
 import type { PlatformModel } from '../platform';
 import { MAX_IRQS_PER_TABLE_512 } from './amd-ir';
 import { DEFAULT_DRHD } from './dmar';
+import { DEFAULT_IOAPIC } from './ioapic';
 import { X86Platform, type X86Config } from './instance';
 import { VFIO_PATCHES, X86_PATCHES, x86Revisions } from './revisions';
 import { IMS_PATCHES } from '../../kernel/pci-ims';
@@ -38,6 +39,22 @@ const COMMON_FAULTS: readonly FaultSite[] = [
     class: 'kmalloc',
     kernel: 'drivers/pci/iov.c: pci_iov_add_virtfn() (pci_alloc_dev) from sriov_add_vfs()',
     description: 'the k-th VF cannot be allocated: the VFs added so far are removed again, pci_enable_sriov() returns -ENOMEM',
+  },
+];
+
+/** The IOAPIC's own allocations on the paths that map a GSI (the PCs with an IOAPIC). */
+const IOAPIC_FAULTS: readonly FaultSite[] = [
+  {
+    name: 'mp_irqdomain_alloc',
+    class: 'kmalloc',
+    kernel: 'arch/x86/kernel/apic/io_apic.c: kzalloc of the mp_chip_data in mp_irqdomain_alloc()',
+    description: 'the mp_chip_data of a pin cannot be allocated: mp_irqdomain_alloc() fails before its parents, acpi_register_gsi() returns -ENOMEM',
+  },
+  {
+    name: 'add_pin_to_irq_node',
+    class: 'kmalloc',
+    kernel: 'arch/x86/kernel/apic/io_apic.c: kzalloc_node of the irq_pin_list in add_pin_to_irq_node()',
+    description: 'the pin list entry cannot be allocated: mp_irqdomain_alloc() frees its parents and the chip data, -ENOMEM',
   },
 ];
 
@@ -95,18 +112,23 @@ const AMD_POOLS: readonly PoolSpec[] = [
   { name: 'AMD-IRTE', perCpu: false, kernel: 'drivers/iommu/amd/iommu.c: alloc_irq_index()', description: 'every existing AMD-Vi remap table is full (a table allocated during the command starts empty)' },
 ];
 
-export const X86_INTEL_IR_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
+export const X86_INTEL_IR_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3, ioapic: DEFAULT_IOAPIC };
+/** The IOAPIC and the HPET sit behind one requester ID (00:14.0), as on AMD chipsets: they share a remap table. */
 export const X86_AMD_IR_CONFIG: X86Config = {
   remap: 'amd',
   dmar: [],
   maxHandleMask: 0,
-  amd: { maxIrqs: MAX_IRQS_PER_TABLE_512, hpet: [{ id: 0, devid: 0x00a0 }] },
+  amd: { maxIrqs: MAX_IRQS_PER_TABLE_512, hpet: [{ id: 0, devid: 0x00a0 }], ioapic: [{ id: DEFAULT_IOAPIC.id, devid: 0x00a0 }] },
   hpetChannels: 3,
+  ioapic: DEFAULT_IOAPIC,
 };
 /** VT-d present for DMA remapping (its units still have fault interrupts), interrupt remapping off. */
-export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
+export const X86_NO_IR_CONFIG: X86Config = { remap: 'none', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3, ioapic: DEFAULT_IOAPIC };
+/** The VMD server's machine: VT-d as on x86-intel-ir; its IOAPIC and legacy irqs are not modelled there. */
+export const X86_VMD_HOST_CONFIG: X86Config = { remap: 'intel', dmar: DEFAULT_DRHD, maxHandleMask: 0xf, amd: null, hpetChannels: 3 };
 
-function x86Model(name: string, title: string, config: X86Config, faults: readonly FaultSite[], pools: readonly PoolSpec[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
+function x86Model(name: string, title: string, config: X86Config, platformFaults: readonly FaultSite[], pools: readonly PoolSpec[], vfBroken: boolean, offlineLeak: boolean): PlatformModel {
+  const faults = config.ioapic !== undefined ? [...platformFaults, ...IOAPIC_FAULTS] : platformFaults;
   return {
     name,
     title,
@@ -120,9 +142,9 @@ function x86Model(name: string, title: string, config: X86Config, faults: readon
   };
 }
 
-export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, INTEL_POOLS, true, true);
-export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET)', X86_AMD_IR_CONFIG, AMD_FAULTS, AMD_POOLS, false, false);
-export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET)', X86_NO_IR_CONFIG, [], [], false, true);
+export const x86IntelIrPlatform = x86Model('x86-intel-ir', 'x86 vector domain with Intel VT-d interrupt remapping (two DMAR units, HPET, IOAPIC)', X86_INTEL_IR_CONFIG, INTEL_FAULTS, INTEL_POOLS, true, true);
+export const x86AmdIrPlatform = x86Model('x86-amd-ir', 'x86 vector domain with AMD-Vi interrupt remapping (HPET, IOAPIC)', X86_AMD_IR_CONFIG, AMD_FAULTS, AMD_POOLS, false, false);
+export const x86NoIrPlatform = x86Model('x86-noir', 'x86 vector domain as the only MSI parent (VT-d DMA remapping only, HPET, IOAPIC)', X86_NO_IR_CONFIG, [], [], false, true);
 
 const HYPERV_FAULTS: readonly FaultSite[] = [
   { name: 'PCI_CREATE_INTERRUPT_MESSAGE', class: 'resource', kernel: 'drivers/pci/controller/pci-hyperv.c: the host\'s completion status (hv_pci_compose_compl()) checked in hv_compose_msi_msg()', description: 'the host answers PCI_CREATE_INTERRUPT_MESSAGE with an error (no IRT entry): hv_compose_msi_msg() composes a zero message' },
@@ -167,7 +189,7 @@ export const x86VmdPlatform: PlatformModel = {
   faultSites: [...COMMON_FAULTS, ...INTEL_FAULTS, ...VMD_FAULTS],
   pools: [...COMMON_POOLS, ...INTEL_POOLS],
   capabilities: { platformMsi: false, affinity: true, pciSegments: [0x10000] },
-  boot: (k: Kernel) => new X86VmdPlatform(k, X86_INTEL_IR_CONFIG, VMD_CONFIG),
+  boot: (k: Kernel) => new X86VmdPlatform(k, X86_VMD_HOST_CONFIG, VMD_CONFIG),
 };
 
 export const platforms: readonly PlatformModel[] = [x86IntelIrPlatform, x86AmdIrPlatform, x86NoIrPlatform, x86HypervPlatform, x86VmdPlatform];
@@ -178,7 +200,7 @@ export const X86_PLATFORM_CONFIGS: ReadonlyMap<string, X86Config> = new Map([
   [x86AmdIrPlatform.name, X86_AMD_IR_CONFIG],
   [x86NoIrPlatform.name, X86_NO_IR_CONFIG],
   [x86HypervPlatform.name, X86_HYPERV_CONFIG],
-  [x86VmdPlatform.name, X86_INTEL_IR_CONFIG],
+  [x86VmdPlatform.name, X86_VMD_HOST_CONFIG],
 ]);
 
 export default x86IntelIrPlatform;

@@ -2,7 +2,7 @@
 // remapping units (or none) as MSI parents, DMAR-MSI for the VT-d units' own fault interrupts,
 // HPET-MSI, SR-IOV, CPU hotplug and affinity changes, and the hardware path a message takes.
 import { PciDev, PlatformDevice, type Device } from '../../kernel/device';
-import { EINVAL, ENODEV } from '../../kernel/errno';
+import { EBUSY, EINVAL, ENODEV } from '../../kernel/errno';
 import { IRQ_DOMAIN_FLAG_MSI_PARENT, type IrqDomain, type MsiMsg } from '../../kernel/irqdomain';
 import type { Kernel } from '../../kernel/kernel';
 import { freeIrq, requestIrq } from '../../kernel/manage';
@@ -24,10 +24,13 @@ import { IntelIommu, IntelIrData, intelIrTranslate, intelSetupIrqRemapping, irte
 import { matrixConsistency } from './matrix';
 import { decodeCompat, isInterruptAddress, isRemappableFormat, type IrqCfg } from './msi-msg';
 import { DEFAULT_SRIOV, Sriov, type SriovCap } from './sriov';
-import { createVectorDomain, lapicOnline, vectorCleanup, X86Vector } from './vector';
+import { createVectorDomain, lapicOnline, vectorCleanup, VECTOR_UNUSED, X86Vector } from './vector';
 import { x86VectorMsiParentOps } from './x86-msi';
 import { createGlobalPciMsiDomains, X86_VECTOR_MSI_PARENT } from './x86-msi-global';
 import { HyperVVpci, type HyperVConfig } from './hyperv-vpci';
+import { I8259, initIsaIrqs } from './i8259';
+import { IOAPIC_MAP_ALLOC, IoApic, type IoApicConfig } from './ioapic';
+import { PIC_CASCADE_IR } from './vector';
 
 export interface X86Config {
   /** Which interrupt remapping the machine runs with. */
@@ -41,7 +44,12 @@ export interface X86Config {
   readonly hpetChannels: number;
   /** A Hyper-V guest: every PCI function sits on a vPCI bus (hyperv-vpci.ts). */
   readonly hyperv?: HyperVConfig;
+  /** A PC with the 8259 pair and an IOAPIC (MADT): legacy irqs at boot, GSIs mapped by ACPI (ioapic.ts). */
+  readonly ioapic?: IoApicConfig;
 }
+
+/** Who holds the legacy timer irq: setup_default_timer_irq()'s request_irq(0, timer_interrupt). */
+export const TIMER_OWNER = { dev: 'timer', vec: 0 } as const;
 
 /** What a live platform-owned interrupt (not a device's) sends. */
 export interface PlatformMessage {
@@ -67,6 +75,13 @@ export class X86Platform implements PlatformInstance {
   readonly globalPciMsi: ReadonlyMap<IrqDomain, IrqDomain>;
   /** The vPCI buses of a Hyper-V guest, if the machine is one. */
   readonly hyperv: HyperVVpci | null;
+  /** The 8259 pair and the IOAPIC of a PC (null on a guest without them). */
+  readonly pic: I8259 | null = null;
+  readonly ioapic: IoApic | null = null;
+  /** The IOAPIC as a requester on the interrupt bus (its source id / IVRS devid). */
+  readonly ioapicDev: PlatformDevice | null = null;
+  /** GSI -> irq for the GSIs a driver registered and requested (acpiRegisterGsi()). */
+  readonly gsiIrqs = new Map<number, number>();
 
   constructor(
     readonly kernel: Kernel,
@@ -79,6 +94,13 @@ export class X86Platform implements PlatformInstance {
     this.vec = new X86Vector(k, k.nrCpus);
     this.vectorDomain = createVectorDomain(k, this.vec);
     lapicOnline(this.vec, 0);
+    if (config.ioapic !== undefined) {
+      // init_IRQ(): the 8259's legacy irqs at their ISA vectors on CPU 0; x86_late_time_init()
+      // -> setup_default_timer_irq(): the timer requested on the PIC, before setup_IO_APIC()
+      this.pic = new I8259();
+      initIsaIrqs(k, this.vec, this.pic);
+      if (requestIrq(k, 0, 'timer', TIMER_OWNER) !== 0) k.printk('Failed to register legacy timer interrupt');
+    }
     // irq_remapping_prepare() / irq_remapping_enable(): one INTEL-IR domain per unit
     config.dmar.forEach((drhd, i) => {
       const iommu = newIntelIommu(k, i, drhd, config.maxHandleMask);
@@ -103,6 +125,11 @@ export class X86Platform implements PlatformInstance {
     if (k.applied(X86_VECTOR_MSI_PARENT)) {
       this.vectorDomain.flags |= IRQ_DOMAIN_FLAG_MSI_PARENT;
       this.vectorDomain.msiParentOps = x86VectorMsiParentOps;
+    }
+    // setup_IO_APIC(), once interrupt remapping is on (apic_intr_mode_init())
+    if (config.ioapic !== undefined && this.pic !== null) {
+      this.ioapic = this.setupIoApic(config.ioapic, this.pic);
+      this.ioapicDev = new PlatformDevice(`ioapic${config.ioapic.id}`, this.ioapicSourceId(config.ioapic.id) ?? 0);
     }
     this.globalPciMsi = createGlobalPciMsiDomains(k, this.vectorDomain, this.iommus, this.amd);
     this.hyperv = config.hyperv === undefined ? null : new HyperVVpci(k, this.vectorDomain, config.hyperv);
@@ -139,6 +166,42 @@ export class X86Platform implements PlatformInstance {
   private hpetIrDomain(): IrqDomain | null {
     if (this.config.remap === 'intel') return this.hpetUnit()?.irDomain ?? null;
     if (this.config.remap === 'amd' && this.amd?.config.hpet.some((h) => h.id === HPET_ID)) return this.amd.irDomain;
+    return null;
+  }
+
+  /**
+   * setup_IO_APIC(): io_apic_irqs covers every irq but the cascade, mp_irqdomain_create() puts
+   * the IOAPIC under the domain that claims it, setup_IO_APIC_irqs() takes the ISA irqs over,
+   * check_timer() routes irq 0 through its pin.
+   */
+  private setupIoApic(cfg: IoApicConfig, pic: I8259): IoApic {
+    this.vec.ioApicIrqs = 0xffff & ~(1 << PIC_CASCADE_IR);
+    const io = new IoApic(this.kernel, cfg, this.ioapicParent(cfg.id), this.vectorDomain, pic);
+    io.setupIoApicIrqs();
+    io.checkTimer();
+    io.initialized = true;
+    return io;
+  }
+
+  /** The IOAPIC's unit (VT-d: the one whose device scope lists it). */
+  private ioapicUnit(id: number): IntelIommu | null {
+    if (this.config.remap !== 'intel') return null;
+    return this.iommus.find((u) => u.drhd.ioapic?.some((x) => x.id === id) === true) ?? null;
+  }
+
+  // mp_irqdomain_create() -> irq_find_matching_fwspec(IOAPIC id, DOMAIN_BUS_GENERIC_MSI): the
+  // remapping domain whose select() claims the IOAPIC (intel_irq_remapping_select(),
+  // irq_remapping_select()), else the vector domain (x86_vector_select())
+  private ioapicParent(id: number): IrqDomain {
+    const unit = this.ioapicUnit(id);
+    if (unit !== null && unit.irEnabled && unit.irDomain !== null) return unit.irDomain;
+    if (this.config.remap === 'amd' && this.amd?.irDomain != null && this.amd.config.ioapic?.some((x) => x.id === id) === true) return this.amd.irDomain;
+    return this.vectorDomain;
+  }
+
+  private ioapicSourceId(id: number): number | null {
+    if (this.config.remap === 'amd') return this.amd?.config.ioapic?.find((x) => x.id === id)?.devid ?? null;
+    for (const u of this.iommus) for (const x of u.drhd.ioapic ?? []) if (x.id === id) return x.sourceId;
     return null;
   }
 
@@ -240,10 +303,11 @@ export class X86Platform implements PlatformInstance {
     const hv = dev instanceof PciDev ? (this.hyperv?.translate(dev, msg) ?? null) : null;
     if (hv !== null) return hv;
     const hpet = dev === this.hpetDev;
-    const requester = hpet ? this.hpetDev.msiParentId : dev instanceof PciDev ? requesterId(dev) : -1;
+    const ioapic = this.ioapicDev !== null && dev === this.ioapicDev;
+    const requester = hpet ? this.hpetDev.msiParentId : ioapic ? (this.ioapicDev?.msiParentId ?? -1) : dev instanceof PciDev ? requesterId(dev) : -1;
     if (requester < 0) return { blocked: `${dev.name} cannot send MSIs on this platform` };
     if (this.config.remap === 'intel') {
-      const unit = hpet ? this.hpetUnit() : dmarFindMatchedDrhdUnit(this.iommus, dev);
+      const unit = hpet ? this.hpetUnit() : ioapic ? this.ioapicUnit(this.ioapic?.config.id ?? -1) : dmarFindMatchedDrhdUnit(this.iommus, dev);
       if (unit !== null && unit.irEnabled) return intelIrTranslate(unit, requester, msg);
     }
     if (this.config.remap === 'amd' && this.amd !== null) return amdIrTranslate(this.amd, requester, msg);
@@ -260,15 +324,23 @@ export class X86Platform implements PlatformInstance {
     const cpu = cfg.destApicid;
     if (cpu >= this.vec.nrCpus) return { blocked: `no CPU with APIC ID ${cpu}` };
     if (!this.vec.isOnline(cpu)) return { blocked: `CPU ${cpu} is offline` };
-    const slot = (this.vec.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? 0;
-    if (slot <= 0) return { blocked: `No irq handler for ${cpu}.${cfg.vector}` };
+    const slot = (this.vec.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? VECTOR_UNUSED;
+    if (slot < 0) return { blocked: `No irq handler for ${cpu}.${cfg.vector}` };
     if (this.kernel.irqs.desc(slot) === undefined) return { blocked: `vector_irq[${cpu}][${cfg.vector}] points at freed irq ${slot}` };
     return { irq: slot, cpu };
   }
 
-  /** The live messages of the platform's own interrupts (DMAR fault events, HPET channels). */
+  /** The live messages of the platform's own interrupts (DMAR fault events, HPET channels, IOAPIC pins). */
   platformMessages(): PlatformMessage[] {
     const out: PlatformMessage[] = [];
+    // An activated pin's RTE: what the IOAPIC sends when the line asserts
+    const io = this.ioapic;
+    if (io !== null && this.ioapicDev !== null) {
+      for (const { pin, irq } of io.pinIrqs()) {
+        const rte = io.rtes[pin];
+        if (rte !== undefined && this.kernel.irqs.desc(irq)?.irqData.activated === true) out.push({ dev: this.ioapicDev, irq, msg: IoApic.rteMessage(rte) });
+      }
+    }
     this.iommus.forEach((u, i) => {
       if (u.irq > 0 && u.faultEventMsg !== null && this.kernel.irqs.desc(u.irq)?.irqData.activated === true) {
         out.push({ dev: this.dmarDevs[i] as PlatformDevice, irq: u.irq, msg: u.faultEventMsg });
@@ -284,10 +356,11 @@ export class X86Platform implements PlatformInstance {
 
   // --- resources ---
 
-  /** Irqs the platform holds for itself (DMAR fault events, HPET channels): pinned, not leaks. */
+  /** Irqs the platform holds for itself (DMAR fault events, HPET channels, IOAPIC pins): pinned, not leaks. */
   protected platformIrqs(): number[] {
     const out = this.iommus.map((u) => u.irq).filter((irq) => irq > 0);
     for (const hc of this.hpet.channels) if (hc.irq > 0) out.push(hc.irq);
+    for (const { irq } of this.ioapic?.pinIrqs() ?? []) out.push(irq);
     return out;
   }
 
@@ -450,6 +523,44 @@ export class X86Platform implements PlatformInstance {
     return 0;
   }
 
+  /**
+   * acpi_register_gsi() (acpi_register_gsi_ioapic(): mp_map_gsi_to_irq(IOAPIC_MAP_ALLOC) with
+   * the firmware's trigger and polarity) and request_irq() of the irq, as the driver of a wired
+   * line does; a driver whose request fails gives the GSI back (acpi_unregister_gsi()).
+   */
+  acpiRegisterGsi(gsi: number): number {
+    const io = this.ioapic;
+    if (io === null) return -ENODEV;
+    if (this.gsiIrqs.has(gsi)) return -EBUSY;
+    const irq = io.mpMapGsiToIrq(gsi, IOAPIC_MAP_ALLOC, io.firmwareAttr(gsi));
+    if (irq < 0) return irq;
+    const ret = this.requestIrq(irq, `gsi${gsi}`, { dev: 'gsi', vec: gsi });
+    if (ret !== 0) {
+      this.acpiUnregisterGsiIoapic(gsi);
+      return ret;
+    }
+    this.gsiIrqs.set(gsi, irq);
+    return 0;
+  }
+
+  // acpi_unregister_gsi_ioapic(): the irq the GSI maps to now, unmapped
+  private acpiUnregisterGsiIoapic(gsi: number): void {
+    const io = this.ioapic;
+    if (io === null) return;
+    const irq = io.mpMapGsiToIrq(gsi, 0, null);
+    if (irq > 0) io.mpUnmapIrq(irq);
+  }
+
+  /** free_irq() of a registered GSI's irq, then acpi_unregister_gsi(). */
+  acpiUnregisterGsi(gsi: number): number {
+    const irq = this.gsiIrqs.get(gsi);
+    if (irq === undefined) return -EINVAL;
+    this.freeIrq(irq, { dev: 'gsi', vec: gsi });
+    this.acpiUnregisterGsiIoapic(gsi);
+    this.gsiIrqs.delete(gsi);
+    return 0;
+  }
+
   // request_irq(irq, dmar_fault / hpet_interrupt_handler, ...): the irqaction, irq_activate(),
   // irq_startup() (manage.c), with the harness's name for the platform source as its owner
   private requestIrq(irq: number, name: string, owner: { dev: string; vec: number }): number {
@@ -525,7 +636,7 @@ export class X86Platform implements PlatformInstance {
         else if ((cm.managedMap[vector] === 1) !== (this.kernel.irqs.desc(irq)?.affinityManaged === true) && vector === apicd.vector && cpu === apicd.cpu) {
           out.push(`irq ${irq} (${this.kernel.irqs.desc(irq)?.affinityManaged === true ? 'managed' : 'not managed'}): CPU ${cpu} vector ${vector} is ${cm.managedMap[vector] === 1 ? '' : 'not '}a managed slot`);
         }
-        const slot = this.vec.vectorIrq[cpu]?.[vector] ?? 0;
+        const slot = this.vec.vectorIrq[cpu]?.[vector] ?? VECTOR_UNUSED;
         if (this.vec.isOnline(cpu) && slot !== irq) out.push(`irq ${irq}: vector_irq[${cpu}][${vector}] = ${slot}`);
       }
     }

@@ -206,11 +206,26 @@ function setHpetSid(k: Kernel, irte: Irte, iommu: IntelIommu, id: number): void 
   setIrteSid(irte, SVT_VERIFY_SID_SQ, SQ_13_IGNORE_3, h.sourceId);
 }
 
+// set_ioapic_sid(): the IOAPIC's source id from the DMAR device scope, all 16 bits verified
+function setIoapicSid(k: Kernel, irte: Irte, iommu: IntelIommu, id: number): void {
+  const io = iommu.drhd.ioapic?.find((x) => x.id === id);
+  if (io === undefined) {
+    k.printk(`Failed to set source-id of IOAPIC (${id})`);
+    return;
+  }
+  setIrteSid(irte, SVT_VERIFY_SID_SQ, SQ_ALL_16, io.sourceId);
+}
+
 // intel_irq_remapping_prepare_irte(): the cached IRTE and the remapped message
 function prepareIrte(k: Kernel, data: IntelIrData, cfg: IrqCfg, info: X86IrqAllocInfo, arg: MsiAllocInfo, index: number, subHandle: number): void {
   // prepare_irte(): present, fixed delivery, the (maybe still shutdown) vector; x2APIC destination
   data.irte = { present: true, vector: cfg.vector, destId: cfg.destApicid, svt: SVT_NO_VERIFY, sq: 0, sid: 0 };
   switch (info.type) {
+    case 'IOAPIC':
+      setIoapicSid(k, data.irte, data.irq2iommu.iommu, info.devid);
+      // The RTE's vector field carries the pin: the IOAPIC's messages have no subhandle
+      subHandle = info.ioapic?.pin ?? 0;
+      break;
     case 'HPET':
       setHpetSid(k, data.irte, data.irq2iommu.iommu, info.devid);
       break;

@@ -46,15 +46,15 @@ export class LapicFabric implements InterruptFabric {
     if (cpu >= this.v.nrCpus) return `blocked: no CPU with APIC ID ${cpu}`;
     // An offline CPU's APIC does not accept interrupts: the message is lost
     if (!this.v.isOnline(cpu)) return `blocked: CPU ${cpu} is offline`;
-    const irq = (this.v.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? 0;
+    const irq = (this.v.vectorIrq[cpu] as Int32Array)[cfg.vector] ?? VECTOR_UNUSED;
     const irr = this.irr(cpu);
-    const desc = irq > 0 ? this.k.irqs.desc(irq) : undefined;
+    const desc = irq >= 0 ? this.k.irqs.desc(irq) : undefined;
     const old = irr.get(cfg.vector);
     // One bit per vector: a raise while it is set merges with it; the CPU will take it as the
     // irq the vector names now (a bit left by an irq since freed counts for this one)
     if (old !== undefined && old.desc === desc && old.irq === irq) return `vector ${cfg.vector} already pending in the IRR of CPU ${cpu} (coalesced)`;
     irr.set(cfg.vector, { irq, origin, desc });
-    return irq > 0 ? `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (irq ${irq})` : `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (vector_irq: no irq)`;
+    return irq >= 0 ? `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (irq ${irq})` : `vector ${cfg.vector} pending in the IRR of CPU ${cpu} (vector_irq: no irq)`;
   }
 
   takeNext(cpu: number): TakenIrq | null {
@@ -68,8 +68,8 @@ export class LapicFabric implements InterruptFabric {
       if (vector < 0) return null;
       const e = irr.get(vector) as IrrEntry;
       irr.delete(vector);
-      const irq = slots[vector] ?? 0;
-      if (irq <= 0 || this.k.irqs.desc(irq) === undefined || this.k.irqs.desc(irq) !== e.desc) {
+      const irq = slots[vector] ?? VECTOR_UNUSED;
+      if (irq < 0 || this.k.irqs.desc(irq) === undefined || this.k.irqs.desc(irq) !== e.desc) {
         // common_interrupt(): no descriptor -> apic_eoi(); the markers go back to VECTOR_UNUSED
         if (irq === VECTOR_SHUTDOWN || irq === VECTOR_RETRIGGERED) slots[vector] = VECTOR_UNUSED;
         else this.k.printk(`No irq handler for ${cpu}.${vector}`);
@@ -102,8 +102,8 @@ export class LapicFabric implements InterruptFabric {
     this.v.irr.forEach((irr, cpu) => {
       if (!this.v.isOnline(cpu)) return;
       for (const [vector, e] of irr) {
-        const irq = (this.v.vectorIrq[cpu] as Int32Array)[vector] ?? 0;
-        if (irq > 0 && irq === e.irq && this.k.irqs.desc(irq) !== undefined && this.k.irqs.desc(irq) === e.desc) out.push({ irq, cpu, origin: e.origin, where: `IRR of CPU ${cpu} vector ${vector}` });
+        const irq = (this.v.vectorIrq[cpu] as Int32Array)[vector] ?? VECTOR_UNUSED;
+        if (irq >= 0 && irq === e.irq && this.k.irqs.desc(irq) !== undefined && this.k.irqs.desc(irq) === e.desc) out.push({ irq, cpu, origin: e.origin, where: `IRR of CPU ${cpu} vector ${vector}` });
       }
     });
     return out;

@@ -222,6 +222,26 @@ export class IrqMatrix {
     if (bit >= this.allocStart && bit < this.allocEnd) this.systembitsInalloc++;
   }
 
+  // irq_matrix_assign(): a vector taken on `cpu` (the boot CPU, this_cpu_ptr() in C) outside the
+  // allocator, accounted as a regular allocation: the preassigned legacy ISA vectors
+  assign(cpu: number, bit: number): void {
+    const cm = this.map(cpu);
+    if (bit < this.allocStart || bit >= this.allocEnd) {
+      this.k.warn('irq_matrix_assign', `vector ${bit} outside the allocation range`);
+      return;
+    }
+    if (cm.allocMap[bit] === 1) {
+      this.k.warn('irq_matrix_assign', `CPU ${cpu} vector ${bit} already allocated`);
+      return;
+    }
+    cm.allocMap[bit] = 1;
+    cm.allocated++;
+    this.totalAllocated++;
+    cm.available--;
+    this.globalAvailable--;
+    this.stamps.take(this.vectorKey(cpu, bit), 'irq_matrix_assign');
+  }
+
   // irq_matrix_reserve_managed(): one managed slot on every CPU of the mask, online or not
   reserveManaged(msk: readonly number[]): number {
     for (let i = 0; i < msk.length; i++) {

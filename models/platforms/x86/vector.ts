@@ -20,11 +20,20 @@ export const FIRST_EXTERNAL_VECTOR = 0x20;
 /** LOCAL_TIMER_VECTOR on 64-bit SMP: everything from here up is a system vector. */
 export const FIRST_SYSTEM_VECTOR = 0xec;
 export const IA32_SYSCALL_VECTOR = 0x80;
+/** NR_IRQS_LEGACY: the 8259 pair's irqs 0-15. */
+export const NR_IRQS_LEGACY = 16;
+/** PIC_CASCADE_IR: the slave 8259 hangs off the master's input 2, so irq 2 is never usable. */
+export const PIC_CASCADE_IR = 2;
+/** ISA_IRQ_VECTOR(irq): where the 8259s (and CPU 0 at boot) put legacy irq `irq`. */
+export function isaIrqVector(irq: number): number {
+  return 0x30 + irq;
+}
 /** ISA_IRQ_VECTOR(PIC_CASCADE_IR): the cascade never gets a handler. */
 export const ISA_CASCADE_VECTOR = 0x32;
 
-// vector_irq[] markers (the slot otherwise holds the irq whose descriptor it points to)
-export const VECTOR_UNUSED = 0;
+// vector_irq[] markers (the slot otherwise holds the irq whose descriptor it points to; irq 0,
+// the legacy timer, is a descriptor like any other, so every marker is negative)
+export const VECTOR_UNUSED = -3;
 export const VECTOR_SHUTDOWN = -1;
 export const VECTOR_RETRIGGERED = -2;
 
@@ -95,13 +104,17 @@ export class X86Vector {
    */
   readonly irr: Map<number, IrrEntry>[];
   domain: IrqDomain | null = null;
+  /** nr_legacy_irqs(): 16 with an 8259 pair, 0 without (the irqs then start at the IOAPIC's GSIs). */
+  nrLegacyIrqs = 0;
+  /** io_apic_irqs: which legacy irqs the IOAPIC handles (bit per irq); the others stay the PIC's. */
+  ioApicIrqs = 0;
 
   constructor(
     private readonly k: Kernel,
     readonly nrCpus: number,
   ) {
     this.matrix = new IrqMatrix(k, nrCpus, NR_VECTORS, FIRST_EXTERNAL_VECTOR, FIRST_SYSTEM_VECTOR);
-    this.vectorIrq = Array.from({ length: nrCpus }, () => new Int32Array(NR_VECTORS));
+    this.vectorIrq = Array.from({ length: nrCpus }, () => new Int32Array(NR_VECTORS).fill(VECTOR_UNUSED));
     this.cleanup = Array.from({ length: nrCpus }, () => []);
     this.timerPending = new Array<boolean>(nrCpus).fill(false);
     this.online = k.cpuOnline;
@@ -207,7 +220,7 @@ function apicUpdateVector(k: Kernel, v: X86Vector, apicd: ApicChipData, newvec: 
   apicd.vector = newvec;
   apicd.cpu = newcpu;
   const slot = v.vectorIrq[newcpu] as Int32Array;
-  if ((slot[newvec] ?? 0) > 0) {
+  if ((slot[newvec] ?? VECTOR_UNUSED) >= 0) {
     throw new KernelOops('apic_update_vector', `kernel BUG: CPU ${newcpu} vector ${newvec} already owned by irq ${slot[newvec]}`);
   }
   slot[newvec] = apicd.irq;
@@ -346,6 +359,26 @@ function activateManaged(k: Kernel, v: X86Vector, apicd: ApicChipData): number {
   return ret;
 }
 
+/**
+ * vector_configure_legacy(): the IOAPIC takes over a legacy irq whose vector the boot CPU has had
+ * since lapic_assign_system_vectors(). An activated one (the timer, requested on the PIC before
+ * setup_IO_APIC()) must stay at ISA_IRQ_VECTOR(irq) on CPU 0 so check_timer() can fall back to
+ * the PIC: only its cfg is updated. Any other gives its vector back and goes through the normal
+ * policy (reservation mode). Returns whether the caller must assign a vector.
+ */
+function vectorConfigureLegacy(k: Kernel, v: X86Vector, virq: number, irqd: IrqData, apicd: ApicChipData): boolean {
+  apicd.vector = isaIrqVector(virq);
+  apicd.cpu = 0;
+  if (irqd.activated) {
+    apicUpdateIrqCfg(k, apicd, apicd.vector, apicd.cpu);
+    return false;
+  }
+  apicd.canReserve = true;
+  irqd.canReserve = true;
+  clearIrqVector(v, apicd);
+  return true;
+}
+
 export const vectorDomainOps: IrqDomainOps = {
   // x86_vector_alloc_irqs()
   alloc(k, domain, virq, nrIrqs, arg) {
@@ -372,6 +405,8 @@ export const vectorDomainOps: IrqDomainOps = {
       irqd.chip = lapicController;
       irqd.chipData = apicd;
       irqd.hwirq = virq + i;
+      // Legacy vectors are already assigned when the IOAPIC takes them over
+      if (info?.legacy === true && !vectorConfigureLegacy(k, v, virq + i, irqd, apicd)) continue;
       err = assignIrqVectorPolicy(k, v, apicd, irqd, info);
       if (err !== 0) {
         irqd.chipData = null;
@@ -537,12 +572,34 @@ export function lapicOffline(k: Kernel, v: X86Vector, cpu: number): void {
   if ((v.cleanup[cpu] as ApicChipData[]).length > 0) k.warn('lapic_offline', `CPU ${cpu} cleanup list not empty`);
 }
 
+// __setup_vector_irq(): a legacy irq still on the PIC may arrive at any CPU (the kernel does
+// not choose), so its ISA vector names it everywhere; every other slot starts unused
+function setupVectorIrq(v: X86Vector, vector: number): number {
+  const isairq = vector - isaIrqVector(0);
+  if (isairq < 0 || isairq >= v.nrLegacyIrqs) return VECTOR_UNUSED;
+  if ((v.ioApicIrqs & (1 << isairq)) !== 0) return VECTOR_UNUSED;
+  return isairq;
+}
+
 // lapic_online(): matrix online, every vector_irq slot reset
 export function lapicOnline(v: X86Vector, cpu: number): void {
   v.matrix.online(cpu);
-  (v.vectorIrq[cpu] as Int32Array).fill(VECTOR_UNUSED);
+  const slots = v.vectorIrq[cpu] as Int32Array;
+  for (let vector = 0; vector < NR_VECTORS; vector++) slots[vector] = setupVectorIrq(v, vector);
   // The APIC comes out of INIT with an empty IRR
   (v.irr[cpu] as Map<number, IrrEntry>).clear();
+}
+
+/**
+ * The rest of lapic_assign_system_vectors() once the boot CPU's matrix is online: every legacy
+ * irq but the cascade is marked allocated at its ISA vector on CPU 0 (irq_matrix_assign()), and
+ * init_IRQ() has pointed CPU 0's vector_irq[] at the legacy descriptors.
+ */
+export function lapicAssignLegacyVectors(v: X86Vector): void {
+  for (let irq = 0; irq < v.nrLegacyIrqs; irq++) {
+    (v.vectorIrq[0] as Int32Array)[isaIrqVector(irq)] = irq;
+    if (irq !== PIC_CASCADE_IR) v.matrix.assign(0, isaIrqVector(irq));
+  }
 }
 
 // arch_early_irq_init() + lapic_assign_system_vectors(): the matrix, the system vectors, the boot CPU

@@ -14,7 +14,7 @@ import type { CommandOf } from '../command';
 import { chance, pick } from '../rng';
 import type { CommandSpec } from '../spec';
 import { heldVectors, holdsVector } from './delivery';
-import { x86PlatformIrq, x86PlatformIrqTargets } from './x86';
+import { isX86PlatformTarget, x86PlatformIrq, x86PlatformIrqTargets } from './x86';
 import { wiredIrqOf } from './wired';
 
 function cpuMask(cpus: readonly number[]): number {
@@ -42,7 +42,7 @@ function anyIrqTarget(s: AbstractState): boolean {
 
 /** The Linux irq behind a target, or a negative errno. */
 function targetIrq(sim: Simulation, target: string, vec: number): number {
-  if (target === 'hpet' || target === 'dmar') return x86PlatformIrq(sim, target, vec);
+  if (isX86PlatformTarget(target)) return x86PlatformIrq(sim, target, vec);
   const dev = sim.devices.get(target);
   return dev instanceof PciDev ? pciIrqVector(dev, vec) : wiredIrqOf(sim, target, vec);
 }
@@ -69,7 +69,7 @@ const MASKS = [0x1, 0x2, 0x4, 0x8, 0x6, 0xc, 0xf];
 
 export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   kind: 'irq_set_affinity',
-  summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (x86: or hpet/dmar): the parent moves it (x86: a new vector, the old one kept until cleanup; ITS: MOVI)',
+  summary: 'irq_set_affinity(dev, vec=N, cpus=MASK): write /proc/irq/N/smp_affinity of a device vector (x86: or hpet/dmar/gsi): the parent moves it (x86: a new vector, the old one kept until cleanup; ITS: MOVI)',
   weight: 3,
   // An irq whose interrupt may still be pending is the one worth moving
   boost: (s) => (s.raised.length > 0 ? 2 : 1),
@@ -110,7 +110,7 @@ export const irqSetAffinityCmd: CommandSpec<'irq_set_affinity'> = {
   // DMAR irqs may be unbalanced (IRQF_NOBALANCING: -EIO), so only "an error" for them.
   expect(c, s) {
     const noneOnline = (c.cpus & cpuMask([...s.online])) === 0;
-    if (c.target === 'hpet' || c.target === 'dmar') return noneOnline ? { kind: 'error', why: 'no online CPU in the mask' } : { kind: 'none' };
+    if (isX86PlatformTarget(c.target)) return noneOnline ? { kind: 'error', why: 'no online CPU in the mask' } : { kind: 'none' };
     if (managedVector(s, c.target, c.vec)) return { kind: 'exact', ret: -EIO, why: 'a managed irq belongs to the kernel (irq_can_set_affinity_usr)' };
     // (-EIO too where the irq cannot be moved at all: no irq_set_affinity() on its chip)
     if (noneOnline) return { kind: 'error', why: 'no online CPU in the mask' };

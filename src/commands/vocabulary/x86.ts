@@ -1,10 +1,11 @@
 // x86-only commands: SR-IOV (pci_enable_sriov / pci_disable_sriov), the platform's own MSI
 // users (dmar_set_interrupt / dmar_free_interrupt for the VT-d fault events, hpet_assign_irq /
-// hpet_free_irq for HPET channels), an interrupt arriving (generic_handle_irq) and the vector
-// cleanup timer (vector_cleanup_callback). Affinity writes and CPU hotplug are generic
-// (affinity.ts); they reach the DMAR and HPET irqs through x86PlatformIrqTargets(). Each spec
-// checks ctx.platform; the driver-visible x86 state (enabled VFs, requested DMAR/HPET irqs)
-// lives in s.extra under 'x86'.
+// hpet_free_irq for HPET channels), the IOAPIC's wired lines (acpi_register_gsi /
+// acpi_unregister_gsi), an interrupt arriving (generic_handle_irq) and the vector cleanup
+// timer (vector_cleanup_callback). Affinity writes and CPU hotplug are generic (affinity.ts);
+// they reach the DMAR, HPET and GSI irqs through x86PlatformIrqTargets(). Each spec checks
+// ctx.platform; the driver-visible x86 state (enabled VFs, requested DMAR/HPET/GSI irqs) lives
+// in s.extra under 'x86'.
 import { PciDev } from '../../../models/kernel/device';
 import { EINVAL } from '../../../models/kernel/errno';
 import { pciIrqVector } from '../../../models/kernel/pci-msi';
@@ -31,6 +32,9 @@ interface X86Abstract {
   readonly hpetChannels: number;
   readonly dmarIrq: Set<number>;
   readonly hpetIrq: Set<number>;
+  /** The IOAPIC's GSIs (0 without one) and the ones a driver registered and requested. */
+  readonly gsis: number;
+  readonly gsiIrq: Set<number>;
   /** PF name -> its VF names, while SR-IOV is enabled. */
   readonly vfs: Map<string, string[]>;
 }
@@ -54,6 +58,8 @@ function x86State(s: AbstractState, platform: string): X86Abstract {
       hpetChannels: cfg?.hpetChannels ?? 0,
       dmarIrq: new Set(),
       hpetIrq: new Set(),
+      gsis: cfg?.ioapic === undefined ? 0 : cfg.ioapic.gsiBase + cfg.ioapic.nrPins,
+      gsiIrq: new Set(),
       vfs: new Map(),
     };
     s.extra.set('x86', x);
@@ -339,20 +345,99 @@ export const hpetFreeIrqCmd: CommandSpec<'hpet_free_irq'> = {
   simplify: () => [],
 };
 
+// --- the IOAPIC's lines ---
+
+/** The timer's GSI (IRQ0 through its override): the timer holds that irq since boot. */
+const TIMER_GSI = 2;
+
+/** Only a PC with an IOAPIC offers the GSI commands (other platforms' seeds draw what they drew before). */
+function hasIoapic(ctx: VocabContext): boolean {
+  return CONFIGS.get(ctx.platform)?.ioapic !== undefined;
+}
+
+/** A GSI a driver may register: on the IOAPIC, not the timer's, not registered already. */
+function gsiFree(x: X86Abstract, gsi: number): boolean {
+  return gsi >= 0 && gsi < x.gsis && gsi !== TIMER_GSI && !x.gsiIrq.has(gsi);
+}
+
+export const acpiRegisterGsiCmd: CommandSpec<'acpi_register_gsi'> = {
+  kind: 'acpi_register_gsi',
+  offered: hasIoapic,
+  summary: 'acpi_register_gsi(gsi=N): a driver of a wired line maps the GSI on the IOAPIC (mp_map_gsi_to_irq; an ISA GSI finds its boot irq, a PCI one gets irq N) and requests the irq',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && gsiFree(x86State(s, ctx.platform), c.gsi),
+  invalid(c, s, ctx) {
+    if (!isX86(ctx)) return 'an x86 command, and this platform is not x86';
+    const x = x86State(s, ctx.platform);
+    if (x.gsis === 0) return 'this platform has no IOAPIC';
+    if (c.gsi < 0 || c.gsi >= x.gsis) return `gsi=${c.gsi}: the IOAPIC has GSIs 0 to ${x.gsis - 1}`;
+    if (c.gsi === TIMER_GSI) return `gsi=${TIMER_GSI} is the timer's (IRQ0), requested since boot`;
+    return x.gsiIrq.has(c.gsi) ? `GSI ${c.gsi} is registered already` : null;
+  },
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const x = x86State(s, ctx.platform);
+    const free = Array.from({ length: x.gsis }, (_, i) => i).filter((g) => gsiFree(x, g));
+    return free.length === 0 ? null : { kind: 'acpi_register_gsi', gsi: pick(rng, free) };
+  },
+  expect: () => ({ kind: 'none' }),
+  run: (c, sim) => ({ ret: x86Of(sim).acpiRegisterGsi(c.gsi) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).gsiIrq.add(c.gsi);
+  },
+  format: (c) => [`gsi=${c.gsi}`],
+  parse(args) {
+    checkArgs(args, 0, ['gsi']);
+    return { kind: 'acpi_register_gsi', gsi: requiredInt(args, 'gsi') };
+  },
+  simplify: (c) => [16, 1, 0].filter((g) => g !== c.gsi).map((gsi) => ({ ...c, gsi })),
+};
+
+export const acpiUnregisterGsiCmd: CommandSpec<'acpi_unregister_gsi'> = {
+  kind: 'acpi_unregister_gsi',
+  offered: hasIoapic,
+  summary: 'acpi_unregister_gsi(gsi=N): free_irq() of the GSI\'s irq, then mp_unmap_irq() (the last user of a non-ISA line frees the irq)',
+  weight: 1,
+  valid: (c, s, ctx) => isX86(ctx) && x86State(s, ctx.platform).gsiIrq.has(c.gsi),
+  invalid: (c, s, ctx) => (!isX86(ctx) ? 'an x86 command, and this platform is not x86' : x86State(s, ctx.platform).gsiIrq.has(c.gsi) ? null : `GSI ${c.gsi} is not registered`),
+  generate(s, rng, ctx) {
+    if (!isX86(ctx)) return null;
+    const set = [...x86State(s, ctx.platform).gsiIrq];
+    return set.length === 0 ? null : { kind: 'acpi_unregister_gsi', gsi: pick(rng, set) };
+  },
+  expect: () => ({ kind: 'exact', ret: 0, why: 'the GSI is registered and requested' }),
+  run: (c, sim) => ({ ret: x86Of(sim).acpiUnregisterGsi(c.gsi) }),
+  update(c, o, s, sim) {
+    if (o.ret === 0) stateOf(s, sim).gsiIrq.delete(c.gsi);
+  },
+  format: (c) => [`gsi=${c.gsi}`],
+  parse(args) {
+    checkArgs(args, 0, ['gsi']);
+    return { kind: 'acpi_unregister_gsi', gsi: requiredInt(args, 'gsi') };
+  },
+  simplify: () => [],
+};
+
 // --- interrupts of a device (or of the platform) ---
 
-/** The platform's own requested irqs as (target, vec): HPET channels and DMAR units (none off x86). */
+/** The platform's own requested irqs as (target, vec): HPET channels, DMAR units, GSIs (none off x86). */
 export function x86PlatformIrqTargets(s: AbstractState): { target: string; vec: number }[] {
   const x = s.extra.get('x86') as X86Abstract | undefined;
   if (x === undefined) return [];
-  return [...[...x.hpetIrq].map((ch) => ({ target: 'hpet', vec: ch })), ...[...x.dmarIrq].map((u) => ({ target: 'dmar', vec: u }))];
+  return [...[...x.hpetIrq].map((ch) => ({ target: 'hpet', vec: ch })), ...[...x.dmarIrq].map((u) => ({ target: 'dmar', vec: u })), ...[...x.gsiIrq].map((g) => ({ target: 'gsi', vec: g }))];
 }
 
-/** The Linux irq of `hpet` channel / `dmar` unit `vec`, or -EINVAL. */
+/** The names x86PlatformIrqTargets() uses for the platform's own irqs. */
+export function isX86PlatformTarget(target: string): boolean {
+  return target === 'hpet' || target === 'dmar' || target === 'gsi';
+}
+
+/** The Linux irq of `hpet` channel / `dmar` unit / registered `gsi` `vec`, or -EINVAL. */
 export function x86PlatformIrq(sim: Simulation, target: string, vec: number): number {
   if (!(sim.platform instanceof X86Platform)) return -EINVAL;
   if (target === 'hpet') return sim.platform.hpet.channels[vec]?.irq || -EINVAL;
   if (target === 'dmar') return sim.platform.iommus[vec]?.irq || -EINVAL;
+  if (target === 'gsi') return sim.platform.gsiIrqs.get(vec) ?? -EINVAL;
   return -EINVAL;
 }
 
@@ -366,6 +451,7 @@ function irqTargets(s: AbstractState, x: X86Abstract): { target: string; vec: nu
   }
   for (const ch of x.hpetIrq) out.push({ target: 'hpet', vec: ch });
   for (const u of x.dmarIrq) out.push({ target: 'dmar', vec: u });
+  for (const g of x.gsiIrq) out.push({ target: 'gsi', vec: g });
   return out;
 }
 
@@ -375,15 +461,13 @@ function targetValid(s: AbstractState, x: X86Abstract, target: string, vec: numb
 
 /** The Linux irq behind a target, or a negative errno. */
 function targetIrq(sim: Simulation, target: string, vec: number): number {
-  const p = x86Of(sim);
-  if (target === 'hpet') return p.hpet.channels[vec]?.irq || -EINVAL;
-  if (target === 'dmar') return p.iommus[vec]?.irq || -EINVAL;
+  if (isX86PlatformTarget(target)) return x86PlatformIrq(sim, target, vec);
   const dev = sim.devices.get(target);
   return dev instanceof PciDev ? pciIrqVector(dev, vec) : -EINVAL;
 }
 
 function parseTarget(args: readonly Arg[]): { target: string; vec: number } {
-  const t = positional(args, 0, 'device, hpet or dmar', endCol(args));
+  const t = positional(args, 0, 'device, hpet, dmar or gsi', endCol(args));
   return { target: deviceName(t), vec: requiredInt(args, 'vec') };
 }
 
@@ -446,6 +530,8 @@ export const X86_COMMANDS: readonly AnySpec[] = [
   dmarFreeInterruptCmd,
   hpetAssignIrqCmd,
   hpetFreeIrqCmd,
+  acpiRegisterGsiCmd,
+  acpiUnregisterGsiCmd,
   genericHandleIrqCmd,
   vectorCleanupCallbackCmd,
 ];

@@ -1,5 +1,5 @@
 // x86 owners for the object audit: the platform's own interrupts (a VT-d unit's fault event,
-// an HPET channel) with the vectors, reservations and remapping entries their levels hold, and
+// an HPET channel, an IOAPIC pin's irq) with the vectors, reservations and remapping entries their levels hold, and
 // the AMD-Vi remap tables the IOMMU keeps for every requester ID it has seen.
 import { hex } from '../../../models/kernel/heap';
 import type { IrqDesc } from '../../../models/kernel/irqdomain';
@@ -47,6 +47,19 @@ export function justifyX86(m: AuditMachine, p: X86Platform, j: Justified): void 
   };
   for (const u of p.iommus) if (u.irq > 0 && !u.freed) held(u.irq, `the fault-event irq of ${u.drhd.name} (dmar_set_interrupt)`);
   for (const hc of p.hpet.channels) if (hc.irq > 0 && !hc.freed) held(hc.irq, `HPET channel ${hc.num} (hpet_assign_irq)`);
+  // An irq mapped on an IOAPIC pin: an ISA irq for good (mp_unmap_irq() never frees one), any
+  // other while a caller of mp_map_pin_to_irq() holds the mapping; with its chip data, pin list
+  // entries and the remapping levels' data
+  const io = p.ioapic;
+  if (io !== null) {
+    for (const { pin, irq } of io.pinIrqs()) {
+      const data = io.chipDataOf(irq);
+      if (data === null || (!data.isaIrq && data.count <= 0)) continue;
+      const why = data.isaIrq ? `ISA irq ${irq} on IOAPIC pin ${pin} (setup_IO_APIC)` : `IOAPIC pin ${pin} mapped ${data.count} time(s) (acpi_register_gsi)`;
+      held(irq, why);
+      for (const e of data.irq2pin) j.object(e, why);
+    }
+  }
   // alloc_irq_table() installs a table in pci_seg->irq_lookup_table for the requester ID and its
   // aliases, and nothing ever frees it: the IOMMU's device table keeps pointing at it
   if (p.amd !== null) {
