@@ -127,10 +127,11 @@ export interface PlatformInstance {
   routedAtStartup?(): boolean;
   /**
    * Optional: the injected failure (step and fault site) of a call the kernel only logs, which
-   * left `irq`'s route where it was (Hyper-V: HVCALL_RETARGET_INTERRUPT at unmask). The routing
-   * invariant accepts that irq's stale route only if the fault record shows the failure.
+   * left `irq`'s route where it was (Hyper-V: HVCALL_RETARGET_INTERRUPT at unmask), if the
+   * route was stale at step `at` (default: now). The routing and delivery invariants accept
+   * what that stale route did only if the fault record shows the failure.
    */
-  staleRoute?(irq: number): { readonly step: number; readonly site: string } | null;
+  staleRoute?(irq: number, at?: number): { readonly step: number; readonly site: string } | null;
   /**
    * Optional: what the platform does once a hot-removed device is unbound (its driver gone, its
    * vectors freed) and before it is released: Hyper-V's PCI_EJECTION_COMPLETE.

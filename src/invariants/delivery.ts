@@ -8,7 +8,17 @@ import { originName } from '../../models/kernel/irq-action';
 import { effectiveCpuOf } from '../../models/kernel/affinity';
 import { pciIrqVector } from '../../models/kernel/pci-msi';
 import type { Invariant } from './invariant';
+import type { Simulation } from '../sim/simulation';
 import { failedUpdateInjected } from './platform';
+
+/**
+ * The interrupt was raised while its irq's route was stale because of an injected failure the
+ * kernel only logs (failedUpdateInjected): it went wherever the stale entry pointed.
+ */
+function raisedOnStaleRoute(sim: Simulation, o: { readonly dev: string; readonly vec: number; readonly step: number }): boolean {
+  const dev = sim.devices.get(o.dev);
+  return dev instanceof PciDev && failedUpdateInjected(sim, pciIrqVector(dev, o.vec), o.step);
+}
 
 export const irqHandledForOwner: Invariant = {
   id: 'irq-handled-for-owner',
@@ -20,6 +30,8 @@ export const irqHandledForOwner: Invariant = {
       if (!ev.hadDesc) return `CPU ${ev.cpu} took irq ${ev.irq} (raised by ${originName(ev.origin)}) after the irq was freed: no irq_desc, no handler, no EOI`;
       const o = ev.origin;
       if (ev.ranFor !== null && o !== null && (o.dev !== ev.ranFor.dev || o.vec !== ev.ranFor.vec)) {
+        // raised on a route the kernel could not update (only logged), checked against the fault record
+        if (raisedOnStaleRoute(sim, o)) continue;
         return `CPU ${ev.cpu} ran the handler of ${ev.ranFor.dev} vec ${ev.ranFor.vec} (irq ${ev.irq}) for an interrupt raised by ${originName(o)}`;
       }
     }
@@ -118,7 +130,7 @@ export const irqNotLost: Invariant = {
       const dev = sim.devices.get(o.dev);
       if (dev instanceof PciDev && dev.msixPending.has(o.vec)) continue;
       // raised on a route the kernel could not update (only logged), checked against the fault record
-      if (dev instanceof PciDev && failedUpdateInjected(sim, pciIrqVector(dev, o.vec), o.step)) continue;
+      if (raisedOnStaleRoute(sim, o)) continue;
       return `${o.dev} vec ${o.vec} raised at step ${o.step + 1} while its driver had a handler: neither handled nor pending anywhere a CPU can take it`;
     }
     return null;

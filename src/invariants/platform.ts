@@ -91,12 +91,12 @@ function routeDevice(sim: Simulation, dev: Device): string | null {
 }
 
 /**
- * The platform names an injected failure that left the irq's route stale (no earlier than
- * `since`), and the fault record has it: the same site failed at that step.
+ * The platform names an injected failure that left the irq's route stale at step `at` (default:
+ * now), and the fault record has it: the same site failed at that step.
  */
-export function failedUpdateInjected(sim: Simulation, irq: number, since = Infinity): boolean {
-  const stale = sim.platform.staleRoute?.(irq) ?? null;
-  if (stale === null || stale.step > since) return false;
+export function failedUpdateInjected(sim: Simulation, irq: number, at = Infinity): boolean {
+  const stale = sim.platform.staleRoute?.(irq, at) ?? null;
+  if (stale === null) return false;
   return sim.kernel.faults.fired().some((f) => f.kind === 'fail' && f.site === stale.site && f.step === stale.step);
 }
 

@@ -4,6 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENOSPC } from '../../models/kernel/errno';
+import { PciDev } from '../../models/kernel/device';
+import { pciIrqVector } from '../../models/kernel/pci-msi';
 import { runCommands } from '../../src/engine/runner';
 import { findPlatform } from '../../src/platforms';
 import { parseRepro } from '../../src/repro/parse';
@@ -66,6 +68,24 @@ describe('false positives at correct revisions', () => {
     const fired = r.sim.kernel.faults.fired() as unknown[];
     const saved = fired.splice(0);
     expect(verdict('message-routing', r.sim, last)).toMatch(/dev0 MSI-X entry 3 \(irq 4\): CPU 3 is offline/);
+    fired.push(...saved);
+  });
+
+  test('an interrupt raised while a failed retarget left the route stale is judged by the route at the raise, not now', () => {
+    const r = replay(load('hyperv-stale-route-window.repro'));
+    const last = r.records[r.records.length - 1];
+    if (last === undefined) throw new Error('no record');
+    expect(last.command.kind).toBe('cpu_down');
+    const dev = r.sim.devices.get('dev0');
+    if (!(dev instanceof PciDev)) throw new Error('no dev0');
+    const irq = pciIrqVector(dev, 2);
+    // the failure at request_irq (step 7, 0-based 6) left it stale; cpu_down(1)'s retarget ended that
+    expect(r.sim.platform.staleRoute?.(irq)).toBeNull();
+    expect(r.sim.platform.staleRoute?.(irq, 7)).toEqual({ step: 6, site: 'HVCALL_RETARGET_INTERRUPT' });
+    // the same loss with nothing in the fault record is a violation
+    const fired = r.sim.kernel.faults.fired() as unknown[];
+    const saved = fired.splice(0);
+    expect(verdict('irq-not-lost', r.sim, last)).toMatch(/dev0 vec 2 raised at step 8 while its driver had a handler/);
     fired.push(...saved);
   });
 

@@ -6,7 +6,7 @@ import { runCommands } from '../../src/engine/runner';
 import { findPlatform } from '../../src/platforms';
 import { resolveRevision } from '../../src/revision';
 import type { StepRecord } from '../../src/sim/simulation';
-import { PCI_IRQ_MSIX } from '../../models/kernel/pci-msi';
+import { PCI_IRQ_MSI, PCI_IRQ_MSIX } from '../../models/kernel/pci-msi';
 import { PciDev } from '../../models/kernel/device';
 import { X86Platform } from '../../models/platforms/x86/instance';
 import { verdict } from './helpers';
@@ -65,6 +65,33 @@ describe.each(['v6.12', 'v7.2'])('x86-hyperv %s: a failed retarget at unmask', (
     const fired = r.sim.kernel.faults.fired() as unknown[];
     const saved = fired.splice(0);
     expect(verdict('irq-not-lost', r.sim, record)).toMatch(/dev0 vec 1 raised at step 6 while its driver had a handler/);
+    fired.push(...saved);
+  });
+});
+
+describe('x86-hyperv v7.2 with the multi-MSI fix: the compose-time retarget fails', () => {
+  // msi-fuzz's fix retargets a multi-MSI entry at compose; when that retarget fails (only
+  // logged), vec 1's entry stays on the dummy vector, which request_irq(vec=4) then gets
+  const commands: Command[] = [
+    { kind: 'pci_device_add', dev: 'dev0', rid: 0x100, msi: 8, msix: 0 },
+    { kind: 'fail_next', site: 'HVCALL_RETARGET_INTERRUPT', nth: 1 },
+    { kind: 'pci_alloc_irq_vectors', dev: 'dev0', min: 1, max: 8, flags: PCI_IRQ_MSI },
+    { kind: 'request_irq', dev: 'dev0', vec: 4 },
+    { kind: 'msi_raise', dev: 'dev0', vec: 1 },
+    { kind: 'irq_set_affinity', target: 'dev0', vec: 0, cpus: 0x1 },
+  ];
+
+  test('the interrupt runs another irq\'s handler, and irq-handled-for-owner accepts it only by the fault record', () => {
+    const platform = findPlatform('x86-hyperv');
+    if (platform === undefined) throw new Error('no x86-hyperv');
+    const r = runCommands({ platform, revision: resolveRevision(platform, 'v7.2+msi-fuzz-hv-multi-msi-entry-follows-irq'), faultClasses: ['firmware'] }, commands);
+    expect(r.violation).toBeNull();
+    const record = r.records[r.records.length - 1] as StepRecord;
+    expect(record.notes.join('\n')).toMatch(/handler dev0:4/);
+    expect(r.records[2]?.faultsFired).toEqual(['HVCALL_RETARGET_INTERRUPT']);
+    const fired = r.sim.kernel.faults.fired() as unknown[];
+    const saved = fired.splice(0);
+    expect(verdict('irq-handled-for-owner', r.sim, record)).toMatch(/ran the handler of dev0 vec 4 \(irq \d+\) for an interrupt raised by dev0 vec 1/);
     fired.push(...saved);
   });
 });

@@ -52,6 +52,13 @@ export const HV_AFFINITY_PRE_STARTUP = 'msi-fuzz-hv-affinity-pre-startup';
 const SPURIOUS_APIC_VECTOR = 0xff;
 
 /** struct tran_int_desc in guest memory (kzalloc'ed in hv_compose_msi_msg(), the irq's chip_data). */
+/** A stretch of steps in which an irq's host entry kept an old target (see failedRetarget). */
+interface StaleWindow {
+  readonly step: number;
+  readonly site: string;
+  until: number | null;
+}
+
 export class HvIntDesc extends KObject {
   readonly kind = 'tran_int_desc';
   vectorCount = 0;
@@ -103,10 +110,12 @@ export class HyperVVpci {
   /** The dummy-vCPU round robin of hv_compose_multi_msi_req_get_cpu() (-1: start at CPU 0). */
   private multiMsiCpuNext = -1;
   /**
-   * Model bookkeeping, not kernel state (the kernel only logs): per irq, the step and fault site
-   * of an injected failure of its last retarget, while its host entry keeps the old target.
+   * Model bookkeeping, not kernel state (the kernel only logs): per irq, the windows in which
+   * its host entry kept an old target after an injected retarget failure: the step and site of
+   * the failure, and the step a later entry or retarget ended it (null: still stale). An
+   * interrupt raised inside a window went where the stale entry sent it.
    */
-  private readonly failedRetarget = new Map<number, { readonly step: number; readonly site: string }>();
+  private readonly failedRetarget = new Map<number, StaleWindow[]>();
 
   constructor(
     private readonly k: Kernel,
@@ -122,9 +131,26 @@ export class HyperVVpci {
     return this.buses[0]?.irqDomain ?? null;
   }
 
-  /** The injected failure (step, site) that left `irq`'s host entry on its old target, if any. */
-  staleRoute(irq: number): { readonly step: number; readonly site: string } | null {
-    return this.failedRetarget.get(irq) ?? null;
+  /**
+   * The injected failure (step, site) that left `irq`'s host entry on an old target at step
+   * `at` (default: now), if any.
+   */
+  staleRoute(irq: number, at = Infinity): { readonly step: number; readonly site: string } | null {
+    const w = this.failedRetarget.get(irq)?.find((x) => x.step <= at && (x.until === null || x.until > at));
+    return w === undefined ? null : { step: w.step, site: w.site };
+  }
+
+  /** `irq`'s host entry is aimed where the irq is now: an open stale window ends. */
+  private routeRestored(irq: number): void {
+    const open = this.failedRetarget.get(irq)?.find((w) => w.until === null);
+    if (open !== undefined) open.until = this.k.step;
+  }
+
+  /** A retarget of `irq` failed by injection at (step, site): a stale window opens, unless one is open. */
+  private routeLeftStale(irq: number, step: number, site: string): void {
+    const windows = this.failedRetarget.get(irq) ?? [];
+    if (!windows.some((w) => w.until === null)) windows.push({ step, site, until: null });
+    this.failedRetarget.set(irq, windows);
   }
 
   /** The bus of a function, if it is on one. */
@@ -221,7 +247,7 @@ export class HyperVVpci {
   hvMsiFree(hbus: HvPciBus, data: IrqData): void {
     const intDesc = data.chipData as HvIntDesc | null;
     if (intDesc === null) return;
-    this.failedRetarget.delete(data.irq);
+    this.routeRestored(data.irq);
     this.k.heap.deref('hv_msi_free', intDesc, 'tran_int_desc');
     data.chipData = null;
     this.k.touchIrq(data.irq);
@@ -321,7 +347,7 @@ export class HyperVVpci {
     intDesc.data = r.desc.data;
     data.chipData = intDesc;
     // a new entry, aimed where the irq is now
-    this.failedRetarget.delete(data.irq);
+    this.routeRestored(data.irq);
     k.touchIrq(data.irq);
     if (multi && k.applied(HV_ENTRY_FOLLOWS_IRQ)) this.hvIrqRetarget(hbus, data);
     return { addressHi: intDesc.addressHi, addressLo: intDesc.addressLo, data: intDesc.data };
@@ -427,8 +453,8 @@ export class HyperVVpci {
     const r = k.faults.shouldFail('hv_irq_retarget_interrupt') || vcpus.length === 0 ? { status: 1 } : hbus.host.request({ type: 'HVCALL_RETARGET_INTERRUPT', slot: devfnToWslot(pdev.rid & 0xff), addressLo, data: dataValue, vector: cfg?.vector ?? 0, vcpus });
     if (r.status !== 0 && hbus.state !== 'removing') k.printk(`hv_irq_retarget_interrupt() failed: ${r.status}`);
     const injected = k.faults.fired()[fired];
-    if (r.status === 0) this.failedRetarget.delete(data.irq);
-    else if (injected !== undefined) this.failedRetarget.set(data.irq, { step: injected.step, site: injected.site });
+    if (r.status === 0) this.routeRestored(data.irq);
+    else if (injected !== undefined) this.routeLeftStale(data.irq, injected.step, injected.site);
   }
 
   /** The chip at the bus's level: hv_msi_irq_chip. */

@@ -592,8 +592,8 @@ export class X86Platform implements PlatformInstance {
   }
 
   // a vPCI irq whose retarget at unmask failed (only logged by hv_irq_retarget_interrupt())
-  staleRoute(irq: number): { readonly step: number; readonly site: string } | null {
-    return this.hyperv?.staleRoute(irq) ?? null;
+  staleRoute(irq: number, at?: number): { readonly step: number; readonly site: string } | null {
+    return this.hyperv?.staleRoute(irq, at) ?? null;
   }
 
   // hv_eject_device_work() after pci_stop_and_remove_bus_device(): off the bus, PCI_EJECTION_COMPLETE
