@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ENOSPC } from '../../models/kernel/errno';
 import { PciDev } from '../../models/kernel/device';
 import { pciIrqVector } from '../../models/kernel/pci-msi';
+import { X86Platform } from '../../models/platforms/x86/instance';
 import { runCommands } from '../../src/engine/runner';
 import { findPlatform } from '../../src/platforms';
 import { parseRepro } from '../../src/repro/parse';
@@ -87,6 +88,22 @@ describe('false positives at correct revisions', () => {
     const saved = fired.splice(0);
     expect(verdict('irq-not-lost', r.sim, last)).toMatch(/dev0 vec 2 raised at step 8 while its driver had a handler/);
     fired.push(...saved);
+  });
+
+  test('exhaust(AMD-IRTE) fills what alloc_irq_index() could hand out, never the IOAPIC pins below min_index', () => {
+    const r = replay(load('amd-ioapic-pin-entry-drained.repro'));
+    const p = r.sim.platform;
+    if (!(p instanceof X86Platform) || p.amd === null) throw new Error('not AMD-Vi');
+    const table = p.amd.tables().find((t) => t.minIndex === 32);
+    if (table === undefined) throw new Error('no IOAPIC table');
+    expect(table.table[18]).toMatchObject({ allocated: true, valid: true });
+    const before = table.table.map((e) => e.allocated);
+    const release = p.amd.drain();
+    // below min_index nothing changes; from it up, every entry is taken
+    expect(table.table.slice(0, 32).map((e) => e.allocated)).toEqual(before.slice(0, 32));
+    expect(table.table.slice(32).every((e) => e.allocated)).toBe(true);
+    release();
+    expect(table.table.map((e) => e.allocated)).toEqual(before);
   });
 
   test('cpu_down() lets the handler another CPU is in return before the CPU goes', () => {

@@ -81,10 +81,14 @@ export class AmdIommu extends KObject {
     return [...new Set(this.irqLookupTable.values())];
   }
 
-  /** Fills every free entry of every table (exhaust(AMD-IRTE)); the release frees exactly those. */
+  /**
+   * Fills every free entry alloc_irq_index() could hand out, in every table (exhaust(AMD-IRTE));
+   * the release frees exactly those. The entries below min_index are the IOAPIC's, indexed by
+   * pin without an allocation, so a drain leaves them alone.
+   */
   drain(): () => void {
     const taken: AmdIrte[] = [];
-    for (const t of this.tables()) for (const e of t.table) if (!e.allocated) taken.push(e);
+    for (const t of this.tables()) for (const e of t.table.slice(t.minIndex)) if (!e.allocated) taken.push(e);
     for (const e of taken) e.allocated = true;
     return () => {
       for (const e of taken) e.allocated = false;
