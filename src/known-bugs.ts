@@ -131,6 +131,9 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   {
     id: 'its-shared-device-kept',
     platform: 'gic-v3-its',
+    // the same ITS code on the ARM64 servers, where firmware may also collapse functions onto
+    // one DeviceID (DT msi-map-mask)
+    alsoOn: ['gic-v3-its-dt', 'gic-v3-its-acpi'],
     revision: 'v6.18',
     invariant: 'object-audit',
     minimalLength: 6,

@@ -55,4 +55,36 @@ describe('ARM64 server known bugs', () => {
     const fixed = runCommands({ ...config, revision: resolveRevision(dt, `v7.2+${bug.fixPatch ?? ''}`) }, commands);
     expect(fixed.violation).toBeNull();
   });
+
+  // Two functions of segment 1, which the DT machine's msi-map-mask 0xfff8 collapses onto one
+  // DeviceID, both hot-removed (found by a 2x10^6-command campaign at v7.2): the shared
+  // its_device stays, as on gic-v3-its with a DMA alias
+  test('its-shared-device-kept: two functions under msi-map-mask share an its_device that outlives both', () => {
+    const bug = KNOWN_BUGS.find((b) => b.id === 'its-shared-device-kept');
+    if (bug === undefined || dt === undefined) throw new Error('registry');
+    expect(bug.alsoOn).toEqual(['gic-v3-its-dt', 'gic-v3-its-acpi']);
+    const commands = parseRepro(
+      [
+        '# msi-fuzz repro',
+        '# platform: gic-v3-its-dt',
+        '# revision: v7.2',
+        'pci_device_add(dev0, rid=0001:01:00.1, msi=0, msix=1)',
+        'pci_device_add(dev1, rid=0001:01:00.0, msi=1, msix=0)',
+        'pci_alloc_irq_vectors(dev1, 1, 1, PCI_IRQ_MSI)',
+        'pci_alloc_irq_vectors(dev0, 1, 1, PCI_IRQ_MSIX)',
+        'device_del(dev1)',
+        'device_del(dev0)',
+        'expect violation object-audit',
+        '',
+      ].join('\n'),
+      'inline',
+    ).commands;
+    const config = { platform: dt, revision: resolveRevision(dt, 'v7.2'), faultClasses: [] };
+    const r = runCommands(config, commands);
+    expect(r.violation?.invariant).toBe('object-audit');
+    expect(r.violation?.message).toMatch(/its_device@\S+ leaked, allocated in its_create_device/);
+    expect(matchOpenIssue(config, commands, 'object-audit')?.id).toBe('its-shared-device-kept');
+    const fixed = runCommands({ ...config, revision: resolveRevision(dt, `v7.2+${bug.fixPatch ?? ''}`) }, commands);
+    expect(fixed.violation).toBeNull();
+  });
 });
