@@ -7,6 +7,7 @@ import { ENOSPC } from '../../models/kernel/errno';
 import { PciDev } from '../../models/kernel/device';
 import { pciIrqVector } from '../../models/kernel/pci-msi';
 import { X86Platform } from '../../models/platforms/x86/instance';
+import { freeIrte } from '../../models/platforms/x86/amd-ir';
 import { runCommands } from '../../src/engine/runner';
 import { findPlatform } from '../../src/platforms';
 import { parseRepro } from '../../src/repro/parse';
@@ -104,6 +105,24 @@ describe('false positives at correct revisions', () => {
     expect(table.table.slice(32).every((e) => e.allocated)).toBe(true);
     release();
     expect(table.table.map((e) => e.allocated)).toEqual(before);
+  });
+
+  test('freeing an IOAPIC pin\'s IRTE that reads as free is no double free; any other entry is', () => {
+    const r = replay(load('amd-ioapic-pin-unwind-free.repro'));
+    const p = r.sim.platform;
+    if (!(p instanceof X86Platform) || p.amd === null) throw new Error('not AMD-Vi');
+    const table = p.amd.tables().find((t) => t.minIndex === 32);
+    const devid = [...p.amd.irqLookupTable].find(([, t]) => t === table)?.[0];
+    if (table === undefined || devid === undefined) throw new Error('no IOAPIC table');
+    const k = r.sim.kernel;
+    const doubleFrees = (): number => k.reports.filter((x) => x.kind === 'double-free').length;
+    expect(table.table[18]?.allocated).toBe(false);
+    freeIrte(k, p.amd, devid, 18);
+    expect(doubleFrees()).toBe(0);
+    // an entry alloc_irq_index() hands out, freed while free: reported
+    const free = table.table.findIndex((e, i) => i >= 32 && !e.allocated);
+    freeIrte(k, p.amd, devid, free);
+    expect(doubleFrees()).toBe(1);
   });
 
   test('cpu_down() lets the handler another CPU is in return before the CPU goes', () => {

@@ -214,15 +214,17 @@ function ioapicIrqIndex(k: Kernel, iommu: AmdIommu, devid: number, pin: number):
   return pin;
 }
 
-// free_irte(): one entry back; the kernel clears it whatever it held, the model reports a stale one
-function freeIrte(k: Kernel, iommu: AmdIommu, devid: number, index: number): void {
+// free_irte(): one entry back; the kernel clears it whatever it held, the model reports a stale
+// one. An IOAPIC pin's entry (below min_index) is the pin's, never allocated per irq: after the
+// pin's first unregister it reads as free, and freeing it again in an unwind clears nothing.
+export function freeIrte(k: Kernel, iommu: AmdIommu, devid: number, index: number): void {
   const table = iommu.irqLookupTable.get(devid);
   if (table === undefined) {
     k.warn('free_irte', `no remap table for devid ${devid.toString(16)}`);
     return;
   }
   const e = table.table[index];
-  if (e === undefined || !e.allocated) k.report('double-free', 'free_irte', `devid ${devid.toString(16)} index ${index} freed while not allocated`);
+  if (e === undefined || (!e.allocated && index >= table.minIndex)) k.report('double-free', 'free_irte', `devid ${devid.toString(16)} index ${index} freed while not allocated`);
   if (e === undefined) return;
   if (e.valid) table.validStamps.drop(index);
   if (e.allocated) table.stamps.drop(index);
