@@ -30,10 +30,12 @@ const units = (p: Progress, key: string): number => p.perConfig[key]?.units ?? 0
 describe('weighted campaign', () => {
   let inline: MultiResult;
   let even: MultiResult;
+  // Two inline campaigns over every gic-v3-its revision: about 45 s on an idle 2-vCPU machine,
+  // over the default 120 s with five campaigns beside it; a bound for hangs, not a speed check
   beforeAll(async () => {
     inline = await runMulti({ plan, rounds: ROUNDS, workers: 0 });
     even = await runMulti({ plan: { ...plan, weighting: 'even' }, rounds: ROUNDS, workers: 0 });
-  });
+  }, 600_000);
 
   test('the weights follow what each configuration found in the rounds before', () => {
     expect(seedsInRound(plan, 0, 0)).toBe(1);
