@@ -51,7 +51,6 @@ export const HV_AFFINITY_PRE_STARTUP = 'msi-fuzz-hv-affinity-pre-startup';
 /** SPURIOUS_APIC_VECTOR (0xff): acked by the local APIC, no irq behind it. */
 const SPURIOUS_APIC_VECTOR = 0xff;
 
-/** struct tran_int_desc in guest memory (kzalloc'ed in hv_compose_msi_msg(), the irq's chip_data). */
 /** A stretch of steps in which an irq's host entry kept an old target (see failedRetarget). */
 interface StaleWindow {
   readonly step: number;
@@ -59,6 +58,7 @@ interface StaleWindow {
   until: number | null;
 }
 
+/** struct tran_int_desc in guest memory (kzalloc'ed in hv_compose_msi_msg(), the irq's chip_data). */
 export class HvIntDesc extends KObject {
   readonly kind = 'tran_int_desc';
   vectorCount = 0;
