@@ -48,6 +48,19 @@ export interface X86Config {
   readonly ioapic?: IoApicConfig;
 }
 
+/** The platform MSI sources firmware lists by id for the remapping units: HPET blocks and IOAPICs. */
+type SpecialSource = 'hpet' | 'ioapic';
+
+/** A VT-d unit's device scope entries of one kind (ir_hpet[], ir_ioapic[] from the DMAR table). */
+function drhdScope(u: IntelIommu, kind: SpecialSource): readonly { readonly id: number; readonly sourceId: number }[] {
+  return kind === 'hpet' ? u.drhd.hpet : (u.drhd.ioapic ?? []);
+}
+
+/** The IVRS special devices of one kind (AMD-Vi). */
+function ivrsScope(cfg: AmdIommuConfig, kind: SpecialSource): readonly { readonly id: number; readonly devid: number }[] {
+  return kind === 'hpet' ? cfg.hpet : (cfg.ioapic ?? []);
+}
+
 /** Who holds the legacy timer irq: setup_default_timer_irq()'s request_irq(0, timer_interrupt). */
 export const TIMER_OWNER = { dev: 'timer', vec: 0 } as const;
 
@@ -129,7 +142,7 @@ export class X86Platform implements PlatformInstance {
     // setup_IO_APIC(), once interrupt remapping is on (apic_intr_mode_init())
     if (config.ioapic !== undefined && this.pic !== null) {
       this.ioapic = this.setupIoApic(config.ioapic, this.pic);
-      this.ioapicDev = new PlatformDevice(`ioapic${config.ioapic.id}`, this.ioapicSourceId(config.ioapic.id) ?? 0);
+      this.ioapicDev = new PlatformDevice(`ioapic${config.ioapic.id}`, this.scopeSourceId('ioapic', config.ioapic.id) ?? 0);
     }
     this.globalPciMsi = createGlobalPciMsiDomains(k, this.vectorDomain, this.iommus, this.amd);
     this.hyperv = config.hyperv === undefined ? null : new HyperVVpci(k, this.vectorDomain, config.hyperv);
@@ -137,7 +150,7 @@ export class X86Platform implements PlatformInstance {
     // hpet_create_irq_domain(): the remapping unit that claims the block, else the vector domain
     const hpetParent = this.hpetIrDomain();
     this.hpet = new HpetMsi(k, HPET_ID, config.hpetChannels, hpetParent ?? this.vectorDomain, hpetParent !== null);
-    this.hpetDev = new PlatformDevice('hpet0', this.hpetSourceId() ?? 0);
+    this.hpetDev = new PlatformDevice('hpet0', this.scopeSourceId('hpet', HPET_ID) ?? 0);
     // smp_init(): the secondary CPUs come up (cpu_online_mask already has them)
     for (let cpu = 1; cpu < k.nrCpus; cpu++) lapicOnline(this.vec, cpu);
     this.sriov = new Sriov(k, (dev) => this.msiParentFor(dev));
@@ -158,14 +171,27 @@ export class X86Platform implements PlatformInstance {
     if (amd !== null) f.registerPool('AMD-IRTE', () => amd.drain());
   }
 
-  private hpetUnit(): IntelIommu | null {
+  // map_hpet_to_iommu() / map_ioapic_to_iommu(): the VT-d unit whose device scope lists the source
+  private scopeUnit(kind: SpecialSource, id: number): IntelIommu | null {
     if (this.config.remap !== 'intel') return null;
-    return this.iommus.find((u) => u.drhd.hpet.some((h) => h.id === HPET_ID)) ?? null;
+    return this.iommus.find((u) => drhdScope(u, kind).some((x) => x.id === id)) ?? null;
+  }
+
+  /** AMD-Vi: the IVRS lists the source as a special device (its remapping domain claims it). */
+  private ivrsClaims(kind: SpecialSource, id: number): boolean {
+    return this.config.remap === 'amd' && this.amd !== null && ivrsScope(this.amd.config, kind).some((x) => x.id === id);
+  }
+
+  // The source id the remapping hardware sees: the DMAR scope's (VT-d) or the IVRS devid (AMD-Vi)
+  private scopeSourceId(kind: SpecialSource, id: number): number | null {
+    if (this.config.remap === 'amd') return this.amd === null ? null : (ivrsScope(this.amd.config, kind).find((x) => x.id === id)?.devid ?? null);
+    for (const u of this.iommus) for (const x of drhdScope(u, kind)) if (x.id === id) return x.sourceId;
+    return null;
   }
 
   private hpetIrDomain(): IrqDomain | null {
-    if (this.config.remap === 'intel') return this.hpetUnit()?.irDomain ?? null;
-    if (this.config.remap === 'amd' && this.amd?.config.hpet.some((h) => h.id === HPET_ID)) return this.amd.irDomain;
+    if (this.config.remap === 'intel') return this.scopeUnit('hpet', HPET_ID)?.irDomain ?? null;
+    if (this.ivrsClaims('hpet', HPET_ID)) return this.amd?.irDomain ?? null;
     return null;
   }
 
@@ -183,32 +209,14 @@ export class X86Platform implements PlatformInstance {
     return io;
   }
 
-  /** The IOAPIC's unit (VT-d: the one whose device scope lists it). */
-  private ioapicUnit(id: number): IntelIommu | null {
-    if (this.config.remap !== 'intel') return null;
-    return this.iommus.find((u) => u.drhd.ioapic?.some((x) => x.id === id) === true) ?? null;
-  }
-
   // mp_irqdomain_create() -> irq_find_matching_fwspec(IOAPIC id, DOMAIN_BUS_GENERIC_MSI): the
   // remapping domain whose select() claims the IOAPIC (intel_irq_remapping_select(),
   // irq_remapping_select()), else the vector domain (x86_vector_select())
   private ioapicParent(id: number): IrqDomain {
-    const unit = this.ioapicUnit(id);
+    const unit = this.scopeUnit('ioapic', id);
     if (unit !== null && unit.irEnabled && unit.irDomain !== null) return unit.irDomain;
-    if (this.config.remap === 'amd' && this.amd?.irDomain != null && this.amd.config.ioapic?.some((x) => x.id === id) === true) return this.amd.irDomain;
+    if (this.ivrsClaims('ioapic', id) && this.amd?.irDomain != null) return this.amd.irDomain;
     return this.vectorDomain;
-  }
-
-  private ioapicSourceId(id: number): number | null {
-    if (this.config.remap === 'amd') return this.amd?.config.ioapic?.find((x) => x.id === id)?.devid ?? null;
-    for (const u of this.iommus) for (const x of u.drhd.ioapic ?? []) if (x.id === id) return x.sourceId;
-    return null;
-  }
-
-  private hpetSourceId(): number | null {
-    if (this.config.remap === 'amd') return this.amd?.config.hpet.find((h) => h.id === HPET_ID)?.devid ?? null;
-    for (const u of this.iommus) for (const h of u.drhd.hpet) if (h.id === HPET_ID) return h.sourceId;
-    return null;
   }
 
   // pci_device_add(): pcibios_device_add() sets the default domain, then the IOMMU's bus
@@ -307,7 +315,7 @@ export class X86Platform implements PlatformInstance {
     const requester = hpet ? this.hpetDev.msiParentId : ioapic ? (this.ioapicDev?.msiParentId ?? -1) : dev instanceof PciDev ? requesterId(dev) : -1;
     if (requester < 0) return { blocked: `${dev.name} cannot send MSIs on this platform` };
     if (this.config.remap === 'intel') {
-      const unit = hpet ? this.hpetUnit() : ioapic ? this.ioapicUnit(this.ioapic?.config.id ?? -1) : dmarFindMatchedDrhdUnit(this.iommus, dev);
+      const unit = hpet ? this.scopeUnit('hpet', HPET_ID) : ioapic ? this.scopeUnit('ioapic', this.ioapic?.config.id ?? -1) : dmarFindMatchedDrhdUnit(this.iommus, dev);
       if (unit !== null && unit.irEnabled) return intelIrTranslate(unit, requester, msg);
     }
     if (this.config.remap === 'amd' && this.amd !== null) return amdIrTranslate(this.amd, requester, msg);
