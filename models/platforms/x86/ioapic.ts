@@ -210,7 +210,7 @@ export class IoApic {
 
   // mp_irqdomain_get_attr(): the caller's attributes, else the ACPI override's, else PCI's (level, low)
   private getAttr(data: MpChipData, io: IoapicAllocInfo): void {
-    const o = io.valid ? io : (this.overrideAttr(this.config.gsiBase + io.pin) ?? { isLevel: true, activeLow: true });
+    const o = io.valid ? io : this.firmwareAttr(this.config.gsiBase + io.pin);
     data.isLevel = o.isLevel;
     data.activeLow = o.activeLow;
   }
@@ -307,7 +307,7 @@ export class IoApic {
     const x86 = initIrqAllocInfo(arg);
     x86.type = 'IOAPIC';
     x86.devid = this.config.id;
-    const a = attr ?? this.overrideAttr(gsi) ?? { isLevel: true, activeLow: true };
+    const a = attr ?? this.firmwareAttr(gsi);
     x86.ioapic = { valid: true, isLevel: a.isLevel, activeLow: a.activeLow, id: this.config.id, pin };
     return arg;
   }
