@@ -155,12 +155,15 @@ function parseOptions(argv: readonly string[]): MutateOptions {
   const known = allPlatforms().map((p) => p.name);
   const unknownPlatform = platforms?.find((p) => !known.includes(p));
   if (platforms !== null && (platforms.length === 0 || unknownPlatform !== undefined)) throw new UsageError(`--platforms: unknown platform '${unknownPlatform ?? ''}' (see msi-fuzz list)`);
+  // --faults is checked here and handed to every msi-fuzz run as given
+  const faults = typeof opts['faults'] === 'string' ? opts['faults'] : null;
+  if (faults !== null) parseFaults('--faults', faults);
   return {
     seed: parseCount('--seed', str('seed')),
     mutants: parseCount('--mutants', str('mutants'), 1),
     runs: parseCount('--runs', str('runs'), 1),
     fuzzSeed: parseCount('--fuzz-seed', str('fuzzSeed')),
-    faults: typeof opts['faults'] === 'string' ? (parseFaults('--faults', opts['faults']), opts['faults']) : null,
+    faults,
     jobs: parseCount('--jobs', str('jobs'), 1),
     work: path.resolve(str('work')),
     only,
